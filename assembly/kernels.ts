@@ -1,0 +1,438 @@
+// stackae float32 kernels, compiled to WebAssembly SIMD (and to a relaxed-SIMD variant with
+// fused multiply-add). Every function works on raw byte addresses into the one linear memory
+// that the host owns (`--importMemory`); nothing here allocates. Row-major throughout.
+
+// ---------------------------------------------------------------------------------------------
+// SGEMM: C = alpha · op(A) · op(B) + beta · C, op(A) M × K, op(B) K × N, C M × N.
+// Goto/BLIS blocking: a KC × NC panel of op(B) and an MC × KC block of op(A) are packed into
+// contiguous slivers (NR columns / MR rows, k-major), and a 4 × 8 micro-kernel keeps its tile of
+// C in eight f32x4 accumulators. 4 × 8 is the largest tile that fits V8's 16 XMM registers
+// without spilling (DESIGN.md, "Kernel craft").
+// ---------------------------------------------------------------------------------------------
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+/** Depth of a packed block: a 4 × KC sliver of A (4 KiB) and a KC × 8 sliver of B (8 KiB) sit in L1. */
+const KC: i32 = 256;
+/** Rows of the packed A block (MC × KC · 4 B = 128 KiB, in L2). */
+const MC: i32 = 128;
+/** Columns of the packed B panel (KC × NC · 4 B = 2 MiB, in L3). */
+const NC: i32 = 2048;
+
+/** Bytes the host must reserve for the packing buffers `packA` and `packB`, and the edge tile. */
+export const PACK_A_BYTES: i32 = MC * KC * 4;
+export const PACK_B_BYTES: i32 = KC * NC * 4;
+export const TILE_BYTES: i32 = MR * NR * 4;
+
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** True when this build uses relaxed-SIMD fused multiply-add. */
+export function usesRelaxedSimd(): bool {
+  return ASC_FEATURE_RELAXED_SIMD;
+}
+
+/** First byte the host may use: everything below belongs to this module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Packs rows [i0, i0+mc) × depths [k0, k0+kc) of op(A) into MR-row slivers, k-major, zero-padded. */
+function packA(transA: bool, A: usize, lda: i32, i0: i32, k0: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    if (transA) {
+      // A is stored K × M: the MR values for one depth are contiguous.
+      for (let k = 0; k < kc; k++) {
+        const src = A + ((<usize>(k0 + k) * lda + i0 + ir) << 2);
+        const d = dst + (<usize>k << 4);
+        if (mr == MR) {
+          v128.store(d, v128.load(src));
+        } else {
+          for (let ii = 0; ii < MR; ii++) store<f32>(d + (<usize>ii << 2), ii < mr ? load<f32>(src + (<usize>ii << 2)) : 0);
+        }
+      }
+    } else {
+      for (let ii = 0; ii < MR; ii++) {
+        if (ii < mr) {
+          const src = A + ((<usize>(i0 + ir + ii) * lda + k0) << 2);
+          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * MR + ii)) << 2), load<f32>(src + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * MR + ii)) << 2), 0);
+        }
+      }
+    }
+    dst += <usize>kc * MR * 4;
+  }
+}
+
+/** Packs depths [k0, k0+kc) × columns [j0, j0+nc) of op(B) into NR-column slivers, k-major, zero-padded. */
+function packB(transB: bool, B: usize, ldb: i32, k0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    if (!transB) {
+      // B is stored K × N: the NR values for one depth are contiguous.
+      for (let k = 0; k < kc; k++) {
+        const src = B + ((<usize>(k0 + k) * ldb + j0 + jr) << 2);
+        const d = dst + (<usize>k << 5);
+        if (nr == NR) {
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+        } else {
+          for (let jj = 0; jj < NR; jj++) store<f32>(d + (<usize>jj << 2), jj < nr ? load<f32>(src + (<usize>jj << 2)) : 0);
+        }
+      }
+    } else {
+      for (let jj = 0; jj < NR; jj++) {
+        if (jj < nr) {
+          const src = B + ((<usize>(j0 + jr + jj) * ldb + k0) << 2);
+          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), load<f32>(src + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), 0);
+        }
+      }
+    }
+    dst += <usize>kc * NR * 4;
+  }
+}
+
+/** C[0:mr, 0:nr] += alpha · (packed A sliver) · (packed B sliver); tile is an MR × NR scratch. */
+@inline
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32, mr: i32, nr: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  const va = f32x4.splat(alpha);
+  const rowBytes = <usize>ldc << 2;
+  if (mr == MR && nr == NR) {
+    let p = c;
+    v128.store(p, madd(va, c00, v128.load(p)));
+    v128.store(p, madd(va, c01, v128.load(p, 16)), 16);
+    p += rowBytes;
+    v128.store(p, madd(va, c10, v128.load(p)));
+    v128.store(p, madd(va, c11, v128.load(p, 16)), 16);
+    p += rowBytes;
+    v128.store(p, madd(va, c20, v128.load(p)));
+    v128.store(p, madd(va, c21, v128.load(p, 16)), 16);
+    p += rowBytes;
+    v128.store(p, madd(va, c30, v128.load(p)));
+    v128.store(p, madd(va, c31, v128.load(p, 16)), 16);
+  } else {
+    v128.store(tile, c00);
+    v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32);
+    v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64);
+    v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96);
+    v128.store(tile, c31, 112);
+    for (let i = 0; i < mr; i++) {
+      for (let j = 0; j < nr; j++) {
+        const p = c + <usize>i * rowBytes + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) + alpha * load<f32>(tile + (<usize>(i * NR + j) << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * C (M × N, leading dimension ldc) = alpha · op(A) · op(B) + beta · C. op(A) is M × K (A stored
+ * K × M with leading dimension lda when transA), op(B) is K × N (B stored N × K when transB).
+ * beta = 0 overwrites C (NaN in C does not propagate). packA, packB and tile are scratch
+ * buffers of PACK_A_BYTES, PACK_B_BYTES and TILE_BYTES, 16-byte aligned.
+ */
+export function sgemm(
+  transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
+  A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
+  packABuf: usize, packBBuf: usize, tile: usize,
+): void {
+  if (beta != 1) {
+    for (let i = 0; i < M; i++) scaleRow(C + ((<usize>i * ldc) << 2), N, beta);
+  }
+  if (K == 0 || alpha == 0) return;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(transB, B, ldb, pc, jc, kc, nc, packBBuf);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(transA, A, lda, ic, pc, mc, kc, packABuf);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const pb = packBBuf + <usize>jr * kc * 4;
+          const nr = min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            microKernel(
+              kc, packABuf + <usize>ir * kc * 4, pb,
+              C + ((<usize>(ic + ir) * ldc + jc + jr) << 2), ldc, alpha, min(MR, mc - ir), nr, tile,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/** x[0:n] *= beta, with beta = 0 writing exact zeros. */
+function scaleRow(x: usize, n: i32, beta: f32): void {
+  const vb = f32x4.splat(beta);
+  let j = 0;
+  if (beta == 0) {
+    for (; j + 4 <= n; j += 4) v128.store(x + (<usize>j << 2), f32x4.splat(0));
+    for (; j < n; j++) store<f32>(x + (<usize>j << 2), 0);
+  } else {
+    for (; j + 4 <= n; j += 4) {
+      const p = x + (<usize>j << 2);
+      v128.store(p, f32x4.mul(v128.load(p), vb));
+    }
+    for (; j < n; j++) {
+      const p = x + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) * beta);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise maps and reductions.
+// ---------------------------------------------------------------------------------------------
+
+const LOG2E: f32 = 1.4426950408889634;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+
+/**
+ * e^x for four lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-6 Taylor polynomial
+ * (relative error < 2e-7 on that interval), 2^n built in the exponent bits. x is clamped to
+ * [-87.3, 88.3] so that 2^n stays a normal float.
+ */
+@inline
+function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.0 / 720.0);
+  p = madd(p, r, f32x4.splat(1.0 / 120.0));
+  p = madd(p, r, f32x4.splat(1.0 / 24.0));
+  p = madd(p, r, f32x4.splat(1.0 / 6.0));
+  p = madd(p, r, f32x4.splat(0.5));
+  p = madd(p, r, f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+@inline
+function sigmoid4(z: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(z))));
+}
+
+@inline
+function sigmoid1(z: f32): f32 {
+  return f32x4.extract_lane(sigmoid4(f32x4.splat(z)), 0);
+}
+
+/** out (rows × cols) = σ(Z + 1·bᵀ): the bias row b (cols) added to every row, then the sigmoid. */
+export function biasSigmoid(Z: usize, b: usize, rows: i32, cols: i32, out: usize): void {
+  for (let i = 0; i < rows; i++) {
+    const z = Z + ((<usize>i * cols) << 2);
+    const o = out + ((<usize>i * cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const off = <usize>j << 2;
+      v128.store(o + off, sigmoid4(f32x4.add(v128.load(z + off), v128.load(b + off))));
+    }
+    for (; j < cols; j++) {
+      const off = <usize>j << 2;
+      store<f32>(o + off, sigmoid1(load<f32>(z + off) + load<f32>(b + off)));
+    }
+  }
+}
+
+/** out[0:n] = D ⊙ A ⊙ (1 − A): a delta times the sigmoid's derivative at activation A. */
+export function sigmoidGradMul(A: usize, D: usize, n: i32, out: usize): void {
+  const one = f32x4.splat(1);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const off = <usize>j << 2;
+    const a = v128.load(A + off);
+    v128.store(out + off, f32x4.mul(f32x4.mul(v128.load(D + off), a), f32x4.sub(one, a)));
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    const a = load<f32>(A + off);
+    store<f32>(out + off, load<f32>(D + off) * a * (1 - a));
+  }
+}
+
+/** D (rows × cols) = (D + 1·sᵀ) ⊙ A ⊙ (1 − A): the sparsity row s added to every row of D. */
+export function addRowSigmoidGradMul(D: usize, s: usize, A: usize, rows: i32, cols: i32): void {
+  const one = f32x4.splat(1);
+  for (let i = 0; i < rows; i++) {
+    const d = D + ((<usize>i * cols) << 2);
+    const a = A + ((<usize>i * cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const off = <usize>j << 2;
+      const av = v128.load(a + off);
+      const dv = f32x4.add(v128.load(d + off), v128.load(s + off));
+      v128.store(d + off, f32x4.mul(f32x4.mul(dv, av), f32x4.sub(one, av)));
+    }
+    for (; j < cols; j++) {
+      const off = <usize>j << 2;
+      const av = load<f32>(a + off);
+      store<f32>(d + off, (load<f32>(d + off) + load<f32>(s + off)) * av * (1 - av));
+    }
+  }
+}
+
+/** Lanes summed in f64: partial f32 sums never run over more than one block. */
+@inline
+function hsum64(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) +
+    <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
+}
+
+/** Block length for float32 partial sums before they are added into a float64 total. */
+const SUM_BLOCK: i32 = 1024;
+
+/**
+ * delta[0:n] = (A3 − X) ⊙ A3 ⊙ (1 − A3), the output delta of the autoencoder; returns Σ (A3 − X)²
+ * (accumulated in float64 block by block). delta may alias A3.
+ */
+export function squaredErrorDelta(A3: usize, X: usize, n: i32, delta: usize): f64 {
+  const one = f32x4.splat(1);
+  let total: f64 = 0;
+  let j = 0;
+  while (j + 4 <= n) {
+    const end = min(n & ~3, j + SUM_BLOCK);
+    let acc = f32x4.splat(0);
+    for (; j < end; j += 4) {
+      const off = <usize>j << 2;
+      const a = v128.load(A3 + off);
+      const e = f32x4.sub(a, v128.load(X + off));
+      acc = madd(e, e, acc);
+      v128.store(delta + off, f32x4.mul(f32x4.mul(e, a), f32x4.sub(one, a)));
+    }
+    total += hsum64(acc);
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    const a = load<f32>(A3 + off);
+    const e = a - load<f32>(X + off);
+    total += <f64>e * <f64>e;
+    store<f32>(delta + off, e * a * (1 - a));
+  }
+  return total;
+}
+
+/** Σ x², accumulated in float64 block by block. */
+export function sumSquares(x: usize, n: i32): f64 {
+  let total: f64 = 0;
+  let j = 0;
+  while (j + 4 <= n) {
+    const end = min(n & ~3, j + SUM_BLOCK);
+    let acc = f32x4.splat(0);
+    for (; j < end; j += 4) {
+      const v = v128.load(x + (<usize>j << 2));
+      acc = madd(v, v, acc);
+    }
+    total += hsum64(acc);
+  }
+  for (; j < n; j++) {
+    const v = <f64>load<f32>(x + (<usize>j << 2));
+    total += v * v;
+  }
+  return total;
+}
+
+/** Σ x ⊙ y, accumulated in float64 block by block. */
+export function dot(x: usize, y: usize, n: i32): f64 {
+  let total: f64 = 0;
+  let j = 0;
+  while (j + 4 <= n) {
+    const end = min(n & ~3, j + SUM_BLOCK);
+    let acc = f32x4.splat(0);
+    for (; j < end; j += 4) {
+      const off = <usize>j << 2;
+      acc = madd(v128.load(x + off), v128.load(y + off), acc);
+    }
+    total += hsum64(acc);
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    total += <f64>load<f32>(x + off) * <f64>load<f32>(y + off);
+  }
+  return total;
+}
+
+/** y[0:n] += alpha · x. */
+export function axpy(alpha: f32, x: usize, y: usize, n: i32): void {
+  const va = f32x4.splat(alpha);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const off = <usize>j << 2;
+    v128.store(y + off, madd(va, v128.load(x + off), v128.load(y + off)));
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    store<f32>(y + off, load<f32>(y + off) + alpha * load<f32>(x + off));
+  }
+}
+
+/**
+ * out[0:cols] = scale · Σ_i A[i, :] (A rows × cols). Rows are added in float32 for blocks of
+ * SUM_ROWS rows into `partial` (cols f32), and the blocks into `total` (cols f64): the error does
+ * not grow with the number of rows. partial and total are scratch buffers the host provides.
+ */
+const SUM_ROWS: i32 = 256;
+export function colSums(A: usize, rows: i32, cols: i32, scale: f64, out: usize, partial: usize, total: usize): void {
+  for (let j = 0; j < cols; j++) store<f64>(total + (<usize>j << 3), 0);
+  for (let i0 = 0; i0 < rows; i0 += SUM_ROWS) {
+    const i1 = min(rows, i0 + SUM_ROWS);
+    for (let j = 0; j < cols; j++) store<f32>(partial + (<usize>j << 2), 0);
+    for (let i = i0; i < i1; i++) {
+      const a = A + ((<usize>i * cols) << 2);
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const off = <usize>j << 2;
+        v128.store(partial + off, f32x4.add(v128.load(partial + off), v128.load(a + off)));
+      }
+      for (; j < cols; j++) {
+        const off = <usize>j << 2;
+        store<f32>(partial + off, load<f32>(partial + off) + load<f32>(a + off));
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      const t = total + (<usize>j << 3);
+      store<f64>(t, load<f64>(t) + <f64>load<f32>(partial + (<usize>j << 2)));
+    }
+  }
+  for (let j = 0; j < cols; j++) store<f32>(out + (<usize>j << 2), <f32>(scale * load<f64>(total + (<usize>j << 3))));
+}

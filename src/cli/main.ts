@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The stackae command line. Only this folder prints or exits; the library throws typed errors.
+import { Command, CommanderError } from "commander";
+import { StackaeError } from "../errors.ts";
+import { gradcheckCommand } from "./gradcheck.ts";
+
+/** Exit codes, documented in the README. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const;
+
+const program = new Command()
+  .name("stackae")
+  .description("Stacked sparse autoencoders with fine-tuning (UFLDL), on WebAssembly SIMD")
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command("gradcheck")
+  .description("check every cost's analytic gradient against a numerical one (SPEC §5, float64)")
+  .option("--json", "print one JSON object instead of lines")
+  .action((options: { json?: boolean }) => {
+    process.exitCode = gradcheckCommand(options) ? EXIT.ok : EXIT.failed;
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof StackaeError) {
+    process.stderr.write(`stackae: ${error.message}\n`);
+    process.exitCode = EXIT.error;
+  } else {
+    throw error;
+  }
+}

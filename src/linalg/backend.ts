@@ -1,0 +1,67 @@
+import { ShapeError } from "../errors.ts";
+import type { DType, FloatArray, Matrix } from "./matrix.ts";
+
+/**
+ * The primitives the network code is written against (STYLE.md §10: math apart from kernels).
+ * Every matrix passed in must have been made by the same backend (`zeros` / `fromValues`).
+ * Vectors are 1 × n matrices. Shapes are checked on every call.
+ */
+export interface Backend<T extends FloatArray = FloatArray> {
+  /** "wasm" (float32, SIMD) or "js" (plain TypeScript, float32 or float64). */
+  readonly name: string;
+  readonly dtype: DType;
+  /** A zero-filled rows × cols matrix in this backend's storage. */
+  zeros(rows: number, cols: number): Matrix<T>;
+  /** A rows × cols matrix holding a copy of `values` (row-major). */
+  fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<T>;
+  /** Gives back the storage of a matrix made by `zeros` or `fromValues` (not of a view). */
+  free(m: Matrix<T>): void;
+
+  /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when its flag is set; beta = 0 ignores C's old values. */
+  gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void;
+  /** out (m × n) = σ(Z + 1·bᵀ), b (1 × n). out may be Z. */
+  biasSigmoid(Z: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void;
+  /** out = D ⊙ A ⊙ (1 − A), all the same shape. out may be D. */
+  sigmoidGradMul(A: Matrix<T>, D: Matrix<T>, out: Matrix<T>): void;
+  /** D (m × n) = (D + 1·sᵀ) ⊙ A ⊙ (1 − A), s (1 × n). */
+  addRowSigmoidGradMul(D: Matrix<T>, s: Matrix<T>, A: Matrix<T>): void;
+  /** delta = (A3 − X) ⊙ A3 ⊙ (1 − A3); returns Σ (A3 − X)². delta may be A3. */
+  squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>): number;
+  /** out (1 × n) = scale · column sums of A (m × n). */
+  colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void;
+  /** Σ x². */
+  sumSquares(x: Matrix<T>): number;
+  /** Σ x ⊙ y (same size). */
+  dot(x: Matrix<T>, y: Matrix<T>): number;
+  /** y += alpha · x (same size). */
+  axpy(alpha: number, x: Matrix<T>, y: Matrix<T>): void;
+}
+
+/** The dimensions M, N, K of C = op(A)·op(B), after checking that A, B and C agree. */
+export function gemmDims(transA: boolean, transB: boolean, A: Matrix, B: Matrix, C: Matrix): [number, number, number] {
+  const [M, K] = transA ? [A.cols, A.rows] : [A.rows, A.cols];
+  const [KB, N] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
+  if (K !== KB) {
+    throw new ShapeError(
+      `gemm: inner dimensions of op(A) (${M} × ${K}) and op(B) (${KB} × ${N}) must match (A is ${A.rows} × ${A.cols}${transA ? ", transposed" : ""}; B is ${B.rows} × ${B.cols}${transB ? ", transposed" : ""})`,
+    );
+  }
+  if (C.rows !== M || C.cols !== N) {
+    throw new ShapeError(`gemm: C must be ${M} × ${N} for op(A)·op(B), got ${C.rows} × ${C.cols}`);
+  }
+  return [M, N, K];
+}
+
+/** Checks that a bias/row vector has n elements. */
+export function checkRow(name: string, v: Matrix, n: number): void {
+  if (v.size !== n) throw new ShapeError(`${name} must have ${n} elements (one per column), got ${v.rows} × ${v.cols}`);
+}
+
+/** Checks that two operands have the same number of elements. */
+export function checkSize(nameA: string, a: Matrix, nameB: string, b: Matrix): void {
+  if (a.size !== b.size) {
+    throw new ShapeError(
+      `${nameA} (${a.rows} × ${a.cols}) and ${nameB} (${b.rows} × ${b.cols}) must have the same number of elements`,
+    );
+  }
+}

@@ -1,0 +1,156 @@
+import { ArgumentError } from "../errors.ts";
+import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { checkSameShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+/**
+ * Plain TypeScript kernels, in float32 or float64. The float64 backend is the reference that
+ * tests compare against and the one gradient checks run on; arithmetic is done in float64 and
+ * rounded on store for float32.
+ */
+export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> {
+  readonly name = "js";
+  readonly dtype: DType;
+  readonly #Array: { new (n: number): T };
+
+  constructor(dtype: DType = "float64") {
+    if (dtype !== "float32" && dtype !== "float64") {
+      throw new ArgumentError(`dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
+    }
+    this.dtype = dtype;
+    this.#Array = (dtype === "float32" ? Float32Array : Float64Array) as unknown as { new (n: number): T };
+  }
+
+  zeros(rows: number, cols: number): Matrix<T> {
+    return Matrix.of(rows, cols, new this.#Array(rows * cols));
+  }
+
+  fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<T> {
+    const m = this.zeros(rows, cols);
+    if (values.length !== m.size) {
+      throw new ArgumentError(`fromValues: a ${rows} × ${cols} matrix needs ${m.size} values, got ${values.length}`);
+    }
+    m.data.set(values);
+    return m;
+  }
+
+  free(_m: Matrix<T>): void {}
+
+  gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void {
+    const [M, N, K] = gemmDims(transA, transB, A, B, C);
+    const a = A.data;
+    const b = B.data;
+    const c = C.data;
+    const lda = A.cols;
+    const ldb = B.cols;
+    for (let i = 0; i < M * N; i++) c[i] = beta === 0 ? 0 : beta * (c[i] as number);
+    if (alpha === 0 || K === 0) return;
+    // Row i of op(A), copied once so that the inner loops are branch-free and contiguous.
+    const aRow = new Float64Array(K);
+    for (let i = 0; i < M; i++) {
+      for (let k = 0; k < K; k++) aRow[k] = (transA ? a[k * lda + i] : a[i * lda + k]) as number;
+      const ci = i * N;
+      if (transB) {
+        // op(B)(k, j) = B[j, k]: row j of B is contiguous along k, so take dot products.
+        for (let j = 0; j < N; j++) {
+          const bj = j * ldb;
+          let s = 0;
+          for (let k = 0; k < K; k++) s += (aRow[k] as number) * (b[bj + k] as number);
+          c[ci + j] = (c[ci + j] as number) + alpha * s;
+        }
+      } else {
+        // op(B)(k, j) = B[k, j]: add alpha·A(i, k) times row k of B into row i of C.
+        for (let k = 0; k < K; k++) {
+          const aik = alpha * (aRow[k] as number);
+          if (aik === 0) continue;
+          const bk = k * ldb;
+          for (let j = 0; j < N; j++) c[ci + j] = (c[ci + j] as number) + aik * (b[bk + j] as number);
+        }
+      }
+    }
+  }
+
+  biasSigmoid(Z: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {
+    checkSameShape("Z", Z, "out", out);
+    checkRow("b", b, Z.cols);
+    const z = Z.data;
+    const bv = b.data;
+    const o = out.data;
+    const n = Z.cols;
+    for (let i = 0; i < Z.size; i++) o[i] = sigmoid((z[i] as number) + (bv[i % n] as number));
+  }
+
+  sigmoidGradMul(A: Matrix<T>, D: Matrix<T>, out: Matrix<T>): void {
+    checkSize("A", A, "D", D);
+    checkSize("A", A, "out", out);
+    const a = A.data;
+    const d = D.data;
+    const o = out.data;
+    for (let i = 0; i < A.size; i++) {
+      const ai = a[i] as number;
+      o[i] = (d[i] as number) * ai * (1 - ai);
+    }
+  }
+
+  addRowSigmoidGradMul(D: Matrix<T>, s: Matrix<T>, A: Matrix<T>): void {
+    checkSameShape("D", D, "A", A);
+    checkRow("s", s, D.cols);
+    const d = D.data;
+    const sv = s.data;
+    const a = A.data;
+    const n = D.cols;
+    for (let i = 0; i < D.size; i++) {
+      const ai = a[i] as number;
+      d[i] = ((d[i] as number) + (sv[i % n] as number)) * ai * (1 - ai);
+    }
+  }
+
+  squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>): number {
+    checkSameShape("A3", A3, "X", X);
+    checkSameShape("A3", A3, "delta", delta);
+    const a = A3.data;
+    const x = X.data;
+    const d = delta.data;
+    let total = 0;
+    for (let i = 0; i < A3.size; i++) {
+      const ai = a[i] as number;
+      const e = ai - (x[i] as number);
+      total += e * e;
+      d[i] = e * ai * (1 - ai);
+    }
+    return total;
+  }
+
+  colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void {
+    checkRow("out", out, A.cols);
+    const a = A.data;
+    const n = A.cols;
+    const sums = new Float64Array(n);
+    for (let i = 0; i < A.rows; i++) {
+      for (let j = 0; j < n; j++) sums[j] = (sums[j] as number) + (a[i * n + j] as number);
+    }
+    const o = out.data;
+    for (let j = 0; j < n; j++) o[j] = scale * (sums[j] as number);
+  }
+
+  sumSquares(x: Matrix<T>): number {
+    return this.dot(x, x);
+  }
+
+  dot(x: Matrix<T>, y: Matrix<T>): number {
+    checkSize("x", x, "y", y);
+    const xv = x.data;
+    const yv = y.data;
+    let s = 0;
+    for (let i = 0; i < x.size; i++) s += (xv[i] as number) * (yv[i] as number);
+    return s;
+  }
+
+  axpy(alpha: number, x: Matrix<T>, y: Matrix<T>): void {
+    checkSize("x", x, "y", y);
+    const xv = x.data;
+    const yv = y.data;
+    for (let i = 0; i < x.size; i++) yv[i] = (yv[i] as number) + alpha * (xv[i] as number);
+  }
+}

@@ -1,0 +1,330 @@
+import { ArgumentError, StackaeError } from "../errors.ts";
+import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { checkSameShape, Matrix, type Storage } from "./matrix.ts";
+
+/** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
+interface KernelExports {
+  PACK_A_BYTES: WebAssembly.Global;
+  PACK_B_BYTES: WebAssembly.Global;
+  TILE_BYTES: WebAssembly.Global;
+  heapBase(): number;
+  usesRelaxedSimd(): number;
+  sgemm(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: number,
+    lda: number,
+    B: number,
+    ldb: number,
+    beta: number,
+    C: number,
+    ldc: number,
+    packA: number,
+    packB: number,
+    tile: number,
+  ): void;
+  biasSigmoid(Z: number, b: number, rows: number, cols: number, out: number): void;
+  sigmoidGradMul(A: number, D: number, n: number, out: number): void;
+  addRowSigmoidGradMul(D: number, s: number, A: number, rows: number, cols: number): void;
+  squaredErrorDelta(A3: number, X: number, n: number, delta: number): number;
+  colSums(A: number, rows: number, cols: number, scale: number, out: number, partial: number, total: number): void;
+  sumSquares(x: number, n: number): number;
+  dot(x: number, y: number, n: number): number;
+  axpy(alpha: number, x: number, y: number, n: number): void;
+}
+
+const PAGE = 65536;
+const ALIGN = 64;
+/** 4 GiB of 64 KiB pages: the most a 32-bit WebAssembly memory can address. */
+const MAX_PAGES = 65536;
+
+/** Raised when the WebAssembly memory cannot grow to hold a requested matrix. */
+export class OutOfMemoryError extends StackaeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_OUT_OF_MEMORY", message, options);
+  }
+}
+
+async function readKernel(name: string): Promise<Uint8Array<ArrayBuffer>> {
+  const url = new URL(`../../wasm/${name}`, import.meta.url);
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    try {
+      const bytes = await readFile(url);
+      return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+    } catch (cause) {
+      throw new StackaeError(
+        "ERR_WASM_MISSING",
+        `the WebAssembly kernels ${url.pathname} are missing: run \`npm run build:wasm\` (npm install does it)`,
+        { cause },
+      );
+    }
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new StackaeError("ERR_WASM_MISSING", `fetching ${url} failed: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export interface WasmBackendOptions {
+  /**
+   * Use the relaxed-SIMD build (fused multiply-add): "auto" (default) where the engine accepts it.
+   * Node 20 accepts it only with `--experimental-wasm-relaxed-simd`.
+   */
+  relaxedSimd?: boolean | "auto";
+}
+
+/** Creates the float32 WebAssembly SIMD backend. */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const want = options.relaxedSimd ?? "auto";
+  const relaxed = await readKernel("kernels-relaxed.wasm");
+  const canRelax = WebAssembly.validate(relaxed);
+  if (want === true && !canRelax) {
+    throw new ArgumentError(
+      "relaxedSimd: true needs an engine with relaxed SIMD; on Node 20 start node with --experimental-wasm-relaxed-simd",
+    );
+  }
+  const bytes = want !== false && canRelax ? relaxed : await readKernel("kernels-simd.wasm");
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES });
+  const module = await WebAssembly.compile(bytes);
+  const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
+  return new WasmBackend(memory, instance.exports as unknown as KernelExports);
+}
+
+function wasmAbort(): never {
+  throw new StackaeError("ERR_WASM_ABORT", "the WebAssembly kernel aborted");
+}
+
+/**
+ * Float32 kernels in WebAssembly SIMD. Matrices live in the module's one linear memory, so a
+ * kernel call copies nothing; memory is handed out by a first-fit allocator and grows on demand.
+ */
+export class WasmBackend implements Backend<Float32Array> {
+  readonly name = "wasm";
+  readonly dtype = "float32";
+  /** True when the fused multiply-add (relaxed SIMD) build is running. */
+  readonly fma: boolean;
+  readonly #memory: WebAssembly.Memory;
+  readonly #k: KernelExports;
+  readonly #storage: Storage<Float32Array>;
+  #heap: Float32Array;
+  /** Byte offsets: first free byte above every allocation, and the free blocks below it. */
+  #top: number;
+  #free: { start: number; bytes: number }[] = [];
+  #allocated = new Map<number, number>();
+  readonly #packA: number;
+  readonly #packB: number;
+  readonly #tile: number;
+  #scratch = 0;
+  #scratchBytes = 0;
+
+  constructor(memory: WebAssembly.Memory, exports: KernelExports) {
+    this.#memory = memory;
+    this.#k = exports;
+    this.fma = exports.usesRelaxedSimd() !== 0;
+    this.#heap = new Float32Array(memory.buffer);
+    this.#storage = { array: () => this.#view() };
+    this.#top = align(exports.heapBase());
+    this.#packA = this.#alloc(exports.PACK_A_BYTES.value as number);
+    this.#packB = this.#alloc(exports.PACK_B_BYTES.value as number);
+    this.#tile = this.#alloc(exports.TILE_BYTES.value as number);
+  }
+
+  /** Bytes of WebAssembly memory in use by matrices and kernel buffers (not yet given back). */
+  get bytesInUse(): number {
+    let n = 0;
+    for (const bytes of this.#allocated.values()) n += bytes;
+    return n;
+  }
+
+  #view(): Float32Array {
+    if (this.#heap.buffer !== this.#memory.buffer) this.#heap = new Float32Array(this.#memory.buffer);
+    return this.#heap;
+  }
+
+  #alloc(bytes: number): number {
+    const size = Math.max(ALIGN, align(bytes));
+    let start = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const block = this.#free[i] as { start: number; bytes: number };
+      if (block.bytes >= size) {
+        start = block.start;
+        if (block.bytes === size) this.#free.splice(i, 1);
+        else {
+          block.start += size;
+          block.bytes -= size;
+        }
+        break;
+      }
+    }
+    if (start < 0) {
+      start = this.#top;
+      const end = start + size;
+      const have = this.#memory.buffer.byteLength;
+      if (end > have) {
+        const pages = Math.ceil((end - have) / PAGE);
+        try {
+          this.#memory.grow(pages);
+        } catch (cause) {
+          throw new OutOfMemoryError(
+            `WebAssembly memory cannot grow by ${pages} pages to ${((end / 2 ** 20) | 0).toLocaleString()} MiB (the limit is 4 GiB): use fewer training examples or smaller layers`,
+            { cause },
+          );
+        }
+      }
+      this.#top = end;
+    }
+    this.#allocated.set(start, size);
+    return start;
+  }
+
+  #release(start: number): void {
+    const size = this.#allocated.get(start);
+    if (size === undefined)
+      throw new ArgumentError(`free: no allocation starts at byte ${start} (freed twice, or a view?)`);
+    this.#allocated.delete(start);
+    this.#free.push({ start, bytes: size });
+    this.#free.sort((a, b) => a.start - b.start);
+    const merged: { start: number; bytes: number }[] = [];
+    for (const block of this.#free) {
+      const last = merged[merged.length - 1];
+      if (last && last.start + last.bytes === block.start) last.bytes += block.bytes;
+      else merged.push({ ...block });
+    }
+    const last = merged[merged.length - 1];
+    if (last && last.start + last.bytes === this.#top) {
+      this.#top = last.start;
+      merged.pop();
+    }
+    this.#free = merged;
+  }
+
+  /** A scratch area of at least `bytes`, reused across calls. */
+  #scratchOf(bytes: number): number {
+    if (bytes > this.#scratchBytes) {
+      if (this.#scratchBytes > 0) this.#release(this.#scratch);
+      this.#scratch = this.#alloc(bytes);
+      this.#scratchBytes = align(bytes);
+    }
+    return this.#scratch;
+  }
+
+  zeros(rows: number, cols: number): Matrix<Float32Array> {
+    if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
+      throw new ArgumentError(`zeros: dimensions must be non-negative integers, got ${rows} × ${cols}`);
+    }
+    const start = this.#alloc(rows * cols * 4);
+    const m = new Matrix(rows, cols, this.#storage, start / 4);
+    m.data.fill(0);
+    return m;
+  }
+
+  fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<Float32Array> {
+    if (values.length !== rows * cols) {
+      throw new ArgumentError(
+        `fromValues: a ${rows} × ${cols} matrix needs ${rows * cols} values, got ${values.length}`,
+      );
+    }
+    const m = this.zeros(rows, cols);
+    m.data.set(values);
+    return m;
+  }
+
+  free(m: Matrix<Float32Array>): void {
+    this.#own("m", m);
+    this.#release(m.offset * 4);
+  }
+
+  /** The byte address of a matrix, after checking that it lives in this backend's memory. */
+  #own(name: string, m: Matrix): number {
+    if (m.storage !== this.#storage) {
+      throw new ArgumentError(
+        `${name} (${m.rows} × ${m.cols}) is not in the WebAssembly memory: make it with backend.zeros() or backend.fromValues()`,
+      );
+    }
+    return m.offset * 4;
+  }
+
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    A: Matrix<Float32Array>,
+    B: Matrix<Float32Array>,
+    beta: number,
+    C: Matrix<Float32Array>,
+  ): void {
+    const [M, N, K] = gemmDims(transA, transB, A, B, C);
+    this.#k.sgemm(
+      transA ? 1 : 0,
+      transB ? 1 : 0,
+      M,
+      N,
+      K,
+      alpha,
+      this.#own("A", A),
+      A.cols,
+      this.#own("B", B),
+      B.cols,
+      beta,
+      this.#own("C", C),
+      C.cols,
+      this.#packA,
+      this.#packB,
+      this.#tile,
+    );
+  }
+
+  biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
+    checkSameShape("Z", Z, "out", out);
+    checkRow("b", b, Z.cols);
+    this.#k.biasSigmoid(this.#own("Z", Z), this.#own("b", b), Z.rows, Z.cols, this.#own("out", out));
+  }
+
+  sigmoidGradMul(A: Matrix<Float32Array>, D: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
+    checkSize("A", A, "D", D);
+    checkSize("A", A, "out", out);
+    this.#k.sigmoidGradMul(this.#own("A", A), this.#own("D", D), A.size, this.#own("out", out));
+  }
+
+  addRowSigmoidGradMul(D: Matrix<Float32Array>, s: Matrix<Float32Array>, A: Matrix<Float32Array>): void {
+    checkSameShape("D", D, "A", A);
+    checkRow("s", s, D.cols);
+    this.#k.addRowSigmoidGradMul(this.#own("D", D), this.#own("s", s), this.#own("A", A), D.rows, D.cols);
+  }
+
+  squaredErrorDelta(A3: Matrix<Float32Array>, X: Matrix<Float32Array>, delta: Matrix<Float32Array>): number {
+    checkSameShape("A3", A3, "X", X);
+    checkSameShape("A3", A3, "delta", delta);
+    return this.#k.squaredErrorDelta(this.#own("A3", A3), this.#own("X", X), A3.size, this.#own("delta", delta));
+  }
+
+  colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {
+    checkRow("out", out, A.cols);
+    const a = this.#own("A", A);
+    const o = this.#own("out", out);
+    const partial = this.#scratchOf(align(A.cols * 4) + A.cols * 8);
+    this.#k.colSums(a, A.rows, A.cols, scale, o, partial, partial + align(A.cols * 4));
+  }
+
+  sumSquares(x: Matrix<Float32Array>): number {
+    return this.#k.sumSquares(this.#own("x", x), x.size);
+  }
+
+  dot(x: Matrix<Float32Array>, y: Matrix<Float32Array>): number {
+    checkSize("x", x, "y", y);
+    return this.#k.dot(this.#own("x", x), this.#own("y", y), x.size);
+  }
+
+  axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
+    checkSize("x", x, "y", y);
+    this.#k.axpy(alpha, this.#own("x", x), this.#own("y", y), x.size);
+  }
+}
+
+function align(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}

@@ -1,0 +1,40 @@
+import type { Backend } from "../linalg/backend.ts";
+import type { FloatArray, Matrix } from "../linalg/matrix.ts";
+
+/**
+ * One sigmoid layer, forward: A_out (m × h) = σ(A_in (m × n) · Wᵀ + 1·bᵀ), W (h × n), b (1 × h).
+ * This is an encoder of SPEC §3–§4 and the hidden layer of the autoencoder of §1.
+ */
+export function encoderForward<T extends FloatArray>(
+  backend: Backend<T>,
+  A_in: Matrix<T>,
+  W: Matrix<T>,
+  b: Matrix<T>,
+  A_out: Matrix<T>,
+): void {
+  backend.gemm(false, true, 1, A_in, W, 0, A_out);
+  backend.biasSigmoid(A_out, b, A_out);
+}
+
+/**
+ * The backward twin of encoderForward, SPEC §4: given δ_out (m × h), the delta at this layer's
+ * pre-activation, writes ∇W = δ_outᵀ A_in / m and ∇b = column sums of δ_out / m, and when
+ * `delta_in` is given, δ_in (m × n) = (δ_out W) ⊙ A_in ⊙ (1 − A_in) for the layer below.
+ */
+export function encoderBackward<T extends FloatArray>(
+  backend: Backend<T>,
+  A_in: Matrix<T>,
+  delta_out: Matrix<T>,
+  W: Matrix<T>,
+  gradW: Matrix<T>,
+  gradB: Matrix<T>,
+  delta_in?: Matrix<T>,
+): void {
+  const m = A_in.rows;
+  backend.gemm(true, false, 1 / m, delta_out, A_in, 0, gradW);
+  backend.colSums(delta_out, 1 / m, gradB);
+  if (delta_in) {
+    backend.gemm(false, false, 1, delta_out, W, 0, delta_in);
+    backend.sigmoidGradMul(A_in, delta_in, delta_in);
+  }
+}

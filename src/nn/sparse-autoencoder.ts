@@ -1,0 +1,104 @@
+import { checkNumber } from "../errors.ts";
+import type { Backend } from "../linalg/backend.ts";
+import type { FloatArray, Matrix } from "../linalg/matrix.ts";
+import type { Rng } from "../linalg/rng.ts";
+import { encoderBackward, encoderForward } from "./encoder.ts";
+import { ParamLayout } from "./layout.ts";
+import { defineObjective, type Objective } from "./objective.ts";
+
+/** Parameters of a sparse autoencoder n → h → n, in UFLDL's order: W1 (h × n), W2 (n × h), b1 (h), b2 (n). */
+export function sparseAutoencoderLayout(visible: number, hidden: number): ParamLayout {
+  return new ParamLayout([
+    { name: "W1", rows: hidden, cols: visible },
+    { name: "W2", rows: visible, cols: hidden },
+    { name: "b1", rows: 1, cols: hidden },
+    { name: "b2", rows: 1, cols: visible },
+  ]);
+}
+
+export interface SparseAutoencoderOptions {
+  /** Hidden units h. */
+  hidden: number;
+  /** Weight decay λ ≥ 0 on W1 and W2 (never on the biases). */
+  lambda: number;
+  /** Weight β ≥ 0 of the sparsity penalty. */
+  beta: number;
+  /** Sparsity target ρ in (0, 1). */
+  rho: number;
+}
+
+/** Checks the hyperparameters, naming the first bad one. */
+export function checkSparseAutoencoderOptions(options: SparseAutoencoderOptions): SparseAutoencoderOptions {
+  return {
+    hidden: checkNumber("hidden", options.hidden, { integer: true, min: 1 }),
+    lambda: checkNumber("lambda", options.lambda, { min: 0 }),
+    beta: checkNumber("beta", options.beta, { min: 0 }),
+    rho: checkNumber("rho", options.rho, { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
+  };
+}
+
+/**
+ * The sparse autoencoder cost of SPEC §1 on data X (m × n):
+ *   J = (1/2m) Σ‖A3 − X‖² + (λ/2)(‖W1‖² + ‖W2‖²) + β Σⱼ KL(ρ ‖ ρ̂ⱼ)
+ * with its gradient by backpropagation. The workspace (A2, A3, Δ2: about m·(2h + n) numbers)
+ * is allocated once, here, and reused by every evaluation.
+ */
+export function createSparseAutoencoderCost<T extends FloatArray>(
+  backend: Backend<T>,
+  X: Matrix<T>,
+  options: SparseAutoencoderOptions,
+): Objective {
+  const { hidden: h, lambda, beta, rho } = checkSparseAutoencoderOptions(options);
+  const m = X.rows;
+  const n = X.cols;
+  const layout = sparseAutoencoderLayout(n, h);
+  /** A2 (m × h) hidden activations; A3 (m × n) reconstruction, then Δ3 in place; D2 (m × h) Δ2. */
+  const A2 = backend.zeros(m, h);
+  const A3 = backend.zeros(m, n);
+  const D2 = backend.zeros(m, h);
+  /** rhoHat (1 × h) mean activations; sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). */
+  const rhoHat = backend.zeros(1, h);
+  const sparsity = backend.zeros(1, h);
+
+  return defineObjective(backend, layout, [A2, A3, D2, rhoHat, sparsity], (p, g) => {
+    const W1 = p.W1 as Matrix<T>;
+    const W2 = p.W2 as Matrix<T>;
+    // Forward.
+    encoderForward(backend, X, W1, p.b1 as Matrix<T>, A2);
+    encoderForward(backend, A2, W2, p.b2 as Matrix<T>, A3);
+    backend.colSums(A2, 1 / m, rhoHat);
+    const delta3 = A3;
+    const squaredError = backend.squaredErrorDelta(A3, X, delta3);
+    let kl = 0;
+    const r = rhoHat.data;
+    const s = sparsity.data;
+    for (let j = 0; j < h; j++) {
+      const rj = r[j] as number;
+      kl += rho * Math.log(rho / rj) + (1 - rho) * Math.log((1 - rho) / (1 - rj));
+      s[j] = beta * (-rho / rj + (1 - rho) / (1 - rj));
+    }
+    const decay = backend.sumSquares(W1) + backend.sumSquares(W2);
+    const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
+
+    // Backward: the decoder, then Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2), then the encoder.
+    encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, g.b2 as Matrix<T>);
+    backend.axpy(lambda, W2, g.W2 as Matrix<T>);
+    backend.gemm(false, false, 1, delta3, W2, 0, D2);
+    backend.addRowSigmoidGradMul(D2, sparsity, A2);
+    encoderBackward(backend, X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>);
+    backend.axpy(lambda, W1, g.W1 as Matrix<T>);
+    return J;
+  });
+}
+
+/** SPEC §1: r = √6/√(n + h + 1), every weight uniform in [−r, r], biases 0. */
+export function initSparseAutoencoder(layout: ParamLayout, theta: FloatArray, rng: Rng): void {
+  layout.check("theta", theta.length);
+  const { rows: h, cols: n } = layout.spec("W1");
+  const r = Math.sqrt(6) / Math.sqrt(n + h + 1);
+  theta.fill(0);
+  for (const name of ["W1", "W2"]) {
+    const w = layout.slice(theta, name);
+    for (let i = 0; i < w.length; i++) w[i] = rng.uniformIn(-r, r);
+  }
+}

@@ -1,0 +1,139 @@
+import { checkNumber, ShapeError } from "../errors.ts";
+import type { Backend } from "../linalg/backend.ts";
+import type { FloatArray, Matrix } from "../linalg/matrix.ts";
+import { encoderBackward, encoderForward } from "./encoder.ts";
+import { checkLabels, type Labels } from "./labels.ts";
+import { ParamLayout } from "./layout.ts";
+import { defineObjective, type Objective } from "./objective.ts";
+import { softmaxBackward, softmaxForward, softmaxPredict } from "./softmax.ts";
+
+/**
+ * A stack of sigmoid encoders with a softmax on top (SPEC §4). `sizes` = [input, h1, …, hL]:
+ * encoder l maps sizes[l−1] → sizes[l]. Tensors: W1 (h1 × input), b1 (1 × h1), …, WL, bL,
+ * then theta (classes × hL).
+ */
+export function stackLayout(sizes: readonly number[], classes: number): ParamLayout {
+  checkSizes(sizes);
+  checkNumber("classes", classes, { integer: true, min: 2 });
+  const tensors = [];
+  for (let l = 1; l < sizes.length; l++) {
+    tensors.push({ name: `W${l}`, rows: sizes[l] as number, cols: sizes[l - 1] as number });
+    tensors.push({ name: `b${l}`, rows: 1, cols: sizes[l] as number });
+  }
+  tensors.push({ name: "theta", rows: classes, cols: sizes[sizes.length - 1] as number });
+  return new ParamLayout(tensors);
+}
+
+function checkSizes(sizes: readonly number[]): void {
+  if (!Array.isArray(sizes) || sizes.length < 1) {
+    throw new ShapeError(`sizes must list the input size then each layer's size, got ${JSON.stringify(sizes)}`);
+  }
+  sizes.forEach((s, i) => {
+    checkNumber(`sizes[${i}]`, s, { integer: true, min: 1 });
+  });
+}
+
+export interface StackOptions {
+  /** [input, h1, …, hL]. */
+  sizes: readonly number[];
+  classes: number;
+  /** Weight decay λ on θ only (the encoders are not decayed during fine-tuning). */
+  lambda: number;
+}
+
+/**
+ * The fine-tuning cost of SPEC §4 on X (m × input) with labels: the softmax cost of §2 on the
+ * top layer's activations, and its gradient with respect to every encoder and θ by
+ * backpropagation. Works for any number of encoders (none: plain softmax regression).
+ */
+export function createStackCost<T extends FloatArray>(
+  backend: Backend<T>,
+  X: Matrix<T>,
+  labels: Labels,
+  options: StackOptions,
+): Objective {
+  const layout = stackLayout(options.sizes, options.classes);
+  const lambda = checkNumber("lambda", options.lambda, { min: 0 });
+  const sizes = options.sizes;
+  if (X.cols !== sizes[0]) throw new ShapeError(`X must have ${sizes[0]} columns (sizes[0]), got ${X.cols}`);
+  const m = X.rows;
+  const L = sizes.length - 1;
+  const y = checkLabels(labels, m, options.classes);
+  /** acts[l] (m × sizes[l]): acts[0] is X; deltas[l] (m × sizes[l]) for l ≥ 1; P (m × classes). */
+  const acts: Matrix<T>[] = [X];
+  const deltas: Matrix<T>[] = [X];
+  for (let l = 1; l <= L; l++) {
+    acts.push(backend.zeros(m, sizes[l] as number));
+    deltas.push(backend.zeros(m, sizes[l] as number));
+  }
+  const P = backend.zeros(m, options.classes);
+  const workspace = [...acts.slice(1), ...deltas.slice(1), P];
+
+  return defineObjective(backend, layout, workspace, (p, g) => {
+    for (let l = 1; l <= L; l++) {
+      encoderForward(
+        backend,
+        acts[l - 1] as Matrix<T>,
+        p[`W${l}`] as Matrix<T>,
+        p[`b${l}`] as Matrix<T>,
+        acts[l] as Matrix<T>,
+      );
+    }
+    const top = acts[L] as Matrix<T>;
+    const theta = p.theta as Matrix<T>;
+    const J = softmaxForward(backend, top, theta, y, P) / m + (lambda / 2) * backend.sumSquares(theta);
+    if (L === 0) {
+      softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>);
+      return J;
+    }
+    // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
+    const deltaTop = deltas[L] as Matrix<T>;
+    softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop);
+    backend.sigmoidGradMul(top, deltaTop, deltaTop);
+    for (let l = L; l >= 1; l--) {
+      encoderBackward(
+        backend,
+        acts[l - 1] as Matrix<T>,
+        deltas[l] as Matrix<T>,
+        p[`W${l}`] as Matrix<T>,
+        g[`W${l}`] as Matrix<T>,
+        g[`b${l}`] as Matrix<T>,
+        l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined,
+      );
+    }
+    return J;
+  });
+}
+
+/** The top layer's features of X through encoders 1…L of θ (a stack-layout vector in backend memory). */
+export function stackFeatures<T extends FloatArray>(
+  backend: Backend<T>,
+  layout: ParamLayout,
+  theta: Matrix<T>,
+  X: Matrix<T>,
+): Matrix<T> {
+  let A = X;
+  for (let l = 1; layout.names().includes(`W${l}`); l++) {
+    const W = layout.view(theta, `W${l}`);
+    const next = backend.zeros(X.rows, W.rows);
+    encoderForward(backend, A, W, layout.view(theta, `b${l}`), next);
+    if (A !== X) backend.free(A);
+    A = next;
+  }
+  return A;
+}
+
+/** The predicted class of every row of X. */
+export function stackPredict<T extends FloatArray>(
+  backend: Backend<T>,
+  layout: ParamLayout,
+  theta: Matrix<T>,
+  X: Matrix<T>,
+): Int32Array {
+  const F = stackFeatures(backend, layout, theta, X);
+  try {
+    return softmaxPredict(backend, F, layout.view(theta, "theta"));
+  } finally {
+    if (F !== X) backend.free(F);
+  }
+}

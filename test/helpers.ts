@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import type { Backend } from "../src/linalg/backend.ts";
+import { JsBackend } from "../src/linalg/js-backend.ts";
+import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+
+export interface BackendCase {
+  label: string;
+  backend: Backend;
+  /** Relative tolerance for results compared with float64. */
+  tolerance: number;
+}
+
+/** Every backend present, with the precision its results can be held to. */
+export async function allBackends(): Promise<BackendCase[]> {
+  const cases: BackendCase[] = [
+    { label: "js float64", backend: new JsBackend("float64"), tolerance: 1e-12 },
+    { label: "js float32", backend: new JsBackend("float32"), tolerance: 1e-5 },
+    { label: "wasm float32", backend: await createWasmBackend(), tolerance: 1e-5 },
+  ];
+  return cases;
+}
+
+/** Asserts |actual − expected| ≤ tol · max(1, |expected|)… relative for large values. */
+export function assertClose(actual: number, expected: number, tol: number, what = "value"): void {
+  const scale = Math.max(Math.abs(expected), 1e-300);
+  const rel = Math.abs(actual - expected) / scale;
+  assert.ok(
+    rel <= tol,
+    `${what}: expected ${expected}, got ${actual} (relative difference ${rel.toExponential(2)} > ${tol})`,
+  );
+}
+
+/** Max-norm difference of two arrays relative to the max-norm of `expected`. */
+export function relativeMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, "lengths differ");
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs((actual[i] as number) - (expected[i] as number)));
+    norm = Math.max(norm, Math.abs(expected[i] as number));
+  }
+  return norm === 0 ? diff : diff / norm;
+}
+
+export function norm2(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
+  return Math.sqrt(s);
+}

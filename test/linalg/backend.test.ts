@@ -1,0 +1,269 @@
+// One spec for every backend: each primitive against a naive float64 reference, on random shapes
+// that include sizes which are not multiples of the kernel's tiles (4 × 8) or blocks (MC 128,
+// KC 256, NC 2048), and every transpose combination.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ArgumentError, ShapeError } from "../../src/errors.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { allBackends, assertClose, relativeMaxError } from "../helpers.ts";
+
+const rng = new Rng(7);
+const randomValues = (n: number, lo = -1, hi = 1) => Array.from({ length: n }, () => rng.uniformIn(lo, hi));
+
+/** C = alpha·op(A)·op(B) + beta·C, naively in float64. */
+function referenceGemm(
+  ta: boolean,
+  tb: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: number[],
+  b: number[],
+  beta: number,
+  c: number[],
+): number[] {
+  const out = c.map((v) => (beta === 0 ? 0 : beta * v));
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const aik = ta ? (a[k * M + i] as number) : (a[i * K + k] as number);
+        const bkj = tb ? (b[j * K + k] as number) : (b[k * N + j] as number);
+        s += aik * bkj;
+      }
+      out[i * N + j] = (out[i * N + j] as number) + alpha * s;
+    }
+  }
+  return out;
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [4, 8, 16],
+  [13, 17, 9],
+  [37, 29, 53],
+  [130, 11, 260], // M past one MC block, K past one KC block
+  [5, 2051, 3], // N past one NC panel
+  [64, 0, 5],
+  [6, 7, 0],
+];
+
+for (const { label, backend, tolerance } of await allBackends()) {
+  const tol = backend.dtype === "float32" ? 2e-6 * 8 : 1e-13;
+  describe(`backend ${label}`, () => {
+    it("gemm matches the reference for every transpose combination and awkward shapes", () => {
+      for (const [M, N, K] of SHAPES) {
+        for (const ta of [false, true]) {
+          for (const tb of [false, true]) {
+            const a = randomValues(M * K);
+            const b = randomValues(K * N);
+            const c = randomValues(M * N);
+            for (const [alpha, beta] of [
+              [1, 0],
+              [0.5, 1],
+              [-2, 0.25],
+            ] as const) {
+              const A = backend.fromValues(ta ? K : M, ta ? M : K, a);
+              const B = backend.fromValues(tb ? N : K, tb ? K : N, b);
+              const C = backend.fromValues(M, N, c);
+              backend.gemm(ta, tb, alpha, A, B, beta, C);
+              const expected = referenceGemm(ta, tb, M, N, K, alpha, a, b, beta, c);
+              const err = relativeMaxError(C.data, expected);
+              // float32: the error grows like √K·ε; allow K·ε with room.
+              const bound = backend.dtype === "float32" ? 1e-6 * Math.max(8, K) : 1e-13;
+              assert.ok(err <= bound, `${M}×${N}×${K} ta=${ta} tb=${tb} α=${alpha} β=${beta}: error ${err} > ${bound}`);
+              for (const m of [C, B, A]) backend.free(m);
+            }
+          }
+        }
+      }
+    });
+
+    it("gemm with beta = 0 ignores NaN already in C", () => {
+      const A = backend.fromValues(3, 2, [1, 2, 3, 4, 5, 6]);
+      const B = backend.fromValues(2, 9, randomValues(18));
+      const C = backend.fromValues(3, 9, new Array(27).fill(Number.NaN));
+      backend.gemm(false, false, 1, A, B, 0, C);
+      assert.ok(C.data.every(Number.isFinite));
+    });
+
+    it("gemm rejects operands whose shapes do not fit, naming both", () => {
+      const A = backend.zeros(3, 4);
+      const B = backend.zeros(5, 2);
+      const C = backend.zeros(3, 2);
+      assert.throws(
+        () => backend.gemm(false, false, 1, A, B, 0, C),
+        (e: Error) => {
+          assert.ok(e instanceof ShapeError);
+          assert.match(e.message, /inner dimensions.*3 × 4.*5 × 2/);
+          return true;
+        },
+      );
+      assert.throws(
+        () => backend.gemm(false, true, 1, A, backend.zeros(2, 4), 0, backend.zeros(3, 3)),
+        /C must be 3 × 2/,
+      );
+    });
+
+    it("biasSigmoid, sigmoidGradMul and addRowSigmoidGradMul match the reference, including saturation", () => {
+      for (const [m, n] of [
+        [1, 1],
+        [7, 13],
+        [33, 4],
+        [5, 130],
+      ] as const) {
+        const z = randomValues(m * n, -12, 12);
+        z[0] = 200; // saturates to 1 without overflow
+        if (z.length > 1) z[1] = -200; // saturates to 0
+        const b = randomValues(n);
+        const Z = backend.fromValues(m, n, z);
+        const bias = backend.fromValues(1, n, b);
+        const out = backend.zeros(m, n);
+        backend.biasSigmoid(Z, bias, out);
+        const expected = z.map((v, i) => sigmoid(v + (b[i % n] as number)));
+        assert.ok(relativeMaxError(out.data, expected) < tol, `biasSigmoid ${m}×${n}`);
+        assert.ok(out.data.every((v) => v >= 0 && v <= 1));
+
+        const d = randomValues(m * n);
+        const D = backend.fromValues(m, n, d);
+        backend.sigmoidGradMul(out, D, D);
+        const a = Array.from(out.data);
+        assert.ok(
+          relativeMaxError(
+            D.data,
+            d.map((v, i) => v * a[i]! * (1 - a[i]!)),
+          ) < tol,
+          "sigmoidGradMul",
+        );
+
+        const s = randomValues(n);
+        const D2 = backend.fromValues(m, n, d);
+        backend.addRowSigmoidGradMul(D2, backend.fromValues(1, n, s), out);
+        const exp2 = d.map((v, i) => (v + s[i % n]!) * a[i]! * (1 - a[i]!));
+        assert.ok(relativeMaxError(D2.data, exp2) < tol, "addRowSigmoidGradMul");
+      }
+    });
+
+    it("squaredErrorDelta, colSums, sumSquares, dot and axpy match the reference", () => {
+      for (const [m, n] of [
+        [1, 3],
+        [9, 7],
+        [700, 5],
+        [3, 1030],
+      ] as const) {
+        const a3 = randomValues(m * n, 0, 1);
+        const x = randomValues(m * n, 0, 1);
+        const A3 = backend.fromValues(m, n, a3);
+        const X = backend.fromValues(m, n, x);
+        const delta = backend.zeros(m, n);
+        const sq = backend.squaredErrorDelta(A3, X, delta);
+        assertClose(
+          sq,
+          a3.reduce((s, v, i) => s + (v - x[i]!) ** 2, 0),
+          tol,
+          "Σ(A3 − X)²",
+        );
+        assert.ok(
+          relativeMaxError(
+            delta.data,
+            a3.map((v, i) => (v - x[i]!) * v * (1 - v)),
+          ) < tol,
+          "delta",
+        );
+
+        const sums = backend.zeros(1, n);
+        backend.colSums(A3, 1 / m, sums);
+        const expected = Array.from(
+          { length: n },
+          (_, j) => a3.filter((_, i) => i % n === j).reduce((s, v) => s + v, 0) / m,
+        );
+        assert.ok(relativeMaxError(sums.data, expected) < tol, `colSums ${m}×${n}`);
+
+        assertClose(
+          backend.sumSquares(X),
+          x.reduce((s, v) => s + v * v, 0),
+          tol,
+          "sumSquares",
+        );
+        assertClose(
+          backend.dot(A3, X),
+          a3.reduce((s, v, i) => s + v * x[i]!, 0),
+          tol,
+          "dot",
+        );
+        backend.axpy(-0.5, X, A3);
+        assert.ok(
+          relativeMaxError(
+            A3.data,
+            a3.map((v, i) => v - 0.5 * x[i]!),
+          ) < tol,
+          "axpy",
+        );
+      }
+    });
+
+    it("colSums of many rows stays accurate (blocked summation)", () => {
+      const m = 60000;
+      const A = backend.fromValues(
+        m,
+        3,
+        Array.from({ length: 3 * m }, (_, i) => 0.1 + (i % 7) * 0.01),
+      );
+      const out = backend.zeros(1, 3);
+      backend.colSums(A, 1 / m, out);
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        for (let i = 0; i < m; i++) s += 0.1 + ((i * 3 + j) % 7) * 0.01;
+        assertClose(out.data[j] as number, s / m, tolerance, `column ${j}`);
+      }
+    });
+
+    it("element-wise kernels reject mismatched shapes", () => {
+      assert.throws(
+        () => backend.biasSigmoid(backend.zeros(2, 3), backend.zeros(1, 4), backend.zeros(2, 3)),
+        ShapeError,
+      );
+      assert.throws(() => backend.axpy(1, backend.zeros(1, 3), backend.zeros(1, 4)), ShapeError);
+      assert.throws(() => backend.colSums(backend.zeros(5, 3), 1, backend.zeros(1, 2)), /out must have 3 elements/);
+    });
+
+    it("matrices survive the memory growing under them, and freed memory is reused", () => {
+      const small = backend.fromValues(1, 4, [1, 2, 3, 4]);
+      const big = backend.zeros(2000, 2000); // 16 MB: grows the WebAssembly memory
+      assert.deepEqual(Array.from(small.data), [1, 2, 3, 4]);
+      backend.free(big);
+      const again = backend.zeros(2000, 2000);
+      assert.ok(
+        again.data.every((v) => v === 0),
+        "zeros() after free() is zero-filled",
+      );
+      backend.free(again);
+    });
+  });
+}
+
+describe("wasm backend boundaries", async () => {
+  const wasm = (await allBackends()).find((c) => c.label.startsWith("wasm"))?.backend;
+  it("refuses a matrix that is not in its memory", async () => {
+    const { Matrix } = await import("../../src/linalg/matrix.ts");
+    const outside = Matrix.of(2, 2, new Float32Array(4));
+    assert.throws(
+      () => wasm?.gemm(false, false, 1, outside, outside, 0, outside),
+      (e: Error) => {
+        assert.ok(e instanceof ArgumentError);
+        assert.match(e.message, /not in the WebAssembly memory/);
+        return true;
+      },
+    );
+  });
+  it("refuses to free the same matrix twice", () => {
+    const m = wasm?.zeros(3, 3);
+    if (!m || !wasm) throw new Error("no wasm backend");
+    wasm.free(m);
+    assert.throws(() => wasm.free(m), /freed twice/);
+  });
+});
