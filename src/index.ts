@@ -44,3 +44,20 @@ export {
   sparseAutoencoderLayout,
 } from "./nn/sparse-autoencoder.ts";
 export { createStackCost, type StackOptions, stackFeatures, stackLayout, stackPredict } from "./nn/stack.ts";
+export {
+  type AdamOptions,
+  adam,
+  type CostFunction,
+  type CostLike,
+  type LbfgsOptions,
+  lbfgs,
+  type MinibatchCost,
+  type OptimResult,
+  type OptimStatus,
+  type Progress,
+  type ProgressCallback,
+  type Schedule,
+  type SgdOptions,
+  sgd,
+  wolfeLineSearch,
+} from "./optim/index.ts";

@@ -1,0 +1,12 @@
+export { type LbfgsOptions, lbfgs } from "./lbfgs.ts";
+export {
+  cubicInterpolate,
+  cubicMinimizer,
+  type LineSearchOptions,
+  type LineSearchResult,
+  type LineSearchStatus,
+  LineSearchWorkspace,
+  wolfeLineSearch,
+} from "./line-search.ts";
+export { type AdamOptions, adam, type MinibatchCost, type Schedule, type SgdOptions, sgd } from "./minibatch.ts";
+export type { CostFunction, CostLike, OptimResult, OptimStatus, Progress, ProgressCallback } from "./types.ts";

@@ -1,0 +1,163 @@
+// Limited-memory BFGS as the UFLDL exercise uses it: minFunc's defaults (SPEC §7).
+// Direction by the two-loop recursion (Nocedal 1980, §4; Nocedal & Wright 2006, Algorithm 7.4),
+// step by the strong-Wolfe line search of line-search.ts.
+import { ArgumentError } from "../errors.ts";
+import type { FloatArray } from "../linalg/matrix.ts";
+import { LineSearchWorkspace, wolfeLineSearch } from "./line-search.ts";
+import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
+import { asCostFunction, type CostLike, type OptimResult, type OptimStatus } from "./types.ts";
+import { allFinite, axpy, dot, maxAbs, sumAbs, zerosLike } from "./vector.ts";
+
+export interface LbfgsOptions extends CommonOptions {
+  /** Most iterations (default 400, as in the exercise). */
+  maxIter?: number;
+  /** Most cost evaluations (default 1000). */
+  maxFunEvals?: number;
+  /** Stop when Σ|∇J| falls below this (default 1e-5). */
+  optTol?: number;
+  /** Stop when the step (max |t·d|), the change in cost or the directional derivative falls below this (default 1e-9). */
+  progTol?: number;
+  /** Correction pairs kept (default 100). */
+  corrections?: number;
+  /** Wolfe constants (defaults 1e-4 and 0.9). */
+  c1?: number;
+  c2?: number;
+  /** Most evaluations in one line search (default 25). */
+  maxLineSearch?: number;
+}
+
+const KEYS = [
+  "maxIter",
+  "maxFunEvals",
+  "optTol",
+  "progTol",
+  "corrections",
+  "c1",
+  "c2",
+  "maxLineSearch",
+  "onProgress",
+  "signal",
+];
+
+/** Pairs with yᵀs at or below this are skipped: they would break positive definiteness. */
+const CURVATURE_SKIP = 1e-10;
+
+/**
+ * Minimises `cost` from x0 (not modified) with L-BFGS. Works in the precision of x0
+ * (Float32Array or Float64Array); sums are accumulated in float64.
+ */
+export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: LbfgsOptions = {}): OptimResult<T> {
+  checkKeys("lbfgs", options, KEYS);
+  checkCommon("lbfgs", options);
+  const maxIter = checkNumber("maxIter", options.maxIter ?? 400, { integer: true, min: 0 });
+  const maxFunEvals = checkNumber("maxFunEvals", options.maxFunEvals ?? 1000, { integer: true, min: 1 });
+  const optTol = checkNumber("optTol", options.optTol ?? 1e-5, { min: 0 });
+  const progTol = checkNumber("progTol", options.progTol ?? 1e-9, { min: 0 });
+  const m = checkNumber("corrections", options.corrections ?? 100, { integer: true, min: 1 });
+  const c1 = checkNumber("c1", options.c1 ?? 1e-4, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+  const c2 = checkNumber("c2", options.c2 ?? 0.9, { min: c1, max: 1, minExclusive: true, maxExclusive: true });
+  const maxLS = checkNumber("maxLineSearch", options.maxLineSearch ?? 25, { integer: true, min: 1 });
+  if (!(x0 instanceof Float32Array || x0 instanceof Float64Array)) {
+    throw new ArgumentError("x0 must be a Float32Array or a Float64Array");
+  }
+  const fn = asCostFunction(cost);
+  const { onProgress, signal } = options;
+
+  const x = x0.slice() as T;
+  let g = zerosLike(x);
+  let gNext = zerosLike(x);
+  const d = zerosLike(x);
+  const ws = new LineSearchWorkspace(x);
+  /** History: S[i] = steps, Y[i] = gradient changes, rho[i] = 1/(yᵢᵀsᵢ); a ring of m pairs. */
+  const S: FloatArray[] = [];
+  const Y: FloatArray[] = [];
+  const rho: number[] = [];
+  const alpha = new Float64Array(m);
+  let sNew = zerosLike(x);
+  let yNew = zerosLike(x);
+  let hDiag = 1;
+
+  let f = fn(x, g);
+  let evaluations = 1;
+  let iterations = 0;
+  const result = (status: OptimStatus, message: string): OptimResult<T> => ({
+    x,
+    cost: f,
+    iterations,
+    evaluations,
+    status,
+    message,
+  });
+  if (!Number.isFinite(f) || !allFinite(g)) {
+    return result("nonFinite", `the cost or its gradient is not finite at the starting point (J = ${f})`);
+  }
+  if (sumAbs(g) <= optTol) return result("optimal", `optimality condition below optTol at the starting point`);
+
+  for (let i = 1; i <= maxIter; i++) {
+    if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
+    // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
+    for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
+    const k = S.length;
+    for (let j = k - 1; j >= 0; j--) {
+      const a = (rho[j] as number) * dot(S[j] as FloatArray, d);
+      alpha[j] = a;
+      axpy(-a, Y[j] as FloatArray, d);
+    }
+    for (let j = 0; j < d.length; j++) d[j] = hDiag * (d[j] as number);
+    for (let j = 0; j < k; j++) {
+      const b = (rho[j] as number) * dot(Y[j] as FloatArray, d);
+      axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
+    }
+    if (!allFinite(d)) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
+
+    const gtd = dot(g, d);
+    if (gtd > -progTol) return result("noProgress", "directional derivative below progTol");
+
+    // First step t = min(1, 1/Σ|g|), then t = 1 (SPEC §7).
+    const t0 = i === 1 ? Math.min(1, 1 / sumAbs(g)) : 1;
+    const fOld = f;
+    const ls = wolfeLineSearch(fn, x, t0, d, f, g, gtd, { c1, c2, maxEvaluations: maxLS, progTol }, gNext, ws);
+    evaluations += ls.evaluations;
+    if (ls.status === "failed") {
+      return result(
+        "nonFinite",
+        `the line search found no finite point with lower cost at iteration ${i}; the last finite point is kept`,
+      );
+    }
+    const t = ls.t;
+    // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves.
+    const s = sNew;
+    for (let j = 0; j < x.length; j++) {
+      const sj = t * (d[j] as number);
+      s[j] = sj;
+      yNew[j] = (gNext[j] as number) - (g[j] as number);
+      x[j] = (x[j] as number) + sj;
+    }
+    const ys = dot(yNew, s);
+    if (ys > CURVATURE_SKIP) {
+      // Keep the pair; when the history is full its oldest pair's buffers become the scratch.
+      const [oldS, oldY] = S.length === m ? [S.shift(), Y.shift()] : [zerosLike(x), zerosLike(x)];
+      if (rho.length === m) rho.shift();
+      S.push(s);
+      Y.push(yNew);
+      rho.push(1 / ys);
+      hDiag = ys / dot(yNew, yNew);
+      sNew = oldS as T;
+      yNew = oldY as T;
+    }
+    [g, gNext] = [gNext, g];
+    f = ls.f;
+    iterations = i;
+
+    const optimality = sumAbs(g);
+    if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality }) === false) {
+      return result("stopped", `stopped by the progress callback after ${i} iterations`);
+    }
+    if (optimality <= optTol) return result("optimal", "optimality condition below optTol");
+    if (maxAbs(s) <= progTol) return result("noProgress", "step size below progTol");
+    if (Math.abs(f - fOld) < progTol) return result("noProgress", "cost changing by less than progTol");
+    if (evaluations >= maxFunEvals)
+      return result("maxEvaluations", `reached the limit of ${maxFunEvals} cost evaluations`);
+  }
+  return result("maxIterations", `reached the limit of ${maxIter} iterations`);
+}

@@ -1,0 +1,185 @@
+// Minibatch stochastic methods: SGD with (Nesterov) momentum, and Adam (Kingma & Ba, 2015).
+// Each epoch visits every example once, in an order drawn from a seeded generator.
+import { ArgumentError } from "../errors.ts";
+import type { FloatArray } from "../linalg/matrix.ts";
+import { Rng } from "../linalg/rng.ts";
+import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
+import type { OptimResult, OptimStatus } from "./types.ts";
+import { allFinite, sumAbs, zerosLike } from "./vector.ts";
+
+/**
+ * A cost that can be evaluated on a subset of the examples: J and ∇J averaged over the rows
+ * listed in `rows` (indices into the data set, 0 ≤ row < examples).
+ */
+export interface MinibatchCost {
+  readonly examples: number;
+  cost(x: FloatArray, grad: FloatArray, rows: Int32Array): number;
+}
+
+/** A multiplier of the base learning rate, from the fraction of the run done (0 → 1). */
+export type Schedule = "constant" | "cosine" | "linear" | ((progress: number) => number);
+
+interface MinibatchCommon extends CommonOptions {
+  /** Passes over the data (default 10). */
+  epochs?: number;
+  /** Examples per step (default 128; the last step of an epoch may have fewer). */
+  batchSize?: number;
+  /** The base learning rate. */
+  learningRate?: number;
+  /** How the learning rate changes over the run (default "constant"). */
+  schedule?: Schedule;
+  /** Seed of the shuffles (default 0). */
+  seed?: number;
+}
+
+export interface SgdOptions extends MinibatchCommon {
+  /** Momentum μ in [0, 1) (default 0.9; 0 is plain SGD). */
+  momentum?: number;
+  /** Nesterov's accelerated form (default false). */
+  nesterov?: boolean;
+}
+
+export interface AdamOptions extends MinibatchCommon {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+const COMMON_KEYS = ["epochs", "batchSize", "learningRate", "schedule", "seed", "onProgress", "signal"];
+
+interface Plan {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  rate: (progress: number) => number;
+  rng: Rng;
+}
+
+function plan(where: string, options: MinibatchCommon, defaultRate: number): Plan {
+  checkCommon(where, options);
+  const epochs = checkNumber("epochs", options.epochs ?? 10, { integer: true, min: 0 });
+  const batchSize = checkNumber("batchSize", options.batchSize ?? 128, { integer: true, min: 1 });
+  const learningRate = checkNumber("learningRate", options.learningRate ?? defaultRate, { min: 0, minExclusive: true });
+  const seed = checkNumber("seed", options.seed ?? 0, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  const schedule = options.schedule ?? "constant";
+  let rate: (p: number) => number;
+  if (typeof schedule === "function") rate = schedule;
+  else if (schedule === "constant") rate = () => 1;
+  else if (schedule === "cosine") rate = (p) => 0.5 * (1 + Math.cos(Math.PI * p));
+  else if (schedule === "linear") rate = (p) => 1 - p;
+  else
+    throw new ArgumentError(
+      `schedule must be "constant", "cosine", "linear" or a function, got ${JSON.stringify(schedule)}`,
+    );
+  return { epochs, batchSize, learningRate, rate, rng: new Rng(seed) };
+}
+
+/**
+ * Runs the epochs: shuffles, cuts batches, evaluates, and hands each gradient to `update`
+ * (which moves x). Keeps the last point with a finite cost and gradient.
+ */
+function runEpochs<T extends FloatArray>(
+  cost: MinibatchCost,
+  x0: T,
+  p: Plan,
+  options: CommonOptions,
+  update: (x: T, g: T, rate: number, step: number) => void,
+): OptimResult<T> {
+  if (!(x0 instanceof Float32Array || x0 instanceof Float64Array)) {
+    throw new ArgumentError("x0 must be a Float32Array or a Float64Array");
+  }
+  const n = checkNumber("examples", cost.examples, { integer: true, min: 1 });
+  const x = x0.slice() as T;
+  const last = x0.slice() as T;
+  const g = zerosLike(x);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const stepsPerEpoch = Math.ceil(n / p.batchSize);
+  const totalSteps = stepsPerEpoch * p.epochs;
+  let evaluations = 0;
+  let step = 0;
+  let epochCost = Number.NaN;
+  const result = (status: OptimStatus, message: string, at: T = x): OptimResult<T> => ({
+    x: at,
+    cost: epochCost,
+    iterations: step,
+    evaluations,
+    status,
+    message,
+  });
+  for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    p.rng.shuffle(order);
+    let sum = 0;
+    for (let start = 0; start < n; start += p.batchSize) {
+      if (options.signal?.aborted) return result("aborted", `aborted in epoch ${epoch} after ${step} steps`);
+      const rows = order.subarray(start, Math.min(n, start + p.batchSize));
+      const J = cost.cost(x, g, rows);
+      evaluations++;
+      if (!Number.isFinite(J) || !allFinite(g)) {
+        return result(
+          "nonFinite",
+          `the cost or gradient became non-finite at step ${step + 1} (epoch ${epoch}); the last finite point is kept`,
+          last,
+        );
+      }
+      last.set(x);
+      sum += J * rows.length;
+      const rate = p.learningRate * p.rate(step / totalSteps);
+      step++;
+      update(x, g, rate, step);
+      const verdict = options.onProgress?.({
+        iteration: step,
+        evaluations,
+        cost: J,
+        step: rate,
+        optimality: sumAbs(g),
+        epoch,
+      });
+      if (verdict === false) return result("stopped", `stopped by the progress callback at step ${step}`);
+    }
+    epochCost = sum / n;
+  }
+  return result(
+    "epochsDone",
+    `ran ${p.epochs} epochs (${step} steps); cost is the mean minibatch cost of the last epoch`,
+  );
+}
+
+/** Minibatch SGD with momentum: v ← μv − η∇J, x ← x + v (Nesterov: x ← x + μv − η∇J). */
+export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: SgdOptions = {}): OptimResult<T> {
+  checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov"]);
+  const p = plan("sgd", options, 0.1);
+  const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
+  const nesterov = options.nesterov ?? false;
+  const v = zerosLike(x0);
+  return runEpochs(cost, x0, p, options, (x, g, rate) => {
+    for (let i = 0; i < x.length; i++) {
+      const gi = g[i] as number;
+      const vi = mu * (v[i] as number) - rate * gi;
+      v[i] = vi;
+      x[i] = (x[i] as number) + (nesterov ? mu * vi - rate * gi : vi);
+    }
+  });
+}
+
+/** Adam: bias-corrected first and second moment estimates of the gradient. */
+export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: AdamOptions = {}): OptimResult<T> {
+  checkKeys("adam", options, [...COMMON_KEYS, "beta1", "beta2", "epsilon"]);
+  const p = plan("adam", options, 1e-3);
+  const b1 = checkNumber("beta1", options.beta1 ?? 0.9, { min: 0, max: 1, maxExclusive: true });
+  const b2 = checkNumber("beta2", options.beta2 ?? 0.999, { min: 0, max: 1, maxExclusive: true });
+  const eps = checkNumber("epsilon", options.epsilon ?? 1e-8, { min: 0, minExclusive: true });
+  const m = new Float64Array(x0.length);
+  const v = new Float64Array(x0.length);
+  return runEpochs(cost, x0, p, options, (x, g, rate, t) => {
+    const c1 = 1 - b1 ** t;
+    const c2 = 1 - b2 ** t;
+    for (let i = 0; i < x.length; i++) {
+      const gi = g[i] as number;
+      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
+      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      x[i] = (x[i] as number) - (rate * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+    }
+  });
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ArgumentError } from "../../src/errors.ts";
+import type { FloatArray } from "../../src/linalg/matrix.ts";
+import { adam, sgd } from "../../src/optim/minibatch.ts";
+import { distance, gradNorm, leastSquares, logistic, rosenbrock } from "./problems.ts";
+
+const rosen = { examples: 1, cost: (x: FloatArray, g: FloatArray) => rosenbrock(x, g) };
+
+describe("sgd with momentum on functions with known minima", () => {
+  it("a 100-dimensional quadratic with condition number 100 reaches x*", () => {
+    const q = leastSquares(100, 400, 100, 1);
+    const r = sgd(q.minibatch, new Float64Array(100), { epochs: 200, batchSize: 40, learningRate: 0.001 });
+    assert.ok(distance(r.x, q.xStar) < 1e-6, `‖x − x*‖ = ${distance(r.x, q.xStar)}`);
+    assert.equal(r.status, "epochsDone");
+    assert.equal(r.iterations, 200 * 10);
+  });
+  it("Rosenbrock from (−1.2, 1) reaches (1, 1)", () => {
+    const r = sgd(rosen, new Float64Array([-1.2, 1]), { epochs: 20000, batchSize: 1, learningRate: 1e-3 });
+    assert.ok(distance(r.x, [1, 1]) < 1e-4, `x = ${Array.from(r.x)}`);
+  });
+  it("logistic regression: the full gradient vanishes", () => {
+    const p = logistic(10, 300, 1e-2, 2);
+    const r = sgd(p.minibatch, new Float64Array(10), {
+      epochs: 200,
+      batchSize: 30,
+      learningRate: 0.5,
+      schedule: "cosine",
+    });
+    assert.ok(gradNorm(p.full, r.x) < 2e-3, `‖∇J‖ = ${gradNorm(p.full, r.x)}`);
+  });
+  it("Nesterov momentum converges too", () => {
+    const q = leastSquares(20, 100, 10, 3);
+    const r = sgd(q.minibatch, new Float64Array(20), {
+      epochs: 100,
+      batchSize: 10,
+      learningRate: 0.005,
+      nesterov: true,
+    });
+    assert.ok(distance(r.x, q.xStar) < 1e-6, `‖x − x*‖ = ${distance(r.x, q.xStar)}`);
+  });
+});
+
+describe("adam on functions with known minima", () => {
+  it("a 100-dimensional quadratic with condition number 100 reaches x*", () => {
+    const q = leastSquares(100, 400, 100, 1);
+    const r = adam(q.minibatch, new Float64Array(100), {
+      epochs: 200,
+      batchSize: 40,
+      learningRate: 0.03,
+      schedule: "cosine",
+    });
+    assert.ok(distance(r.x, q.xStar) < 1e-3, `‖x − x*‖ = ${distance(r.x, q.xStar)}`);
+  });
+  it("Rosenbrock from (−1.2, 1) reaches (1, 1)", () => {
+    const r = adam(rosen, new Float64Array([-1.2, 1]), {
+      epochs: 20000,
+      batchSize: 1,
+      learningRate: 0.01,
+      schedule: "cosine",
+    });
+    assert.ok(distance(r.x, [1, 1]) < 1e-4, `x = ${Array.from(r.x)}`);
+  });
+  it("logistic regression: the full gradient vanishes", () => {
+    const p = logistic(10, 300, 1e-2, 2);
+    const r = adam(p.minibatch, new Float64Array(10), {
+      epochs: 200,
+      batchSize: 30,
+      learningRate: 0.05,
+      schedule: "cosine",
+    });
+    assert.ok(gradNorm(p.full, r.x) < 2e-3, `‖∇J‖ = ${gradNorm(p.full, r.x)}`);
+  });
+});
+
+describe("minibatch mechanics", () => {
+  it("every epoch visits every example exactly once, in a seeded order", () => {
+    const seen: number[][] = [];
+    const counting = {
+      examples: 10,
+      cost: (_x: FloatArray, g: FloatArray, rows: Int32Array) => {
+        seen.push(Array.from(rows));
+        g.fill(0);
+        return 0;
+      },
+    };
+    sgd(counting, new Float64Array(1), { epochs: 2, batchSize: 4, seed: 5 });
+    assert.deepEqual(
+      seen.map((b) => b.length),
+      [4, 4, 2, 4, 4, 2],
+    );
+    for (const epoch of [seen.slice(0, 3), seen.slice(3)]) {
+      assert.deepEqual(
+        epoch.flat().sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
+    }
+    const again: number[][] = [];
+    const recording = {
+      ...counting,
+      cost: (_x: FloatArray, g: FloatArray, rows: Int32Array) => {
+        again.push(Array.from(rows));
+        g.fill(0);
+        return 0;
+      },
+    };
+    sgd(recording, new Float64Array(1), { epochs: 2, batchSize: 4, seed: 5 });
+    assert.deepEqual(again, seen, "same seed, same order");
+  });
+  it("stops on a non-finite cost and returns the last finite point", () => {
+    let calls = 0;
+    const exploding = {
+      examples: 4,
+      cost: (x: FloatArray, g: FloatArray) => {
+        calls++;
+        g[0] = calls > 5 ? Number.NaN : 1;
+        return calls > 5 ? Number.NaN : (x[0] as number);
+      },
+    };
+    const r = adam(exploding, new Float64Array([1]), { epochs: 10, batchSize: 1 });
+    assert.equal(r.status, "nonFinite");
+    assert.ok(Number.isFinite(r.x[0] as number));
+    assert.equal(r.iterations, 5);
+  });
+  it("can be stopped by the callback or an AbortSignal", () => {
+    const q = leastSquares(5, 20, 2, 1);
+    assert.equal(sgd(q.minibatch, new Float64Array(5), { onProgress: (p) => p.iteration < 3 }).status, "stopped");
+    const c = new AbortController();
+    c.abort();
+    assert.equal(adam(q.minibatch, new Float64Array(5), { signal: c.signal }).status, "aborted");
+  });
+  it("rejects unknown keys and bad values with typed errors", () => {
+    const q = leastSquares(5, 20, 2, 1);
+    assert.throws(() => sgd(q.minibatch, new Float64Array(5), { lr: 1 } as never), ArgumentError);
+    assert.throws(() => sgd(q.minibatch, new Float64Array(5), { momentum: 1 }), /momentum must be .* \[0, 1\), got 1/);
+    assert.throws(
+      () => adam(q.minibatch, new Float64Array(5), { batchSize: 0 }),
+      /batchSize must be an integer in \[1, ∞\), got 0/,
+    );
+    assert.throws(() => adam(q.minibatch, new Float64Array(5), { learningRate: -1 }), /learningRate/);
+    assert.throws(() => adam(q.minibatch, new Float64Array(5), { schedule: "step" as never }), /schedule must be/);
+  });
+});
