@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { StackaeError } from "../errors.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
+import { registerTrain } from "./train.ts";
 
 /** Exit codes, documented in the README. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const;
@@ -20,6 +21,8 @@ program
   .action((options: { json?: boolean }) => {
     process.exitCode = gradcheckCommand(options) ? EXIT.ok : EXIT.failed;
   });
+
+registerTrain(program);
 
 try {
   await program.parseAsync(process.argv);

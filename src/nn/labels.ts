@@ -2,10 +2,14 @@ import { ArgumentError, ShapeError } from "../errors.ts";
 
 export type Labels = Int32Array | Uint8Array | readonly number[];
 
-/** Checks that `labels` has m integer entries in [0, classes); returns them as an Int32Array. */
+/**
+ * Checks that `labels` has m integer entries in [0, classes). Returns them as an Int32Array: the
+ * same array when it already is one (a cost then reads it on every evaluation, so a minibatch
+ * driver may refill it between calls), a converted copy otherwise.
+ */
 export function checkLabels(labels: Labels, m: number, classes: number): Int32Array {
   if (labels.length !== m) throw new ShapeError(`labels must have one entry per example (${m}), got ${labels.length}`);
-  const out = new Int32Array(m);
+  const out = labels instanceof Int32Array ? labels : new Int32Array(m);
   for (let i = 0; i < m; i++) {
     const y = labels[i] as number;
     if (!Number.isInteger(y) || y < 0 || y >= classes) {

