@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { StackaeError } from "../errors.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
+import { registerModelCommands } from "./model-commands.ts";
 import { registerTrain } from "./train.ts";
 
 /** Exit codes, documented in the README. */
@@ -23,6 +24,7 @@ program
   });
 
 registerTrain(program);
+registerModelCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,44 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { WriteError, writeFileAtomic } from "../io/files.ts";
+import { encodePng } from "../io/png.ts";
+import { modelLayout, type StackedModel } from "../nn/model.ts";
 import type { TrainResult } from "../train/pipeline.ts";
+import { costCurvesSvg } from "../viz/plot.ts";
+import { type GrayImage, tileImage } from "../viz/tiles.ts";
 
-/** Placeholder until the pictures exist: written by the report issue work. */
-export function writeReport(_dir: string, _result: TrainResult, _imageShape: [number, number]): void {}
+/** The first layer's weights (W1, hidden × input) as tiles of the input image's shape. */
+export function featuresImage(model: StackedModel, imageShape: [number, number], scale = 2): GrayImage {
+  const layout = modelLayout(model);
+  const W1 = layout.slice(model.params, "W1");
+  const hidden = model.sizes[1] as number;
+  return tileImage(W1, hidden, imageShape[0], imageShape[1], { scale });
+}
+
+/** The image shape a model's inputs have: from its metadata, or square when the input size is. */
+export function imageShapeOf(model: StackedModel, metadata: Record<string, string>): [number, number] {
+  try {
+    const shape = JSON.parse(metadata.imageShape ?? "null");
+    if (Array.isArray(shape) && shape.length === 2 && shape[0] * shape[1] === model.sizes[0])
+      return shape as [number, number];
+  } catch {}
+  const side = Math.round(Math.sqrt(model.sizes[0] as number));
+  return side * side === model.sizes[0] ? [side, side] : [1, model.sizes[0] as number];
+}
+
+/** Writes features.png and costs.svg into `dir`. */
+export function writeReport(dir: string, result: TrainResult, imageShape: [number, number]): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (cause) {
+    throw new WriteError(dir, `the report folder cannot be made (${(cause as Error).message})`, { cause });
+  }
+  writeFileAtomic(join(dir, "features.png"), encodePng(featuresImage(result.model, imageShape)));
+  writeFileAtomic(
+    join(dir, "features-before-fine-tuning.png"),
+    encodePng(featuresImage(result.pretrained, imageShape)),
+  );
+  const svg = costCurvesSvg(result.stages.map((s) => ({ name: `${s.name} (${s.optimizer})`, values: s.costs })));
+  writeFileAtomic(join(dir, "costs.svg"), new TextEncoder().encode(svg));
+  writeFileSync(join(dir, "stages.json"), JSON.stringify(result.stages, null, 2));
+}

@@ -89,7 +89,7 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
   out.set(data, 4 + 4 * dims.length);
   return out;
 }

@@ -69,9 +69,10 @@ function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (LITTLE_ENDIAN) return bytes;
   const out = new Uint8Array(bytes.length);
   const view = new DataView(out.buffer);
-  data.forEach((v, i) =>
-    data instanceof Float32Array ? view.setFloat32(i * 4, v, true) : view.setFloat64(i * 8, v, true),
-  );
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float32Array) view.setFloat32(i * 4, data[i] as number, true);
+    else view.setFloat64(i * 8, data[i] as number, true);
+  }
   return out;
 }
 
@@ -154,8 +155,9 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
         `tensor ${e.name}: shape [${e.shape}] of ${e.dtype} needs ${count * size} bytes, its offsets span ${e.end - e.begin}`,
       );
     }
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
-    const dv = new DataView(raw.buffer);
+    // A DataView at the tensor's offset: `bytes` may be a Node Buffer, whose slice() is a view
+    // into a shared pool rather than a copy.
+    const dv = new DataView(bytes.buffer, bytes.byteOffset + dataStart + e.begin, e.end - e.begin);
     const data = e.dtype === "F32" ? new Float32Array(count) : new Float64Array(count);
     for (let i = 0; i < count; i++)
       data[i] = e.dtype === "F32" ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);

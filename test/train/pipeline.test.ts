@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { readMnist } from "../../src/data/files.ts";
+import { ArgumentError } from "../../src/errors.ts";
+import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { accuracy, predict } from "../../src/nn/model.ts";
+import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
+import { resolveSettings, SPEC_SETTINGS } from "../../src/train/settings.ts";
+
+const { train, test } = readMnist();
+const backend = await createWasmBackend();
+const scale = (p: Uint8Array) => Float32Array.from(p, (v) => v / 255);
+const tr = train.head(2000);
+const te = test.head(2000);
+const testInputs = scale(te.pixels);
+
+describe("the pipeline on 2,000 MNIST images (chance is 10 %)", () => {
+  it("L-BFGS, one 100-unit autoencoder, 40 iterations a stage: ≥ 85 % after fine-tuning", (t) => {
+    const stages: string[] = [];
+    const r = trainStackedAutoencoder(
+      backend,
+      { inputs: scale(tr.pixels), labels: tr.labels, inputSize: 784 },
+      {
+        settings: {
+          layers: [100],
+          autoencoder: { iterations: 40 },
+          softmax: { iterations: 50 },
+          fineTune: { iterations: 40 },
+        },
+        onStageStart: (s) => void stages.push(s.name),
+      },
+    );
+    const before = accuracy(predict(backend, r.pretrained, testInputs), te.labels);
+    const after = accuracy(predict(backend, r.model, testInputs), te.labels);
+    t.diagnostic(`before ${before}, after ${after}`);
+    assert.deepEqual(stages, ["autoencoder 1", "softmax", "fine-tuning"]);
+    assert.ok(before >= 0.7, `before fine-tuning ${before}`);
+    assert.ok(after >= 0.85, `after fine-tuning ${after}`);
+    assert.ok(after > before, "fine-tuning helps");
+    assert.deepEqual(r.model.sizes, [784, 100]);
+    assert.equal(r.stages[0]?.costs.length, r.stages[0]?.iterations);
+  });
+
+  it("Adam for the autoencoders and fine-tuning, two layers: ≥ 70 %", () => {
+    const r = trainStackedAutoencoder(
+      backend,
+      { inputs: scale(tr.pixels), labels: tr.labels, inputSize: 784 },
+      {
+        settings: {
+          layers: [64, 32],
+          autoencoder: { optimizer: "adam", iterations: 5, learningRate: 0.01 },
+          softmax: { iterations: 50 },
+          fineTune: { optimizer: "adam", iterations: 5, learningRate: 0.003 },
+        },
+      },
+    );
+    assert.equal(r.stages[0]?.optimizer, "adam");
+    assert.equal(r.stages[0]?.iterations, 5 * Math.ceil(2000 / 256));
+    assert.ok(accuracy(predict(backend, r.model, testInputs), te.labels) >= 0.7);
+  });
+
+  it("self-taught learning: pretraining on digits 5–9, classifying digits 0–4 (SPEC §8)", (t) => {
+    const unlabeled = train.head(4000).filter((y) => y >= 5);
+    const labelled = train
+      .head(4000)
+      .filter((y) => y < 5)
+      .head(1000);
+    const testLow = test.head(2000).filter((y) => y < 5);
+    const r = trainStackedAutoencoder(
+      backend,
+      { inputs: scale(labelled.pixels), labels: labelled.labels, inputSize: 784, unlabeled: scale(unlabeled.pixels) },
+      {
+        settings: {
+          layers: [100],
+          autoencoder: { iterations: 40 },
+          softmax: { iterations: 50 },
+          fineTune: { iterations: 0 },
+        },
+      },
+    );
+    assert.equal(r.model.classes, 5);
+    const acc = accuracy(predict(backend, r.pretrained, scale(testLow.pixels)), testLow.labels);
+    t.diagnostic(`0–4 accuracy with 5–9 features: ${acc}`);
+    assert.ok(acc >= 0.85, `accuracy on 0–4 ${acc}`);
+  });
+
+  it("is repeatable from its seed", () => {
+    const small = train.head(300);
+    const run = (seed: number) =>
+      trainStackedAutoencoder(
+        backend,
+        { inputs: scale(small.pixels), labels: small.labels, inputSize: 784 },
+        {
+          settings: {
+            seed,
+            layers: [16],
+            autoencoder: { iterations: 5 },
+            softmax: { iterations: 5 },
+            fineTune: { iterations: 5 },
+          },
+        },
+      ).model.params;
+    assert.deepEqual(run(7), run(7));
+    assert.notDeepEqual(run(7), run(8));
+  });
+});
+
+describe("settings", () => {
+  it("default to SPEC §6", () => {
+    const s = resolveSettings();
+    assert.deepEqual(s.layers, [200, 200]);
+    assert.deepEqual(
+      [s.autoencoder.rho, s.autoencoder.lambda, s.autoencoder.beta, s.autoencoder.iterations, s.autoencoder.optimizer],
+      [0.1, 3e-3, 3, 400, "lbfgs"],
+    );
+    assert.deepEqual([s.softmax.lambda, s.softmax.iterations], [1e-4, 100]);
+    assert.deepEqual([s.fineTune.lambda, s.fineTune.iterations], [1e-4, 400]);
+    assert.deepEqual(s, resolveSettings({}));
+    assert.notEqual(s.layers, SPEC_SETTINGS.layers, "a copy, not the defaults themselves");
+  });
+  it("reject unknown keys and bad values, naming them", () => {
+    assert.throws(
+      () => resolveSettings({ autoencoder: { sparsity: 1 } as never }),
+      /autoencoder: unknown option "sparsity"/,
+    );
+    assert.throws(() => resolveSettings({ autoencoder: { rho: 1 } }), /autoencoder\.rho must be .* \(0, 1\), got 1/);
+    assert.throws(
+      () => resolveSettings({ softmax: { optimizer: "newton" as never } }),
+      /softmax\.optimizer must be one of lbfgs, adam, sgd, got "newton"/,
+    );
+    assert.throws(() => resolveSettings({ layers: [200, 0] }), /layers\[1\] must be an integer/);
+    assert.throws(() => resolveSettings({ fineTune: { iterations: -1 } }), ArgumentError);
+  });
+});
