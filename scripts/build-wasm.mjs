@@ -1,5 +1,7 @@
-// Compiles assembly/kernels.ts twice: plain 128-bit SIMD, and relaxed SIMD (fused multiply-add).
-// The runtime picks the relaxed build where WebAssembly.validate accepts it.
+// Compiles assembly/kernels.ts four ways: plain 128-bit SIMD or relaxed SIMD (fused multiply-add),
+// each with a private memory (one thread; what a browser without cross-origin isolation can run)
+// or a shared memory (worker threads). The runtime picks relaxed SIMD where WebAssembly.validate
+// accepts it, and the shared build when it runs more than one thread.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,10 +12,12 @@ const outDir = join(root, "wasm");
 mkdirSync(outDir, { recursive: true });
 
 const variants = [
-  { file: "kernels-simd.wasm", features: "simd" },
-  { file: "kernels-relaxed.wasm", features: "simd,relaxed-simd" },
+  { file: "kernels-simd.wasm", features: "simd", shared: false },
+  { file: "kernels-relaxed.wasm", features: "simd,relaxed-simd", shared: false },
+  { file: "kernels-simd-shared.wasm", features: "simd,threads", shared: true },
+  { file: "kernels-relaxed-shared.wasm", features: "simd,relaxed-simd,threads", shared: true },
 ];
-for (const { file, features } of variants) {
+for (const { file, features, shared } of variants) {
   const { error, stderr } = await asc.main([
     join(root, "assembly/kernels.ts"),
     "--outFile",
@@ -28,6 +32,7 @@ for (const { file, features } of variants) {
     "--importMemory",
     "--enable",
     features,
+    ...(shared ? ["--sharedMemory", "--maximumMemory", "65536"] : []),
   ]);
   if (error) {
     process.stderr.write(stderr.toString());

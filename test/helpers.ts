@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
 import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
@@ -10,12 +11,34 @@ export interface BackendCase {
   tolerance: number;
 }
 
+// Relaxed SIMD (fused multiply-add) needs this V8 flag on Node 20; the CLI sets it the same way.
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+
 /** Every backend present, with the precision its results can be held to. */
 export async function allBackends(): Promise<BackendCase[]> {
   const cases: BackendCase[] = [
     { label: "js float64", backend: new JsBackend("float64"), tolerance: 1e-12 },
     { label: "js float32", backend: new JsBackend("float32"), tolerance: 1e-5 },
-    { label: "wasm float32", backend: await createWasmBackend(), tolerance: 1e-5 },
+    {
+      label: "wasm SIMD, 1 thread",
+      backend: await createWasmBackend({ threads: 1, relaxedSimd: false }),
+      tolerance: 1e-5,
+    },
+    {
+      label: "wasm SIMD, 2 threads",
+      backend: await createWasmBackend({ threads: 2, relaxedSimd: false }),
+      tolerance: 1e-5,
+    },
+    {
+      label: "wasm FMA, 1 thread",
+      backend: await createWasmBackend({ threads: 1, relaxedSimd: true }),
+      tolerance: 1e-5,
+    },
+    {
+      label: "wasm FMA, 2 threads",
+      backend: await createWasmBackend({ threads: 2, relaxedSimd: true }),
+      tolerance: 1e-5,
+    },
   ];
   return cases;
 }

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // The stackae command line. Only this folder prints or exits; the library throws typed errors.
+import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
 import { StackaeError } from "../errors.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
 import { registerTrain } from "./train.ts";
+
+// Fused multiply-add (relaxed SIMD) is behind a flag on Node 20; V8 accepts it at run time, before
+// the first WebAssembly module is compiled. The kernels fall back to plain SIMD where it is absent.
+setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 /** Exit codes, documented in the README. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const;

@@ -5,6 +5,7 @@ import { BACKENDS, type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, predict } from "../nn/model.ts";
 import { trainStackedAutoencoder } from "../train/pipeline.ts";
 import { OPTIMIZERS, type OptimizerName, type PartialSettings, SPEC_SETTINGS } from "../train/settings.ts";
+import { describeBackend } from "./backend.ts";
 import { loadData, loadUnlabeled } from "./data.ts";
 import { choice, fraction, int, nonNegative, positive, sizes } from "./parse.ts";
 import { formatSeconds, progressReporter } from "./progress.ts";
@@ -31,6 +32,7 @@ interface TrainFlags {
   batchSize: number;
   learningRate?: number;
   backend: BackendName;
+  threads?: number;
   out?: string;
   report?: string;
   json?: boolean;
@@ -66,6 +68,7 @@ export function registerTrain(program: Command): void {
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
     .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive)
     .option("--backend <name>", `kernels: ${BACKENDS.join(", ")}`, choice(BACKENDS), "wasm")
+    .option("--threads <n>", "threads for the wasm kernels (default: the cores present)", int(1, 256))
     .option("--out <file>", "save the fine-tuned network as safetensors")
     .option("--report <dir>", "write the first layer's features and each stage's cost curve as PNG")
     .option("--json", "print one JSON object with the results instead of lines")
@@ -100,7 +103,10 @@ async function train(flags: TrainFlags): Promise<void> {
     softmax: stage(flags.softmaxOptimizer, flags.softmaxIters, flags.softmaxLambda),
     fineTune: stage(flags.finetuneOptimizer, flags.finetuneIters, flags.finetuneLambda),
   };
-  const backend = await createBackend(flags.backend, flags.backend === "js" ? { dtype: "float32" } : {});
+  const backend = await createBackend(
+    flags.backend,
+    flags.backend === "js" ? { dtype: "float32" } : flags.threads === undefined ? {} : { threads: flags.threads },
+  );
   const events = progressReporter(process.stderr, flags.quiet === true);
   const scale = (p: Uint8Array) => Float32Array.from(p, (v) => v / 255);
   const result = trainStackedAutoencoder(
@@ -145,7 +151,7 @@ async function train(flags: TrainFlags): Promise<void> {
       imageSize: [labelled.rows, labelled.cols],
       classes,
     },
-    backend: backend.name,
+    backend: describeBackend(backend),
     node: process.version,
   };
   if (flags.out) {

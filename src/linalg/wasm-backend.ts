@@ -1,6 +1,7 @@
-import { ArgumentError, StackaeError } from "../errors.ts";
+import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, Matrix, type Storage } from "./matrix.ts";
+import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
 interface KernelExports {
@@ -71,6 +72,11 @@ async function readKernel(name: string): Promise<Uint8Array<ArrayBuffer>> {
 
 export interface WasmBackendOptions {
   /**
+   * Threads for large products and element-wise passes, the calling thread included (default: the
+   * cores present, in Node). 1 runs everything on the calling thread with a private memory.
+   */
+  threads?: number;
+  /**
    * Use the relaxed-SIMD build (fused multiply-add): "auto" (default) where the engine accepts it.
    * Node 20 accepts it only with `--experimental-wasm-relaxed-simd`.
    */
@@ -80,18 +86,35 @@ export interface WasmBackendOptions {
 /** Creates the float32 WebAssembly SIMD backend. */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const want = options.relaxedSimd ?? "auto";
-  const relaxed = await readKernel("kernels-relaxed.wasm");
+  const threads = checkNumber("threads", options.threads ?? (await defaultThreads()), {
+    integer: true,
+    min: 1,
+    max: 256,
+  });
+  const shared = threads > 1 ? "-shared" : "";
+  const relaxed = await readKernel(`kernels-relaxed${shared}.wasm`);
   const canRelax = WebAssembly.validate(relaxed);
   if (want === true && !canRelax) {
     throw new ArgumentError(
       "relaxedSimd: true needs an engine with relaxed SIMD; on Node 20 start node with --experimental-wasm-relaxed-simd",
     );
   }
-  const bytes = want !== false && canRelax ? relaxed : await readKernel("kernels-simd.wasm");
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES });
+  const bytes = want !== false && canRelax ? relaxed : await readKernel(`kernels-simd${shared}.wasm`);
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: threads > 1 });
   const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
-  return new WasmBackend(memory, instance.exports as unknown as KernelExports);
+  const backend = new WasmBackend(memory, instance.exports as unknown as KernelExports);
+  if (threads > 1) await backend.startThreads(module, threads - 1);
+  return backend;
+}
+
+/** The cores present (Node), or 1 where that cannot be known. */
+async function defaultThreads(): Promise<number> {
+  if (typeof process !== "undefined" && process.versions?.node) {
+    const os = await import("node:os");
+    return Math.max(1, os.availableParallelism());
+  }
+  return 1;
 }
 
 function wasmAbort(): never {
@@ -120,6 +143,9 @@ export class WasmBackend implements Backend<Float32Array> {
   readonly #tile: number;
   #scratch = 0;
   #scratchBytes = 0;
+  #pool: ThreadPool | null = null;
+  /** Pack buffers and tile of each worker thread (the calling thread's are #packA, #packB, #tile). */
+  #workerBuffers: { packA: number; packB: number; tile: number }[] = [];
 
   constructor(memory: WebAssembly.Memory, exports: KernelExports) {
     this.#memory = memory;
@@ -131,6 +157,53 @@ export class WasmBackend implements Backend<Float32Array> {
     this.#packA = this.#alloc(exports.PACK_A_BYTES.value as number);
     this.#packB = this.#alloc(exports.PACK_B_BYTES.value as number);
     this.#tile = this.#alloc(exports.TILE_BYTES.value as number);
+  }
+
+  /** Threads that run kernels, the calling thread included. */
+  get threads(): number {
+    return 1 + (this.#pool?.size ?? 0);
+  }
+
+  /** Starts `count` worker threads over this backend's (shared) memory. */
+  async startThreads(module: WebAssembly.Module, count: number): Promise<void> {
+    if (this.#pool) throw new ArgumentError("startThreads: this backend already has worker threads");
+    if (!(this.#memory.buffer instanceof SharedArrayBuffer)) {
+      throw new ArgumentError("startThreads: worker threads need a shared WebAssembly memory");
+    }
+    const { ThreadPool, CONTROL_BYTES } = await import("./thread-pool.ts");
+    const controls: number[] = [];
+    for (let w = 0; w < count; w++) {
+      controls.push(this.#alloc(CONTROL_BYTES));
+      this.#workerBuffers.push({
+        packA: this.#alloc(this.#k.PACK_A_BYTES.value as number),
+        packB: this.#alloc(this.#k.PACK_B_BYTES.value as number),
+        tile: this.#alloc(this.#k.TILE_BYTES.value as number),
+      });
+    }
+    this.#pool = await ThreadPool.start(module, this.#memory, controls);
+  }
+
+  /** Stops the worker threads (the backend keeps working on the calling thread). */
+  async dispose(): Promise<void> {
+    await this.#pool?.dispose();
+    this.#pool = null;
+  }
+
+  /**
+   * Runs parts[0] on the calling thread and parts[1…] on the workers, then waits for all;
+   * returns the results. Each part is the argument list of `fn`.
+   */
+  #parallel(fn: PoolFunction, parts: number[][]): number[] {
+    const pool = this.#pool as ThreadPool;
+    for (let w = 1; w < parts.length; w++) pool.post(w - 1, fn, parts[w] as number[]);
+    const results = [(this.#k[fn] as (...a: number[]) => number)(...(parts[0] as number[])) ?? 0];
+    for (let w = 1; w < parts.length; w++) results.push(pool.wait(w - 1));
+    return results;
+  }
+
+  /** How many ways to split `work` units of work (1 when small or single-threaded). */
+  #ways(work: number, minPerThread: number): number {
+    return this.#pool ? Math.max(1, Math.min(this.threads, Math.floor(work / minPerThread))) : 1;
   }
 
   /** Bytes of WebAssembly memory in use by matrices and kernel buffers (not yet given back). */
@@ -258,48 +331,98 @@ export class WasmBackend implements Backend<Float32Array> {
     C: Matrix<Float32Array>,
   ): void {
     const [M, N, K] = gemmDims(transA, transB, A, B, C);
-    this.#k.sgemm(
-      transA ? 1 : 0,
-      transB ? 1 : 0,
-      M,
-      N,
-      K,
-      alpha,
-      this.#own("A", A),
-      A.cols,
-      this.#own("B", B),
-      B.cols,
-      beta,
-      this.#own("C", C),
-      C.cols,
-      this.#packA,
-      this.#packB,
-      this.#tile,
-    );
+    const a = this.#own("A", A);
+    const b = this.#own("B", B);
+    const c = this.#own("C", C);
+    const [lda, ldb, ldc] = [A.cols, B.cols, C.cols];
+    const ta = transA ? 1 : 0;
+    const tb = transB ? 1 : 0;
+    // Split by rows of C, or by columns when C has fewer rows than columns (e.g. Δ2ᵀ·X, 200 × 784
+    // with K = 60000). Each part is the same product on offset pointers; small products stay here.
+    const ways = this.#ways(M * N * K, 1 << 22);
+    if (ways === 1) {
+      this.#k.sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, this.#packA, this.#packB, this.#tile);
+      return;
+    }
+    const parts: number[][] = [];
+    const byRows = M >= N;
+    for (const [start, count] of split(byRows ? M : N, ways, byRows ? 4 : 8)) {
+      const w = parts.length;
+      const buf =
+        w === 0
+          ? { packA: this.#packA, packB: this.#packB, tile: this.#tile }
+          : (this.#workerBuffers[w - 1] as { packA: number; packB: number; tile: number });
+      const aOff = byRows ? (transA ? start : start * lda) * 4 : 0;
+      const bOff = byRows ? 0 : (transB ? start * ldb : start) * 4;
+      const cOff = (byRows ? start * ldc : start) * 4;
+      parts.push([
+        ta,
+        tb,
+        byRows ? count : M,
+        byRows ? N : count,
+        K,
+        alpha,
+        a + aOff,
+        lda,
+        b + bOff,
+        ldb,
+        beta,
+        c + cOff,
+        ldc,
+        buf.packA,
+        buf.packB,
+        buf.tile,
+      ]);
+    }
+    this.#parallel("sgemm", parts);
   }
 
   biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
     checkSameShape("Z", Z, "out", out);
     checkRow("b", b, Z.cols);
-    this.#k.biasSigmoid(this.#own("Z", Z), this.#own("b", b), Z.rows, Z.cols, this.#own("out", out));
+    const [z, bias, o] = [this.#own("Z", Z), this.#own("b", b), this.#own("out", out)];
+    const parts = split(Z.rows, this.#ways(Z.size, 1 << 18), 1).map(([r, n]) => [
+      z + r * Z.cols * 4,
+      bias,
+      n,
+      Z.cols,
+      o + r * Z.cols * 4,
+    ]);
+    if (parts.length === 1) this.#k.biasSigmoid(z, bias, Z.rows, Z.cols, o);
+    else this.#parallel("biasSigmoid", parts);
   }
 
   sigmoidGradMul(A: Matrix<Float32Array>, D: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
     checkSize("A", A, "D", D);
     checkSize("A", A, "out", out);
-    this.#k.sigmoidGradMul(this.#own("A", A), this.#own("D", D), A.size, this.#own("out", out));
+    const [a, d, o] = [this.#own("A", A), this.#own("D", D), this.#own("out", out)];
+    const parts = split(A.size, this.#ways(A.size, 1 << 18), 4).map(([i, n]) => [a + i * 4, d + i * 4, n, o + i * 4]);
+    if (parts.length === 1) this.#k.sigmoidGradMul(a, d, A.size, o);
+    else this.#parallel("sigmoidGradMul", parts);
   }
 
   addRowSigmoidGradMul(D: Matrix<Float32Array>, s: Matrix<Float32Array>, A: Matrix<Float32Array>): void {
     checkSameShape("D", D, "A", A);
     checkRow("s", s, D.cols);
-    this.#k.addRowSigmoidGradMul(this.#own("D", D), this.#own("s", s), this.#own("A", A), D.rows, D.cols);
+    const [d, sv, a] = [this.#own("D", D), this.#own("s", s), this.#own("A", A)];
+    const parts = split(D.rows, this.#ways(D.size, 1 << 18), 1).map(([r, n]) => [
+      d + r * D.cols * 4,
+      sv,
+      a + r * D.cols * 4,
+      n,
+      D.cols,
+    ]);
+    if (parts.length === 1) this.#k.addRowSigmoidGradMul(d, sv, a, D.rows, D.cols);
+    else this.#parallel("addRowSigmoidGradMul", parts);
   }
 
   squaredErrorDelta(A3: Matrix<Float32Array>, X: Matrix<Float32Array>, delta: Matrix<Float32Array>): number {
     checkSameShape("A3", A3, "X", X);
     checkSameShape("A3", A3, "delta", delta);
-    return this.#k.squaredErrorDelta(this.#own("A3", A3), this.#own("X", X), A3.size, this.#own("delta", delta));
+    const [a, x, d] = [this.#own("A3", A3), this.#own("X", X), this.#own("delta", delta)];
+    const parts = split(A3.size, this.#ways(A3.size, 1 << 18), 4).map(([i, n]) => [a + i * 4, x + i * 4, n, d + i * 4]);
+    if (parts.length === 1) return this.#k.squaredErrorDelta(a, x, A3.size, d);
+    return this.#parallel("squaredErrorDelta", parts).reduce((sum, v) => sum + v, 0);
   }
 
   colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {
@@ -323,6 +446,14 @@ export class WasmBackend implements Backend<Float32Array> {
     checkSize("x", x, "y", y);
     this.#k.axpy(alpha, this.#own("x", x), this.#own("y", y), x.size);
   }
+}
+
+/** [start, count] pieces of [0, total) in `parts` near-equal pieces whose starts are multiples of `unit`. */
+function split(total: number, parts: number, unit: number): [number, number][] {
+  const size = Math.ceil(total / parts / unit) * unit;
+  const out: [number, number][] = [];
+  for (let start = 0; start < total; start += size) out.push([start, Math.min(size, total - start)]);
+  return out.length > 0 ? out : [[0, 0]];
 }
 
 function align(bytes: number): number {

@@ -83,6 +83,86 @@ for (const { label, backend, tolerance } of await allBackends()) {
       }
     });
 
+    it("gemm on products large enough to be split across threads, by rows and by columns", () => {
+      for (const [M, N, K] of [
+        [301, 150, 203],
+        [37, 701, 300],
+        [150, 150, 400],
+      ] as const) {
+        for (const [ta, tb] of [
+          [false, true],
+          [true, false],
+          [false, false],
+          [true, true],
+        ] as const) {
+          const a = randomValues(M * K);
+          const b = randomValues(K * N);
+          const c = randomValues(M * N);
+          const A = backend.fromValues(ta ? K : M, ta ? M : K, a);
+          const B = backend.fromValues(tb ? N : K, tb ? K : N, b);
+          const C = backend.fromValues(M, N, c);
+          backend.gemm(ta, tb, 0.75, A, B, 0.5, C);
+          const err = relativeMaxError(C.data, referenceGemm(ta, tb, M, N, K, 0.75, a, b, 0.5, c));
+          const bound = backend.dtype === "float32" ? 1e-6 * K : 1e-13;
+          assert.ok(err <= bound, `${M}×${N}×${K} ta=${ta} tb=${tb}: error ${err}`);
+          for (const m of [C, B, A]) backend.free(m);
+        }
+      }
+    });
+
+    it("element-wise passes large enough to be split across threads", () => {
+      // Over twice the 2^18-element threshold, so that two threads each take a part.
+      const [m, n] = [801, 701];
+      const z = randomValues(m * n, -8, 8);
+      const bias = randomValues(n);
+      const out = backend.zeros(m, n);
+      backend.biasSigmoid(backend.fromValues(m, n, z), backend.fromValues(1, n, bias), out);
+      assert.ok(
+        relativeMaxError(
+          out.data,
+          z.map((v, i) => sigmoid(v + bias[i % n]!)),
+        ) < tol,
+        "biasSigmoid",
+      );
+      const x = randomValues(m * n, 0, 1);
+      const a = Array.from(out.data);
+      const delta = backend.zeros(m, n);
+      const sq = backend.squaredErrorDelta(out, backend.fromValues(m, n, x), delta);
+      assertClose(
+        sq,
+        a.reduce((s, v, i) => s + (v - x[i]!) ** 2, 0),
+        tol,
+        "Σ(A3 − X)²",
+      );
+      assert.ok(
+        relativeMaxError(
+          delta.data,
+          a.map((v, i) => (v - x[i]!) * v * (1 - v)),
+        ) < tol,
+        "delta",
+      );
+      const d = randomValues(m * n);
+      const D = backend.fromValues(m, n, d);
+      backend.sigmoidGradMul(out, D, D);
+      assert.ok(
+        relativeMaxError(
+          D.data,
+          d.map((v, i) => v * a[i]! * (1 - a[i]!)),
+        ) < tol,
+        "sigmoidGradMul",
+      );
+      const s = randomValues(n);
+      const D2 = backend.fromValues(m, n, d);
+      backend.addRowSigmoidGradMul(D2, backend.fromValues(1, n, s), out);
+      assert.ok(
+        relativeMaxError(
+          D2.data,
+          d.map((v, i) => (v + s[i % n]!) * a[i]! * (1 - a[i]!)),
+        ) < tol,
+        "addRowSigmoidGradMul",
+      );
+    });
+
     it("gemm with beta = 0 ignores NaN already in C", () => {
       const A = backend.fromValues(3, 2, [1, 2, 3, 4, 5, 6]);
       const B = backend.fromValues(2, 9, randomValues(18));
