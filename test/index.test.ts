@@ -1,0 +1,37 @@
+// The package root exports what the README shows.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import * as stackae from "../src/index.ts";
+
+it("exports the API the README documents", () => {
+  for (const name of [
+    "createBackend",
+    "createSparseAutoencoderCost",
+    "initSparseAutoencoder",
+    "lbfgs",
+    "sgd",
+    "adam",
+    "Rng",
+    "createSoftmaxCost",
+    "createStackCost",
+    "checkGradient",
+    "numericalGradient",
+    "trainStackedAutoencoder",
+    "predict",
+    "accuracy",
+    "confusionMatrix",
+    "encodeModel",
+    "decodeModel",
+    "saveModel",
+    "loadModel",
+    "readIdx",
+    "StackaeError",
+    "ShapeError",
+    "ArgumentError",
+    "DataError",
+    "ModelFileError",
+    "NumericalError",
+  ]) {
+    assert.equal(typeof (stackae as Record<string, unknown>)[name], "function", name);
+  }
+});
