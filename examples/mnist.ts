@@ -36,4 +36,4 @@ const before = accuracy(predict(backend, result.pretrained, testInputs), test.la
 const after = accuracy(predict(backend, result.model, testInputs), test.labels);
 console.log(`test accuracy before fine-tuning: ${(100 * before).toFixed(2)}%`);
 console.log(`test accuracy after fine-tuning: ${(100 * after).toFixed(2)}%`);
-await (backend as { dispose?: () => Promise<void> }).dispose?.();
+await backend.dispose();

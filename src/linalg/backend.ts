@@ -16,6 +16,8 @@ export interface Backend<T extends FloatArray = FloatArray> {
   fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<T>;
   /** Gives back the storage of a matrix made by `zeros` or `fromValues` (not of a view). */
   free(m: Matrix<T>): void;
+  /** Stops any worker threads (they never keep the process alive; this just ends them early). */
+  dispose(): Promise<void>;
 
   /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when its flag is set; beta = 0 ignores C's old values. */
   gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void;

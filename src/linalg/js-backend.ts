@@ -37,6 +37,8 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
 
   free(_m: Matrix<T>): void {}
 
+  async dispose(): Promise<void> {}
+
   gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void {
     const [M, N, K] = gemmDims(transA, transB, A, B, C);
     const a = A.data;
