@@ -65,3 +65,26 @@ export function checkKeys(where: string, options: object, known: readonly string
     }
   }
 }
+
+/**
+ * Why a file operation failed, in words, from a Node error's code; `missing` says what ENOENT
+ * means for this operation ("no such file" when reading, "its folder does not exist" when writing).
+ */
+export function fileErrorReason(cause: unknown, missing = "no such file"): string {
+  const code = (cause as { code?: string } | null)?.code;
+  switch (code) {
+    case "ENOENT":
+      return missing;
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a folder";
+    case "ENOTDIR":
+      return "a part of the path is not a folder";
+    case "ENOSPC":
+      return "the disk is full";
+    default:
+      return code ?? String(cause);
+  }
+}

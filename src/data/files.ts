@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { fileErrorReason } from "../errors.ts";
 import { LabelledImages } from "./dataset.ts";
 import { DataError } from "./errors.ts";
 import { type IdxArray, isGzip, parseIdx } from "./idx.ts";
@@ -13,15 +14,7 @@ export function readBytes(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EISDIR"
-            ? "it is a folder"
-            : String(cause);
+    const why = fileErrorReason(cause);
     throw new DataError(`${path}: cannot be read (${why})`, path, { cause });
   }
 }

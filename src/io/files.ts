@@ -1,7 +1,7 @@
 // Writing and reading model files on disk (Node).
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { StackaeError } from "../errors.ts";
+import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
 import { decodeModel, encodeModel, type ModelFile } from "./model-file.ts";
 import { ModelFileError } from "./safetensors.ts";
@@ -33,17 +33,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   } catch (cause) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "its folder does not exist"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EISDIR"
-            ? "it is a folder"
-            : code === "ENOSPC"
-              ? "the disk is full"
-              : String(cause);
+    const why = fileErrorReason(cause, "its folder does not exist");
     throw new WriteError(path, `cannot be written (${why}); nothing was replaced`, { cause });
   }
 }
@@ -57,8 +47,8 @@ export function loadModel(path: string): ModelFile {
   try {
     bytes = readFileSync(path);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new ModelFileError(path, code === "ENOENT" ? "no such file" : `cannot be read (${code ?? cause})`, { cause });
+    const why = fileErrorReason(cause);
+    throw new ModelFileError(path, why === "no such file" ? why : `cannot be read (${why})`, { cause });
   }
   return decodeModel(bytes, path);
 }
