@@ -26,11 +26,7 @@ export function registerModelCommands(program: Command): void {
         );
       }
       const backend = await createBackend("wasm");
-      const predicted = predict(
-        backend,
-        model,
-        Float32Array.from(test.pixels, (v) => v / 255),
-      );
+      const predicted = predict(backend, model, test.pixels);
       const acc = accuracy(predicted, test.labels);
       const confusion = confusionMatrix(predicted, test.labels, model.classes);
       if (flags.json) {
@@ -58,7 +54,7 @@ export function registerModelCommands(program: Command): void {
       for (const path of files) {
         const bytes = readBytes(path);
         const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-        let inputs: Float32Array;
+        let inputs: Float32Array | Uint8Array;
         if (isPng) {
           inputs = imageToInput(decodePngGray(bytes, path), rows, cols);
         } else if (isGzip(bytes) || bytes[2] === 0x08) {
@@ -66,7 +62,7 @@ export function registerModelCommands(program: Command): void {
           const [, r, c] = idx.dims as [number, number, number];
           if (r * c !== model.sizes[0])
             throw new DataError(`${path}: images are ${r} × ${c} but ${file} takes ${model.sizes[0]} inputs`, path);
-          inputs = Float32Array.from(idx.data, (v) => v / 255);
+          inputs = idx.data;
         } else {
           throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
         }

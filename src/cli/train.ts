@@ -108,19 +108,18 @@ async function train(flags: TrainFlags): Promise<void> {
     flags.backend === "js" ? { dtype: "float32" } : flags.threads === undefined ? {} : { threads: flags.threads },
   );
   const events = progressReporter(process.stderr, flags.quiet === true);
-  const scale = (p: Uint8Array) => Float32Array.from(p, (v) => v / 255);
   const result = trainStackedAutoencoder(
     backend,
     {
-      inputs: scale(labelled.pixels),
+      inputs: labelled.pixels,
       labels: labelled.labels,
       inputSize: labelled.size,
       classes,
-      ...(unlabeled ? { unlabeled: scale(unlabeled.pixels) } : {}),
+      ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
     },
     { settings, ...events },
   );
-  const testInputs = scale(data.test.pixels);
+  const testInputs = data.test.pixels;
   const before = accuracy(predict(backend, result.pretrained, testInputs), data.test.labels);
   const after = accuracy(predict(backend, result.model, testInputs), data.test.labels);
   const total = (performance.now() - started) / 1000;

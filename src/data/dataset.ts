@@ -79,6 +79,22 @@ export class LabelledImages {
   }
 }
 
+/**
+ * Examples as an m × n matrix in the backend's memory: float values are copied as they are,
+ * unsigned-byte pixels are scaled to [0, 1] on the way in (no intermediate float copy).
+ */
+export function inputsToMatrix<T extends FloatArray>(
+  backend: Backend<T>,
+  m: number,
+  n: number,
+  inputs: FloatArray | Uint8Array,
+): Matrix<T> {
+  const X = backend.zeros(m, n);
+  if (inputs instanceof Uint8Array) scalePixels(inputs, X.data);
+  else X.data.set(inputs);
+  return X;
+}
+
 /** out[i] = pixels[i] / 255. */
 export function scalePixels(pixels: Uint8Array, out: FloatArray): void {
   for (let i = 0; i < pixels.length; i++) out[i] = (pixels[i] as number) / 255;

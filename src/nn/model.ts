@@ -1,3 +1,4 @@
+import { inputsToMatrix } from "../data/dataset.ts";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
@@ -28,13 +29,14 @@ export function checkModel(model: StackedModel): ParamLayout {
 }
 
 /**
- * The predicted class of each of the m examples in `pixels` (m × sizes[0] values in [0, 1]),
+ * The predicted class of each of the m examples in `inputs` (m × sizes[0] values in [0, 1], or
+ * unsigned-byte pixels, scaled by 1/255),
  * computed in blocks of `blockRows` so that memory stays bounded.
  */
 export function predict<T extends FloatArray>(
   backend: Backend<T>,
   model: StackedModel,
-  inputs: FloatArray,
+  inputs: FloatArray | Uint8Array,
   blockRows = 5000,
 ): Int32Array {
   const layout = checkModel(model);
@@ -50,7 +52,7 @@ export function predict<T extends FloatArray>(
   try {
     for (let start = 0; start < m; start += blockRows) {
       const rows = Math.min(blockRows, m - start);
-      const X = backend.fromValues(rows, n, inputs.subarray(start * n, (start + rows) * n));
+      const X = inputsToMatrix(backend, rows, n, inputs.subarray(start * n, (start + rows) * n));
       try {
         out.set(stackPredict(backend, layout, theta, X), start);
       } finally {

@@ -1,5 +1,6 @@
 // Greedy layer-wise pretraining, the softmax on top, then fine-tuning of the whole stack
 // (SPEC §3–§4), with the hyperparameters of SPEC §6 by default.
+import { inputsToMatrix } from "../data/dataset.ts";
 import { StackaeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
@@ -68,15 +69,15 @@ export interface TrainEvents {
 }
 
 export interface TrainInput {
-  /** m × n examples with values in [0, 1], one per row, and their labels. */
-  inputs: FloatArray;
+  /** m × n examples, one per row, and their labels: values in [0, 1], or unsigned-byte pixels (scaled by 1/255). */
+  inputs: FloatArray | Uint8Array;
   labels: ArrayLike<number>;
   /** Values per example (n). */
   inputSize: number;
   /** Number of classes (default: the largest label + 1). */
   classes?: number;
   /** Other, unlabelled examples to pretrain the autoencoders on (self-taught learning, SPEC §8). */
-  unlabeled?: FloatArray;
+  unlabeled?: FloatArray | Uint8Array;
 }
 
 export interface TrainResult {
@@ -178,8 +179,8 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     return result.x;
   };
 
-  const X = backend.fromValues(m, n, input.inputs);
-  const unlabeled = input.unlabeled ? backend.fromValues(input.unlabeled.length / n, n, input.unlabeled) : null;
+  const X = inputsToMatrix(backend, m, n, input.inputs);
+  const unlabeled = input.unlabeled ? inputsToMatrix(backend, input.unlabeled.length / n, n, input.unlabeled) : null;
   const owned: Matrix<T>[] = [X];
   if (unlabeled) owned.push(unlabeled);
   try {
