@@ -12,11 +12,15 @@
 
 const MR: i32 = 4;
 const NR: i32 = 8;
-/** Depth of a packed block: a 4 × KC sliver of A (4 KiB) and a KC × 8 sliver of B (8 KiB) sit in L1. */
-const KC: i32 = 256;
-/** Rows of the packed A block (MC × KC · 4 B = 128 KiB, in L2). */
-const MC: i32 = 128;
-/** Columns of the packed B panel (KC × NC · 4 B = 2 MiB, in L3). */
+/**
+ * Most depth of a packed block: a 4 × KC sliver of A (8 KiB) and a KC × 8 sliver of B (16 KiB).
+ * KC = 512 and MC = 96 measured 15–30 % faster than 256 and 128 on the experiment's shapes
+ * (scratch sweep, 3 interleaved rounds, FMA, 1 thread, 2026-11-25).
+ */
+const KC: i32 = 512;
+/** Rows of the packed A block (MC × KC · 4 B = 192 KiB, in L2). */
+const MC: i32 = 96;
+/** Columns of the packed B panel (KC × NC · 4 B = 4 MiB, in L3). */
 const NC: i32 = 2048;
 
 /** Bytes the host must reserve for the packing buffers `packA` and `packB`, and the edge tile. */
@@ -177,8 +181,12 @@ export function sgemm(
   if (K == 0 || alpha == 0) return;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = min(KC, K - pc);
+    // Depth blocks of equal size, none deeper than KC: K = 784 with KC = 512 gives 2 × 392
+    // rather than 512 + 272 (a thin last block costs a whole extra pass over C).
+    const kBlocks = (K + KC - 1) / KC;
+    const kStep = (K + kBlocks - 1) / kBlocks;
+    for (let pc = 0; pc < K; pc += kStep) {
+      const kc = min(kStep, K - pc);
       packB(transB, B, ldb, pc, jc, kc, nc, packBBuf);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);

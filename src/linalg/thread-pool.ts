@@ -34,7 +34,13 @@ const i32 = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
 const f64 = new Float64Array(memory.buffer, control, ${CONTROL_BYTES / 8});
 parentPort.postMessage("ready");
 for (;;) {
-  while (Atomics.load(i32, 0) !== ${POSTED}) Atomics.wait(i32, 0, Atomics.load(i32, 0));
+  // Wait on the very value that was tested: reading the state again for Atomics.wait could see
+  // POSTED after the main thread's only notify and sleep for ever.
+  for (;;) {
+    const state = Atomics.load(i32, 0);
+    if (state === ${POSTED}) break;
+    Atomics.wait(i32, 0, state);
+  }
   const fn = i32[1];
   if (fn === ${EXIT}) break;
   const args = [];

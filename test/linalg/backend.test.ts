@@ -48,6 +48,8 @@ const SHAPES: [number, number, number][] = [
   [37, 29, 53],
   [130, 11, 260], // M past one MC block, K past one KC block
   [5, 2051, 3], // N past one NC panel
+  [5, 3, 513], // K past one KC block: two depth blocks of 257 and 256
+  [9, 10, 1100], // three depth blocks of 367, 367 and 366
   [64, 0, 5],
   [6, 7, 0],
 ];
