@@ -1,5 +1,5 @@
 // The UFLDL deep-network exercise with the stackae library, step by step.
-// Run: node --import tsx examples/mnist.ts            (the reference experiment, ~20 min on 2 cores)
+// Run: node --import tsx examples/mnist.ts            (the reference experiment, ~25 min on 2 cores)
 //      QUICK=1 node --import tsx examples/mnist.ts    (2,000 images, short stages: ~10 s)
 // Expected (reference settings): about 87–92 % test accuracy before fine-tuning, 97.5–98.3 % after.
 import { setFlagsFromString } from "node:v8";
