@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { WriteError, writeFileAtomic } from "../io/files.ts";
 import { encodePng } from "../io/png.ts";
@@ -40,5 +40,5 @@ export function writeReport(dir: string, result: TrainResult, imageShape: [numbe
   );
   const svg = costCurvesSvg(result.stages.map((s) => ({ name: `${s.name} (${s.optimizer})`, values: s.costs })));
   writeFileAtomic(join(dir, "costs.svg"), new TextEncoder().encode(svg));
-  writeFileSync(join(dir, "stages.json"), JSON.stringify(result.stages, null, 2));
+  writeFileAtomic(join(dir, "stages.json"), new TextEncoder().encode(JSON.stringify(result.stages, null, 2)));
 }

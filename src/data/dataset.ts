@@ -73,9 +73,7 @@ export class LabelledImages {
 
   /** The images as an m × (rows·cols) matrix in the backend's memory, scaled to [0, 1]. */
   toMatrix<T extends FloatArray>(backend: Backend<T>): Matrix<T> {
-    const X = backend.zeros(this.count, this.size);
-    scalePixels(this.pixels, X.data);
-    return X;
+    return inputsToMatrix(backend, this.count, this.size, this.pixels);
   }
 }
 
