@@ -5,6 +5,12 @@ import { checkNumber } from "../errors.ts";
  * splitmix32, so that every run is reproducible from one integer seed. Its whole state is
  * readable and settable (for checkpoints).
  */
+/** A generator's whole state: four 32-bit words and the spare normal deviate. */
+export interface RngState {
+  s: number[];
+  spare: number | null;
+}
+
 export class Rng {
   #s = new Uint32Array(4);
   /** A second normal deviate from the last Box–Muller pair, or NaN. */
@@ -85,11 +91,11 @@ export class Rng {
   }
 
   /** The whole state: four 32-bit words and the spare normal deviate. */
-  get state(): { s: number[]; spare: number | null } {
+  get state(): RngState {
     return { s: Array.from(this.#s), spare: Number.isNaN(this.#spare) ? null : this.#spare };
   }
 
-  set state(state: { s: number[]; spare: number | null }) {
+  set state(state: RngState) {
     if (state.s.length !== 4) throw new RangeError(`Rng state needs 4 words, got ${state.s.length}`);
     this.#s.set(state.s);
     this.#spare = state.spare ?? Number.NaN;

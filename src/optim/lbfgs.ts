@@ -5,7 +5,7 @@ import { ArgumentError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import { LineSearchWorkspace, wolfeLineSearch } from "./line-search.ts";
 import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
-import { asCostFunction, type CostLike, type OptimResult, type OptimStatus } from "./types.ts";
+import { asCostFunction, type CostLike, type LbfgsState, type OptimResult, type OptimStatus } from "./types.ts";
 import { allFinite, axpy, dot, maxAbs, sumAbs, zerosLike } from "./vector.ts";
 
 export interface LbfgsOptions extends CommonOptions {
@@ -24,6 +24,12 @@ export interface LbfgsOptions extends CommonOptions {
   c2?: number;
   /** Most evaluations in one line search (default 25). */
   maxLineSearch?: number;
+  /**
+   * Continue a run from the state a progress callback returned (`progress.state()`): the run
+   * then goes on exactly as the uninterrupted one would have; x0 only gives the precision. The
+   * correction pairs are taken over, not copied, when they have x0's precision.
+   */
+  resume?: LbfgsState;
 }
 
 const KEYS = [
@@ -35,6 +41,7 @@ const KEYS = [
   "c1",
   "c2",
   "maxLineSearch",
+  "resume",
   "onProgress",
   "signal",
 ];
@@ -63,23 +70,36 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
   const fn = asCostFunction(cost);
   const { onProgress, signal } = options;
 
+  const resume = options.resume;
+  if (resume !== undefined) checkResume(resume, x0, m);
   const x = x0.slice() as T;
+  if (resume) x.set(resume.x);
   let g = zerosLike(x);
   let gNext = zerosLike(x);
   const d = zerosLike(x);
   const ws = new LineSearchWorkspace(x);
   /** History: S[i] = steps, Y[i] = gradient changes, rho[i] = 1/(yᵢᵀsᵢ); a ring of m pairs. */
-  const S: FloatArray[] = [];
-  const Y: FloatArray[] = [];
-  const rho: number[] = [];
+  const S: FloatArray[] = resume ? resume.S.map((s) => adopt(x, s)) : [];
+  const Y: FloatArray[] = resume ? resume.Y.map((y) => adopt(x, y)) : [];
+  const rho: number[] = resume ? resume.rho.slice() : [];
   const alpha = new Float64Array(m);
   let sNew = zerosLike(x);
   let yNew = zerosLike(x);
-  let hDiag = 1;
+  let hDiag = resume?.hDiag ?? 1;
 
-  let f = fn(x, g);
-  let evaluations = 1;
-  let iterations = 0;
+  let f: number;
+  let evaluations: number;
+  let iterations: number;
+  if (resume) {
+    g.set(resume.g);
+    f = resume.cost;
+    evaluations = resume.evaluations;
+    iterations = resume.iterations;
+  } else {
+    f = fn(x, g);
+    evaluations = 1;
+    iterations = 0;
+  }
   const result = (status: OptimStatus, message: string): OptimResult<T> => ({
     x,
     cost: f,
@@ -88,12 +108,13 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     status,
     message,
   });
+  const state = (): LbfgsState => ({ kind: "lbfgs", x, g, cost: f, iterations, evaluations, S, Y, rho, hDiag });
   if (!Number.isFinite(f) || !allFinite(g)) {
     return result("nonFinite", `the cost or its gradient is not finite at the starting point (J = ${f})`);
   }
   if (sumAbs(g) <= optTol) return result("optimal", `optimality condition below optTol at the starting point`);
 
-  for (let i = 1; i <= maxIter; i++) {
+  for (let i = iterations + 1; i <= maxIter; i++) {
     if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
     // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
     for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
@@ -150,7 +171,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     iterations = i;
 
     const optimality = sumAbs(g);
-    if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality }) === false) {
+    if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality, state }) === false) {
       return result("stopped", `stopped by the progress callback after ${i} iterations`);
     }
     if (optimality <= optTol) return result("optimal", "optimality condition below optTol");
@@ -160,4 +181,31 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       return result("maxEvaluations", `reached the limit of ${maxFunEvals} cost evaluations`);
   }
   return result("maxIterations", `reached the limit of ${maxIter} iterations`);
+}
+
+/** Checks a state to resume from against x0 and the number of corrections. */
+function checkResume(state: LbfgsState, x0: FloatArray, corrections: number): void {
+  const n = x0.length;
+  const bad = (what: string) => new ArgumentError(`lbfgs: resume state ${what}`);
+  if (state.kind !== "lbfgs") throw bad(`is of kind ${JSON.stringify(state.kind)}, not "lbfgs"`);
+  if (state.x.length !== n || state.g.length !== n) {
+    throw bad(`has x and g of lengths ${state.x.length} and ${state.g.length}; x0 has ${n}`);
+  }
+  const k = state.S.length;
+  if (state.Y.length !== k || state.rho.length !== k || k > corrections) {
+    throw bad(
+      `holds ${k} steps, ${state.Y.length} gradient changes and ${state.rho.length} ρ (at most ${corrections})`,
+    );
+  }
+  if ([...state.S, ...state.Y].some((v) => v.length !== n)) throw bad(`has a correction pair not of length ${n}`);
+  checkNumber("resume.iterations", state.iterations, { integer: true, min: 0 });
+  checkNumber("resume.evaluations", state.evaluations, { integer: true, min: 1 });
+}
+
+/** `values` itself when it has the precision of `like` (taken over, not copied), else a converted copy. */
+function adopt<T extends FloatArray>(like: T, values: FloatArray): T {
+  if (values.constructor === like.constructor) return values as T;
+  const out = zerosLike(like);
+  out.set(values);
+  return out;
 }

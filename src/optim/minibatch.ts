@@ -4,7 +4,7 @@ import { ArgumentError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import { Rng } from "../linalg/rng.ts";
 import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
-import type { OptimResult, OptimStatus } from "./types.ts";
+import type { MinibatchState, OptimResult, OptimStatus } from "./types.ts";
 import { allFinite, sumAbs, zerosLike } from "./vector.ts";
 
 /**
@@ -30,6 +30,11 @@ interface MinibatchCommon extends CommonOptions {
   schedule?: Schedule;
   /** Seed of the shuffles (default 0). */
   seed?: number;
+  /**
+   * Continue a run from the state a progress callback returned (`progress.state()`): the run
+   * then goes on exactly as the uninterrupted one would have (the seed is then not used).
+   */
+  resume?: MinibatchState;
 }
 
 export interface SgdOptions extends MinibatchCommon {
@@ -45,7 +50,7 @@ export interface AdamOptions extends MinibatchCommon {
   epsilon?: number;
 }
 
-const COMMON_KEYS = ["epochs", "batchSize", "learningRate", "schedule", "seed", "onProgress", "signal"];
+const COMMON_KEYS = ["epochs", "batchSize", "learningRate", "schedule", "seed", "resume", "onProgress", "signal"];
 
 interface Plan {
   epochs: number;
@@ -55,8 +60,11 @@ interface Plan {
   rng: Rng;
 }
 
-function plan(where: string, options: MinibatchCommon, defaultRate: number): Plan {
+function plan(where: string, x0: FloatArray, options: MinibatchCommon, defaultRate: number): Plan {
   checkCommon(where, options);
+  if (!(x0 instanceof Float32Array || x0 instanceof Float64Array)) {
+    throw new ArgumentError(`${where}: x0 must be a Float32Array or a Float64Array`);
+  }
   const epochs = checkNumber("epochs", options.epochs ?? 10, { integer: true, min: 0 });
   const batchSize = checkNumber("batchSize", options.batchSize ?? 128, { integer: true, min: 1 });
   const learningRate = checkNumber("learningRate", options.learningRate ?? defaultRate, { min: 0, minExclusive: true });
@@ -76,19 +84,20 @@ function plan(where: string, options: MinibatchCommon, defaultRate: number): Pla
 
 /**
  * Runs the epochs: shuffles, cuts batches, evaluates, and hands each gradient to `update`
- * (which moves x). Keeps the last point with a finite cost and gradient.
+ * (which moves x, using and updating `moments`). Keeps the last point with a finite cost and gradient.
  */
 function runEpochs<T extends FloatArray>(
+  kind: MinibatchState["kind"],
   cost: MinibatchCost,
   x0: T,
   p: Plan,
-  options: CommonOptions,
+  options: MinibatchCommon,
+  moments: FloatArray[],
   update: (x: T, g: T, rate: number, step: number) => void,
 ): OptimResult<T> {
-  if (!(x0 instanceof Float32Array || x0 instanceof Float64Array)) {
-    throw new ArgumentError("x0 must be a Float32Array or a Float64Array");
-  }
   const n = checkNumber("examples", cost.examples, { integer: true, min: 1 });
+  const resume = options.resume;
+  if (resume !== undefined) checkResume(kind, resume, x0, n, moments);
   const x = x0.slice() as T;
   const last = x0.slice() as T;
   const g = zerosLike(x);
@@ -98,6 +107,37 @@ function runEpochs<T extends FloatArray>(
   let evaluations = 0;
   let step = 0;
   let epochCost = Number.NaN;
+  let sum = 0;
+  let firstEpoch = 1;
+  let position = -1;
+  if (resume) {
+    x.set(resume.x);
+    last.set(resume.last);
+    order.set(resume.order);
+    resume.moments.forEach((v, i) => (moments[i] as FloatArray).set(v));
+    p.rng.state = resume.rng;
+    ({ evaluations, epochCost } = resume);
+    step = resume.iterations;
+    sum = resume.epochSum;
+    firstEpoch = resume.epoch;
+    position = resume.position;
+  }
+  let epoch = firstEpoch;
+  let start = 0;
+  const state = (): MinibatchState => ({
+    kind,
+    x,
+    last,
+    iterations: step,
+    evaluations,
+    epoch,
+    order,
+    position: start + p.batchSize,
+    epochSum: sum,
+    epochCost,
+    rng: p.rng.state,
+    moments,
+  });
   const result = (status: OptimStatus, message: string, at: T = x): OptimResult<T> => ({
     x: at,
     cost: epochCost,
@@ -106,10 +146,12 @@ function runEpochs<T extends FloatArray>(
     status,
     message,
   });
-  for (let epoch = 1; epoch <= p.epochs; epoch++) {
-    p.rng.shuffle(order);
-    let sum = 0;
-    for (let start = 0; start < n; start += p.batchSize) {
+  for (; epoch <= p.epochs; epoch++) {
+    if (position < 0) {
+      p.rng.shuffle(order);
+      sum = 0;
+    }
+    for (start = Math.max(0, position); start < n; start += p.batchSize) {
       if (options.signal?.aborted) return result("aborted", `aborted in epoch ${epoch} after ${step} steps`);
       const rows = order.subarray(start, Math.min(n, start + p.batchSize));
       const J = cost.cost(x, g, rows);
@@ -133,9 +175,11 @@ function runEpochs<T extends FloatArray>(
         step: rate,
         optimality: sumAbs(g),
         epoch,
+        state,
       });
       if (verdict === false) return result("stopped", `stopped by the progress callback at step ${step}`);
     }
+    position = -1;
     epochCost = sum / n;
   }
   return result(
@@ -144,14 +188,36 @@ function runEpochs<T extends FloatArray>(
   );
 }
 
+/** Checks a state to resume from against the problem. */
+function checkResume(
+  kind: MinibatchState["kind"],
+  state: MinibatchState,
+  x0: FloatArray,
+  examples: number,
+  moments: FloatArray[],
+): void {
+  const bad = (what: string) => new ArgumentError(`${kind}: resume state ${what}`);
+  if (state.kind !== kind) throw bad(`is of kind ${JSON.stringify(state.kind)}, not ${JSON.stringify(kind)}`);
+  if (state.x.length !== x0.length || state.last.length !== x0.length) {
+    throw bad(`has x of length ${state.x.length}; x0 has ${x0.length}`);
+  }
+  if (state.order.length !== examples) throw bad(`orders ${state.order.length} examples; the cost has ${examples}`);
+  if (state.moments.length !== moments.length || state.moments.some((v) => v.length !== x0.length)) {
+    throw bad(`needs ${moments.length} moment vectors of length ${x0.length}`);
+  }
+  checkNumber("resume.epoch", state.epoch, { integer: true, min: 1 });
+  checkNumber("resume.position", state.position, { integer: true, min: 0 });
+  checkNumber("resume.iterations", state.iterations, { integer: true, min: 0 });
+}
+
 /** Minibatch SGD with momentum: v ← μv − η∇J, x ← x + v (Nesterov: x ← x + μv − η∇J). */
 export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: SgdOptions = {}): OptimResult<T> {
   checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov"]);
-  const p = plan("sgd", options, 0.1);
+  const p = plan("sgd", x0, options, 0.1);
   const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const nesterov = options.nesterov ?? false;
   const v = zerosLike(x0);
-  return runEpochs(cost, x0, p, options, (x, g, rate) => {
+  return runEpochs("sgd", cost, x0, p, options, [v], (x, g, rate) => {
     for (let i = 0; i < x.length; i++) {
       const gi = g[i] as number;
       const vi = mu * (v[i] as number) - rate * gi;
@@ -164,13 +230,13 @@ export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: S
 /** Adam: bias-corrected first and second moment estimates of the gradient. */
 export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: AdamOptions = {}): OptimResult<T> {
   checkKeys("adam", options, [...COMMON_KEYS, "beta1", "beta2", "epsilon"]);
-  const p = plan("adam", options, 1e-3);
+  const p = plan("adam", x0, options, 1e-3);
   const b1 = checkNumber("beta1", options.beta1 ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const b2 = checkNumber("beta2", options.beta2 ?? 0.999, { min: 0, max: 1, maxExclusive: true });
   const eps = checkNumber("epsilon", options.epsilon ?? 1e-8, { min: 0, minExclusive: true });
   const m = new Float64Array(x0.length);
   const v = new Float64Array(x0.length);
-  return runEpochs(cost, x0, p, options, (x, g, rate, t) => {
+  return runEpochs("adam", cost, x0, p, options, [m, v], (x, g, rate, t) => {
     const c1 = 1 - b1 ** t;
     const c2 = 1 - b2 ** t;
     for (let i = 0; i < x.length; i++) {

@@ -1,4 +1,5 @@
 import type { FloatArray } from "../linalg/matrix.ts";
+import type { RngState } from "../linalg/rng.ts";
 
 /**
  * A differentiable function of one flat vector (STYLE.md §1): returns J(x) and writes ∇J(x)
@@ -56,7 +57,52 @@ export interface Progress {
   optimality: number;
   /** For minibatch methods: the epoch, counted from 1. */
   epoch?: number;
+  /**
+   * The optimiser's whole state after this iteration, to save and later pass back as the
+   * `resume` option. The arrays are the optimiser's own (no copy): read them before returning.
+   */
+  state(): OptimizerState;
 }
+
+/** L-BFGS between two iterations: the point, its cost and gradient, and the correction pairs. */
+export interface LbfgsState {
+  kind: "lbfgs";
+  x: FloatArray;
+  g: FloatArray;
+  cost: number;
+  iterations: number;
+  evaluations: number;
+  /** Steps sᵢ and gradient changes yᵢ, oldest first, with ρᵢ = 1/(yᵢᵀsᵢ). */
+  S: FloatArray[];
+  Y: FloatArray[];
+  rho: number[];
+  /** The initial Hessian scaling yᵀs/yᵀy of the newest pair. */
+  hDiag: number;
+}
+
+/** SGD or Adam between two steps. */
+export interface MinibatchState {
+  kind: "sgd" | "adam";
+  x: FloatArray;
+  /** The last point whose minibatch cost was finite. */
+  last: FloatArray;
+  /** Steps and evaluations so far. */
+  iterations: number;
+  evaluations: number;
+  /** The epoch in progress (from 1), this epoch's order, and where in it the next batch starts. */
+  epoch: number;
+  order: Int32Array;
+  position: number;
+  /** The sum of batch cost × batch size so far in this epoch, and the last whole epoch's mean cost. */
+  epochSum: number;
+  epochCost: number;
+  /** The shuffling generator's state (see Rng.state). */
+  rng: RngState;
+  /** SGD: the velocity; Adam: the first and second moments. */
+  moments: FloatArray[];
+}
+
+export type OptimizerState = LbfgsState | MinibatchState;
 
 /** Called after every iteration; returning exactly `false` stops the optimiser with status "stopped". */
 export type ProgressCallback = (progress: Progress) => unknown;
