@@ -114,9 +114,10 @@ function runEpochs<T extends FloatArray>(
     x.set(resume.x);
     last.set(resume.last);
     order.set(resume.order);
-    resume.moments.forEach((v, i) => (moments[i] as FloatArray).set(v));
+    for (const [i, v] of resume.moments.entries()) (moments[i] as FloatArray).set(v);
     p.rng.state = resume.rng;
-    ({ evaluations, epochCost } = resume);
+    evaluations = resume.evaluations;
+    epochCost = resume.epochCost;
     step = resume.iterations;
     sum = resume.epochSum;
     firstEpoch = resume.epoch;
