@@ -25,14 +25,23 @@ export {
   relativeDifference,
   standardGradientChecks,
 } from "./gradcheck.ts";
-export { loadModel, saveModel, WriteError, writeFileAtomic } from "./io/files.ts";
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from "./io/checkpoint-file.ts";
+export { loadCheckpoint, loadModel, saveCheckpoint, saveModel, WriteError, writeFileAtomic } from "./io/files.ts";
 export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
 export {
   decodeSafetensors,
   encodeSafetensors,
   ModelFileError,
   type Safetensors,
+  safetensorsParts,
   type Tensor,
+  type TensorData,
+  tensor,
 } from "./io/safetensors.ts";
 export type { Backend } from "./linalg/backend.ts";
 export {
@@ -46,6 +55,7 @@ export {
   Matrix,
   OutOfMemoryError,
   Rng,
+  type RngState,
   WasmBackend,
 } from "./linalg/index.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
@@ -76,8 +86,11 @@ export {
   type CostFunction,
   type CostLike,
   type LbfgsOptions,
+  type LbfgsState,
   lbfgs,
   type MinibatchCost,
+  type MinibatchState,
+  type OptimizerState,
   type OptimResult,
   type OptimStatus,
   type Progress,
@@ -89,9 +102,12 @@ export {
 } from "./optim/index.ts";
 export {
   AbortedError,
+  checksum,
   NumericalError,
   type StageInfo,
   type StageReport,
+  type TrainCheckpoint,
+  type TrainDataSummary,
   type TrainEvents,
   type TrainInput,
   type TrainOptions,

@@ -1,8 +1,10 @@
-// Writing and reading model files on disk (Node).
+// Writing and reading model and checkpoint files on disk (Node).
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
+import type { TrainCheckpoint } from "../train/pipeline.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint-file.ts";
 import { decodeModel, encodeModel, type ModelFile } from "./model-file.ts";
 import { ModelFileError } from "./safetensors.ts";
 
@@ -17,15 +19,18 @@ export class WriteError extends StackaeError {
 
 /**
  * Writes bytes atomically: to a temporary file in the same folder, flushed to disk, then renamed
- * over `path`. A reader sees the old file or the new one, never a part of either.
+ * over `path`. A reader sees the old file or the new one, never a part of either. `bytes` may
+ * come in parts, written one after the other.
  */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+export function writeFileAtomic(path: string, bytes: Uint8Array | Uint8Array[]): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, "w");
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    for (const part of Array.isArray(bytes) ? bytes : [bytes]) {
+      let written = 0;
+      while (written < part.length) written += writeSync(fd, part, written, part.length - written);
+    }
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -43,12 +48,23 @@ export function saveModel(path: string, model: StackedModel, metadata: Record<st
 }
 
 export function loadModel(path: string): ModelFile {
-  let bytes: Uint8Array;
+  return decodeModel(readFile(path), path);
+}
+
+/** Writes a training checkpoint atomically: the old checkpoint stays until the new one is whole. */
+export function saveCheckpoint(path: string, checkpoint: TrainCheckpoint): void {
+  writeFileAtomic(path, encodeCheckpoint(checkpoint));
+}
+
+export function loadCheckpoint(path: string): TrainCheckpoint {
+  return decodeCheckpoint(readFile(path), path);
+}
+
+function readFile(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (cause) {
     const why = fileErrorReason(cause);
     throw new ModelFileError(path, why === "no such file" ? why : `cannot be read (${why})`, { cause });
   }
-  return decodeModel(bytes, path);
 }

@@ -15,16 +15,24 @@ export class ModelFileError extends StackaeError {
 }
 
 /** The dtypes stackae writes and reads, with their sizes in bytes. */
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8 };
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, I32: 4 };
 const KNOWN_DTYPES = ["BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"];
 
 /** Headers larger than this are refused before anything is allocated. */
 export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
+export type TensorData = Float32Array | Float64Array | Int32Array;
+
 export interface Tensor {
-  dtype: "F32" | "F64";
+  dtype: "F32" | "F64" | "I32";
   shape: number[];
-  data: Float32Array | Float64Array;
+  data: TensorData;
+}
+
+/** The dtype of a typed array, and a tensor of it (a vector unless `shape` is given). */
+export function tensor(data: TensorData, shape: number[] = [data.length]): Tensor {
+  const dtype = data instanceof Float32Array ? "F32" : data instanceof Float64Array ? "F64" : "I32";
+  return { dtype, shape, data };
 }
 
 export interface Safetensors {
@@ -34,6 +42,21 @@ export interface Safetensors {
 
 /** Encodes tensors (in the order given) and string metadata. The data start is 8-byte aligned. */
 export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array {
+  const parts = safetensorsParts(tensors, metadata);
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The bytes of a safetensors file as consecutive parts: the header, then each tensor's data
+ * (on little-endian machines a view of the tensor, not a copy), for writing without one big buffer.
+ */
+export function safetensorsParts(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array[] {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {
@@ -51,27 +74,23 @@ export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let at = 8 + headerBytes.length;
-  for (const [, t] of tensors) {
-    out.set(littleEndianBytes(t.data), at);
-    at += t.data.byteLength;
-  }
-  return out;
+  const head = new Uint8Array(8 + headerBytes.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  head.set(headerBytes, 8);
+  return [head, ...tensors.map(([, t]) => littleEndianBytes(t.data))];
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
+function littleEndianBytes(data: TensorData): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (LITTLE_ENDIAN) return bytes;
   const out = new Uint8Array(bytes.length);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) {
     if (data instanceof Float32Array) view.setFloat32(i * 4, data[i] as number, true);
-    else view.setFloat64(i * 8, data[i] as number, true);
+    else if (data instanceof Float64Array) view.setFloat64(i * 8, data[i] as number, true);
+    else view.setInt32(i * 4, data[i] as number, true);
   }
   return out;
 }
@@ -148,20 +167,32 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
   for (const e of entries) {
     const size = DTYPE_BYTES[e.dtype];
     if (size === undefined)
-      throw bad(`tensor ${e.name}: dtype ${e.dtype} is valid safetensors, but stackae reads only F32 and F64`);
+      throw bad(`tensor ${e.name}: dtype ${e.dtype} is valid safetensors, but stackae reads only F32, F64 and I32`);
     const count = e.shape.reduce((a, b) => a * b, 1);
     if (count * size !== e.end - e.begin) {
       throw bad(
         `tensor ${e.name}: shape [${e.shape}] of ${e.dtype} needs ${count * size} bytes, its offsets span ${e.end - e.begin}`,
       );
     }
-    // A DataView at the tensor's offset: `bytes` may be a Node Buffer, whose slice() is a view
-    // into a shared pool rather than a copy.
-    const dv = new DataView(bytes.buffer, bytes.byteOffset + dataStart + e.begin, e.end - e.begin);
-    const data = e.dtype === "F32" ? new Float32Array(count) : new Float64Array(count);
-    for (let i = 0; i < count; i++)
-      data[i] = e.dtype === "F32" ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);
-    tensors.set(e.name, { dtype: e.dtype as "F32" | "F64", shape: e.shape, data });
+    const data =
+      e.dtype === "F32" ? new Float32Array(count) : e.dtype === "F64" ? new Float64Array(count) : new Int32Array(count);
+    // Copied byte for byte on little-endian machines. `bytes` may be a Node Buffer, whose slice()
+    // is a view into a shared pool rather than a copy, hence the explicit offsets.
+    const at = bytes.byteOffset + dataStart + e.begin;
+    if (LITTLE_ENDIAN) {
+      new Uint8Array(data.buffer).set(new Uint8Array(bytes.buffer, at, e.end - e.begin));
+    } else {
+      const dv = new DataView(bytes.buffer, at, e.end - e.begin);
+      for (let i = 0; i < count; i++) {
+        data[i] =
+          e.dtype === "F32"
+            ? dv.getFloat32(i * 4, true)
+            : e.dtype === "F64"
+              ? dv.getFloat64(i * 8, true)
+              : dv.getInt32(i * 4, true);
+      }
+    }
+    tensors.set(e.name, { dtype: e.dtype as Tensor["dtype"], shape: e.shape, data });
   }
   return { tensors, metadata };
 }

@@ -7,7 +7,7 @@ import { createWasmBackend, type WasmBackendOptions } from "./wasm-backend.ts";
 export type { Backend } from "./backend.ts";
 export { JsBackend } from "./js-backend.ts";
 export { checkShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
-export { Rng } from "./rng.ts";
+export { Rng, type RngState } from "./rng.ts";
 export { createWasmBackend, OutOfMemoryError, WasmBackend } from "./wasm-backend.ts";
 
 export type BackendName = "wasm" | "js";

@@ -9,4 +9,14 @@ export {
   wolfeLineSearch,
 } from "./line-search.ts";
 export { type AdamOptions, adam, type MinibatchCost, type Schedule, type SgdOptions, sgd } from "./minibatch.ts";
-export type { CostFunction, CostLike, OptimResult, OptimStatus, Progress, ProgressCallback } from "./types.ts";
+export type {
+  CostFunction,
+  CostLike,
+  LbfgsState,
+  MinibatchState,
+  OptimizerState,
+  OptimResult,
+  OptimStatus,
+  Progress,
+  ProgressCallback,
+} from "./types.ts";

@@ -1,10 +1,10 @@
 // Greedy layer-wise pretraining, the softmax on top, then fine-tuning of the whole stack
 // (SPEC §3–§4), with the hyperparameters of SPEC §6 by default.
 import { inputsToMatrix } from "../data/dataset.ts";
-import { StackaeError } from "../errors.ts";
+import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
-import { Rng } from "../linalg/rng.ts";
+import { Rng, type RngState } from "../linalg/rng.ts";
 import { encoderForward } from "../nn/encoder.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { Objective } from "../nn/objective.ts";
@@ -17,7 +17,7 @@ import {
 import { createStackCost, stackFeatures, stackLayout } from "../nn/stack.ts";
 import { lbfgs } from "../optim/lbfgs.ts";
 import { adam, sgd } from "../optim/minibatch.ts";
-import type { OptimResult, Progress } from "../optim/types.ts";
+import type { LbfgsState, MinibatchState, OptimizerState, OptimResult, Progress } from "../optim/types.ts";
 import { minibatchObjective } from "./minibatch-objective.ts";
 import { type PartialSettings, resolveSettings, type StageSettings, type TrainSettings } from "./settings.ts";
 
@@ -32,10 +32,14 @@ export class NumericalError extends StackaeError {
   }
 }
 
-/** Training was stopped through its AbortSignal. */
+/** Training was stopped through its AbortSignal or `shouldStop`. */
 export class AbortedError extends StackaeError {
-  constructor(stage: string) {
-    super("ERR_ABORTED", `training was stopped during ${stage}`);
+  readonly stage: string;
+  readonly iteration: number;
+  constructor(stage: string, iteration: number) {
+    super("ERR_ABORTED", `training was stopped during ${stage}, after iteration ${iteration}`);
+    this.stage = stage;
+    this.iteration = iteration;
   }
 }
 
@@ -89,18 +93,74 @@ export interface TrainResult {
   settings: TrainSettings;
 }
 
+/**
+ * The whole state of a run between two iterations: enough to continue it as if it had never
+ * stopped. Its arrays may be the optimiser's own: save or copy them before `onCheckpoint` returns.
+ */
+export interface TrainCheckpoint {
+  settings: TrainSettings;
+  /** What the run learns from; a resumed run must be given the same. */
+  data: TrainDataSummary;
+  /** The stage in progress: 0 … layers − 1 the autoencoders, then the softmax, then fine-tuning. */
+  stage: number;
+  /** The stack's encoders and softmax as far as the finished stages have learned them. */
+  params: Float32Array;
+  /** The run's random generator: before the stage's own draws when `optimizer` is null, after them otherwise. */
+  rng: RngState;
+  /** Reports of the finished stages. */
+  stages: StageReport[];
+  /** The stage's optimiser after its last iteration; null when the stage has not begun. */
+  optimizer: OptimizerState | null;
+  /** The stage's cost after each iteration so far, and the seconds spent in it. */
+  costs: number[];
+  seconds: number;
+}
+
+/** The shape of a run's data, and a checksum of its values. */
+export interface TrainDataSummary {
+  examples: number;
+  inputSize: number;
+  classes: number;
+  unlabeled: number | null;
+  /** FNV-1a (32-bit) over the labels and the inputs' bytes, as hex. */
+  checksum: string;
+}
+
 export interface TrainOptions extends TrainEvents {
   settings?: PartialSettings;
   signal?: AbortSignal;
+  /**
+   * Polled after every iteration; when it returns true the run writes a checkpoint (when
+   * `onCheckpoint` is given) and stops with AbortedError. For callers that cannot use an
+   * AbortSignal, such as a worker whose stop flag lives in shared memory.
+   */
+  shouldStop?: () => boolean;
+  /**
+   * Receives the run's state at the start of every stage, every `checkpointEvery` iterations,
+   * and when the run is stopped. Save it to continue later with `resume`.
+   */
+  onCheckpoint?: (checkpoint: TrainCheckpoint) => void;
+  /** Iterations (minibatch steps) between checkpoints within a stage; 0 (the default): none. */
+  checkpointEvery?: number;
+  /** Continue the run a checkpoint was taken from; its settings are used, so `settings` must be absent. */
+  resume?: TrainCheckpoint;
 }
 
-/** Trains a stacked sparse autoencoder classifier, every stage on `backend`. */
+/**
+ * Trains a stacked sparse autoencoder classifier, every stage on `backend`. With the same seed,
+ * data, backend and thread count, a run is repeatable bit for bit, resumed or not.
+ */
 export function trainStackedAutoencoder<T extends FloatArray>(
   backend: Backend<T>,
   input: TrainInput,
   options: TrainOptions = {},
 ): TrainResult {
-  const settings = resolveSettings(options.settings);
+  const resume = options.resume;
+  if (resume !== undefined && options.settings !== undefined) {
+    throw new ArgumentError("give either settings or resume: a resumed run keeps the settings of its checkpoint");
+  }
+  const settings = resolveSettings(resume ? resume.settings : options.settings);
+  const every = checkNumber("checkpointEvery", options.checkpointEvery ?? 0, { integer: true, min: 0 });
   const n = input.inputSize;
   const m = input.labels.length;
   if (input.inputs.length !== m * n) {
@@ -115,15 +175,27 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     labels[i] = input.labels[i] as number;
     if (input.classes === undefined) classes = Math.max(classes, (labels[i] as number) + 1);
   }
+  const tracked = resume !== undefined || options.onCheckpoint !== undefined;
+  const data: TrainDataSummary = {
+    examples: m,
+    inputSize: n,
+    classes,
+    unlabeled: input.unlabeled ? input.unlabeled.length / n : null,
+    checksum: tracked ? checksum([labels, input.inputs, input.unlabeled]) : "",
+  };
   const sizes = [n, ...settings.layers];
   const layout = stackLayout(sizes, classes);
-  const params = new Float32Array(layout.length);
-  const rng = new Rng(settings.seed);
   const count = settings.layers.length + 2;
-  const stages: StageReport[] = [];
-  let index = 0;
+  if (resume) checkResume(resume, data, layout.length, count);
+  const params = resume ? Float32Array.from(resume.params) : new Float32Array(layout.length);
+  const rng = new Rng(settings.seed);
+  if (resume) rng.state = resume.rng;
+  const stages: StageReport[] = resume ? resume.stages.map((r) => ({ ...r, costs: [...r.costs] })) : [];
+  const first = resume?.stage ?? 0;
 
+  /** Runs stage k from init(), or from the checkpoint when the run resumes inside it. */
   const run = (
+    k: number,
     name: string,
     s: StageSettings,
     rows: number,
@@ -131,29 +203,63 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     makeBatch: ((Xb: Matrix<T>, yb: Int32Array) => Objective) | null,
     X: Matrix<T>,
     y: Int32Array | undefined,
-    x0: Float32Array,
+    init: () => Float32Array,
   ): Float32Array => {
     const steps = s.optimizer === "lbfgs" ? s.iterations : s.iterations * Math.ceil(rows / s.batchSize);
-    const info: StageInfo = { name, index: index++, count, optimizer: s.optimizer, maxIterations: steps };
-    options.onStageStart?.(info);
-    const costs: number[] = [];
+    const info: StageInfo = { name, index: k, count, optimizer: s.optimizer, maxIterations: steps };
+    const from = k === first && resume?.optimizer ? resume : null;
+    const costs = from ? [...from.costs] : [];
+    const before = from?.seconds ?? 0;
     const started = performance.now();
+    const seconds = () => before + (performance.now() - started) / 1000;
+    const checkpoint = (optimizer: OptimizerState | null) =>
+      options.onCheckpoint?.({
+        settings,
+        data,
+        stage: k,
+        params,
+        rng: rng.state,
+        stages,
+        optimizer,
+        costs,
+        seconds: seconds(),
+      });
+    if (!from) checkpoint(null);
+    options.onStageStart?.(info);
+    const x0 = from ? Float32Array.from((from.optimizer as OptimizerState).x) : init();
+    const seed = s.optimizer === "lbfgs" || from ? 0 : rng.nextUint32();
+    const optimizerState = from?.optimizer ?? undefined;
+    if (optimizerState && optimizerState.kind !== s.optimizer) {
+      throw new ArgumentError(`the checkpoint's ${name} ran ${optimizerState.kind}, its settings say ${s.optimizer}`);
+    }
+    let stoppedAt = 0;
     const onProgress = (p: Progress) => {
       costs.push(p.cost);
-      options.onProgress?.(info, { ...p, seconds: (performance.now() - started) / 1000 });
+      options.onProgress?.(info, { ...p, seconds: seconds() });
+      const stop = options.shouldStop?.() === true || options.signal?.aborted === true;
+      if (stop || (every > 0 && p.iteration % every === 0)) checkpoint(p.state());
+      if (!stop) return true;
+      stoppedAt = p.iteration;
+      return false;
     };
     let result: OptimResult<Float32Array>;
     if (s.optimizer === "lbfgs") {
-      result = lbfgs(objective as Objective, x0, { maxIter: s.iterations, onProgress, signal: options.signal });
+      result = lbfgs(objective as Objective, x0, {
+        maxIter: s.iterations,
+        onProgress,
+        signal: options.signal,
+        ...(optimizerState ? { resume: optimizerState as LbfgsState } : {}),
+      });
     } else {
       const batches = minibatchObjective(backend, X, y, makeBatch as (Xb: Matrix<T>, yb: Int32Array) => Objective);
       const common = {
         epochs: s.iterations,
         batchSize: s.batchSize,
-        seed: rng.nextUint32(),
+        seed,
         onProgress,
         signal: options.signal,
         ...(s.learningRate === undefined ? {} : { learningRate: s.learningRate }),
+        ...(optimizerState ? { resume: optimizerState as MinibatchState } : {}),
       };
       try {
         result = s.optimizer === "adam" ? adam(batches, x0, common) : sgd(batches, x0, common);
@@ -161,6 +267,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         batches.dispose();
       }
     }
+    if (stoppedAt > 0 || result.status === "aborted") throw new AbortedError(name, stoppedAt || result.iterations);
     const report: StageReport = {
       name,
       optimizer: s.optimizer,
@@ -169,13 +276,12 @@ export function trainStackedAutoencoder<T extends FloatArray>(
       cost: result.cost,
       status: result.status,
       message: result.message,
-      seconds: (performance.now() - started) / 1000,
+      seconds: seconds(),
       costs,
     };
     stages.push(report);
     options.onStageEnd?.(info, report);
     if (result.status === "nonFinite") throw new NumericalError(name, result.iterations + 1, result.message);
-    if (result.status === "aborted") throw new AbortedError(name);
     return result.x;
   };
 
@@ -185,35 +291,45 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   if (unlabeled) owned.push(unlabeled);
   try {
     // 1. Greedy layer-wise pretraining (§3): each autoencoder learns from the features below it.
+    //    A resumed run recomputes the features of the autoencoders it does not train again.
+    const L = settings.layers.length;
     let F = unlabeled ?? X;
-    for (let l = 1; l <= settings.layers.length; l++) {
+    for (let l = 1; l <= L && first < L; l++) {
       const h = settings.layers[l - 1] as number;
-      const ae = settings.autoencoder;
-      const cfg = { hidden: h, lambda: ae.lambda, beta: ae.beta, rho: ae.rho };
-      const objective = ae.optimizer === "lbfgs" ? createSparseAutoencoderCost(backend, F, cfg) : null;
-      const aeLayout = sparseAutoencoderLayout(F.cols, h);
-      const x0 = new Float32Array(aeLayout.length);
-      initSparseAutoencoder(aeLayout, x0, rng);
-      let x: Float32Array;
-      try {
-        x = run(
-          `autoencoder ${l}`,
-          ae,
-          F.rows,
-          objective,
-          (Xb) => createSparseAutoencoderCost(backend, Xb, cfg),
-          F,
-          undefined,
-          x0,
-        );
-      } finally {
-        objective?.dispose();
+      if (l - 1 >= first) {
+        const ae = settings.autoencoder;
+        const cfg = { hidden: h, lambda: ae.lambda, beta: ae.beta, rho: ae.rho };
+        const objective = ae.optimizer === "lbfgs" ? createSparseAutoencoderCost(backend, F, cfg) : null;
+        const aeLayout = sparseAutoencoderLayout(F.cols, h);
+        const init = () => {
+          const x0 = new Float32Array(aeLayout.length);
+          initSparseAutoencoder(aeLayout, x0, rng);
+          return x0;
+        };
+        let x: Float32Array;
+        try {
+          x = run(
+            l - 1,
+            `autoencoder ${l}`,
+            ae,
+            F.rows,
+            objective,
+            (Xb) => createSparseAutoencoderCost(backend, Xb, cfg),
+            F,
+            undefined,
+            init,
+          );
+        } finally {
+          objective?.dispose();
+        }
+        // Keep the encoder (W1, b1); the decoder is discarded.
+        layout.slice(params, `W${l}`).set(aeLayout.slice(x, "W1"));
+        layout.slice(params, `b${l}`).set(aeLayout.slice(x, "b1"));
       }
-      // Keep the encoder (W1, b1); the decoder is discarded.
-      layout.slice(params, `W${l}`).set(aeLayout.slice(x, "W1"));
-      layout.slice(params, `b${l}`).set(aeLayout.slice(x, "b1"));
-      const W = backend.fromValues(h, F.cols, aeLayout.slice(x, "W1"));
-      const b = backend.fromValues(1, h, aeLayout.slice(x, "b1"));
+      if (l === L) break;
+      // The next autoencoder's input: this encoder's features.
+      const W = backend.fromValues(h, F.cols, layout.slice(params, `W${l}`));
+      const b = backend.fromValues(1, h, layout.slice(params, `b${l}`));
       const next = backend.zeros(F.rows, h);
       encoderForward(backend, F, W, b, next);
       backend.free(W);
@@ -224,32 +340,38 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     if (F !== X && F !== unlabeled) backend.free(F);
 
     // 2. The softmax on the top layer's features of the labelled examples.
-    const theta = backend.fromValues(1, layout.length, params);
-    const top = stackFeatures(backend, layout, theta, X);
-    backend.free(theta);
-    try {
-      const sm = settings.softmax;
-      const cfg = { classes, lambda: sm.lambda };
-      const objective = sm.optimizer === "lbfgs" ? createSoftmaxCost(backend, top, labels, cfg) : null;
-      const x0 = new Float32Array(classes * top.cols);
-      initSoftmax(x0, rng);
+    if (first <= L) {
+      const theta = backend.fromValues(1, layout.length, params);
+      const top = stackFeatures(backend, layout, theta, X);
+      backend.free(theta);
       try {
-        const x = run(
-          "softmax",
-          sm,
-          m,
-          objective,
-          (Fb, yb) => createSoftmaxCost(backend, Fb, yb, cfg),
-          top,
-          labels,
-          x0,
-        );
-        layout.slice(params, "theta").set(x);
+        const sm = settings.softmax;
+        const cfg = { classes, lambda: sm.lambda };
+        const objective = sm.optimizer === "lbfgs" ? createSoftmaxCost(backend, top, labels, cfg) : null;
+        const init = () => {
+          const x0 = new Float32Array(classes * top.cols);
+          initSoftmax(x0, rng);
+          return x0;
+        };
+        try {
+          const x = run(
+            L,
+            "softmax",
+            sm,
+            m,
+            objective,
+            (Fb, yb) => createSoftmaxCost(backend, Fb, yb, cfg),
+            top,
+            labels,
+            init,
+          );
+          layout.slice(params, "theta").set(x);
+        } finally {
+          objective?.dispose();
+        }
       } finally {
-        objective?.dispose();
+        if (top !== X) backend.free(top);
       }
-    } finally {
-      if (top !== X) backend.free(top);
     }
     const pretrained: StackedModel = { sizes, classes, params: params.slice() };
 
@@ -260,6 +382,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     let tuned: Float32Array;
     try {
       tuned = run(
+        L + 1,
         "fine-tuning",
         ft,
         m,
@@ -267,7 +390,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         (Xb, yb) => createStackCost(backend, Xb, yb, cfg),
         X,
         labels,
-        params,
+        () => params.slice(),
       );
     } finally {
       objective?.dispose();
@@ -276,4 +399,44 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   } finally {
     for (const M of owned) backend.free(M);
   }
+}
+
+/** Checks that a checkpoint belongs to this data and these settings before anything is trained. */
+function checkResume(c: TrainCheckpoint, data: TrainDataSummary, length: number, count: number): void {
+  const d = c.data;
+  const shape = (s: TrainDataSummary) =>
+    `${s.examples} examples of ${s.inputSize} values in ${s.classes} classes${s.unlabeled === null ? "" : ` and ${s.unlabeled} unlabelled ones`}`;
+  if (
+    d.examples !== data.examples ||
+    d.inputSize !== data.inputSize ||
+    d.classes !== data.classes ||
+    d.unlabeled !== data.unlabeled
+  ) {
+    throw new ArgumentError(
+      `the checkpoint was taken on ${shape(d)}, this run has ${shape(data)}: resume with the data the run started with`,
+    );
+  }
+  if (d.checksum !== data.checksum) {
+    throw new ArgumentError(
+      `the checkpoint was taken on data with checksum ${d.checksum}, this run's is ${data.checksum} (same shape, other values): resume with the data the run started with`,
+    );
+  }
+  checkNumber("checkpoint stage", c.stage, { integer: true, min: 0, max: count - 1 });
+  if (c.params.length !== length) {
+    throw new ArgumentError(`the checkpoint holds ${c.params.length} parameters, its settings need ${length}`);
+  }
+  if (c.stages.length !== c.stage) {
+    throw new ArgumentError(`the checkpoint is at stage ${c.stage} but reports ${c.stages.length} finished stages`);
+  }
+}
+
+/** FNV-1a over the bytes of each array, 32-bit, as 8 hex digits. */
+export function checksum(arrays: (ArrayBufferView | undefined)[]): string {
+  let h = 0x811c9dc5;
+  for (const a of arrays) {
+    if (!a) continue;
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
 }
