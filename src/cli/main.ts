@@ -2,7 +2,7 @@
 // The stackae command line. Only this folder prints or exits; the library throws typed errors.
 import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
-import { StackaeError } from "../errors.ts";
+import { EXIT, errorReport, exitCodeFor, formatError } from "./exit.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
 import { registerTrain } from "./train.ts";
@@ -10,9 +10,6 @@ import { registerTrain } from "./train.ts";
 // Fused multiply-add (relaxed SIMD) is behind a flag on Node 20; V8 accepts it at run time, before
 // the first WebAssembly module is compiled. The kernels fall back to plain SIMD where it is absent.
 setFlagsFromString("--experimental-wasm-relaxed-simd");
-
-/** Exit codes, documented in the README. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const;
 
 const program = new Command()
   .name("stackae")
@@ -31,15 +28,16 @@ program
 registerTrain(program);
 registerModelCommands(program);
 
+for (const command of program.commands) command.option("--verbose", "on an error, print its stack trace too");
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (error instanceof StackaeError) {
-    process.stderr.write(`stackae: ${error.message}\n`);
-    process.exitCode = EXIT.error;
   } else {
-    throw error;
+    const report = errorReport(error);
+    process.stderr.write(formatError(report, process.argv.includes("--verbose")));
+    process.exitCode = exitCodeFor(report);
   }
 }

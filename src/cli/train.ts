@@ -1,15 +1,14 @@
+import { extname } from "node:path";
 import type { Command } from "commander";
-import { DataError } from "../data/errors.ts";
-import { saveModel } from "../io/files.ts";
-import { BACKENDS, type BackendName, createBackend } from "../linalg/index.ts";
-import { accuracy, predict } from "../nn/model.ts";
-import { trainStackedAutoencoder } from "../train/pipeline.ts";
+import { ArgumentError } from "../errors.ts";
+import { BACKENDS, type BackendName } from "../linalg/index.ts";
+import type { StageReport } from "../train/pipeline.ts";
 import { OPTIMIZERS, type OptimizerName, type PartialSettings, SPEC_SETTINGS } from "../train/settings.ts";
-import { describeBackend } from "./backend.ts";
-import { loadData, loadUnlabeled } from "./data.ts";
+import { EXIT, ReportedError } from "./exit.ts";
+import { startModuleWorker } from "./module-worker.ts";
 import { choice, fraction, int, nonNegative, positive, sizes } from "./parse.ts";
 import { formatSeconds, progressReporter } from "./progress.ts";
-import { writeReport } from "./report.ts";
+import type { TrainJob, TrainSummary, WorkerMessage } from "./train-worker.ts";
 
 interface TrainFlags {
   data?: string;
@@ -35,6 +34,9 @@ interface TrainFlags {
   threads?: number;
   out?: string;
   report?: string;
+  checkpoint?: string;
+  checkpointEvery: number;
+  resume?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -71,24 +73,42 @@ export function registerTrain(program: Command): void {
     .option("--threads <n>", "threads for the wasm kernels (default: the cores present)", int(1, 256))
     .option("--out <file>", "save the fine-tuned network as safetensors")
     .option("--report <dir>", "write the first layer's features and each stage's cost curve as PNG")
+    .option(
+      "--checkpoint <file>",
+      "save the run's whole state to FILE (atomically) at each stage's start and every --checkpoint-every iterations",
+    )
+    .option("--checkpoint-every <n>", "iterations (minibatch steps) between checkpoints", int(1), 20)
+    .option("--resume <file>", "continue the run saved in this checkpoint (with its settings and the same data flags)")
     .option("--json", "print one JSON object with the results instead of lines")
     .option("--quiet", "no progress on stderr")
-    .action(async (flags: TrainFlags) => {
-      await train(flags);
+    .action(async (flags: TrainFlags, command: Command) => {
+      await train(flags, command);
     });
 }
 
-async function train(flags: TrainFlags): Promise<void> {
-  const started = performance.now();
-  const data = loadData(flags.data);
-  const labelled = flags.trainLimit === undefined ? data.train : data.train.head(flags.trainLimit);
-  const unlabeled = flags.unlabeled === undefined ? undefined : loadUnlabeled(flags.unlabeled);
-  if (unlabeled && unlabeled.size !== labelled.size) {
-    throw new DataError(
-      `${flags.unlabeled}: images are ${unlabeled.rows} × ${unlabeled.cols}, the labelled ones ${labelled.rows} × ${labelled.cols}`,
-    );
-  }
-  const classes = Math.max(labelled.classes, data.test.classes);
+/** Flags that set training hyperparameters: a resumed run takes them from its checkpoint. */
+const SETTING_FLAGS = [
+  "layers",
+  "seed",
+  "optimizer",
+  "aeOptimizer",
+  "softmaxOptimizer",
+  "finetuneOptimizer",
+  "aeIters",
+  "softmaxIters",
+  "finetuneIters",
+  "aeLambda",
+  "beta",
+  "rho",
+  "softmaxLambda",
+  "finetuneLambda",
+  "batchSize",
+  "learningRate",
+] as const;
+
+const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
+
+function settingsOf(flags: TrainFlags): PartialSettings {
   const stage = (optimizer: OptimizerName | undefined, iterations: number, lambda: number) => ({
     optimizer: optimizer ?? flags.optimizer ?? "lbfgs",
     iterations,
@@ -96,93 +116,134 @@ async function train(flags: TrainFlags): Promise<void> {
     batchSize: flags.batchSize,
     learningRate: flags.learningRate,
   });
-  const settings: PartialSettings = {
+  return {
     layers: flags.layers,
     seed: flags.seed,
     autoencoder: { ...stage(flags.aeOptimizer, flags.aeIters, flags.aeLambda), beta: flags.beta, rho: flags.rho },
     softmax: stage(flags.softmaxOptimizer, flags.softmaxIters, flags.softmaxLambda),
     fineTune: stage(flags.finetuneOptimizer, flags.finetuneIters, flags.finetuneLambda),
   };
-  const backend = await createBackend(
-    flags.backend,
-    flags.backend === "js" ? { dtype: "float32" } : flags.threads === undefined ? {} : { threads: flags.threads },
-  );
-  const events = progressReporter(process.stderr, flags.quiet === true);
-  const result = trainStackedAutoencoder(
-    backend,
-    {
-      inputs: labelled.pixels,
-      labels: labelled.labels,
-      inputSize: labelled.size,
-      classes,
-      ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
-    },
-    { settings, ...events },
-  );
-  const testInputs = data.test.pixels;
-  const before = accuracy(predict(backend, result.pretrained, testInputs), data.test.labels);
-  const after = accuracy(predict(backend, result.model, testInputs), data.test.labels);
-  const total = (performance.now() - started) / 1000;
+}
 
-  const seconds: Record<string, number> = {};
-  const iterations: Record<string, number> = {};
-  const evaluations: Record<string, number> = {};
-  for (const s of result.stages) {
-    seconds[s.name] = round(s.seconds, 2);
-    iterations[s.name] = s.iterations;
-    evaluations[s.name] = s.evaluations;
+async function train(flags: TrainFlags, command: Command): Promise<void> {
+  const given = (name: string) => command.getOptionValueSource(name) === "cli";
+  if (flags.resume !== undefined) {
+    const clash = SETTING_FLAGS.find(given);
+    if (clash) {
+      const flag = `--${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new ArgumentError(
+        `${flag} cannot be given with --resume: a resumed run keeps the settings of its checkpoint`,
+      );
+    }
   }
-  seconds.total = round(total, 2);
-  const summary = {
-    accuracyBeforeFineTuning: before,
-    accuracyAfterFineTuning: after,
-    seconds,
-    iterations,
-    evaluations,
-    stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
-    seed: result.settings.seed,
-    settings: result.settings,
-    data: {
-      source: data.dir,
-      trainImages: labelled.count,
-      testImages: data.test.count,
-      unlabeledImages: unlabeled?.count ?? null,
-      imageSize: [labelled.rows, labelled.cols],
-      classes,
-    },
-    backend: describeBackend(backend),
-    node: process.version,
+  if (given("checkpointEvery") && flags.checkpoint === undefined && flags.resume === undefined) {
+    throw new ArgumentError("--checkpoint-every needs --checkpoint FILE (or --resume FILE) to write to");
+  }
+  const stop = new SharedArrayBuffer(4);
+  const checkpoint = flags.checkpoint ?? flags.resume ?? null;
+  const job: TrainJob = {
+    data: flags.data,
+    unlabeled: flags.unlabeled,
+    trainLimit: flags.trainLimit,
+    settings: flags.resume === undefined ? settingsOf(flags) : undefined,
+    backend: flags.backend,
+    threads: flags.threads,
+    out: flags.out,
+    report: flags.report,
+    checkpoint,
+    checkpointEvery: flags.checkpointEvery,
+    interruptFile: checkpoint ?? DEFAULT_INTERRUPT_FILE,
+    resume: flags.resume,
+    stop,
   };
-  if (flags.out) {
-    saveModel(flags.out, result.model, {
-      settings: JSON.stringify(result.settings),
-      accuracyBeforeFineTuning: String(before),
-      accuracyAfterFineTuning: String(after),
-      trainImages: String(labelled.count),
-      imageShape: JSON.stringify([labelled.rows, labelled.cols]),
-      createdBy: "stackae train",
+  const events = progressReporter(process.stderr, flags.quiet === true);
+  const log = (line: string) => {
+    if (!flags.quiet) process.stderr.write(`${line}\n`);
+  };
+
+  // Ctrl-C or SIGTERM: the worker stops at the end of its iteration and writes a checkpoint.
+  // A second one quits at once; the checkpoint last written stays whole.
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    if (signal !== null) {
+      process.stderr.write(`\nstackae: ${s} again: quitting without a new checkpoint\n`);
+      process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
+    }
+    signal = s;
+    Atomics.store(new Int32Array(stop), 0, 1);
+    process.stderr.write(
+      `\nstackae: ${s}: stopping after this iteration and writing a checkpoint to ${job.interruptFile} (${s === "SIGINT" ? "Ctrl-C" : s} again quits without it)\n`,
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const worker = startModuleWorker(new URL(`./train-worker${extname(import.meta.url)}`, import.meta.url), {
+    workerData: { stackaeTrainJob: job },
+  });
+  try {
+    const outcome = await new Promise<WorkerMessage & { type: "done" | "error" }>((resolve, reject) => {
+      worker.on("message", (m: WorkerMessage) => {
+        if (m.type === "stageStart") events.onStageStart?.(m.info);
+        else if (m.type === "progress") events.onProgress?.(m.info, { ...m.progress, state: noState });
+        else if (m.type === "stageEnd") events.onStageEnd?.(m.info, m.report);
+        else if (m.type === "checkpoint" && !process.stderr.isTTY)
+          log(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})`);
+        else if (m.type === "done" || m.type === "error") resolve(m);
+      });
+      worker.on("error", reject);
+      worker.on("exit", (code) => reject(new Error(`the training worker exited (code ${code}) without a result`)));
     });
+    if (outcome.type === "error") {
+      const e = outcome.error;
+      if (e.code === "ERR_ABORTED") {
+        process.stderr.write(
+          `stackae: ${e.message}; checkpoint written to ${outcome.checkpoint}\nresume with: npx stackae train --resume ${outcome.checkpoint}${resumeDataFlags(flags)}\n`,
+        );
+        process.exitCode = signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
+        return;
+      }
+      const kept =
+        e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
+      throw new ReportedError({ ...e, message: `${e.message}${kept}` });
+    }
+    printSummary(flags, outcome.summary, outcome.stages);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await worker.terminate();
   }
-  if (flags.report) writeReport(flags.report, result, [labelled.rows, labelled.cols]);
+}
+
+/** The data flags a resumed run must repeat. */
+function resumeDataFlags(flags: TrainFlags): string {
+  const parts: string[] = [];
+  if (flags.data !== undefined) parts.push(`--data ${flags.data}`);
+  if (flags.unlabeled !== undefined) parts.push(`--unlabeled ${flags.unlabeled}`);
+  if (flags.trainLimit !== undefined) parts.push(`--train-limit ${flags.trainLimit}`);
+  return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
+}
+
+const noState = (): never => {
+  throw new Error("optimizer state is not sent across threads");
+};
+
+function printSummary(flags: TrainFlags, summary: TrainSummary, stages: StageReport[]): void {
+  const out = process.stdout;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    out.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
-  const out = process.stdout;
-  out.write(`test accuracy before fine-tuning: ${(100 * before).toFixed(2)}%\n`);
-  out.write(`test accuracy after fine-tuning: ${(100 * after).toFixed(2)}%\n`);
-  for (const s of result.stages) {
+  out.write(`test accuracy before fine-tuning: ${(100 * summary.accuracyBeforeFineTuning).toFixed(2)}%\n`);
+  out.write(`test accuracy after fine-tuning: ${(100 * summary.accuracyAfterFineTuning).toFixed(2)}%\n`);
+  for (const s of stages) {
     out.write(
       `  ${s.name.padEnd(14)} ${formatSeconds(s.seconds).padStart(12)}  ${s.iterations} iterations, ${s.evaluations} evaluations, cost ${s.cost.toPrecision(6)}\n`,
     );
   }
   out.write(
-    `  ${"total".padEnd(14)} ${formatSeconds(total).padStart(12)}  (seed ${result.settings.seed}, ${labelled.count} training images)\n`,
+    `  ${"total".padEnd(14)} ${formatSeconds(summary.seconds.total ?? Number.NaN).padStart(12)}  (seed ${summary.seed}, ${summary.data.trainImages} training images${summary.resumedFrom ? `, resumed from ${summary.resumedFrom}` : ""})\n`,
   );
   if (flags.out) out.write(`model saved to ${flags.out}\n`);
   if (flags.report) out.write(`report written to ${flags.report}\n`);
-}
-
-function round(x: number, digits: number): number {
-  return Math.round(x * 10 ** digits) / 10 ** digits;
 }

@@ -1,5 +1,15 @@
 // Writing and reading model and checkpoint files on disk (Node).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
@@ -23,7 +33,7 @@ export class WriteError extends StackaeError {
  * come in parts, written one after the other.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array | Uint8Array[]): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = temporaryName(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, "w");
@@ -41,6 +51,27 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | Uint8Array[]):
     const why = fileErrorReason(cause, "its folder does not exist");
     throw new WriteError(path, `cannot be written (${why}); nothing was replaced`, { cause });
   }
+}
+
+/**
+ * Checks, before a long computation, that `path` can be written: its folder exists and takes a
+ * new file, and it is not a folder itself. Nothing is left behind.
+ */
+export function checkWritable(path: string): void {
+  const tmp = temporaryName(path);
+  try {
+    if (existsSync(path) && statSync(path).isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
+    closeSync(openSync(tmp, "wx"));
+    rmSync(tmp, { force: true });
+  } catch (cause) {
+    const why = fileErrorReason(cause, "its folder does not exist");
+    throw new WriteError(path, `cannot be written (${why}); choose another path`, { cause });
+  }
+}
+
+/** A hidden file beside `path`, unique to this process and moment. */
+function temporaryName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
 }
 
 export function saveModel(path: string, model: StackedModel, metadata: Record<string, string> = {}): void {

@@ -1,0 +1,188 @@
+// The training of `stackae train`, in a worker thread: the main thread stays free to draw
+// progress and to catch SIGINT/SIGTERM, which it passes on through a flag in shared memory.
+// Everything is reported to the main thread as messages; nothing here prints.
+import { parentPort, workerData } from "node:worker_threads";
+import { DataError } from "../data/errors.ts";
+import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel } from "../io/files.ts";
+import { type BackendName, createBackend } from "../linalg/index.ts";
+import { accuracy, predict } from "../nn/model.ts";
+import type { Progress } from "../optim/types.ts";
+import { type StageInfo, type StageReport, type TrainCheckpoint, trainStackedAutoencoder } from "../train/pipeline.ts";
+import type { PartialSettings, TrainSettings } from "../train/settings.ts";
+import { describeBackend } from "./backend.ts";
+import { loadData, loadUnlabeled } from "./data.ts";
+import { type ErrorReport, errorReport } from "./exit.ts";
+import { writeReport } from "./report.ts";
+
+/** What the main thread asks for. */
+export interface TrainJob {
+  data?: string | undefined;
+  unlabeled?: string | undefined;
+  trainLimit?: number | undefined;
+  /** Undefined when resuming: the checkpoint's settings are used. */
+  settings?: PartialSettings | undefined;
+  backend: BackendName;
+  threads?: number | undefined;
+  out?: string | undefined;
+  report?: string | undefined;
+  /** Where checkpoints go during the run (null: only when stopped, to `interruptFile`). */
+  checkpoint: string | null;
+  checkpointEvery: number;
+  interruptFile: string;
+  resume?: string | undefined;
+  /** Int32 flag set to 1 by the main thread to stop at the end of the iteration. */
+  stop: SharedArrayBuffer;
+}
+
+export interface TrainSummary {
+  accuracyBeforeFineTuning: number;
+  accuracyAfterFineTuning: number;
+  seconds: Record<string, number>;
+  iterations: Record<string, number>;
+  evaluations: Record<string, number>;
+  stopped: Record<string, string>;
+  seed: number;
+  settings: TrainSettings;
+  resumedFrom: string | null;
+  data: {
+    source: string;
+    trainImages: number;
+    testImages: number;
+    unlabeledImages: number | null;
+    imageSize: [number, number];
+    classes: number;
+  };
+  backend: string;
+  node: string;
+}
+
+export type WorkerMessage =
+  | { type: "stageStart"; info: StageInfo }
+  | { type: "progress"; info: StageInfo; progress: Omit<Progress, "state"> & { seconds: number } }
+  | { type: "stageEnd"; info: StageInfo; report: StageReport }
+  | { type: "checkpoint"; file: string; stage: string; iteration: number }
+  | { type: "done"; summary: TrainSummary; stages: StageReport[] }
+  | { type: "error"; error: ErrorReport; checkpoint: string | null };
+
+/** Runs the job, posting progress; returns the summary. */
+export async function runTraining(
+  job: TrainJob,
+  post: (m: WorkerMessage) => void,
+): Promise<{ summary: TrainSummary; stages: StageReport[] }> {
+  const started = performance.now();
+  const stop = new Int32Array(job.stop);
+  // Outputs are checked first, so that no training is lost to a path that cannot be written.
+  for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
+  const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
+  const data = loadData(job.data);
+  const labelled = job.trainLimit === undefined ? data.train : data.train.head(job.trainLimit);
+  const unlabeled = job.unlabeled === undefined ? undefined : loadUnlabeled(job.unlabeled);
+  if (unlabeled && unlabeled.size !== labelled.size) {
+    throw new DataError(
+      `${job.unlabeled}: images are ${unlabeled.rows} × ${unlabeled.cols}, the labelled ones ${labelled.rows} × ${labelled.cols}`,
+    );
+  }
+  const classes = Math.max(labelled.classes, data.test.classes);
+  const backend = await createBackend(
+    job.backend,
+    job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
+  );
+  try {
+    const stageName = (c: TrainCheckpoint) =>
+      c.stage < c.settings.layers.length
+        ? `autoencoder ${c.stage + 1}`
+        : c.stage === c.settings.layers.length
+          ? "softmax"
+          : "fine-tuning";
+    const onCheckpoint = (c: TrainCheckpoint) => {
+      const stopping = Atomics.load(stop, 0) !== 0;
+      const file = job.checkpoint ?? (stopping ? job.interruptFile : null);
+      if (file === null) return;
+      saveCheckpoint(file, c);
+      post({ type: "checkpoint", file, stage: stageName(c), iteration: c.optimizer?.iterations ?? 0 });
+    };
+    const result = trainStackedAutoencoder(
+      backend,
+      {
+        inputs: labelled.pixels,
+        labels: labelled.labels,
+        inputSize: labelled.size,
+        classes,
+        ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
+      },
+      {
+        ...(resume ? { resume } : { settings: job.settings }),
+        checkpointEvery: job.checkpoint ? job.checkpointEvery : 0,
+        onCheckpoint,
+        shouldStop: () => Atomics.load(stop, 0) !== 0,
+        onStageStart: (info) => post({ type: "stageStart", info }),
+        onProgress: (info, { state: _, ...progress }) => post({ type: "progress", info, progress }),
+        onStageEnd: (info, report) => post({ type: "stageEnd", info, report }),
+      },
+    );
+    const testInputs = data.test.pixels;
+    const before = accuracy(predict(backend, result.pretrained, testInputs), data.test.labels);
+    const after = accuracy(predict(backend, result.model, testInputs), data.test.labels);
+    const round = (x: number) => Math.round(x * 100) / 100;
+    const seconds: Record<string, number> = {};
+    const iterations: Record<string, number> = {};
+    const evaluations: Record<string, number> = {};
+    for (const s of result.stages) {
+      seconds[s.name] = round(s.seconds);
+      iterations[s.name] = s.iterations;
+      evaluations[s.name] = s.evaluations;
+    }
+    seconds.total = round((performance.now() - started) / 1000);
+    const summary: TrainSummary = {
+      accuracyBeforeFineTuning: before,
+      accuracyAfterFineTuning: after,
+      seconds,
+      iterations,
+      evaluations,
+      stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
+      seed: result.settings.seed,
+      settings: result.settings,
+      resumedFrom: job.resume ?? null,
+      data: {
+        source: data.dir,
+        trainImages: labelled.count,
+        testImages: data.test.count,
+        unlabeledImages: unlabeled?.count ?? null,
+        imageSize: [labelled.rows, labelled.cols],
+        classes,
+      },
+      backend: describeBackend(backend),
+      node: process.version,
+    };
+    if (job.out) {
+      saveModel(job.out, result.model, {
+        settings: JSON.stringify(result.settings),
+        accuracyBeforeFineTuning: String(before),
+        accuracyAfterFineTuning: String(after),
+        trainImages: String(labelled.count),
+        imageShape: JSON.stringify([labelled.rows, labelled.cols]),
+        createdBy: "stackae train",
+      });
+    }
+    if (job.report) writeReport(job.report, result, [labelled.rows, labelled.cols]);
+    return { summary, stages: result.stages };
+  } finally {
+    await backend.dispose();
+  }
+}
+
+if (parentPort && (workerData as { stackaeTrainJob?: TrainJob } | null)?.stackaeTrainJob) {
+  const port = parentPort;
+  const job = (workerData as { stackaeTrainJob: TrainJob }).stackaeTrainJob;
+  try {
+    const { summary, stages } = await runTraining(job, (m) => port.postMessage(m));
+    port.postMessage({ type: "done", summary, stages } satisfies WorkerMessage);
+  } catch (error) {
+    const stopped = Atomics.load(new Int32Array(job.stop), 0) !== 0;
+    port.postMessage({
+      type: "error",
+      error: errorReport(error),
+      checkpoint: job.checkpoint ?? (stopped ? job.interruptFile : null),
+    } satisfies WorkerMessage);
+  }
+}
