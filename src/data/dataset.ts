@@ -93,6 +93,22 @@ export function inputsToMatrix<T extends FloatArray>(
   return X;
 }
 
+/**
+ * Throws DataError at the first NaN or infinite input, naming `what`, the example and the value's
+ * place in it. Unsigned-byte pixels are always finite and are not scanned.
+ */
+export function checkFiniteInputs(inputs: FloatArray | Uint8Array, n: number, what = "inputs"): void {
+  if (inputs instanceof Uint8Array) return;
+  for (let i = 0; i < inputs.length; i++) {
+    const v = inputs[i] as number;
+    if (v - v !== 0) {
+      throw new DataError(
+        `${what} hold ${v} at example ${Math.floor(i / n)}, value ${i % n}: every input must be a finite number; clean or drop that example`,
+      );
+    }
+  }
+}
+
 /** out[i] = pixels[i] / 255. */
 export function scalePixels(pixels: Uint8Array, out: FloatArray): void {
   for (let i = 0; i < pixels.length; i++) out[i] = (pixels[i] as number) / 255;

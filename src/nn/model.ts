@@ -1,4 +1,4 @@
-import { inputsToMatrix } from "../data/dataset.ts";
+import { checkFiniteInputs, inputsToMatrix } from "../data/dataset.ts";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
@@ -46,6 +46,7 @@ export function predict<T extends FloatArray>(
       `inputs must hold whole examples of ${n} values (the model's input size), got ${inputs.length} values`,
     );
   }
+  checkFiniteInputs(inputs, n);
   const m = inputs.length / n;
   const theta = backend.fromValues(1, layout.length, model.params);
   const out = new Int32Array(m);

@@ -1,11 +1,12 @@
 // Greedy layer-wise pretraining, the softmax on top, then fine-tuning of the whole stack
 // (SPEC §3–§4), with the hyperparameters of SPEC §6 by default.
-import { inputsToMatrix } from "../data/dataset.ts";
+import { checkFiniteInputs, inputsToMatrix } from "../data/dataset.ts";
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import { Rng, type RngState } from "../linalg/rng.ts";
 import { encoderForward } from "../nn/encoder.ts";
+import { checkLabels } from "../nn/labels.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { Objective } from "../nn/objective.ts";
 import { createSoftmaxCost, initSoftmax } from "../nn/softmax.ts";
@@ -169,12 +170,14 @@ export function trainStackedAutoencoder<T extends FloatArray>(
       `inputs hold ${input.inputs.length} values, but ${m} labels × ${n} values per example need ${m * n}`,
     );
   }
+  checkFiniteInputs(input.inputs, n);
+  if (input.unlabeled) checkFiniteInputs(input.unlabeled, n, "unlabeled inputs");
   let classes = input.classes ?? 0;
-  const labels = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    labels[i] = input.labels[i] as number;
-    if (input.classes === undefined) classes = Math.max(classes, (labels[i] as number) + 1);
+  if (input.classes === undefined) {
+    for (let i = 0; i < m; i++) classes = Math.max(classes, (input.labels[i] as number) + 1);
   }
+  // Checked now rather than when the softmax starts, after the long pretraining.
+  const labels = checkLabels(Array.from(input.labels), m, classes);
   const tracked = resume !== undefined || options.onCheckpoint !== undefined;
   const data: TrainDataSummary = {
     examples: m,

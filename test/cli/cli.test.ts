@@ -170,7 +170,7 @@ describe("stackae CLI", () => {
     }
   });
 
-  it("bad input files exit 3 with one line that names the file, and no stack trace", () => {
+  it("bad files exit with their class's code and one line that names the file, and no stack trace", () => {
     const missing = stackae("train", "--data", join(dir, "nowhere"), "--quiet");
     assert.equal(missing.code, 3);
     assert.match(missing.stderr, /^stackae: .*nowhere: has no train-images-idx3-ubyte/);
@@ -178,10 +178,10 @@ describe("stackae CLI", () => {
     const notModel = join(dir, "not-a-model.safetensors");
     writeFileSync(notModel, "hello");
     const r = stackae("eval", notModel);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 4);
     assert.match(r.stderr, /not-a-model\.safetensors: 5 bytes is too short/);
     const unwritable = stackae("features", model, "--out", join(dir, "no", "dir", "f.png"));
-    assert.equal(unwritable.code, 3);
+    assert.equal(unwritable.code, 6);
     assert.match(unwritable.stderr, /cannot be written \(its folder does not exist\)/);
   });
 });

@@ -1,0 +1,130 @@
+// Runs that are killed or interrupted, then resumed, end in the same model file as a run that
+// never stopped. Everything as a user would do it: child processes and signals.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { loadCheckpoint } from "../../src/io/files.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const main = join(root, "src/cli/main.ts");
+const dir = mkdtempSync(join(tmpdir(), "stackae-checkpoint-"));
+// The runs work in `dir`, where the bare name "tsx" would not resolve.
+const node = ["--import", import.meta.resolve("tsx"), main];
+
+// Long enough (several seconds) that a signal lands inside the first autoencoder.
+const RUN = [
+  "--train-limit",
+  "2000",
+  "--layers",
+  "64",
+  "--ae-iters",
+  "120",
+  "--softmax-iters",
+  "30",
+  "--finetune-iters",
+  "30",
+  "--seed",
+  "4",
+  "--threads",
+  "2",
+];
+
+function stackae(...args: string[]) {
+  const r = spawnSync(process.execPath, [...node, ...args], { cwd: dir, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts a run; resolves with the child once `ready` matches its stderr. */
+function startUntil(args: string[], ready: RegExp): Promise<{ child: ChildProcess; stderr: () => string }> {
+  const child = spawn(process.execPath, [...node, ...args], { cwd: dir });
+  let err = "";
+  return new Promise((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+      if (ready.test(err)) resolve({ child, stderr: () => err });
+    });
+    child.on("exit", (code) => reject(new Error(`the run ended (code ${code}) before ${ready}:\n${err}`)));
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+
+const whole = join(dir, "whole.safetensors");
+
+describe("checkpoints and resume, from the command line", () => {
+  it("an uninterrupted run", () => {
+    const r = stackae("train", ...RUN, "--quiet", "--out", whole);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it("kill test: SIGKILL after a checkpoint was written, then --resume, ends in the same model file", async () => {
+    const ck = join(dir, "killed.checkpoint");
+    const out = join(dir, "resumed-after-kill.safetensors");
+    const { child } = await startUntil(
+      ["train", ...RUN, "--checkpoint", ck, "--checkpoint-every", "10", "--out", out],
+      /checkpoint: .*killed\.checkpoint \(autoencoder 1, iteration 30\)/,
+    );
+    child.kill("SIGKILL");
+    const { signal } = await exited(child);
+    assert.equal(signal, "SIGKILL");
+    assert.ok(!existsSync(out), "the killed run saved no model");
+    const c = loadCheckpoint(ck);
+    assert.equal(c.stage, 0);
+    assert.ok((c.optimizer?.iterations ?? 0) >= 30, `checkpoint at iteration ${c.optimizer?.iterations}`);
+    assert.equal(c.optimizer?.kind, "lbfgs");
+    const r = stackae("train", "--train-limit", "2000", "--threads", "2", "--resume", ck, "--out", out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /resumed from .*killed\.checkpoint/);
+    assert.deepEqual(readFileSync(out), readFileSync(whole), "the same model file, byte for byte");
+  });
+
+  it("SIGINT writes a checkpoint, exits 130 and says how to resume; resuming ends in the same model", async () => {
+    const out = join(dir, "resumed-after-int.safetensors");
+    const { child, stderr } = await startUntil(["train", ...RUN], /autoencoder 1: iteration \d+\/120/);
+    child.kill("SIGINT");
+    const { code } = await exited(child);
+    assert.equal(code, 130, stderr());
+    // Without --checkpoint, the state goes to stackae-checkpoint.safetensors in the working folder.
+    const ck = join(dir, "stackae-checkpoint.safetensors");
+    assert.match(stderr(), /stopped during autoencoder 1, after iteration \d+; checkpoint written to/);
+    assert.match(
+      stderr(),
+      /resume with: npx stackae train --resume stackae-checkpoint\.safetensors --train-limit 2000/,
+    );
+    assert.ok(statSync(ck).size > 0);
+    const r = stackae("train", "--train-limit", "2000", "--threads", "2", "--resume", ck, "--out", out, "--quiet");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(out), readFileSync(whole));
+  });
+
+  it("SIGTERM exits 143 with a checkpoint too", async () => {
+    const ck = join(dir, "term.checkpoint");
+    const { child } = await startUntil(["train", ...RUN, "--checkpoint", ck], /autoencoder 1: iteration/);
+    child.kill("SIGTERM");
+    assert.equal((await exited(child)).code, 143);
+    assert.equal(loadCheckpoint(ck).stage, 0);
+  });
+
+  it("refuses settings flags beside --resume, other data, and a model file as checkpoint", () => {
+    const ck = join(dir, "term.checkpoint");
+    const seed = stackae("train", "--resume", ck, "--seed", "5");
+    assert.equal(seed.code, 2);
+    assert.match(seed.stderr, /--seed cannot be given with --resume/);
+    const every = stackae("train", "--checkpoint-every", "5");
+    assert.equal(every.code, 2);
+    assert.match(every.stderr, /--checkpoint-every needs --checkpoint/);
+    const data = stackae("train", "--resume", ck, "--train-limit", "1999", "--quiet");
+    assert.equal(data.code, 2);
+    assert.match(data.stderr, /checkpoint was taken on 2000 examples .* this run has 1999/);
+    const model = stackae("train", "--resume", whole, "--quiet");
+    assert.equal(model.code, 4);
+    assert.match(model.stderr, /whole\.safetensors: is safetensors but not a stackae checkpoint/);
+  });
+});
