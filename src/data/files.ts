@@ -21,15 +21,25 @@ export function readBytes(path: string): Uint8Array {
 
 /** Reads an IDX file, gzip-compressed or not (recognised by its first two bytes, not its name). */
 export function readIdx(path: string, expectDims?: number): IdxArray {
-  let bytes = readBytes(path);
+  return decodeIdxFile(readBytes(path), path, expectDims);
+}
+
+/** A gzip stream that inflates past this is refused (a damaged or hostile file), 2 GiB. */
+export const MAX_INFLATED_BYTES = 2 ** 31;
+
+/** Parses the bytes of an IDX file, inflating them first when they are gzip-compressed. */
+export function decodeIdxFile(bytes: Uint8Array, path: string, expectDims?: number): IdxArray {
+  let raw = bytes;
   if (isGzip(bytes)) {
     try {
-      bytes = gunzipSync(bytes);
+      raw = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
     } catch (cause) {
-      throw new DataError(`${path}: the gzip stream is corrupt (${(cause as Error).message})`, path, { cause });
+      const tooBig = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+      const why = tooBig ? `it inflates to more than ${MAX_INFLATED_BYTES} bytes` : (cause as Error).message;
+      throw new DataError(`${path}: the gzip stream is corrupt (${why})`, path, { cause });
     }
   }
-  return parseIdx(bytes, path, expectDims);
+  return parseIdx(raw, path, expectDims);
 }
 
 /** The four standard MNIST file names. */

@@ -1,0 +1,204 @@
+// Mutation fuzzing of the file readers: valid IDX, model and checkpoint files are damaged (bit
+// flips, bytes set to extremes, truncation, random tails, random header lengths, random values
+// in the JSON header) and decoded. Each decode must return or throw a StackaeError, within a
+// time limit, with memory bounded. Used by test/fuzz/fuzz.test.ts (a bounded number of cases)
+// and by `npm run fuzz` (test/fuzz/run.ts, as long as asked).
+import { gzipSync } from "node:zlib";
+import { decodeIdxFile } from "../../src/data/files.ts";
+import { encodeIdx } from "../../src/data/idx.ts";
+import { StackaeError } from "../../src/errors.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
+import { decodeModel, encodeModel } from "../../src/io/model-file.ts";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { type TrainCheckpoint, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
+
+export interface Target {
+  name: string;
+  seeds: Uint8Array[];
+  decode(bytes: Uint8Array): unknown;
+}
+
+export interface FuzzFailure {
+  target: string;
+  case: number;
+  mutation: string;
+  problem: string;
+  bytes: Uint8Array;
+}
+
+export interface FuzzReport {
+  cases: number;
+  accepted: number;
+  rejected: number;
+  slowestMs: number;
+  peakBytes: number;
+  failures: FuzzFailure[];
+}
+
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+/** The three file formats, each with a few valid files to start from. */
+export function targets(): Target[] {
+  const rng = new Rng(1);
+  const pixels = Uint8Array.from({ length: 6 * 7 * 5 }, () => rng.nextUint32() & 0xff);
+  const labels = Uint8Array.from({ length: 6 }, (_, i) => i % 3);
+  const idx = [encodeIdx([6, 7, 5], pixels), encodeIdx([6], labels)];
+
+  const backend = new JsBackend("float32");
+  const inputs = Float32Array.from({ length: 12 * 6 }, () => rng.uniform());
+  const checkpoints: TrainCheckpoint[] = [];
+  const trained = trainStackedAutoencoder(
+    backend,
+    { inputs, labels: Array.from({ length: 12 }, (_, i) => i % 2), inputSize: 6 },
+    {
+      settings: {
+        layers: [3],
+        autoencoder: { iterations: 3 },
+        softmax: { iterations: 2 },
+        fineTune: { iterations: 2 },
+      },
+      checkpointEvery: 2,
+      onCheckpoint: (c) => void checkpoints.push(structuredClone(c)),
+    },
+  );
+  const adamRun: TrainCheckpoint[] = [];
+  trainStackedAutoencoder(
+    backend,
+    { inputs, labels: Array.from({ length: 12 }, (_, i) => i % 2), inputSize: 6 },
+    {
+      settings: {
+        layers: [2],
+        autoencoder: { optimizer: "adam", iterations: 1, batchSize: 5 },
+        fineTune: { iterations: 1 },
+      },
+      checkpointEvery: 1,
+      onCheckpoint: (c) => void adamRun.push(structuredClone(c)),
+    },
+  );
+  const withState = [...checkpoints, ...adamRun].filter((c) => c.optimizer !== null);
+  return [
+    {
+      name: "IDX",
+      seeds: [...idx, ...idx.map((b) => gzipSync(b))],
+      decode: (bytes) => decodeIdxFile(bytes, "fuzz.idx"),
+    },
+    {
+      name: "model",
+      seeds: [encodeModel(trained.model, { createdBy: "fuzz" })],
+      decode: (bytes) => decodeModel(bytes, "fuzz.safetensors"),
+    },
+    {
+      name: "checkpoint",
+      seeds: withState.slice(0, 3).map((c) => concat(encodeCheckpoint(c))),
+      decode: (bytes) => decodeCheckpoint(bytes, "fuzz.checkpoint"),
+    },
+  ];
+}
+
+/** One random damage to a copy of `seed`, and its name. */
+export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
+  const pick = (n: number) => rng.nextUint32() % n;
+  const b = seed.slice();
+  switch (pick(8)) {
+    case 0: {
+      const flips = 1 + pick(8);
+      for (let i = 0; i < flips; i++) {
+        const at = pick(b.length);
+        b[at] = (b[at] as number) ^ (1 << pick(8));
+      }
+      return [b, `${flips} bit flip(s)`];
+    }
+    case 1: {
+      const at = pick(b.length);
+      const value = [0, 0xff, 0x7f, 0x80, 1][pick(5)] as number;
+      b[at] = value;
+      return [b, `byte ${at} set to ${value}`];
+    }
+    case 2: {
+      const at = pick(b.length);
+      return [b.subarray(0, at), `truncated to ${at} bytes`];
+    }
+    case 3: {
+      const extra = Uint8Array.from({ length: 1 + pick(64) }, () => pick(256));
+      return [concat([b, extra]), `${extra.length} random bytes appended`];
+    }
+    case 4: {
+      // A random 64-bit little-endian length at the start (safetensors' header length).
+      const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      if (b.length >= 8) {
+        const hi = [0, 1, 0xffff, 0xffffffff][pick(4)] as number;
+        view.setUint32(0, rng.nextUint32(), true);
+        view.setUint32(4, hi, true);
+      }
+      return [b, "random leading length"];
+    }
+    case 5: {
+      // A big-endian 32-bit field (IDX dimensions) set to a random or extreme value.
+      const at = 4 * pick(Math.max(1, Math.min(8, b.length >> 2)));
+      const value = [0, 1, 0x7fffffff, 0xffffffff, rng.nextUint32()][pick(5)] as number;
+      if (at + 4 <= b.length) new DataView(b.buffer, b.byteOffset).setUint32(at, value, false);
+      return [b, `uint32 at ${at} set to ${value}`];
+    }
+    case 6: {
+      // A number in the JSON header replaced: offsets, shapes, lengths, counts.
+      const text = new TextDecoder("latin1").decode(b);
+      const numbers = [...text.matchAll(/\d+/g)].filter((m) => (m.index ?? 0) < 4096);
+      if (numbers.length === 0) return [b, "no number to replace"];
+      const m = numbers[pick(numbers.length)] as RegExpMatchArray;
+      const value = ["0", "-1", "1e400", "9007199254740993", String(rng.nextUint32()), '"x"', "null"][
+        pick(7)
+      ] as string;
+      const replaced = text.slice(0, m.index) + value + text.slice((m.index ?? 0) + m[0].length);
+      return [Uint8Array.from(replaced, (c) => c.charCodeAt(0) & 0xff), `header number ${m[0]} → ${value}`];
+    }
+    default: {
+      const a = pick(b.length);
+      const len = pick(Math.min(256, b.length - a) + 1);
+      return [concat([b.subarray(0, a), b.subarray(a + len)]), `${len} bytes cut at ${a}`];
+    }
+  }
+}
+
+/** Runs `cases` mutations per target (or until `deadline`, ms since the epoch), from `seed`. */
+export function fuzz(
+  list: Target[],
+  options: { cases: number; seed: number; deadline?: number; timeLimitMs?: number; memoryLimitBytes?: number },
+): FuzzReport {
+  const rng = new Rng(options.seed);
+  const timeLimit = options.timeLimitMs ?? 2000;
+  const memoryLimit = options.memoryLimitBytes ?? 1024 * 1024 * 1024;
+  const report: FuzzReport = { cases: 0, accepted: 0, rejected: 0, slowestMs: 0, peakBytes: 0, failures: [] };
+  for (let i = 0; i < options.cases; i++) {
+    if (options.deadline !== undefined && Date.now() > options.deadline) break;
+    for (const t of list) {
+      const [bytes, mutation] = mutate(t.seeds[i % t.seeds.length] as Uint8Array, rng);
+      const fail = (problem: string) =>
+        report.failures.push({ target: t.name, case: i, mutation, problem, bytes: bytes.slice() });
+      const started = performance.now();
+      try {
+        t.decode(bytes);
+        report.accepted++;
+      } catch (error) {
+        if (error instanceof StackaeError) report.rejected++;
+        else fail(`threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
+      }
+      const ms = performance.now() - started;
+      report.slowestMs = Math.max(report.slowestMs, ms);
+      if (ms > timeLimit) fail(`took ${ms.toFixed(0)} ms`);
+      const { heapUsed, arrayBuffers } = process.memoryUsage();
+      report.peakBytes = Math.max(report.peakBytes, heapUsed + arrayBuffers);
+      if (heapUsed + arrayBuffers > memoryLimit) fail(`memory reached ${heapUsed + arrayBuffers} bytes`);
+      report.cases++;
+    }
+  }
+  return report;
+}
