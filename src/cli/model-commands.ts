@@ -25,6 +25,12 @@ export function registerModelCommands(program: Command): void {
           `test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs`,
         );
       }
+      const outside = test.labels.findIndex((y) => y >= model.classes);
+      if (outside >= 0) {
+        throw new DataError(
+          `test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
+        );
+      }
       const backend = await createBackend("wasm");
       const predicted = predict(backend, model, test.pixels);
       const acc = accuracy(predicted, test.labels);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { inputsToMatrix, LabelledImages } from "../../src/data/dataset.ts";
+import { checkFiniteInputs, inputsToMatrix, LabelledImages } from "../../src/data/dataset.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
+import { modelLayout, predict } from "../../src/nn/model.ts";
+import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 
 it("inputsToMatrix scales unsigned-byte pixels by 1/255 and copies floats as they are", () => {
   const backend = new JsBackend("float64");
@@ -16,4 +18,26 @@ it("LabelledImages.head and filter keep images and labels together", () => {
   assert.deepEqual(Array.from(odd.labels), [7, 9]);
   assert.deepEqual(Array.from(odd.pixels), [1, 2, 5, 6]);
   assert.equal(images.classes, 10);
+});
+
+it("NaN or infinite inputs are refused by name, example and place, before any work", () => {
+  const inputs = new Float32Array(12).fill(0.5);
+  inputs[7] = Number.NaN;
+  assert.throws(() => checkFiniteInputs(inputs, 4), {
+    name: "DataError",
+    message: /^inputs hold NaN at example 1, value 3: every input must be a finite number/,
+  });
+  inputs[7] = Number.POSITIVE_INFINITY;
+  const backend = new JsBackend("float32");
+  const model = {
+    sizes: [4, 2],
+    classes: 2,
+    params: new Float32Array(modelLayout({ sizes: [4, 2], classes: 2 }).length),
+  };
+  assert.throws(() => predict(backend, model, inputs), { message: /Infinity at example 1, value 3/ });
+  assert.throws(() => trainStackedAutoencoder(backend, { inputs, labels: [0, 1, 0], inputSize: 4 }), {
+    name: "DataError",
+    message: /Infinity at example 1/,
+  });
+  checkFiniteInputs(Uint8Array.from([0, 255]), 2);
 });
