@@ -18,6 +18,7 @@ import {
 import { createStackCost, stackFeatures, stackLayout } from "../nn/stack.ts";
 import { lbfgs } from "../optim/lbfgs.ts";
 import { adam, sgd } from "../optim/minibatch.ts";
+import { allFinite } from "../optim/vector.ts";
 import type { LbfgsState, MinibatchState, OptimizerState, OptimResult, Progress } from "../optim/types.ts";
 import { minibatchObjective } from "./minibatch-objective.ts";
 import { type PartialSettings, resolveSettings, type StageSettings, type TrainSettings } from "./settings.ts";
@@ -215,7 +216,10 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     const before = from?.seconds ?? 0;
     const started = performance.now();
     const seconds = () => before + (performance.now() - started) / 1000;
+    // A minibatch step may move x to a non-finite point before the next evaluation finds it out:
+    // such a state is not handed out, so that the last checkpoint saved stays a good one.
     const checkpoint = (optimizer: OptimizerState | null) =>
+      (optimizer === null || allFinite(optimizer.x)) &&
       options.onCheckpoint?.({
         settings,
         data,

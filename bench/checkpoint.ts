@@ -1,0 +1,59 @@
+// `npm run bench:checkpoint`: the time to write (flushed to disk) and read back a checkpoint of
+// the reference experiment's largest stage: the first autoencoder (784 → 200 → 784, 314,584
+// parameters) with a full L-BFGS history of 100 correction pairs, 255 MB. Synthetic values; the
+// size, not the values, sets the time.
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadCheckpoint, saveCheckpoint } from "../src/io/files.ts";
+import { Rng } from "../src/linalg/rng.ts";
+import type { TrainCheckpoint } from "../src/train/pipeline.ts";
+import { resolveSettings } from "../src/train/settings.ts";
+
+const n = 784 * 200 * 2 + 200 + 784;
+const rng = new Rng(1);
+const vector = () => Float32Array.from({ length: n }, () => rng.uniform());
+const checkpoint: TrainCheckpoint = {
+  settings: resolveSettings(),
+  data: { examples: 60000, inputSize: 784, classes: 10, unlabeled: null, checksum: "00000000" },
+  stage: 0,
+  params: new Float32Array(784 * 200 + 200 + 200 * 200 + 200 + 10 * 200),
+  rng: rng.state,
+  stages: [],
+  optimizer: {
+    kind: "lbfgs",
+    x: vector(),
+    g: vector(),
+    cost: 1,
+    iterations: 300,
+    evaluations: 310,
+    S: Array.from({ length: 100 }, vector),
+    Y: Array.from({ length: 100 }, vector),
+    rho: Array.from({ length: 100 }, () => 1),
+    hDiag: 1,
+  },
+  costs: Array.from({ length: 300 }, () => 1),
+  seconds: 0,
+};
+const dir = mkdtempSync(join(tmpdir(), "stackae-bench-"));
+const file = join(dir, "checkpoint.safetensors");
+console.log("checkpoint of autoencoder 1 with 100 L-BFGS pairs (median of 5)");
+const writes: number[] = [];
+const reads: number[] = [];
+for (let i = 0; i < 5; i++) {
+  let t = performance.now();
+  saveCheckpoint(file, checkpoint);
+  writes.push(performance.now() - t);
+  t = performance.now();
+  loadCheckpoint(file);
+  reads.push(performance.now() - t);
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1] as number;
+console.log(`size ${(statSync(file).size / 1e6).toFixed(0)} MB`);
+console.log(
+  `write (temporary file, fsync, rename): ${(median(writes) / 1000).toFixed(2)} s (${writes.map((w) => (w / 1000).toFixed(2)).join(", ")})`,
+);
+console.log(
+  `read and check: ${(median(reads) / 1000).toFixed(2)} s (${reads.map((r) => (r / 1000).toFixed(2)).join(", ")})`,
+);
+rmSync(dir, { recursive: true, force: true });
