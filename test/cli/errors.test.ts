@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
+import { loadCheckpoint } from "../../src/io/files.ts";
 import { encodeModel } from "../../src/io/model-file.ts";
 import { encodeSafetensors } from "../../src/io/safetensors.ts";
 import { modelLayout } from "../../src/nn/model.ts";
@@ -180,6 +181,21 @@ describe("outputs that cannot be written exit 6, before any training", () => {
     assert.equal(r.code, 6);
     assert.match(r.stderr, /a-folder: cannot be written \(it is a folder\)/);
     assert.deepEqual(readdirSync(folder), []);
+  });
+});
+
+describe("numerical failure exits 5", () => {
+  it("names the stage and iteration, and keeps the last good checkpoint", () => {
+    const ck = join(dir, "numerical.checkpoint");
+    const args = ["train", "--data", dataDir("numerical"), "--ae-optimizer", "sgd", "--learning-rate", "1e300"];
+    expectFailure(
+      [...args, "--ae-iters", "5", "--checkpoint", ck, "--checkpoint-every", "1", "--quiet"],
+      5,
+      /^stackae: autoencoder 1: the cost or gradient became non-finite at step 2 .*\(at iteration 2\); the last good checkpoint is kept in .*numerical\.checkpoint\n$/,
+    );
+    const kept = loadCheckpoint(ck);
+    assert.equal(kept.stage, 0);
+    assert.equal(kept.optimizer, null, "the state after step 1 (x = ±∞) was not saved over the stage's start");
   });
 });
 
