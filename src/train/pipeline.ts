@@ -18,8 +18,8 @@ import {
 import { createStackCost, stackFeatures, stackLayout } from "../nn/stack.ts";
 import { lbfgs } from "../optim/lbfgs.ts";
 import { adam, sgd } from "../optim/minibatch.ts";
-import { allFinite } from "../optim/vector.ts";
 import type { LbfgsState, MinibatchState, OptimizerState, OptimResult, Progress } from "../optim/types.ts";
+import { allFinite } from "../optim/vector.ts";
 import { minibatchObjective } from "./minibatch-objective.ts";
 import { type PartialSettings, resolveSettings, type StageSettings, type TrainSettings } from "./settings.ts";
 
