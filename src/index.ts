@@ -1,9 +1,15 @@
-// stackae: stacked sparse autoencoders with fine-tuning (UFLDL), on WebAssembly SIMD kernels.
+// stackae for Node: stacked sparse autoencoders with fine-tuning (UFLDL), on WebAssembly SIMD
+// kernels. The platform-free core, plus reading data sets and writing files.
+import { nodePlatform } from "./platform/node.ts";
+import { setPlatform } from "./platform/platform.ts";
 
-export { LabelledImages, scalePixels } from "./data/dataset.ts";
-export { DataError } from "./data/errors.ts";
+setPlatform(nodePlatform);
+
+export * from "./core.ts";
 export {
+  decodeIdxFile,
   findDataFile,
+  MAX_INFLATED_BYTES,
   MNIST_FILES,
   MNIST_SHA256,
   mnistDataDir,
@@ -13,116 +19,6 @@ export {
   type TrainTest,
   verifyMnist,
 } from "./data/files.ts";
-export { encodeIdx, type IdxArray, isGzip, parseIdx } from "./data/idx.ts";
-export { imageToInput } from "./data/images.ts";
-export { ArgumentError, ShapeError, StackaeError } from "./errors.ts";
-export {
-  checkGradient,
-  GRADIENT_CHECK_TOLERANCE,
-  type GradientCheck,
-  type NamedGradientCheck,
-  numericalGradient,
-  relativeDifference,
-  standardGradientChecks,
-} from "./gradcheck.ts";
-export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  decodeCheckpoint,
-  encodeCheckpoint,
-} from "./io/checkpoint-file.ts";
 export { loadCheckpoint, loadModel, saveCheckpoint, saveModel, WriteError, writeFileAtomic } from "./io/files.ts";
-export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
-export {
-  decodeSafetensors,
-  encodeSafetensors,
-  ModelFileError,
-  type Safetensors,
-  safetensorsParts,
-  type Tensor,
-  type TensorData,
-  tensor,
-} from "./io/safetensors.ts";
-export type { Backend } from "./linalg/backend.ts";
-export {
-  BACKENDS,
-  type BackendName,
-  createBackend,
-  createWasmBackend,
-  type DType,
-  type FloatArray,
-  JsBackend,
-  Matrix,
-  OutOfMemoryError,
-  Rng,
-  type RngState,
-  WasmBackend,
-} from "./linalg/index.ts";
-export { encoderBackward, encoderForward } from "./nn/encoder.ts";
-export { checkLabels, type Labels } from "./nn/labels.ts";
-export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
-export { accuracy, checkModel, confusionMatrix, modelLayout, predict, type StackedModel } from "./nn/model.ts";
-export { defineObjective, type Objective } from "./nn/objective.ts";
-export {
-  argmaxRows,
-  createSoftmaxCost,
-  initSoftmax,
-  type SoftmaxOptions,
-  softmaxBackward,
-  softmaxForward,
-  softmaxLayout,
-  softmaxPredict,
-} from "./nn/softmax.ts";
-export {
-  createSparseAutoencoderCost,
-  initSparseAutoencoder,
-  type SparseAutoencoderOptions,
-  sparseAutoencoderLayout,
-} from "./nn/sparse-autoencoder.ts";
-export { createStackCost, type StackOptions, stackFeatures, stackLayout, stackPredict } from "./nn/stack.ts";
-export {
-  type AdamOptions,
-  adam,
-  type CostFunction,
-  type CostLike,
-  type LbfgsOptions,
-  type LbfgsState,
-  lbfgs,
-  type MinibatchCost,
-  type MinibatchState,
-  type OptimizerState,
-  type OptimResult,
-  type OptimStatus,
-  type Progress,
-  type ProgressCallback,
-  type Schedule,
-  type SgdOptions,
-  sgd,
-  wolfeLineSearch,
-} from "./optim/index.ts";
-export {
-  AbortedError,
-  checksum,
-  NumericalError,
-  type StageInfo,
-  type StageReport,
-  type TrainCheckpoint,
-  type TrainDataSummary,
-  type TrainEvents,
-  type TrainInput,
-  type TrainOptions,
-  type TrainResult,
-  trainStackedAutoencoder,
-} from "./train/pipeline.ts";
-export {
-  type AutoencoderSettings,
-  OPTIMIZERS,
-  type OptimizerName,
-  type PartialSettings,
-  resolveSettings,
-  SPEC_SETTINGS,
-  type StageSettings,
-  type TrainSettings,
-} from "./train/settings.ts";
-export { type Curve, costCurvesSvg } from "./viz/plot.ts";
-export { type GrayImage, type TileOptions, tileImage } from "./viz/tiles.ts";
+export { nodePlatform } from "./platform/node.ts";
+export { getPlatform, type Platform, setPlatform } from "./platform/platform.ts";

@@ -2,8 +2,8 @@
 // (DESIGN.md, "Threads"). Each worker instantiates the kernel module over that memory; work is
 // handed over through a control block in the memory with Atomics.wait / Atomics.notify, which
 // costs microseconds where postMessage costs tens of them.
-import { Worker } from "node:worker_threads";
 import { StackaeError } from "../errors.ts";
+import { getPlatform, type KernelThread } from "../platform/platform.ts";
 
 /** The kernel exports a worker may run, by index. */
 export const POOL_FUNCTIONS = [
@@ -25,45 +25,45 @@ const POSTED = 1;
 const DONE = 2;
 const EXIT = -1;
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { module, memory, control, names } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("kernel abort"); } } });
-const fns = names.map((n) => instance.exports[n]);
-const i32 = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
-const f64 = new Float64Array(memory.buffer, control, ${CONTROL_BYTES / 8});
-parentPort.postMessage("ready");
-for (;;) {
-  // Wait on the very value that was tested: reading the state again for Atomics.wait could see
-  // POSTED after the main thread's only notify and sleep for ever.
+/** The body of a kernel thread, a function of (data, ready), run by the platform's thread. */
+const THREAD_BODY = `(data, ready) => {
+  const { module, memory, control, names } = data;
+  const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("kernel abort"); } } });
+  const fns = names.map((n) => instance.exports[n]);
+  const i32 = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
+  const f64 = new Float64Array(memory.buffer, control, ${CONTROL_BYTES / 8});
+  ready();
   for (;;) {
-    const state = Atomics.load(i32, 0);
-    if (state === ${POSTED}) break;
-    Atomics.wait(i32, 0, state);
+    // Wait on the very value that was tested: reading the state again for Atomics.wait could see
+    // POSTED after the main thread's only notify and sleep for ever.
+    for (;;) {
+      const state = Atomics.load(i32, 0);
+      if (state === ${POSTED}) break;
+      Atomics.wait(i32, 0, state);
+    }
+    const fn = i32[1];
+    if (fn === ${EXIT}) break;
+    const args = [];
+    for (let i = 0; i < i32[2]; i++) args.push(f64[3 + i]);
+    try {
+      const r = fns[fn](...args);
+      f64[2] = typeof r === "number" ? r : 0;
+      i32[3] = 0;
+    } catch (e) {
+      i32[3] = 1;
+    }
+    Atomics.store(i32, 0, ${DONE});
+    Atomics.notify(i32, 0);
   }
-  const fn = i32[1];
-  if (fn === ${EXIT}) break;
-  const args = [];
-  for (let i = 0; i < i32[2]; i++) args.push(f64[3 + i]);
-  try {
-    const r = fns[fn](...args);
-    f64[2] = typeof r === "number" ? r : 0;
-    i32[3] = 0;
-  } catch (e) {
-    i32[3] = 1;
-  }
-  Atomics.store(i32, 0, ${DONE});
-  Atomics.notify(i32, 0);
-}
-`;
+}`;
 
 export class ThreadPool {
   readonly size: number;
-  readonly #workers: Worker[];
+  readonly #workers: KernelThread[];
   readonly #i32: Int32Array[];
   readonly #f64: Float64Array[];
 
-  private constructor(workers: Worker[], memory: WebAssembly.Memory, controls: number[]) {
+  private constructor(workers: KernelThread[], memory: WebAssembly.Memory, controls: number[]) {
     this.size = workers.length;
     this.#workers = workers;
     this.#i32 = controls.map((c) => new Int32Array(memory.buffer, c, CONTROL_BYTES / 4));
@@ -72,20 +72,11 @@ export class ThreadPool {
 
   /** Starts one worker per control block (byte offsets into the shared memory, CONTROL_BYTES each). */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, controls: number[]): Promise<ThreadPool> {
-    const workers = controls.map(
-      (control) =>
-        new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names: POOL_FUNCTIONS } }),
+    const platform = await getPlatform();
+    const workers = controls.map((control) =>
+      platform.startThread(THREAD_BODY, { module, memory, control, names: POOL_FUNCTIONS }),
     );
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once("message", () => resolve());
-            w.once("error", reject);
-          }),
-      ),
-    );
-    for (const w of workers) w.unref();
+    await Promise.all(workers.map((w) => w.ready));
     return new ThreadPool(workers, memory, controls);
   }
 

@@ -1,4 +1,5 @@
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
+import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, Matrix, type Storage } from "./matrix.ts";
 import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
@@ -50,30 +51,11 @@ export class OutOfMemoryError extends StackaeError {
   }
 }
 
-async function readKernel(name: string): Promise<Uint8Array<ArrayBuffer>> {
-  const url = new URL(`../../wasm/${name}`, import.meta.url);
-  if (url.protocol === "file:") {
-    const { readFile } = await import("node:fs/promises");
-    try {
-      const bytes = await readFile(url);
-      return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
-    } catch (cause) {
-      throw new StackaeError(
-        "ERR_WASM_MISSING",
-        `the WebAssembly kernels ${url.pathname} are missing: run \`npm run build:wasm\` (npm install does it)`,
-        { cause },
-      );
-    }
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new StackaeError("ERR_WASM_MISSING", `fetching ${url} failed: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
-
 export interface WasmBackendOptions {
   /**
    * Threads for large products and element-wise passes, the calling thread included (default: the
-   * cores present, in Node). 1 runs everything on the calling thread with a private memory.
+   * cores present in Node, and in a cross-origin isolated page; 1 elsewhere on the web). 1 runs
+   * everything on the calling thread with a private memory.
    */
   threads?: number;
   /**
@@ -86,7 +68,9 @@ export interface WasmBackendOptions {
 /** Creates the float32 WebAssembly SIMD backend. */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const want = options.relaxedSimd ?? "auto";
-  const threads = checkNumber("threads", options.threads ?? (await defaultThreads()), {
+  const platform = await getPlatform();
+  const readKernel = (name: string) => platform.readKernel(name);
+  const threads = checkNumber("threads", options.threads ?? platform.defaultThreads(), {
     integer: true,
     min: 1,
     max: 256,
@@ -106,15 +90,6 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const backend = new WasmBackend(memory, instance.exports as unknown as KernelExports);
   if (threads > 1) await backend.startThreads(module, threads - 1);
   return backend;
-}
-
-/** The cores present (Node), or 1 where that cannot be known. */
-async function defaultThreads(): Promise<number> {
-  if (typeof process !== "undefined" && process.versions?.node) {
-    const os = await import("node:os");
-    return Math.max(1, os.availableParallelism());
-  }
-  return 1;
 }
 
 function wasmAbort(): never {

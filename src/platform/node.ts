@@ -1,0 +1,44 @@
+// The Node platform: kernels read from the package's wasm/ folder, cores from node:os, threads
+// from node:worker_threads.
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { StackaeError } from "../errors.ts";
+import type { KernelThread, KernelThreadData, Platform } from "./platform.ts";
+
+export const nodePlatform: Platform = {
+  name: "node",
+  async readKernel(name) {
+    const url = new URL(`../../wasm/${name}`, import.meta.url);
+    try {
+      const bytes = await readFile(url);
+      return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+    } catch (cause) {
+      throw new StackaeError(
+        "ERR_WASM_MISSING",
+        `the WebAssembly kernels ${url.pathname} are missing: run \`npm run build:wasm\` (npm install does it)`,
+        { cause },
+      );
+    }
+  },
+  defaultThreads: () => Math.max(1, availableParallelism()),
+  startThread(body: string, data: KernelThreadData): KernelThread {
+    const source = `const { parentPort, workerData } = require("node:worker_threads");
+(${body})(workerData, () => parentPort.postMessage("ready"));`;
+    const worker = new Worker(source, { eval: true, workerData: data });
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once("message", () => {
+        // An idle kernel thread must not keep the process alive.
+        worker.unref();
+        resolve();
+      });
+      worker.once("error", reject);
+    });
+    return {
+      ready,
+      terminate: async () => {
+        await worker.terminate();
+      },
+    };
+  },
+};
