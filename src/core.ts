@@ -5,7 +5,7 @@
 export { LabelledImages, scalePixels } from "./data/dataset.ts";
 export { DataError } from "./data/errors.ts";
 export { encodeIdx, type IdxArray, isGzip, parseIdx } from "./data/idx.ts";
-export { imageToInput } from "./data/images.ts";
+export { digitToInput, imageToInput, resizeArea } from "./data/images.ts";
 export { ArgumentError, ShapeError, StackaeError } from "./errors.ts";
 export {
   checkGradient,
@@ -51,7 +51,15 @@ export {
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
-export { accuracy, checkModel, confusionMatrix, modelLayout, predict, type StackedModel } from "./nn/model.ts";
+export {
+  accuracy,
+  checkModel,
+  confusionMatrix,
+  modelLayout,
+  predict,
+  predictProbabilities,
+  type StackedModel,
+} from "./nn/model.ts";
 export { defineObjective, type Objective } from "./nn/objective.ts";
 export {
   argmaxRows,

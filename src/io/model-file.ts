@@ -69,6 +69,7 @@ export function decodeModel(bytes: Uint8Array, file: string): ModelFile {
   for (const t of layout.tensors) {
     const tensor = tensors.get(t.name);
     if (!tensor) throw bad(`has no tensor ${t.name}, which layer sizes ${JSON.stringify(sizes)} need`);
+    if (tensor.dtype === "I32") throw bad(`tensor ${t.name} holds integers (I32); a model's tensors are F32`);
     const expected = t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols];
     if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
       throw bad(

@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import type { ParamLayout } from "./layout.ts";
-import { stackLayout, stackPredict } from "./stack.ts";
+import { stackFeatures, stackLayout, stackPredict } from "./stack.ts";
 
 /**
  * A trained network: encoders sizes[0] → sizes[1] → … → sizes[L] and a softmax over `classes`,
@@ -64,6 +64,52 @@ export function predict<T extends FloatArray>(
     backend.free(theta);
   }
   return out;
+}
+
+/**
+ * The probability of every class for each of the m examples in `inputs` (as for `predict`):
+ * m × classes values, row-major, each row summing to 1, computed in float64 from the logits.
+ */
+export function predictProbabilities<T extends FloatArray>(
+  backend: Backend<T>,
+  model: StackedModel,
+  inputs: FloatArray | Uint8Array,
+): Float64Array {
+  const layout = checkModel(model);
+  const n = model.sizes[0] as number;
+  if (inputs.length % n !== 0) {
+    throw new ShapeError(
+      `inputs must hold whole examples of ${n} values (the model's input size), got ${inputs.length} values`,
+    );
+  }
+  checkFiniteInputs(inputs, n);
+  const m = inputs.length / n;
+  const k = model.classes;
+  const theta = backend.fromValues(1, layout.length, model.params);
+  const X = inputsToMatrix(backend, m, n, inputs);
+  const F = stackFeatures(backend, layout, theta, X);
+  const Z = backend.zeros(m, k);
+  try {
+    backend.gemm(false, true, 1, F, layout.view(theta, "theta"), 0, Z);
+    const out = Float64Array.from(Z.data);
+    for (let i = 0; i < m; i++) {
+      const row = out.subarray(i * k, (i + 1) * k);
+      let max = Number.NEGATIVE_INFINITY;
+      for (const z of row) max = Math.max(max, z);
+      let sum = 0;
+      for (let c = 0; c < k; c++) {
+        row[c] = Math.exp((row[c] as number) - max);
+        sum += row[c] as number;
+      }
+      for (let c = 0; c < k; c++) row[c] = (row[c] as number) / sum;
+    }
+    return out;
+  } finally {
+    backend.free(Z);
+    if (F !== X) backend.free(F);
+    backend.free(X);
+    backend.free(theta);
+  }
 }
 
 /** The fraction of predictions equal to the labels. */

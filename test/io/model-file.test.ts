@@ -122,7 +122,7 @@ describe("hostile or wrong model files get a ModelFileError naming the file", ()
           withHeader({ a: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)),
           "f",
         ),
-      /reads only F32 and F64/,
+      /reads only F32, F64 and I32/,
     );
   });
   it("offsets out of bounds, overlapping, leaving gaps, or not matching the shape", () => {
@@ -183,6 +183,13 @@ describe("hostile or wrong model files get a ModelFileError naming the file", ()
       metadata,
     );
     throwsFile(() => decodeModel(missing, "m"), /has no tensor theta/);
+    const integers = encodeSafetensors(
+      [...tensors.entries()].map(([n, t]) =>
+        n === "b1" ? [n, { dtype: "I32", shape: t.shape, data: new Int32Array(t.data.length) }] : [n, t],
+      ),
+      metadata,
+    );
+    throwsFile(() => decodeModel(integers, "m"), /tensor b1 holds integers \(I32\); a model's tensors are F32/);
   });
   it("a missing file", () => {
     throwsFile(() => loadModel(join(dir, "absent.safetensors")), /absent\.safetensors: no such file/);

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { modelLayout, predict, predictProbabilities } from "../../src/nn/model.ts";
+
+it("predictProbabilities equals a direct float64 computation, rows sum to 1, and its arg-max is predict's", () => {
+  const sizes = [6, 4, 3];
+  const classes = 5;
+  const rng = new Rng(11);
+  const params = Float32Array.from({ length: modelLayout({ sizes, classes }).length }, () => rng.normal());
+  const model = { sizes, classes, params };
+  const inputs = Float32Array.from({ length: 7 * 6 }, () => rng.uniform());
+  const P = predictProbabilities(new JsBackend("float64"), model, inputs);
+  // Direct: a = σ(W a + b) per layer, then softmax(θ a), reading the flat vector W1, b1, W2, b2, θ.
+  for (let i = 0; i < 7; i++) {
+    let a = Array.from(inputs.subarray(i * 6, (i + 1) * 6));
+    let at = 0;
+    for (let l = 1; l < sizes.length; l++) {
+      const [n, h] = [sizes[l - 1] as number, sizes[l] as number];
+      const W = params.subarray(at, at + h * n);
+      const b = params.subarray(at + h * n, at + h * n + h);
+      at += h * n + h;
+      a = Array.from({ length: h }, (_, j) => {
+        let z = b[j] as number;
+        for (let k = 0; k < n; k++) z += (W[j * n + k] as number) * (a[k] as number);
+        return 1 / (1 + Math.exp(-z));
+      });
+    }
+    const z = Array.from({ length: classes }, (_, c) =>
+      a.reduce((s, v, k) => s + (params[at + c * a.length + k] as number) * v, 0),
+    );
+    const e = z.map((v) => Math.exp(v));
+    const total = e.reduce((s, v) => s + v, 0);
+    for (let c = 0; c < classes; c++) {
+      assert.ok(Math.abs((P[i * classes + c] as number) - (e[c] as number) / total) < 1e-12);
+    }
+  }
+  const predicted = predict(new JsBackend("float32"), model, inputs);
+  for (let i = 0; i < 7; i++) {
+    const row = Array.from(P.subarray(i * classes, (i + 1) * classes));
+    assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-12);
+    assert.equal(row.indexOf(Math.max(...row)), predicted[i]);
+  }
+});
