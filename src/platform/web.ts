@@ -5,7 +5,7 @@ import { StackaeError } from "../errors.ts";
 import type { KernelThread, KernelThreadData, Platform } from "./platform.ts";
 
 /** Where the kernels are fetched from; a bundler may move them (see `setKernelBase`). */
-let kernelBase = new URL("../../wasm/", import.meta.url);
+let kernelBase = new URL(/* @vite-ignore */ "../../wasm/", import.meta.url);
 
 /** Fetch the kernels from another folder (a URL ending in "/"), e.g. where a bundler put them. */
 export function setKernelBase(base: string | URL): void {
