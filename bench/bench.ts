@@ -15,6 +15,7 @@ import { setFlagsFromString } from "node:v8";
 import { readMnist } from "../src/data/files.ts";
 import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
+import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
 import { Rng } from "../src/linalg/rng.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
@@ -118,6 +119,12 @@ async function main(): Promise<void> {
     { label: "wasm FMA, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: true }) },
     { label: `wasm FMA, ${cpus().length} threads`, backend: await createWasmBackend({ relaxedSimd: true }) },
   ];
+  if (await nativeAvailable()) {
+    const native = await createNativeBackend();
+    builds.push({ label: `native OpenBLAS, ${native.threads} threads`, backend: native });
+  } else {
+    log("(the native backend is not built here: apt-get install libopenblas-dev && node scripts/build-native.mjs)");
+  }
   const js = new JsBackend("float32");
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   log(`stackae bench — ${new Date().toISOString()}, ${cpu}, ${cpus().length} cores, Node ${process.version}`);
@@ -202,7 +209,7 @@ async function main(): Promise<void> {
   report.autoencoderCost = costRows;
 
   // 3. The whole experiment, beside the PyTorch peer.
-  if (args.has("--full")) report.full = fullRun();
+  if (args.has("--full")) report.full = await fullRun();
   finish(report);
 }
 
@@ -231,18 +238,25 @@ function timed(command: string[], cwd: string): { stdout: string; wall: number; 
   return { stdout: run.stdout ?? "", wall, peakMiB: rss ? Number(rss[1]) / 1024 : null, ok: run.status === 0 };
 }
 
-function fullRun(): Record<string, RunStats | null | Record<string, number | null>> {
-  log("\nthe whole SPEC §6 experiment (this takes a while: ours, then the PyTorch peer)");
-  const ours = timed([process.execPath, `${root}dist/cli/main.js`, "train", "--json", "--seed", "1", "--quiet"], root);
-  const o = ours.ok
-    ? (JSON.parse(ours.stdout) as { accuracyBeforeFineTuning: number; accuracyAfterFineTuning: number })
-    : null;
-  const stackae: RunStats = {
-    wallSeconds: ours.wall,
-    peakMemoryMiB: ours.peakMiB,
-    accuracyBefore: o?.accuracyBeforeFineTuning ?? null,
-    accuracyAfter: o?.accuracyAfterFineTuning ?? null,
-  };
+async function fullRun(): Promise<Record<string, unknown>> {
+  log("\nthe whole SPEC §6 experiment (this takes a while: ours on each backend, then the PyTorch peer)");
+  const backends = (await nativeAvailable()) ? ["wasm", "native"] : ["wasm"];
+  const ours: Record<string, RunStats> = {};
+  for (const backend of backends) {
+    const run = timed(
+      [process.execPath, `${root}dist/cli/main.js`, "train", "--json", "--seed", "1", "--quiet", "--backend", backend],
+      root,
+    );
+    const o = run.ok
+      ? (JSON.parse(run.stdout) as { accuracyBeforeFineTuning: number; accuracyAfterFineTuning: number })
+      : null;
+    ours[backend] = {
+      wallSeconds: run.wall,
+      peakMemoryMiB: run.peakMiB,
+      accuracyBefore: o?.accuracyBeforeFineTuning ?? null,
+      accuracyAfter: o?.accuracyAfterFineTuning ?? null,
+    };
+  }
   const peerScript = `${root}../shared/peers/ufldl_torch.py`;
   let torch: RunStats | null = null;
   if (existsSync(peerScript)) {
@@ -260,24 +274,32 @@ function fullRun(): Record<string, RunStats | null | Record<string, number | nul
         }
       : null;
   }
-  const ratios = torch
-    ? {
-        wallTime: stackae.wallSeconds / torch.wallSeconds,
-        peakMemory: stackae.peakMemoryMiB && torch.peakMemoryMiB ? stackae.peakMemoryMiB / torch.peakMemoryMiB : null,
-      }
-    : { wallTime: null, peakMemory: null };
+  const ratios = Object.fromEntries(
+    Object.entries(ours).map(([backend, r]) => [
+      backend,
+      torch
+        ? {
+            wallTime: r.wallSeconds / torch.wallSeconds,
+            peakMemory: r.peakMemoryMiB && torch.peakMemoryMiB ? r.peakMemoryMiB / torch.peakMemoryMiB : null,
+          }
+        : { wallTime: null, peakMemory: null },
+    ]),
+  );
   const row = (name: string, r: RunStats | null) =>
     r
       ? `${name.padEnd(28)} ${r.wallSeconds.toFixed(0).padStart(7)} s ${r.peakMemoryMiB?.toFixed(0).padStart(7) ?? "      ?"} MiB  ${pct(r.accuracyBefore)} → ${pct(r.accuracyAfter)}`
       : `${name.padEnd(28)} (did not run: see shared/peers/ufldl_torch.py's set-up)`;
   log(`${"".padEnd(28)} ${"wall".padStart(9)} ${"peak RSS".padStart(11)}  before → after fine-tuning`);
-  log(row("stackae (wasm, default)", stackae));
+  for (const [backend, r] of Object.entries(ours)) log(row(`stackae (--backend ${backend})`, r));
   log(row("PyTorch peer", torch));
-  if (torch)
-    log(
-      `ratios stackae ÷ PyTorch: wall time ${ratios.wallTime?.toFixed(2)}, peak memory ${ratios.peakMemory?.toFixed(2) ?? "?"}`,
-    );
-  return { stackae, torch, ratios };
+  if (torch) {
+    for (const [backend, q] of Object.entries(ratios)) {
+      log(
+        `ratios stackae (${backend}) ÷ PyTorch: wall time ${q.wallTime?.toFixed(2)}, peak memory ${q.peakMemory?.toFixed(2) ?? "?"}`,
+      );
+    }
+  }
+  return { stackae: ours, torch, ratios };
 }
 
 function pct(x: number | null): string {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
+import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 
 export interface BackendCase {
@@ -40,6 +41,12 @@ export async function allBackends(): Promise<BackendCase[]> {
       tolerance: 1e-5,
     },
   ];
+  // The native backend where it is built (OpenBLAS present at install); said in the output when not.
+  if (await nativeAvailable()) {
+    cases.push({ label: "native (OpenBLAS)", backend: await createNativeBackend(), tolerance: 1e-5 });
+  } else {
+    process.stderr.write("test: the native backend is not built here, so it is not tested\n");
+  }
   return cases;
 }
 

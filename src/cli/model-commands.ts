@@ -31,7 +31,7 @@ export function registerModelCommands(program: Command): void {
           `test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
         );
       }
-      const backend = await createBackend("wasm");
+      const backend = await createBackend();
       const predicted = predict(backend, model, test.pixels);
       const acc = accuracy(predicted, test.labels);
       const confusion = confusionMatrix(predicted, test.labels, model.classes);
@@ -55,7 +55,7 @@ export function registerModelCommands(program: Command): void {
     .action(async (file: string, files: string[], flags: { json?: boolean }) => {
       const { model, metadata } = loadModel(file);
       const [rows, cols] = imageShapeOf(model, metadata);
-      const backend = await createBackend("wasm");
+      const backend = await createBackend();
       const results: { file: string; index: number; predicted: number }[] = [];
       for (const path of files) {
         const bytes = readBytes(path);

@@ -69,8 +69,13 @@ export function registerTrain(program: Command): void {
     .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", nonNegative, S.fineTune.lambda)
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
     .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive)
-    .option("--backend <name>", `kernels: ${BACKENDS.join(", ")}`, choice(BACKENDS), "wasm")
-    .option("--threads <n>", "threads for the wasm kernels (default: the cores present)", int(1, 256))
+    .option(
+      "--backend <name>",
+      `kernels: ${BACKENDS.join(", ")} (auto: native where it is built, else wasm)`,
+      choice(BACKENDS),
+      "auto",
+    )
+    .option("--threads <n>", "threads for the kernels (default: the cores present)", int(1, 256))
     .option("--out <file>", "save the fine-tuned network as safetensors")
     .option("--report <dir>", "write the first layer's features and each stage's cost curve as PNG")
     .option(

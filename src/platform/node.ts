@@ -1,10 +1,16 @@
 // The Node platform: kernels read from the package's wasm/ folder, cores from node:os, threads
-// from node:worker_threads.
+// from node:worker_threads, and the optional native addon (native/build/, see
+// scripts/build-native.mjs).
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { StackaeError } from "../errors.ts";
 import type { KernelThread, KernelThreadData, Platform } from "./platform.ts";
+
+const require = createRequire(import.meta.url);
+let native: unknown | null | undefined;
 
 export const nodePlatform: Platform = {
   name: "node",
@@ -22,6 +28,16 @@ export const nodePlatform: Platform = {
     }
   },
   defaultThreads: () => Math.max(1, availableParallelism()),
+  async loadNative() {
+    if (native === undefined) {
+      try {
+        native = require(fileURLToPath(new URL("../../native/build/stackae_native.node", import.meta.url)));
+      } catch {
+        native = null;
+      }
+    }
+    return native;
+  },
   startThread(body: string, data: KernelThreadData): KernelThread {
     const source = `const { parentPort, workerData } = require("node:worker_threads");
 (${body})(workerData, () => parentPort.postMessage("ready"));`;

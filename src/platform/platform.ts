@@ -30,6 +30,8 @@ export interface Platform {
    * `ready()` is called in the thread once it is set up.
    */
   startThread(body: string, data: KernelThreadData): KernelThread;
+  /** The native backend's addon when it is built and loads here, else null (always null on the web). */
+  loadNative(): Promise<unknown | null>;
 }
 
 let current: Platform | undefined;

@@ -27,6 +27,7 @@ export const webPlatform: Platform = {
   },
   defaultThreads: () =>
     globalThis.crossOriginIsolated === true ? Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1) : 1,
+  loadNative: async () => null,
   startThread(body: string, data: KernelThreadData): KernelThread {
     const source = `self.onmessage = (event) => {
   self.onmessage = null;

@@ -1,0 +1,72 @@
+// Builds the optional native backend, native/build/stackae_native.node: a Node-API addon calling
+// OpenBLAS's cblas_sgemm. It is built only where OpenBLAS's headers (apt-get install
+// libopenblas-dev), a C++ compiler and the optional packages node-addon-api and node-api-headers
+// are present; elsewhere this says why in one line and succeeds, and stackae uses WebAssembly.
+// No node-gyp and no download: a Node-API addon needs only node_api.h, and Node supplies the
+// symbols when it loads the addon.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const out = join(root, "native", "build", "stackae_native.node");
+const skip = (why) => {
+  rmSync(out, { force: true });
+  console.log(`stackae: native backend not built (${why}); the WebAssembly backend will be used`);
+  process.exit(0);
+};
+
+if (process.env.STACKAE_NO_NATIVE) skip("STACKAE_NO_NATIVE is set");
+if (process.platform !== "linux") skip(`building it is supported on Linux, this is ${process.platform}`);
+const require = createRequire(import.meta.url);
+let napiInclude;
+let addonInclude;
+try {
+  napiInclude = require("node-api-headers").include_dir;
+  addonInclude = dirname(require.resolve("node-addon-api/package.json"));
+} catch {
+  skip("the optional packages node-addon-api and node-api-headers are not installed");
+}
+let blas = { cflags: [], libs: ["-lopenblas"] };
+const pkg = spawnSync("pkg-config", ["--cflags", "--libs", "openblas"], { encoding: "utf8" });
+if (pkg.status === 0) {
+  const flags = pkg.stdout.trim().split(/\s+/);
+  blas = { cflags: flags.filter((f) => f.startsWith("-I")), libs: flags.filter((f) => !f.startsWith("-I")) };
+} else if (!existsSync("/usr/include/cblas.h") && !existsSync("/usr/include/x86_64-linux-gnu/cblas.h")) {
+  skip("OpenBLAS's headers are missing: apt-get install libopenblas-dev");
+}
+const cxx = process.env.CXX ?? "c++";
+if (spawnSync(cxx, ["--version"]).status !== 0) skip(`no C++ compiler (${cxx})`);
+
+mkdirSync(dirname(out), { recursive: true });
+const args = [
+  "-O3",
+  "-march=native",
+  // Vectorised expf (glibc's libmvec) needs fast math; NaN and infinity keep their meaning.
+  "-ffast-math",
+  "-fno-finite-math-only",
+  "-std=c++17",
+  "-fPIC",
+  "-shared",
+  "-DNAPI_VERSION=8",
+  "-DNAPI_DISABLE_CPP_EXCEPTIONS",
+  `-I${napiInclude}`,
+  `-I${addonInclude}`,
+  ...blas.cflags,
+  join(root, "native", "stackae_native.cc"),
+  "-o",
+  out,
+  ...blas.libs,
+];
+try {
+  execFileSync(cxx, args, { stdio: ["ignore", "ignore", "pipe"] });
+} catch (error) {
+  skip(`the compiler failed: ${String(error.stderr ?? error.message).split("\n").slice(0, 3).join(" ")}`);
+}
+const check = spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(out)}).threads())`], {
+  encoding: "utf8",
+});
+if (check.status !== 0) skip(`the built addon does not load: ${check.stderr.split("\n")[0]}`);
+console.log(`stackae: native backend built (OpenBLAS, ${check.stdout.trim()} threads): ${out}`);

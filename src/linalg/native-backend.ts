@@ -1,0 +1,155 @@
+// The optional native backend: float32 matrices in ordinary Float32Arrays, products by OpenBLAS's
+// cblas_sgemm, element-wise passes and reductions in C++ (native/stackae_native.cc). Built at
+// install where OpenBLAS is present (scripts/build-native.mjs); Node only.
+import { checkNumber, StackaeError } from "../errors.ts";
+import { getPlatform } from "../platform/platform.ts";
+import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { checkSameShape, Matrix } from "./matrix.ts";
+
+/** The addon's functions; sizes are checked here before any call. */
+export interface NativeKernels {
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
+  biasSigmoid(Z: Float32Array, b: Float32Array, out: Float32Array, cols: number): void;
+  sigmoidGradMul(A: Float32Array, D: Float32Array, out: Float32Array): void;
+  addRowSigmoidGradMul(D: Float32Array, s: Float32Array, A: Float32Array, cols: number): void;
+  squaredErrorDelta(A3: Float32Array, X: Float32Array, delta: Float32Array): number;
+  colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
+  dot(x: Float32Array, y: Float32Array): number;
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /** Sets OpenBLAS's thread count when given; returns it. */
+  threads(n?: number): number;
+}
+
+/** The native backend was asked for but is not built here. */
+export class NativeMissingError extends StackaeError {
+  constructor() {
+    super(
+      "ERR_NATIVE_MISSING",
+      "the native backend is not built here: install OpenBLAS (apt-get install libopenblas-dev), then run `npm rebuild stackae` (or `node scripts/build-native.mjs` in a clone); or use --backend wasm",
+    );
+  }
+}
+
+/** True when the native addon is built and loads (always false in a browser). */
+export async function nativeAvailable(): Promise<boolean> {
+  return (await (await getPlatform()).loadNative()) !== null;
+}
+
+/** Creates the native backend; `threads` sets OpenBLAS's thread count (default: its own, the cores). */
+export async function createNativeBackend(options: { threads?: number } = {}): Promise<NativeBackend> {
+  const kernels = (await (await getPlatform()).loadNative()) as NativeKernels | null;
+  if (kernels === null) throw new NativeMissingError();
+  if (options.threads !== undefined) {
+    kernels.threads(checkNumber("threads", options.threads, { integer: true, min: 1, max: 256 }));
+  }
+  return new NativeBackend(kernels);
+}
+
+export class NativeBackend implements Backend<Float32Array> {
+  readonly name = "native";
+  readonly dtype = "float32";
+  readonly #k: NativeKernels;
+
+  constructor(kernels: NativeKernels) {
+    this.#k = kernels;
+  }
+
+  /** Threads OpenBLAS runs the products on. */
+  get threads(): number {
+    return this.#k.threads();
+  }
+
+  zeros(rows: number, cols: number): Matrix<Float32Array> {
+    return Matrix.of(rows, cols, new Float32Array(rows * cols));
+  }
+
+  fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<Float32Array> {
+    const m = this.zeros(rows, cols);
+    if (values.length !== m.size) {
+      throw new StackaeError(
+        "ERR_ARGUMENT",
+        `fromValues: a ${rows} × ${cols} matrix needs ${m.size} values, got ${values.length}`,
+      );
+    }
+    m.data.set(values);
+    return m;
+  }
+
+  free(_m: Matrix<Float32Array>): void {}
+
+  async dispose(): Promise<void> {}
+
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    A: Matrix<Float32Array>,
+    B: Matrix<Float32Array>,
+    beta: number,
+    C: Matrix<Float32Array>,
+  ): void {
+    const [M, N, K] = gemmDims(transA, transB, A, B, C);
+    if (M === 0 || N === 0) return;
+    if (K === 0 || alpha === 0) {
+      // BLAS leaves C alone only when beta = 1; follow the interface: C = beta · C.
+      const c = C.data;
+      for (let i = 0; i < c.length; i++) c[i] = beta === 0 ? 0 : beta * (c[i] as number);
+      return;
+    }
+    this.#k.sgemm(transA, transB, M, N, K, alpha, A.data, B.data, beta, C.data);
+  }
+
+  biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
+    checkSameShape("Z", Z, "out", out);
+    checkRow("b", b, Z.cols);
+    if (Z.size > 0) this.#k.biasSigmoid(Z.data, b.data, out.data, Z.cols);
+  }
+
+  sigmoidGradMul(A: Matrix<Float32Array>, D: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
+    checkSize("A", A, "D", D);
+    checkSize("A", A, "out", out);
+    this.#k.sigmoidGradMul(A.data, D.data, out.data);
+  }
+
+  addRowSigmoidGradMul(D: Matrix<Float32Array>, s: Matrix<Float32Array>, A: Matrix<Float32Array>): void {
+    checkSameShape("D", D, "A", A);
+    checkRow("s", s, D.cols);
+    if (D.size > 0) this.#k.addRowSigmoidGradMul(D.data, s.data, A.data, D.cols);
+  }
+
+  squaredErrorDelta(A3: Matrix<Float32Array>, X: Matrix<Float32Array>, delta: Matrix<Float32Array>): number {
+    checkSameShape("A3", A3, "X", X);
+    checkSameShape("A3", A3, "delta", delta);
+    return this.#k.squaredErrorDelta(A3.data, X.data, delta.data);
+  }
+
+  colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {
+    checkRow("out", out, A.cols);
+    this.#k.colSums(A.data, A.rows, A.cols, scale, out.data);
+  }
+
+  sumSquares(x: Matrix<Float32Array>): number {
+    return this.#k.dot(x.data, x.data);
+  }
+
+  dot(x: Matrix<Float32Array>, y: Matrix<Float32Array>): number {
+    checkSize("x", x, "y", y);
+    return this.#k.dot(x.data, y.data);
+  }
+
+  axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
+    checkSize("x", x, "y", y);
+    this.#k.axpy(alpha, x.data, y.data);
+  }
+}

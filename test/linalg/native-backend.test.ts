@@ -1,0 +1,31 @@
+// The native backend's selection and its absence; its kernels are checked with every other
+// backend's in backend.test.ts (through helpers.allBackends) when it is built.
+import assert from "node:assert/strict";
+import { after, it } from "node:test";
+import { createBackend } from "../../src/linalg/index.ts";
+import { createNativeBackend, NativeMissingError, nativeAvailable } from "../../src/linalg/native-backend.ts";
+import { nodePlatform } from "../../src/platform/node.ts";
+import { setPlatform } from "../../src/platform/platform.ts";
+
+after(() => setPlatform(nodePlatform));
+
+it("auto picks native where it is built, wasm elsewhere; float64 asks for js", async () => {
+  const present = await nativeAvailable();
+  const auto = await createBackend();
+  assert.equal(auto.name, present ? "native" : "wasm");
+  await auto.dispose();
+  await assert.rejects(createBackend("native", { dtype: "float64" }), /native backend computes in float32/);
+});
+
+it("without the addon, native is a typed error that says what to install, and auto falls back to wasm", async () => {
+  setPlatform({ ...nodePlatform, loadNative: async () => null });
+  await assert.rejects(createNativeBackend(), (e: unknown) => {
+    assert.ok(e instanceof NativeMissingError);
+    assert.match((e as Error).message, /apt-get install libopenblas-dev.*--backend wasm/);
+    return true;
+  });
+  const auto = await createBackend();
+  assert.equal(auto.name, "wasm");
+  await auto.dispose();
+  setPlatform(nodePlatform);
+});
