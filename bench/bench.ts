@@ -151,11 +151,11 @@ async function main(): Promise<void> {
   });
   log(`\ngemm, float32 GFLOP/s (median of ${reps}; plain JS once); ratio to numpy float32 matmul in the same run`);
   log(
-    `${"product".padEnd(22)} ${"M×N×K".padEnd(17)} ${"backend".padEnd(22)} ${"GFLOP/s".padStart(8)} ${"÷ numpy".padStart(8)}`,
+    `${"product".padEnd(22)} ${"M×N×K".padEnd(17)} ${"backend".padEnd(28)} ${"GFLOP/s".padStart(8)} ${"÷ numpy".padStart(8)}`,
   );
   for (const g of gemm) {
     log(
-      `${g.what.padEnd(22)} ${g.shape.join("×").padEnd(17)} ${g.backend.padEnd(22)} ${g.gflops.toFixed(1).padStart(8)} ${(g.ratioToNumpy === null ? "-" : g.ratioToNumpy.toFixed(2)).padStart(8)}`,
+      `${g.what.padEnd(22)} ${g.shape.join("×").padEnd(17)} ${g.backend.padEnd(28)} ${g.gflops.toFixed(1).padStart(8)} ${(g.ratioToNumpy === null ? "-" : g.ratioToNumpy.toFixed(2)).padStart(8)}`,
     );
   }
   const report: Record<string, unknown> = {
