@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { fuzz, targets } from "./fuzz.ts";
 
-it("damaged IDX, model and checkpoint files give typed errors only, quickly, in bounded memory", (t) => {
+// The timeout turns a hang (a reader looping for ever) into a failure rather than a stuck suite.
+it("damaged IDX, model and checkpoint files give typed errors only, quickly, in bounded memory", {
+  timeout: 120_000,
+}, (t) => {
   const report = fuzz(targets(), { cases: 1500, seed: 20261125, timeLimitMs: 2000, memoryLimitBytes: 1 << 30 });
   t.diagnostic(
     `${report.cases} cases: ${report.rejected} rejected with a typed error, ${report.accepted} accepted; slowest ${report.slowestMs.toFixed(1)} ms; peak heap + buffers ${(report.peakBytes / 2 ** 20).toFixed(0)} MiB`,
