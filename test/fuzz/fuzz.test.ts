@@ -1,13 +1,35 @@
-// A bounded fuzz run in the test suite: 1,500 damaged files of each format. `npm run fuzz` runs longer.
+// A bounded fuzz run in the test suite: 1,500 damaged files of each format, in a child process
+// that is killed after 120 s, so that a reader that hangs fails the test instead of stalling the
+// suite. `npm run fuzz` runs longer.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { it } from "node:test";
-import { fuzz, targets } from "./fuzz.ts";
+import { fileURLToPath } from "node:url";
 
-// The timeout turns a hang (a reader looping for ever) into a failure rather than a stuck suite.
-it("damaged IDX, model and checkpoint files give typed errors only, quickly, in bounded memory", {
-  timeout: 120_000,
-}, (t) => {
-  const report = fuzz(targets(), { cases: 1500, seed: 20261125, timeLimitMs: 2000, memoryLimitBytes: 1 << 30 });
+it("damaged IDX, model and checkpoint files give typed errors only, quickly, in bounded memory", (t) => {
+  const run = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("run.ts", import.meta.url)),
+      "--cases",
+      "1500",
+      "--seed",
+      "20261125",
+      "--json",
+    ],
+    { encoding: "utf8", timeout: 120_000, cwd: fileURLToPath(new URL("../..", import.meta.url)) },
+  );
+  assert.equal(run.signal, null, `the fuzz run was killed (${run.signal}): a reader hangs`);
+  const report = JSON.parse(run.stdout) as {
+    cases: number;
+    accepted: number;
+    rejected: number;
+    slowestMs: number;
+    peakBytes: number;
+    failures: { target: string; case: number; mutation: string; problem: string }[];
+  };
   t.diagnostic(
     `${report.cases} cases: ${report.rejected} rejected with a typed error, ${report.accepted} accepted; slowest ${report.slowestMs.toFixed(1)} ms; peak heap + buffers ${(report.peakBytes / 2 ** 20).toFixed(0)} MiB`,
   );
@@ -15,6 +37,7 @@ it("damaged IDX, model and checkpoint files give typed errors only, quickly, in 
     report.failures.slice(0, 5).map((f) => `${f.target} case ${f.case} (${f.mutation}): ${f.problem}`),
     [],
   );
+  assert.equal(run.status, 0, run.stderr);
   assert.equal(report.cases, 4500);
   assert.ok(report.rejected > report.cases / 2, "most damage is detected");
 });
