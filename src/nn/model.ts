@@ -39,15 +39,7 @@ export function predict<T extends FloatArray>(
   inputs: FloatArray | Uint8Array,
   blockRows = 5000,
 ): Int32Array {
-  const layout = checkModel(model);
-  const n = model.sizes[0] as number;
-  if (inputs.length % n !== 0) {
-    throw new ShapeError(
-      `inputs must hold whole examples of ${n} values (the model's input size), got ${inputs.length} values`,
-    );
-  }
-  checkFiniteInputs(inputs, n);
-  const m = inputs.length / n;
+  const { layout, n, m } = checkInputs(model, inputs);
   const theta = backend.fromValues(1, layout.length, model.params);
   const out = new Int32Array(m);
   try {
@@ -75,15 +67,7 @@ export function predictProbabilities<T extends FloatArray>(
   model: StackedModel,
   inputs: FloatArray | Uint8Array,
 ): Float64Array {
-  const layout = checkModel(model);
-  const n = model.sizes[0] as number;
-  if (inputs.length % n !== 0) {
-    throw new ShapeError(
-      `inputs must hold whole examples of ${n} values (the model's input size), got ${inputs.length} values`,
-    );
-  }
-  checkFiniteInputs(inputs, n);
-  const m = inputs.length / n;
+  const { layout, n, m } = checkInputs(model, inputs);
   const k = model.classes;
   const theta = backend.fromValues(1, layout.length, model.params);
   const X = inputsToMatrix(backend, m, n, inputs);
@@ -110,6 +94,22 @@ export function predictProbabilities<T extends FloatArray>(
     backend.free(X);
     backend.free(theta);
   }
+}
+
+/** Checks a model and inputs for it; returns the layout, the input size n and the example count m. */
+function checkInputs(
+  model: StackedModel,
+  inputs: FloatArray | Uint8Array,
+): { layout: ParamLayout; n: number; m: number } {
+  const layout = checkModel(model);
+  const n = model.sizes[0] as number;
+  if (inputs.length % n !== 0) {
+    throw new ShapeError(
+      `inputs must hold whole examples of ${n} values (the model's input size), got ${inputs.length} values`,
+    );
+  }
+  checkFiniteInputs(inputs, n);
+  return { layout, n, m: inputs.length / n };
 }
 
 /** The fraction of predictions equal to the labels. */
