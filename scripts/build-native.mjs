@@ -63,7 +63,12 @@ const args = [
 try {
   execFileSync(cxx, args, { stdio: ["ignore", "ignore", "pipe"] });
 } catch (error) {
-  skip(`the compiler failed: ${String(error.stderr ?? error.message).split("\n").slice(0, 3).join(" ")}`);
+  skip(
+    `the compiler failed: ${String(error.stderr ?? error.message)
+      .split("\n")
+      .slice(0, 3)
+      .join(" ")}`,
+  );
 }
 const check = spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(out)}).threads())`], {
   encoding: "utf8",
