@@ -96,6 +96,7 @@ export {
   type Schedule,
   type SgdOptions,
   sgd,
+  type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
 export {

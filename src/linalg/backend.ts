@@ -1,4 +1,5 @@
 import { ShapeError } from "../errors.ts";
+import type { VectorOps } from "../optim/types.ts";
 import type { DType, FloatArray, Matrix } from "./matrix.ts";
 
 /**
@@ -18,6 +19,8 @@ export interface Backend<T extends FloatArray = FloatArray> {
   free(m: Matrix<T>): void;
   /** Stops any worker threads (they never keep the process alive; this just ends them early). */
   dispose(): Promise<void>;
+  /** Fast dot and axpy over plain typed arrays, for optimisers (only where faster than JavaScript). */
+  readonly vectors?: VectorOps;
 
   /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when its flag is set; beta = 0 ignores C's old values. */
   gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void;

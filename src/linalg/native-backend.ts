@@ -2,6 +2,8 @@
 // cblas_sgemm, element-wise passes and reductions in C++ (native/stackae_native.cc). Built at
 // install where OpenBLAS is present (scripts/build-native.mjs); Node only.
 import { checkNumber, StackaeError } from "../errors.ts";
+import type { VectorOps } from "../optim/types.ts";
+import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, Matrix } from "./matrix.ts";
@@ -60,9 +62,18 @@ export class NativeBackend implements Backend<Float32Array> {
   readonly name = "native";
   readonly dtype = "float32";
   readonly #k: NativeKernels;
+  /** dot and axpy in C++ over Float32Arrays, for L-BFGS's two-loop recursion. */
+  readonly vectors: VectorOps;
 
   constructor(kernels: NativeKernels) {
     this.#k = kernels;
+    this.vectors = {
+      dot: (x, y) => (x instanceof Float32Array && y instanceof Float32Array ? kernels.dot(x, y) : jsDot(x, y)),
+      axpy: (alpha, x, y) => {
+        if (x instanceof Float32Array && y instanceof Float32Array) kernels.axpy(alpha, x, y);
+        else jsAxpy(alpha, x, y);
+      },
+    };
   }
 
   /** Threads OpenBLAS runs the products on. */

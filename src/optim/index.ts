@@ -19,4 +19,5 @@ export type {
   OptimStatus,
   Progress,
   ProgressCallback,
+  VectorOps,
 } from "./types.ts";

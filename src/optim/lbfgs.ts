@@ -5,7 +5,14 @@ import { ArgumentError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import { LineSearchWorkspace, wolfeLineSearch } from "./line-search.ts";
 import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
-import { asCostFunction, type CostLike, type LbfgsState, type OptimResult, type OptimStatus } from "./types.ts";
+import {
+  asCostFunction,
+  type CostLike,
+  type LbfgsState,
+  type OptimResult,
+  type OptimStatus,
+  type VectorOps,
+} from "./types.ts";
 import { allFinite, axpy, dot, maxAbs, sumAbs, zerosLike } from "./vector.ts";
 
 export interface LbfgsOptions extends CommonOptions {
@@ -30,6 +37,12 @@ export interface LbfgsOptions extends CommonOptions {
    * correction pairs are taken over, not copied, when they have x0's precision.
    */
   resume?: LbfgsState;
+  /**
+   * dot and axpy for the two-loop recursion, the optimiser's heaviest vector work (2 × 2 passes
+   * over every correction pair per iteration); default: plain JavaScript loops. The native
+   * backend offers its own (`NativeBackend.vectors`).
+   */
+  vectors?: VectorOps;
 }
 
 const KEYS = [
@@ -42,6 +55,7 @@ const KEYS = [
   "c2",
   "maxLineSearch",
   "resume",
+  "vectors",
   "onProgress",
   "signal",
 ];
@@ -69,6 +83,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
   }
   const fn = asCostFunction(cost);
   const { onProgress, signal } = options;
+  const vec: VectorOps = options.vectors ?? { dot, axpy };
 
   const resume = options.resume;
   if (resume !== undefined) checkResume(resume, x0, m);
@@ -120,14 +135,14 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
     const k = S.length;
     for (let j = k - 1; j >= 0; j--) {
-      const a = (rho[j] as number) * dot(S[j] as FloatArray, d);
+      const a = (rho[j] as number) * vec.dot(S[j] as FloatArray, d);
       alpha[j] = a;
-      axpy(-a, Y[j] as FloatArray, d);
+      vec.axpy(-a, Y[j] as FloatArray, d);
     }
     for (let j = 0; j < d.length; j++) d[j] = hDiag * (d[j] as number);
     for (let j = 0; j < k; j++) {
-      const b = (rho[j] as number) * dot(Y[j] as FloatArray, d);
-      axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
+      const b = (rho[j] as number) * vec.dot(Y[j] as FloatArray, d);
+      vec.axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
     }
     if (!allFinite(d)) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
 

@@ -106,3 +106,10 @@ export type OptimizerState = LbfgsState | MinibatchState;
 
 /** Called after every iteration; returning exactly `false` stops the optimiser with status "stopped". */
 export type ProgressCallback = (progress: Progress) => unknown;
+
+/** Dot product and axpy over plain arrays of x's precision, for an optimiser's own vector work. */
+export interface VectorOps {
+  dot(x: FloatArray, y: FloatArray): number;
+  /** y += alpha · x */
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+}

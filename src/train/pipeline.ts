@@ -253,6 +253,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     if (s.optimizer === "lbfgs") {
       result = lbfgs(objective as Objective, x0, {
         maxIter: s.iterations,
+        ...(backend.vectors ? { vectors: backend.vectors } : {}),
         onProgress,
         signal: options.signal,
         ...(optimizerState ? { resume: optimizerState as LbfgsState } : {}),

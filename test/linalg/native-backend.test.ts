@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, it } from "node:test";
 import { createBackend } from "../../src/linalg/index.ts";
 import { createNativeBackend, NativeMissingError, nativeAvailable } from "../../src/linalg/native-backend.ts";
+import { lbfgs } from "../../src/optim/lbfgs.ts";
 import { nodePlatform } from "../../src/platform/node.ts";
 import { setPlatform } from "../../src/platform/platform.ts";
 
@@ -28,4 +29,21 @@ it("without the addon, native is a typed error that says what to install, and au
   assert.equal(auto.name, "wasm");
   await auto.dispose();
   setPlatform(nodePlatform);
+});
+
+it("L-BFGS with the native backend's dot and axpy follows the JavaScript run to float32 rounding", async (t) => {
+  if (!(await nativeAvailable())) return t.skip("the native backend is not built here");
+  const backend = await createNativeBackend();
+  const { logistic } = await import("../optim/problems.ts");
+  const p = logistic(30, 300, 1e-3, 5);
+  let calls = 0;
+  const counted = {
+    dot: (x: Float32Array, y: Float32Array) => (calls++, backend.vectors.dot(x, y)),
+    axpy: backend.vectors.axpy,
+  };
+  const plain = lbfgs(p.full, new Float32Array(30), { maxIter: 25 });
+  const native = lbfgs(p.full, new Float32Array(30), { maxIter: 25, vectors: counted as never });
+  assert.ok(calls > 100, `the native dot was called ${calls} times`);
+  assert.equal(native.iterations, plain.iterations);
+  assert.ok(Math.abs(native.cost - plain.cost) <= 1e-5 * Math.abs(plain.cost), `${native.cost} vs ${plain.cost}`);
 });
