@@ -42,7 +42,11 @@ export interface Safetensors {
 
 /** Encodes tensors (in the order given) and string metadata. The data start is 8-byte aligned. */
 export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array {
-  const parts = safetensorsParts(tensors, metadata);
+  return concatBytes(safetensorsParts(tensors, metadata));
+}
+
+/** The parts one after the other in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -9,6 +9,7 @@ import { encodeIdx } from "../../src/data/idx.ts";
 import { StackaeError } from "../../src/errors.ts";
 import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
 import { decodeModel, encodeModel } from "../../src/io/model-file.ts";
+import { concatBytes } from "../../src/io/safetensors.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 import { type TrainCheckpoint, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
@@ -35,16 +36,6 @@ export interface FuzzReport {
   peakBytes: number;
   failures: FuzzFailure[];
 }
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 /** The three file formats, each with a few valid files to start from. */
 export function targets(): Target[] {
@@ -98,7 +89,7 @@ export function targets(): Target[] {
     },
     {
       name: "checkpoint",
-      seeds: withState.slice(0, 3).map((c) => concat(encodeCheckpoint(c))),
+      seeds: withState.slice(0, 3).map((c) => concatBytes(encodeCheckpoint(c))),
       decode: (bytes) => decodeCheckpoint(bytes, "fuzz.checkpoint"),
     },
   ];
@@ -129,7 +120,7 @@ export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
     }
     case 3: {
       const extra = Uint8Array.from({ length: 1 + pick(64) }, () => pick(256));
-      return [concat([b, extra]), `${extra.length} random bytes appended`];
+      return [concatBytes([b, extra]), `${extra.length} random bytes appended`];
     }
     case 4: {
       // A random 64-bit little-endian length at the start (safetensors' header length).
@@ -163,7 +154,7 @@ export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
     default: {
       const a = pick(b.length);
       const len = pick(Math.min(256, b.length - a) + 1);
-      return [concat([b.subarray(0, a), b.subarray(a + len)]), `${len} bytes cut at ${a}`];
+      return [concatBytes([b.subarray(0, a), b.subarray(a + len)]), `${len} bytes cut at ${a}`];
     }
   }
 }

@@ -38,7 +38,10 @@ it("L-BFGS with the native backend's dot and axpy follows the JavaScript run to 
   const p = logistic(30, 300, 1e-3, 5);
   let calls = 0;
   const counted = {
-    dot: (x: Float32Array, y: Float32Array) => (calls++, backend.vectors.dot(x, y)),
+    dot: (x: Float32Array, y: Float32Array) => {
+      calls++;
+      return backend.vectors.dot(x, y);
+    },
     axpy: backend.vectors.axpy,
   };
   const plain = lbfgs(p.full, new Float32Array(30), { maxIter: 25 });

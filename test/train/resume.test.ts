@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
 import { ArgumentError } from "../../src/errors.ts";
 import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
-import { encodeSafetensors } from "../../src/io/safetensors.ts";
+import { concatBytes, encodeSafetensors } from "../../src/io/safetensors.ts";
 import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
 import {
   AbortedError,
@@ -22,14 +22,7 @@ const input = { inputs: data.pixels, labels: data.labels, inputSize: 784 };
 
 /** Through the file format, as a resumed run would read it. */
 function roundTrip(c: TrainCheckpoint): TrainCheckpoint {
-  const parts = encodeCheckpoint(c);
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return decodeCheckpoint(bytes, "test.checkpoint");
+  return decodeCheckpoint(concatBytes(encodeCheckpoint(c)), "test.checkpoint");
 }
 
 function runWithCheckpoints(settings: PartialSettings, every: number) {
