@@ -112,12 +112,23 @@ for (const { label, backend, tolerance } of await allBackends()) {
       }
     });
 
-    it("gemm with beta = 0 ignores NaN already in C", () => {
-      const A = backend.fromValues(3, 2, [1, 2, 3, 4, 5, 6]);
-      const B = backend.fromValues(2, 9, randomValues(18));
-      const C = backend.fromValues(3, 9, new Array(27).fill(Number.NaN));
-      backend.gemm(false, false, 1, A, B, 0, C);
-      assert.ok(C.data.every(Number.isFinite));
+    it("gemm with beta = 0 ignores NaN already in C: edge tiles, whole tiles, several depth blocks, threads", () => {
+      for (const [M, N, K] of [
+        [3, 9, 2],
+        [130, 40, 600],
+        [301, 150, 203],
+      ] as const) {
+        const a = randomValues(M * K);
+        const b = randomValues(K * N);
+        const A = backend.fromValues(M, K, a);
+        const B = backend.fromValues(K, N, b);
+        const C = backend.fromValues(M, N, new Array(M * N).fill(Number.NaN));
+        backend.gemm(false, false, 1, A, B, 0, C);
+        const expected = referenceGemm(false, false, M, N, K, 1, a, b, 0, new Array(M * N).fill(0));
+        const bound = backend.dtype === "float32" ? 1e-6 * K : 1e-13;
+        assert.ok(relativeMaxError(C.data, expected) <= bound, `${M}×${N}×${K}`);
+        for (const m of [C, B, A]) backend.free(m);
+      }
     });
 
     it("gemm rejects operands whose shapes do not fit, naming both", () => {
