@@ -7,6 +7,8 @@
 #include <cmath>
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
@@ -19,7 +21,29 @@ size_t Length(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementL
 int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 double Num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
 
-inline float Sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+// e^x as the Wasm kernels compute it (assembly/kernels.ts, exp4): x = n·ln2 + r with |r| ≤ ln2/2,
+// e^r by its degree-6 Taylor polynomial (relative error < 2e-7), 2^n built in the exponent bits;
+// x clamped to [-87.3, 88.3]. Unlike std::exp, GCC vectorises it: the sigmoid over the first
+// autoencoder's activations (60000 × 984 values) takes 24 ms instead of 185–270 ms.
+inline float Exp(float x) {
+  x = std::min(std::max(x, -87.3f), 88.3f);
+  const float n = std::floor(x * 1.4426950408889634f + 0.5f);
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+inline float Sigmoid(float z) { return 1.0f / (1.0f + Exp(-z)); }
 
 // sgemm(transA, transB, M, N, K, alpha, A, B, beta, C): row-major, leading dimensions the column counts.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {

@@ -190,6 +190,20 @@ for (const { label, backend, tolerance } of await allBackends()) {
       }
     });
 
+    it("biasSigmoid passes NaN through (so a diverging run is caught) and saturates ±∞", () => {
+      const z = randomValues(4 * 37, -3, 3);
+      z[2] = Number.NaN;
+      z[40] = Number.POSITIVE_INFINITY;
+      z[77] = Number.NEGATIVE_INFINITY;
+      const Z = backend.fromValues(4, 37, z);
+      const out = backend.zeros(4, 37);
+      backend.biasSigmoid(Z, backend.zeros(1, 37), out);
+      assert.ok(Number.isNaN(out.data[2]), `σ(NaN) = ${out.data[2]}`);
+      assert.equal(out.data[40], 1);
+      assert.ok((out.data[77] as number) < 1e-30, `σ(−∞) = ${out.data[77]}`);
+      assert.equal(out.data.filter(Number.isNaN).length, 1);
+    });
+
     it("squaredErrorDelta, colSums, sumSquares, dot and axpy match the reference", () => {
       for (const [m, n] of [
         [1, 3],
