@@ -1,7 +1,9 @@
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
+import type { VectorOps } from "../optim/types.ts";
+import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
-import { checkSameShape, Matrix, type Storage } from "./matrix.ts";
+import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
 import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
@@ -121,6 +123,13 @@ export class WasmBackend implements Backend<Float32Array> {
   #pool: ThreadPool | null = null;
   /** Pack buffers and tile of each worker thread (the calling thread's are #packA, #packB, #tile). */
   #workerBuffers: { packA: number; packB: number; tile: number }[] = [];
+  /** Every SharedArrayBuffer of the memory that a `vectors.zeros` view was made on (one per size). */
+  readonly #vectorBuffers = new WeakSet<ArrayBufferLike>();
+  /**
+   * SIMD dot and axpy for an optimiser, with its vectors in this memory (`zeros`, `release`). Only
+   * over a shared memory: growing a private one detaches every view of it, a shared one's stay.
+   */
+  readonly vectors?: VectorOps;
 
   constructor(memory: WebAssembly.Memory, exports: KernelExports) {
     this.#memory = memory;
@@ -132,6 +141,28 @@ export class WasmBackend implements Backend<Float32Array> {
     this.#packA = this.#alloc(exports.PACK_A_BYTES.value as number);
     this.#packB = this.#alloc(exports.PACK_B_BYTES.value as number);
     this.#tile = this.#alloc(exports.TILE_BYTES.value as number);
+    if (memory.buffer instanceof SharedArrayBuffer) this.vectors = this.#vectorOps();
+  }
+
+  #vectorOps(): VectorOps {
+    const here = (v: FloatArray): v is Float32Array => v instanceof Float32Array && this.#vectorBuffers.has(v.buffer);
+    return {
+      dot: (x, y) => (here(x) && here(y) ? this.#k.dot(x.byteOffset, y.byteOffset, x.length) : jsDot(x, y)),
+      axpy: (alpha, x, y) => {
+        if (here(x) && here(y)) this.#k.axpy(alpha, x.byteOffset, y.byteOffset, x.length);
+        else jsAxpy(alpha, x, y);
+      },
+      zeros: (n) => {
+        const start = this.#alloc(n * 4);
+        const buffer = this.#memory.buffer;
+        this.#vectorBuffers.add(buffer);
+        return new Float32Array(buffer, start, n).fill(0);
+      },
+      release: (v) => {
+        if (!here(v)) throw new ArgumentError("vectors.release: this vector was not made by vectors.zeros");
+        this.#release(v.byteOffset);
+      },
+    };
   }
 
   /** Threads that run kernels, the calling thread included. */

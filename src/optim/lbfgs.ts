@@ -39,8 +39,9 @@ export interface LbfgsOptions extends CommonOptions {
   resume?: LbfgsState;
   /**
    * dot and axpy for the two-loop recursion, the optimiser's heaviest vector work (2 × 2 passes
-   * over every correction pair per iteration); default: plain JavaScript loops. The native
-   * backend offers its own (`NativeBackend.vectors`).
+   * over every correction pair per iteration); default: plain JavaScript loops. Backends offer
+   * their own as `backend.vectors` (native; wasm with worker threads, whose `zeros` puts the
+   * history in the WebAssembly memory).
    */
   vectors?: VectorOps;
 }
@@ -87,115 +88,137 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
 
   const resume = options.resume;
   if (resume !== undefined) checkResume(resume, x0, m);
-  const x = x0.slice() as T;
-  if (resume) x.set(resume.x);
-  let g = zerosLike(x);
-  let gNext = zerosLike(x);
-  const d = zerosLike(x);
-  const ws = new LineSearchWorkspace(x);
-  /** History: S[i] = steps, Y[i] = gradient changes, rho[i] = 1/(yᵢᵀsᵢ); a ring of m pairs. */
-  const S: FloatArray[] = resume ? resume.S.map((s) => adopt(x, s)) : [];
-  const Y: FloatArray[] = resume ? resume.Y.map((y) => adopt(x, y)) : [];
-  const rho: number[] = resume ? resume.rho.slice() : [];
-  const alpha = new Float64Array(m);
-  let sNew = zerosLike(x);
-  let yNew = zerosLike(x);
-  let hDiag = resume?.hDiag ?? 1;
+  // Working vectors from `vectors.zeros` where the caller offers it (a backend's memory, where
+  // its dot and axpy are fast), else plain arrays; the former are handed back on return.
+  const owned: Float32Array[] = [];
+  const vector = (): T => {
+    if (vec.zeros && x0 instanceof Float32Array) {
+      const v = vec.zeros(x0.length);
+      owned.push(v);
+      return v as FloatArray as T;
+    }
+    return zerosLike(x0);
+  };
+  /** A resumed correction vector: taken over when it has x0's precision and no vectors.zeros, else copied. */
+  const adopt = (values: FloatArray): T => {
+    if (values.constructor === x0.constructor && !vec.zeros) return values as T;
+    const out = vector();
+    out.set(values);
+    return out;
+  };
+  try {
+    const x = x0.slice() as T;
+    if (resume) x.set(resume.x);
+    let g = vector();
+    let gNext = vector();
+    const d = vector();
+    const ws = new LineSearchWorkspace(x);
+    /** History: S[i] = steps, Y[i] = gradient changes, rho[i] = 1/(yᵢᵀsᵢ); a ring of m pairs. */
+    const S: FloatArray[] = resume ? resume.S.map((s) => adopt(s)) : [];
+    const Y: FloatArray[] = resume ? resume.Y.map((y) => adopt(y)) : [];
+    const rho: number[] = resume ? resume.rho.slice() : [];
+    const alpha = new Float64Array(m);
+    let sNew = vector();
+    let yNew = vector();
+    let hDiag = resume?.hDiag ?? 1;
 
-  let f: number;
-  let evaluations: number;
-  let iterations: number;
-  if (resume) {
-    g.set(resume.g);
-    f = resume.cost;
-    evaluations = resume.evaluations;
-    iterations = resume.iterations;
-  } else {
-    f = fn(x, g);
-    evaluations = 1;
-    iterations = 0;
+    let f: number;
+    let evaluations: number;
+    let iterations: number;
+    if (resume) {
+      g.set(resume.g);
+      f = resume.cost;
+      evaluations = resume.evaluations;
+      iterations = resume.iterations;
+    } else {
+      f = fn(x, g);
+      evaluations = 1;
+      iterations = 0;
+    }
+    const result = (status: OptimStatus, message: string): OptimResult<T> => ({
+      x,
+      cost: f,
+      iterations,
+      evaluations,
+      status,
+      message,
+    });
+    const state = (): LbfgsState => ({ kind: "lbfgs", x, g, cost: f, iterations, evaluations, S, Y, rho, hDiag });
+    if (!Number.isFinite(f) || !allFinite(g)) {
+      return result("nonFinite", `the cost or its gradient is not finite at the starting point (J = ${f})`);
+    }
+    if (sumAbs(g) <= optTol) return result("optimal", `optimality condition below optTol at the starting point`);
+
+    for (let i = iterations + 1; i <= maxIter; i++) {
+      if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
+      // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
+      for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
+      const k = S.length;
+      for (let j = k - 1; j >= 0; j--) {
+        const a = (rho[j] as number) * vec.dot(S[j] as FloatArray, d);
+        alpha[j] = a;
+        vec.axpy(-a, Y[j] as FloatArray, d);
+      }
+      for (let j = 0; j < d.length; j++) d[j] = hDiag * (d[j] as number);
+      for (let j = 0; j < k; j++) {
+        const b = (rho[j] as number) * vec.dot(Y[j] as FloatArray, d);
+        vec.axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
+      }
+      if (!allFinite(d)) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
+
+      const gtd = dot(g, d);
+      if (gtd > -progTol) return result("noProgress", "directional derivative below progTol");
+
+      // First step t = min(1, 1/Σ|g|), then t = 1 (SPEC §7).
+      const t0 = i === 1 ? Math.min(1, 1 / sumAbs(g)) : 1;
+      const fOld = f;
+      const ls = wolfeLineSearch(fn, x, t0, d, f, g, gtd, { c1, c2, maxEvaluations: maxLS, progTol }, gNext, ws);
+      evaluations += ls.evaluations;
+      if (ls.status === "failed") {
+        return result(
+          "nonFinite",
+          `the line search found no finite point with lower cost at iteration ${i}; the last finite point is kept`,
+        );
+      }
+      const t = ls.t;
+      // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves.
+      const s = sNew;
+      for (let j = 0; j < x.length; j++) {
+        const sj = t * (d[j] as number);
+        s[j] = sj;
+        yNew[j] = (gNext[j] as number) - (g[j] as number);
+        x[j] = (x[j] as number) + sj;
+      }
+      const ys = dot(yNew, s);
+      if (ys > CURVATURE_SKIP) {
+        // Keep the pair; when the history is full its oldest pair's buffers become the scratch.
+        const [oldS, oldY] = S.length === m ? [S.shift(), Y.shift()] : [vector(), vector()];
+        if (rho.length === m) rho.shift();
+        S.push(s);
+        Y.push(yNew);
+        rho.push(1 / ys);
+        hDiag = ys / dot(yNew, yNew);
+        sNew = oldS as T;
+        yNew = oldY as T;
+      }
+      [g, gNext] = [gNext, g];
+      f = ls.f;
+      iterations = i;
+
+      const optimality = sumAbs(g);
+      if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality, state }) === false) {
+        return result("stopped", `stopped by the progress callback after ${i} iterations`);
+      }
+      if (optimality <= optTol) return result("optimal", "optimality condition below optTol");
+      if (maxAbs(s) <= progTol) return result("noProgress", "step size below progTol");
+      if (Math.abs(f - fOld) < progTol) return result("noProgress", "cost changing by less than progTol");
+      if (evaluations >= maxFunEvals)
+        return result("maxEvaluations", `reached the limit of ${maxFunEvals} cost evaluations`);
+    }
+    return result("maxIterations", `reached the limit of ${maxIter} iterations`);
+  } finally {
+    for (const v of owned) vec.release?.(v);
   }
-  const result = (status: OptimStatus, message: string): OptimResult<T> => ({
-    x,
-    cost: f,
-    iterations,
-    evaluations,
-    status,
-    message,
-  });
-  const state = (): LbfgsState => ({ kind: "lbfgs", x, g, cost: f, iterations, evaluations, S, Y, rho, hDiag });
-  if (!Number.isFinite(f) || !allFinite(g)) {
-    return result("nonFinite", `the cost or its gradient is not finite at the starting point (J = ${f})`);
-  }
-  if (sumAbs(g) <= optTol) return result("optimal", `optimality condition below optTol at the starting point`);
-
-  for (let i = iterations + 1; i <= maxIter; i++) {
-    if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
-    // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
-    for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
-    const k = S.length;
-    for (let j = k - 1; j >= 0; j--) {
-      const a = (rho[j] as number) * vec.dot(S[j] as FloatArray, d);
-      alpha[j] = a;
-      vec.axpy(-a, Y[j] as FloatArray, d);
-    }
-    for (let j = 0; j < d.length; j++) d[j] = hDiag * (d[j] as number);
-    for (let j = 0; j < k; j++) {
-      const b = (rho[j] as number) * vec.dot(Y[j] as FloatArray, d);
-      vec.axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
-    }
-    if (!allFinite(d)) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
-
-    const gtd = dot(g, d);
-    if (gtd > -progTol) return result("noProgress", "directional derivative below progTol");
-
-    // First step t = min(1, 1/Σ|g|), then t = 1 (SPEC §7).
-    const t0 = i === 1 ? Math.min(1, 1 / sumAbs(g)) : 1;
-    const fOld = f;
-    const ls = wolfeLineSearch(fn, x, t0, d, f, g, gtd, { c1, c2, maxEvaluations: maxLS, progTol }, gNext, ws);
-    evaluations += ls.evaluations;
-    if (ls.status === "failed") {
-      return result(
-        "nonFinite",
-        `the line search found no finite point with lower cost at iteration ${i}; the last finite point is kept`,
-      );
-    }
-    const t = ls.t;
-    // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves.
-    const s = sNew;
-    for (let j = 0; j < x.length; j++) {
-      const sj = t * (d[j] as number);
-      s[j] = sj;
-      yNew[j] = (gNext[j] as number) - (g[j] as number);
-      x[j] = (x[j] as number) + sj;
-    }
-    const ys = dot(yNew, s);
-    if (ys > CURVATURE_SKIP) {
-      // Keep the pair; when the history is full its oldest pair's buffers become the scratch.
-      const [oldS, oldY] = S.length === m ? [S.shift(), Y.shift()] : [zerosLike(x), zerosLike(x)];
-      if (rho.length === m) rho.shift();
-      S.push(s);
-      Y.push(yNew);
-      rho.push(1 / ys);
-      hDiag = ys / dot(yNew, yNew);
-      sNew = oldS as T;
-      yNew = oldY as T;
-    }
-    [g, gNext] = [gNext, g];
-    f = ls.f;
-    iterations = i;
-
-    const optimality = sumAbs(g);
-    if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality, state }) === false) {
-      return result("stopped", `stopped by the progress callback after ${i} iterations`);
-    }
-    if (optimality <= optTol) return result("optimal", "optimality condition below optTol");
-    if (maxAbs(s) <= progTol) return result("noProgress", "step size below progTol");
-    if (Math.abs(f - fOld) < progTol) return result("noProgress", "cost changing by less than progTol");
-    if (evaluations >= maxFunEvals)
-      return result("maxEvaluations", `reached the limit of ${maxFunEvals} cost evaluations`);
-  }
-  return result("maxIterations", `reached the limit of ${maxIter} iterations`);
 }
 
 /** Checks a state to resume from against x0 and the number of corrections. */
@@ -215,12 +238,4 @@ function checkResume(state: LbfgsState, x0: FloatArray, corrections: number): vo
   if ([...state.S, ...state.Y].some((v) => v.length !== n)) throw bad(`has a correction pair not of length ${n}`);
   checkNumber("resume.iterations", state.iterations, { integer: true, min: 0 });
   checkNumber("resume.evaluations", state.evaluations, { integer: true, min: 1 });
-}
-
-/** `values` itself when it has the precision of `like` (taken over, not copied), else a converted copy. */
-function adopt<T extends FloatArray>(like: T, values: FloatArray): T {
-  if (values.constructor === like.constructor) return values as T;
-  const out = zerosLike(like);
-  out.set(values);
-  return out;
 }

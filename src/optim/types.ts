@@ -112,4 +112,12 @@ export interface VectorOps {
   dot(x: FloatArray, y: FloatArray): number;
   /** y += alpha · x */
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+  /**
+   * A zeroed float32 vector of n elements where `dot` and `axpy` run fastest (in a backend's own
+   * memory), for the optimiser's working vectors and history. An optimiser that takes vectors
+   * here hands each back with `release` before it returns; arrays it reported in a progress
+   * state are valid until then.
+   */
+  zeros?(n: number): Float32Array;
+  release?(v: Float32Array): void;
 }

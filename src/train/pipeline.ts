@@ -97,7 +97,9 @@ export interface TrainResult {
 
 /**
  * The whole state of a run between two iterations: enough to continue it as if it had never
- * stopped. Its arrays may be the optimiser's own: save or copy them before `onCheckpoint` returns.
+ * stopped. Its arrays may be the optimiser's own: save or copy them before `onCheckpoint` returns
+ * (with the wasm backend's threads they are views of WebAssembly memory that is reused later, and
+ * `structuredClone` shares such views rather than copying them: use `slice()` or `saveCheckpoint`).
  */
 export interface TrainCheckpoint {
   settings: TrainSettings;

@@ -1,0 +1,141 @@
+// The wasm backend's vector operations for optimisers: L-BFGS keeps its history in the WebAssembly
+// memory (vectors.zeros) so that the two-loop recursion runs as SIMD kernels, not JavaScript.
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { ArgumentError } from "../../src/errors.ts";
+import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { lbfgs } from "../../src/optim/lbfgs.ts";
+import type { LbfgsState } from "../../src/optim/types.ts";
+import { logistic } from "../optim/problems.ts";
+
+const threaded = await createWasmBackend({ threads: 2 });
+const single = await createWasmBackend({ threads: 1 });
+after(async () => {
+  await threaded.dispose();
+  await single.dispose();
+});
+const vectors = threaded.vectors;
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31 - 0.5;
+  });
+}
+
+function referenceDot(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (x[i] as number) * (y[i] as number);
+  return s;
+}
+
+describe("wasm backend vectors", () => {
+  it("are offered over a shared memory (threads) and not over a private one, whose views growth detaches", () => {
+    assert.ok(vectors?.zeros && vectors.release);
+    assert.equal(single.vectors, undefined);
+  });
+
+  it("zeros, dot, axpy and release: in the memory, against JavaScript, and mixed with plain arrays", () => {
+    if (!vectors?.zeros || !vectors.release) return assert.fail("no vectors");
+    const before = threaded.bytesInUse;
+    const n = 1001;
+    const x = vectors.zeros(n);
+    const y = vectors.zeros(n);
+    assert.ok(x.buffer instanceof SharedArrayBuffer && x.every((v) => v === 0));
+    assert.ok(threaded.bytesInUse >= before + 2 * n * 4);
+    const xs = random(n, 1);
+    const ys = random(n, 2);
+    x.set(xs);
+    y.set(ys);
+    const expected = referenceDot(xs, ys);
+    assert.ok(Math.abs(vectors.dot(x, y) - expected) <= 1e-5 * Math.abs(expected) + 1e-6);
+    assert.ok(Math.abs(vectors.dot(xs, y) - expected) <= 1e-5 * Math.abs(expected) + 1e-6, "plain x");
+    vectors.axpy(-0.75, x, y);
+    const plain = Float32Array.from(ys);
+    vectors.axpy(-0.75, xs, plain);
+    for (let i = 0; i < n; i++) assert.ok(Math.abs((y[i] as number) - (plain[i] as number)) <= 1e-6, `y[${i}]`);
+    vectors.release(x);
+    vectors.release(y);
+    assert.equal(threaded.bytesInUse, before);
+    assert.throws(() => vectors.release?.(new Float32Array(4)), ArgumentError);
+  });
+
+  it("keep their values and their kernels when the memory grows under them", () => {
+    if (!vectors?.zeros || !vectors.release) return assert.fail("no vectors");
+    const x = vectors.zeros(4096);
+    const values = random(4096, 3);
+    x.set(values);
+    const grown = threaded.zeros(8192, 4096); // 128 MiB: more than the memory has
+    const y = vectors.zeros(4096); // a view of the grown memory's buffer
+    y.set(values);
+    assert.deepEqual(Array.from(x), Array.from(values));
+    const expected = referenceDot(values, values);
+    assert.ok(Math.abs(vectors.dot(x, y) - expected) <= 1e-5 * expected);
+    vectors.release(x);
+    vectors.release(y);
+    threaded.free(grown);
+  });
+});
+
+describe("L-BFGS with the wasm backend's vectors", () => {
+  const p = logistic(40, 400, 1e-3, 7);
+
+  it("follows the JavaScript run to float32 rounding, with its history in the memory, and gives every vector back", () => {
+    const before = threaded.bytesInUse;
+    let peak = 0;
+    const plain = lbfgs(p.full, new Float32Array(40), { maxIter: 30, corrections: 8 });
+    const wasm = lbfgs(p.full, new Float32Array(40), {
+      maxIter: 30,
+      corrections: 8,
+      vectors,
+      onProgress: (q) => {
+        const state = q.state() as LbfgsState;
+        assert.ok(state.S.every((s) => s.buffer instanceof SharedArrayBuffer));
+        peak = Math.max(peak, threaded.bytesInUse);
+      },
+    });
+    assert.equal(wasm.iterations, plain.iterations);
+    assert.ok(Math.abs(wasm.cost - plain.cost) <= 1e-5 * Math.abs(plain.cost), `${wasm.cost} vs ${plain.cost}`);
+    assert.ok(!(wasm.x.buffer instanceof SharedArrayBuffer), "the result is the caller's own array");
+    assert.ok(peak >= before + 2 * 8 * 40 * 4, `history in the memory: ${peak - before} bytes`);
+    assert.equal(threaded.bytesInUse, before);
+  });
+
+  it("gives every vector back when it stops early or the cost throws", () => {
+    const before = threaded.bytesInUse;
+    let calls = 0;
+    const nanLater = (x: Float32Array, g: Float32Array) => (++calls > 6 ? Number.NaN : p.full(x, g));
+    const r = lbfgs(nanLater as never, new Float32Array(40), { maxIter: 30, vectors });
+    assert.equal(r.status, "nonFinite");
+    assert.equal(threaded.bytesInUse, before);
+    const boom = (x: Float32Array, g: Float32Array) => {
+      if (++calls > 10) throw new Error("boom");
+      return p.full(x, g);
+    };
+    assert.throws(() => lbfgs(boom as never, new Float32Array(40), { maxIter: 30, vectors }), /boom/);
+    assert.equal(threaded.bytesInUse, before);
+  });
+
+  it("resumes from a copied state exactly as the uninterrupted run", () => {
+    const whole = lbfgs(p.full, new Float32Array(40), { maxIter: 20, corrections: 5, vectors });
+    let saved: LbfgsState | undefined;
+    lbfgs(p.full, new Float32Array(40), {
+      maxIter: 20,
+      corrections: 5,
+      vectors,
+      onProgress: (q) => {
+        if (q.iteration !== 9) return true;
+        // The state's arrays are the optimiser's, in the memory: copy them (structuredClone would
+        // share a SharedArrayBuffer rather than copy it).
+        const s = q.state() as LbfgsState;
+        saved = { ...s, x: s.x.slice(), g: s.g.slice(), S: s.S.map((v) => v.slice()), Y: s.Y.map((v) => v.slice()) };
+        saved.rho = s.rho.slice();
+        return false;
+      },
+    });
+    const resumed = lbfgs(p.full, new Float32Array(40), { maxIter: 20, corrections: 5, vectors, resume: saved });
+    assert.equal(resumed.iterations, whole.iterations);
+    assert.deepEqual(Array.from(resumed.x), Array.from(whole.x));
+  });
+});
