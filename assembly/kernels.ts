@@ -258,6 +258,47 @@ export function sgemm(
   }
 }
 
+/** Takes the next chunk number from the shared counter at `counter` (atomically where threads exist). */
+@inline
+function claim(counter: usize): i32 {
+  if (ASC_FEATURE_THREADS) {
+    return atomic.add<i32>(counter, 1);
+  } else {
+    const c = load<i32>(counter);
+    store<i32>(counter, c + 1);
+    return c;
+  }
+}
+
+/**
+ * sgemm in chunks that the calling threads take turns to claim: rows of C (`byRows`) or columns,
+ * `chunk` at a time (a multiple of MR or NR), chunk k taken by whichever thread asks k-th through
+ * the i32 counter at `counter` (zero before the first thread starts). Every thread runs this with
+ * the same arguments but its own packing buffers; a core slowed by other work takes fewer chunks
+ * instead of holding the others up at the end.
+ */
+export function sgemmChunked(
+  counter: usize, chunk: i32, byRows: bool,
+  transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
+  A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
+  packABuf: usize, packBBuf: usize, tile: usize,
+): void {
+  const total = byRows ? M : N;
+  for (;;) {
+    const start = claim(counter) * chunk;
+    if (start >= total) return;
+    const count = min(chunk, total - start);
+    if (byRows) {
+      const a = A + ((transA ? <usize>start : <usize>start * lda) << 2);
+      const c = C + ((<usize>start * ldc) << 2);
+      sgemm(transA, transB, count, N, K, alpha, a, lda, B, ldb, beta, c, ldc, packABuf, packBBuf, tile);
+    } else {
+      const b = B + ((transB ? <usize>start * ldb : <usize>start) << 2);
+      sgemm(transA, transB, M, count, K, alpha, A, lda, b, ldb, beta, C + (<usize>start << 2), ldc, packABuf, packBBuf, tile);
+    }
+  }
+}
+
 /** x[0:n] *= beta, with beta = 0 writing exact zeros. */
 function scaleRow(x: usize, n: i32, beta: f32): void {
   const vb = f32x4.splat(beta);

@@ -31,6 +31,7 @@ interface KernelExports {
     packB: number,
     tile: number,
   ): void;
+  sgemmChunked(counter: number, chunk: number, byRows: number, ...args: Parameters<KernelExports["sgemm"]>): void;
   biasSigmoid(Z: number, b: number, rows: number, cols: number, out: number): void;
   sigmoidGradMul(A: number, D: number, n: number, out: number): void;
   addRowSigmoidGradMul(D: number, s: number, A: number, rows: number, cols: number): void;
@@ -118,6 +119,8 @@ export class WasmBackend implements Backend<Float32Array> {
   readonly #packA: number;
   readonly #packB: number;
   readonly #tile: number;
+  /** The i32 that threads claim gemm chunks from (sgemmChunked). */
+  readonly #counter: number;
   #scratch = 0;
   #scratchBytes = 0;
   #pool: ThreadPool | null = null;
@@ -141,6 +144,7 @@ export class WasmBackend implements Backend<Float32Array> {
     this.#packA = this.#alloc(exports.PACK_A_BYTES.value as number);
     this.#packB = this.#alloc(exports.PACK_B_BYTES.value as number);
     this.#tile = this.#alloc(exports.TILE_BYTES.value as number);
+    this.#counter = this.#alloc(ALIGN);
     if (memory.buffer instanceof SharedArrayBuffer) this.vectors = this.#vectorOps();
   }
 
@@ -350,37 +354,43 @@ export class WasmBackend implements Backend<Float32Array> {
       this.#k.sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, this.#packA, this.#packB, this.#tile);
       return;
     }
-    const parts: number[][] = [];
+    // Split by rows of C, or by columns when C has fewer rows than columns (Δ2ᵀ·X, 200 × 784 with
+    // K = 60000), into chunks that the threads claim in turn: four per thread where chunks stay
+    // at least MIN_CHUNK rows or columns deep (each chunk packs the whole other operand again).
     const byRows = M >= N;
-    for (const [start, count] of split(byRows ? M : N, ways, byRows ? 4 : 8)) {
-      const w = parts.length;
+    const unit = byRows ? 4 : 8;
+    const total = byRows ? M : N;
+    const chunk = Math.ceil(Math.max(total / (ways * 4), Math.min(total / ways, MIN_CHUNK)) / unit) * unit;
+    new Int32Array(this.#memory.buffer, this.#counter, 1)[0] = 0;
+    const parts: number[][] = [];
+    for (let w = 0; w < ways; w++) {
       const buf =
         w === 0
           ? { packA: this.#packA, packB: this.#packB, tile: this.#tile }
           : (this.#workerBuffers[w - 1] as { packA: number; packB: number; tile: number });
-      const aOff = byRows ? (transA ? start : start * lda) * 4 : 0;
-      const bOff = byRows ? 0 : (transB ? start * ldb : start) * 4;
-      const cOff = (byRows ? start * ldc : start) * 4;
       parts.push([
+        this.#counter,
+        chunk,
+        byRows ? 1 : 0,
         ta,
         tb,
-        byRows ? count : M,
-        byRows ? N : count,
+        M,
+        N,
         K,
         alpha,
-        a + aOff,
+        a,
         lda,
-        b + bOff,
+        b,
         ldb,
         beta,
-        c + cOff,
+        c,
         ldc,
         buf.packA,
         buf.packB,
         buf.tile,
       ]);
     }
-    this.#parallel("sgemm", parts);
+    this.#parallel("sgemmChunked", parts);
   }
 
   biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
@@ -461,6 +471,13 @@ function split(total: number, parts: number, unit: number): [number, number][] {
   for (let start = 0; start < total; start += size) out.push([start, Math.min(size, total - start)]);
   return out.length > 0 ? out : [[0, 0]];
 }
+
+/**
+ * Fewest rows (columns) of C in a gemm chunk when there are enough for four chunks per thread.
+ * A chunk repacks the other operand (K × N for a row chunk), which costs about as much as
+ * multiplying 20 of its rows by it.
+ */
+const MIN_CHUNK = 1024;
 
 function align(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;

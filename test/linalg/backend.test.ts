@@ -90,6 +90,8 @@ for (const { label, backend, tolerance } of await allBackends()) {
         [301, 150, 203],
         [37, 701, 300],
         [150, 150, 400],
+        [4100, 40, 64], // five row chunks of 1024, 1024, 1024, 1024 and 4 that the threads claim
+        [40, 4100, 64], // the same by columns
       ] as const) {
         for (const [ta, tb] of [
           [false, true],
