@@ -1,0 +1,82 @@
+// `npm run bench:profile -- [--backend wasm|native] [--stage ae1|ae2|finetune]`: where one
+// full-batch cost + gradient of a stage of the reference experiment spends its time, per backend
+// call (the backend wrapped in a timing proxy), averaged over 3 evaluations after one warm-up.
+// ae2 and finetune start from random parameters and, for ae2, random features in [0, 1]: the
+// time depends on the shapes, not on the values.
+
+import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
+
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+setFlagsFromString("--no-liftoff");
+const { createBackend, createSparseAutoencoderCost, createStackCost, readMnist, Rng, scalePixels } = await import(
+  "../src/index.ts"
+);
+type Backend = Awaited<ReturnType<typeof createBackend>>;
+
+const { values } = parseArgs({
+  options: { backend: { type: "string", default: "wasm" }, stage: { type: "string", default: "ae1" } },
+});
+const name = values.backend as "wasm" | "native";
+const stage = values.stage as string;
+if (!["ae1", "ae2", "finetune"].includes(stage)) throw new Error(`--stage: ae1, ae2 or finetune, not ${stage}`);
+
+const backend = await createBackend(name);
+const times = new Map<string, number>();
+const label = (method: string, args: unknown[]) => {
+  if (method !== "gemm") return method;
+  type Shape = { rows: number; cols: number };
+  const [ta, tb, , A, B] = args as [boolean, boolean, number, Shape, Shape];
+  return `gemm ${A.rows}×${A.cols}${ta ? "ᵀ" : ""} · ${B.rows}×${B.cols}${tb ? "ᵀ" : ""}`;
+};
+const timed = new Proxy(backend, {
+  get(target, key, receiver) {
+    const value = Reflect.get(target, key, receiver);
+    if (typeof value !== "function" || typeof key !== "string") return value;
+    return (...args: unknown[]) => {
+      const start = performance.now();
+      const result = value.apply(target, args);
+      const k = label(key, args);
+      times.set(k, (times.get(k) ?? 0) + performance.now() - start);
+      return result;
+    };
+  },
+}) as Backend;
+
+const m = 60000;
+const { train } = readMnist();
+const X = backend.zeros(m, stage === "ae2" ? 200 : 784);
+if (stage === "ae2") {
+  const rng = new Rng(2);
+  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.uniform();
+} else {
+  scalePixels(train.pixels.subarray(0, m * 784), X.data);
+}
+const objective =
+  stage === "finetune"
+    ? createStackCost(timed, X, train.labels.subarray(0, m), { sizes: [784, 200, 200], classes: 10, lambda: 1e-4 })
+    : createSparseAutoencoderCost(timed, X, { hidden: 200, lambda: 3e-3, beta: 3, rho: 0.1 });
+const rng = new Rng(1);
+const theta = Float32Array.from({ length: objective.layout.length }, () => (rng.uniform() - 0.5) * 0.1);
+const grad = new Float32Array(theta.length);
+objective.cost(theta, grad);
+times.clear();
+const evaluations = 3;
+const start = performance.now();
+for (let i = 0; i < evaluations; i++) objective.cost(theta, grad);
+const total = (performance.now() - start) / evaluations;
+
+const describe = name === "native" ? "native OpenBLAS" : `wasm, ${(backend as { threads?: number }).threads} threads`;
+console.log(
+  `one cost + gradient of ${stage} on 60,000 examples, ${describe}: ms per evaluation (mean of ${evaluations})`,
+);
+let products = 0;
+for (const [k, ms] of [...times].sort((a, b) => b[1] - a[1])) {
+  if (k.startsWith("gemm")) products += ms / evaluations;
+  console.log(`${k.padEnd(34)} ${(ms / evaluations).toFixed(1).padStart(8)}`);
+}
+console.log(
+  `${"total".padEnd(34)} ${total.toFixed(1).padStart(8)}   (products ${((100 * products) / total).toFixed(0)} %)`,
+);
+objective.dispose();
+await backend.dispose();
