@@ -12,7 +12,8 @@ import { registerTrain } from "./train.ts";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 // V8 first runs WebAssembly through its baseline compiler and swaps in optimised code between
 // calls, so the first product (one call of a few hundred milliseconds) ran whole in baseline code:
-// 2.5 s instead of 0.5 s on 60000 × 200 × 784. The module is small; optimise it up front.
+// 2.8 s instead of 0.65 s on 60000 × 200 × 784 (`npm run bench:first-call`). The module is small;
+// optimise it up front.
 setFlagsFromString("--no-liftoff");
 
 const program = new Command()

@@ -361,7 +361,7 @@ export class WasmBackend implements Backend<Float32Array> {
     const unit = byRows ? 4 : 8;
     const total = byRows ? M : N;
     const chunk = Math.ceil(Math.max(total / (ways * 4), Math.min(total / ways, MIN_CHUNK)) / unit) * unit;
-    new Int32Array(this.#memory.buffer, this.#counter, 1)[0] = 0;
+    this.#view()[this.#counter / 4] = 0; // +0.0 has the bits of the i32 0: no new view per call
     const parts: number[][] = [];
     for (let w = 0; w < ways; w++) {
       const buf =

@@ -68,6 +68,7 @@ describe("wasm backend vectors", () => {
     x.set(values);
     const grown = threaded.zeros(8192, 4096); // 128 MiB: more than the memory has
     const y = vectors.zeros(4096); // a view of the grown memory's buffer
+    assert.notEqual(y.buffer, x.buffer, "the memory grew: its buffer is a new SharedArrayBuffer");
     y.set(values);
     assert.deepEqual(Array.from(x), Array.from(values));
     const expected = referenceDot(values, values);
