@@ -537,3 +537,116 @@ export function colSums(A: usize, rows: i32, cols: i32, scale: f64, out: usize, 
   }
   for (let j = 0; j < cols; j++) store<f32>(out + (<usize>j << 2), <f32>(scale * load<f64>(total + (<usize>j << 3))));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Products with a sparse matrix S (m × n) in compressed sparse rows: rowStart (m + 1 i32),
+// colIndex (nnz i32), values (nnz f32). The data layer of MNIST is 81 % zeros, and these skip
+// them: S·Wᵀ reads a row of Wᵀ per non-zero, Dᵀ·S adds a row of D into a row of the result per
+// non-zero. Five f32x4 per block: with more, V8 hoists the loads above the multiply-adds, runs
+// out of registers and spills an accumulator to the stack (seen in --print-wasm-code), which
+// made eight per block 40 % slower than five (scratch comparison of 4, 5, 6, 7, 8 and 10 on the
+// first autoencoder's shapes, one thread, 2026-11-25).
+// ---------------------------------------------------------------------------------------------
+
+const SB: i32 = 20;
+
+/** Z rows [r0, r1) (each h wide) = S rows [r0, r1) · Wᵀ, with Wt = Wᵀ stored n × h. */
+export function sparseMulT(r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize): void {
+  const rowBytes = <usize>h << 2;
+  for (let i = r0; i < r1; i++) {
+    const p0 = load<i32>(rowStart + (<usize>i << 2));
+    const p1 = load<i32>(rowStart + (<usize>(i + 1) << 2));
+    const z = Z + <usize>i * rowBytes;
+    let c = 0;
+    for (; c + SB <= h; c += SB) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+      const wc = Wt + (<usize>c << 2);
+      for (let p = p0; p < p1; p++) {
+        const x = v128.load32_splat(values + (<usize>p << 2));
+        const w = wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
+        a0 = madd(x, v128.load(w), a0);
+        a1 = madd(x, v128.load(w, 16), a1);
+        a2 = madd(x, v128.load(w, 32), a2);
+        a3 = madd(x, v128.load(w, 48), a3);
+        a4 = madd(x, v128.load(w, 64), a4);
+      }
+      const o = z + (<usize>c << 2);
+      v128.store(o, a0);
+      v128.store(o, a1, 16);
+      v128.store(o, a2, 32);
+      v128.store(o, a3, 48);
+      v128.store(o, a4, 64);
+    }
+    for (; c + 4 <= h; c += 4) {
+      let a0 = f32x4.splat(0);
+      const wc = Wt + (<usize>c << 2);
+      for (let p = p0; p < p1; p++) {
+        const x = v128.load32_splat(values + (<usize>p << 2));
+        a0 = madd(x, v128.load(wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes), a0);
+      }
+      v128.store(z + (<usize>c << 2), a0);
+    }
+    for (; c < h; c++) {
+      let s: f32 = 0;
+      const wc = Wt + (<usize>c << 2);
+      for (let p = p0; p < p1; p++) {
+        s += load<f32>(values + (<usize>p << 2)) * load<f32>(wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes);
+      }
+      store<f32>(z + (<usize>c << 2), s);
+    }
+  }
+}
+
+/** Gt (n × h) += Dᵀ·S over rows [r0, r1) of D (m × h) and S, transposed: row k of Gt gathers S[i][k]·D[i]. */
+export function sparseTMulAdd(r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, D: usize, h: i32, Gt: usize): void {
+  const rowBytes = <usize>h << 2;
+  for (let i = r0; i < r1; i++) {
+    const p0 = load<i32>(rowStart + (<usize>i << 2));
+    const p1 = load<i32>(rowStart + (<usize>(i + 1) << 2));
+    const d = D + <usize>i * rowBytes;
+    let c = 0;
+    for (; c + SB <= h; c += SB) {
+      const dc = d + (<usize>c << 2);
+      const d0 = v128.load(dc), d1 = v128.load(dc, 16), d2 = v128.load(dc, 32), d3 = v128.load(dc, 48), d4 = v128.load(dc, 64);
+      const gc = Gt + (<usize>c << 2);
+      for (let p = p0; p < p1; p++) {
+        const x = v128.load32_splat(values + (<usize>p << 2));
+        const g = gc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
+        v128.store(g, madd(x, d0, v128.load(g)));
+        v128.store(g, madd(x, d1, v128.load(g, 16)), 16);
+        v128.store(g, madd(x, d2, v128.load(g, 32)), 32);
+        v128.store(g, madd(x, d3, v128.load(g, 48)), 48);
+        v128.store(g, madd(x, d4, v128.load(g, 64)), 64);
+      }
+    }
+    for (; c + 4 <= h; c += 4) {
+      const d0 = v128.load(d + (<usize>c << 2));
+      const gc = Gt + (<usize>c << 2);
+      for (let p = p0; p < p1; p++) {
+        const x = v128.load32_splat(values + (<usize>p << 2));
+        const g = gc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
+        v128.store(g, madd(x, d0, v128.load(g)));
+      }
+    }
+    for (; c < h; c++) {
+      const dv = load<f32>(d + (<usize>c << 2));
+      const gc = Gt + (<usize>c << 2);
+      for (let p = p0; p < p1; p++) {
+        const g = gc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
+        store<f32>(g, load<f32>(g) + load<f32>(values + (<usize>p << 2)) * dv);
+      }
+    }
+  }
+}
+
+/** out (cols × rows) = alpha · (A₀ + A₁ + … + A_{parts−1})ᵀ, each Aₚ rows × cols, `stride` bytes apart. */
+export function transposeSum(A: usize, parts: i32, stride: usize, rows: i32, cols: i32, alpha: f32, out: usize): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const at = A + ((<usize>i * cols + j) << 2);
+      let s: f32 = 0;
+      for (let q = 0; q < parts; q++) s += load<f32>(at + <usize>q * stride);
+      store<f32>(out + ((<usize>j * rows + i) << 2), alpha * s);
+    }
+  }
+}

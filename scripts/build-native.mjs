@@ -49,6 +49,7 @@ const args = [
   "-fno-finite-math-only",
   "-std=c++17",
   "-fPIC",
+  "-pthread",
   "-shared",
   "-DNAPI_VERSION=8",
   "-DNAPI_DISABLE_CPP_EXCEPTIONS",

@@ -1,6 +1,7 @@
 import { ShapeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import type { DType, FloatArray, Matrix } from "./matrix.ts";
+import type { SparseOps } from "./sparse.ts";
 
 /**
  * The primitives the network code is written against (STYLE.md §10: math apart from kernels).
@@ -21,6 +22,8 @@ export interface Backend<T extends FloatArray = FloatArray> {
   dispose(): Promise<void>;
   /** Fast dot and axpy over plain typed arrays, for optimisers (only where faster than JavaScript). */
   readonly vectors?: VectorOps;
+  /** Products with a sparse data matrix (compressed sparse rows), where this backend has them. */
+  readonly sparse?: SparseOps<T>;
 
   /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when its flag is set; beta = 0 ignores C's old values. */
   gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void;

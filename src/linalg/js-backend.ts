@@ -1,6 +1,7 @@
 import { ArgumentError } from "../errors.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
+import { JsSparseOps } from "./sparse.ts";
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -13,6 +14,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   readonly name = "js";
   readonly dtype: DType;
   readonly #Array: { new (n: number): T };
+  readonly sparse: JsSparseOps<T>;
 
   constructor(dtype: DType = "float64") {
     if (dtype !== "float32" && dtype !== "float64") {
@@ -20,6 +22,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     }
     this.dtype = dtype;
     this.#Array = (dtype === "float32" ? Float32Array : Float64Array) as unknown as { new (n: number): T };
+    this.sparse = new JsSparseOps((n) => new this.#Array(n));
   }
 
   zeros(rows: number, cols: number): Matrix<T> {

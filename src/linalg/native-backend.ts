@@ -7,6 +7,7 @@ import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, Matrix } from "./matrix.ts";
+import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 
 /** The addon's functions; sizes are checked here before any call. */
 export interface NativeKernels {
@@ -29,6 +30,27 @@ export interface NativeKernels {
   colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
   dot(x: Float32Array, y: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  sparseMulT(
+    rowStart: Int32Array,
+    colIndex: Int32Array,
+    values: Float32Array,
+    rows: number,
+    W: Float32Array,
+    h: number,
+    n: number,
+    C: Float32Array,
+  ): void;
+  sparseTMul(
+    alpha: number,
+    D: Float32Array,
+    h: number,
+    rowStart: Int32Array,
+    colIndex: Int32Array,
+    values: Float32Array,
+    rows: number,
+    n: number,
+    C: Float32Array,
+  ): void;
   /** Sets OpenBLAS's thread count when given; returns it. */
   threads(n?: number): number;
 }
@@ -64,9 +86,34 @@ export class NativeBackend implements Backend<Float32Array> {
   readonly #k: NativeKernels;
   /** dot and axpy in C++ over Float32Arrays, for L-BFGS's two-loop recursion. */
   readonly vectors: VectorOps;
+  /** Products with a sparse data matrix in C++, on as many threads as OpenBLAS uses. */
+  readonly sparse: SparseOps<Float32Array>;
 
   constructor(kernels: NativeKernels) {
     this.#k = kernels;
+    const own = (S: SparseMatrix): CsrMatrix<Float32Array> => {
+      if (!(S instanceof CsrMatrix) || !(S.values instanceof Float32Array)) {
+        throw new StackaeError(
+          "ERR_ARGUMENT",
+          "this sparse matrix was not made by a float32 backend's sparse.fromDense",
+        );
+      }
+      return S as CsrMatrix<Float32Array>;
+    };
+    this.sparse = {
+      fromDense: (A) => CsrMatrix.fromDense(A, (n) => new Float32Array(n)),
+      mulTransposed: (S, W, C) => {
+        const s = own(S);
+        const [m, n, h] = mulTransposedDims(S, W, C);
+        if (C.size > 0) kernels.sparseMulT(s.rowStart, s.colIndex, s.values, m, W.data, h, n, C.data);
+      },
+      transposedMul: (alpha, D, S, C) => {
+        const s = own(S);
+        const [m, n, h] = transposedMulDims(D, S, C);
+        if (C.size > 0) kernels.sparseTMul(alpha, D.data, h, s.rowStart, s.colIndex, s.values, m, n, C.data);
+      },
+      free: () => {},
+    };
     this.vectors = {
       dot: (x, y) => (x instanceof Float32Array && y instanceof Float32Array ? kernels.dot(x, y) : jsDot(x, y)),
       axpy: (alpha, x, y) => {

@@ -12,6 +12,8 @@ export const POOL_FUNCTIONS = [
   "sigmoidGradMul",
   "addRowSigmoidGradMul",
   "squaredErrorDelta",
+  "sparseMulT",
+  "sparseTMulAdd",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -4,6 +4,7 @@ import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
+import { fillCsr, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
@@ -40,6 +41,27 @@ interface KernelExports {
   sumSquares(x: number, n: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
+  sparseMulT(
+    r0: number,
+    r1: number,
+    rowStart: number,
+    colIndex: number,
+    values: number,
+    Wt: number,
+    h: number,
+    Z: number,
+  ): void;
+  sparseTMulAdd(
+    r0: number,
+    r1: number,
+    rowStart: number,
+    colIndex: number,
+    values: number,
+    D: number,
+    h: number,
+    Gt: number,
+  ): void;
+  transposeSum(A: number, parts: number, stride: number, rows: number, cols: number, alpha: number, out: number): void;
 }
 
 const PAGE = 65536;
@@ -133,6 +155,8 @@ export class WasmBackend implements Backend<Float32Array> {
    * over a shared memory: growing a private one detaches every view of it, a shared one's stay.
    */
   readonly vectors?: VectorOps;
+  /** Products with a sparse data matrix, its arrays in this memory (assembly/kernels.ts, sparseMulT). */
+  readonly sparse: SparseOps<Float32Array>;
 
   constructor(memory: WebAssembly.Memory, exports: KernelExports) {
     this.#memory = memory;
@@ -146,6 +170,96 @@ export class WasmBackend implements Backend<Float32Array> {
     this.#tile = this.#alloc(exports.TILE_BYTES.value as number);
     this.#counter = this.#alloc(ALIGN);
     if (memory.buffer instanceof SharedArrayBuffer) this.vectors = this.#vectorOps();
+    this.sparse = this.#sparseOps();
+  }
+
+  #sparseOps(): SparseOps<Float32Array> {
+    const own = (S: SparseMatrix): WasmCsr => {
+      if (!(S instanceof WasmCsr) || S.owner !== this) {
+        throw new ArgumentError("this sparse matrix was not made by this backend's sparse.fromDense");
+      }
+      if (S.rowStart < 0) throw new ArgumentError("this sparse matrix has been freed");
+      return S;
+    };
+    return {
+      fromDense: (A) => {
+        const a = A.data;
+        let nnz = 0;
+        for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++;
+        const rowStart = this.#alloc((A.rows + 1) * 4);
+        const colIndex = this.#alloc(nnz * 4);
+        const values = this.#alloc(nnz * 4);
+        const buffer = this.#memory.buffer;
+        fillCsr(
+          A.data, // after the allocations: growing a private memory detaches older views
+          A.rows,
+          A.cols,
+          new Int32Array(buffer, rowStart, A.rows + 1),
+          new Int32Array(buffer, colIndex, nnz),
+          new Float32Array(buffer, values, nnz),
+        );
+        return new WasmCsr(this, A.rows, A.cols, nnz, rowStart, colIndex, values);
+      },
+      mulTransposed: (S, W, C) => {
+        const s = own(S);
+        const [m, n, h] = mulTransposedDims(S, W, C);
+        const w = this.#own("W", W);
+        const c = this.#own("C", C);
+        // Wᵀ (n × h) so that each non-zero S[i][k] reads one contiguous row k; h·n is small.
+        const wt = this.#alloc(n * h * 4);
+        try {
+          this.#k.transposeSum(w, 1, 0, h, n, 1, wt);
+          const parts = rowsByWork(s, this.#view(), this.#ways(s.nnz * h, 1 << 20)).map(([r0, r1]) => [
+            r0,
+            r1,
+            s.rowStart,
+            s.colIndex,
+            s.values,
+            wt,
+            h,
+            c,
+          ]);
+          if (parts.length === 1) this.#k.sparseMulT(0, m, s.rowStart, s.colIndex, s.values, wt, h, c);
+          else this.#parallel("sparseMulT", parts);
+        } finally {
+          this.#release(wt);
+        }
+      },
+      transposedMul: (alpha, D, S, C) => {
+        const s = own(S);
+        const [, n, h] = transposedMulDims(D, S, C);
+        const d = this.#own("D", D);
+        const c = this.#own("C", C);
+        // Each thread adds into its own n × h sum (rows of S scatter anywhere), then one pass adds
+        // them up, transposed and scaled, into C.
+        const ranges = rowsByWork(s, this.#view(), this.#ways(s.nnz * h, 1 << 20));
+        const stride = align(n * h * 4);
+        const sums = this.#alloc(stride * ranges.length);
+        try {
+          this.#view().fill(0, sums / 4, (sums + stride * ranges.length) / 4);
+          const parts = ranges.map(([r0, r1], q) => [
+            r0,
+            r1,
+            s.rowStart,
+            s.colIndex,
+            s.values,
+            d,
+            h,
+            sums + q * stride,
+          ]);
+          if (parts.length === 1) this.#k.sparseTMulAdd(...(parts[0] as Parameters<KernelExports["sparseTMulAdd"]>));
+          else this.#parallel("sparseTMulAdd", parts);
+          this.#k.transposeSum(sums, ranges.length, stride, n, h, alpha, c);
+        } finally {
+          this.#release(sums);
+        }
+      },
+      free: (S) => {
+        const s = own(S);
+        for (const start of [s.rowStart, s.colIndex, s.values]) this.#release(start);
+        s.rowStart = -1;
+      },
+    };
   }
 
   #vectorOps(): VectorOps {
@@ -462,6 +576,40 @@ export class WasmBackend implements Backend<Float32Array> {
     checkSize("x", x, "y", y);
     this.#k.axpy(alpha, this.#own("x", x), this.#own("y", y), x.size);
   }
+}
+
+/** A sparse matrix in a WasmBackend's memory: byte addresses of its CSR arrays. */
+class WasmCsr implements SparseMatrix {
+  constructor(
+    readonly owner: WasmBackend,
+    readonly rows: number,
+    readonly cols: number,
+    readonly nnz: number,
+    /** -1 once freed. */
+    public rowStart: number,
+    readonly colIndex: number,
+    readonly values: number,
+  ) {}
+}
+
+/** Splits S's rows into `parts` ranges [r0, r1) of about equal non-zeros. */
+function rowsByWork(S: WasmCsr, heap: Float32Array, parts: number): [number, number][] {
+  if (parts <= 1) return [[0, S.rows]];
+  const rowStart = new Int32Array(heap.buffer, S.rowStart, S.rows + 1);
+  const out: [number, number][] = [];
+  let r0 = 0;
+  for (let q = 1; q <= parts && r0 < S.rows; q++) {
+    let r1 = S.rows;
+    if (q < parts) {
+      const target = (S.nnz * q) / parts;
+      r1 = r0;
+      while (r1 < S.rows && (rowStart[r1 + 1] as number) <= target) r1++;
+      r1 = Math.max(r1, r0 + 1);
+    }
+    out.push([r0, r1]);
+    r0 = r1;
+  }
+  return out;
 }
 
 /** [start, count] pieces of [0, total) in `parts` near-equal pieces whose starts are multiples of `unit`. */

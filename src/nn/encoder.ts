@@ -1,9 +1,11 @@
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
+import type { SparseMatrix } from "../linalg/sparse.ts";
 
 /**
  * One sigmoid layer, forward: A_out (m × h) = σ(A_in (m × n) · Wᵀ + 1·bᵀ), W (h × n), b (1 × h).
- * This is an encoder of SPEC §3–§4 and the hidden layer of the autoencoder of §1.
+ * This is an encoder of SPEC §3–§4 and the hidden layer of the autoencoder of §1. `sparseIn`, a
+ * sparse copy of A_in from `backend.sparse` (see sparseCopy), makes the product skip its zeros.
  */
 export function encoderForward<T extends FloatArray>(
   backend: Backend<T>,
@@ -11,8 +13,10 @@ export function encoderForward<T extends FloatArray>(
   W: Matrix<T>,
   b: Matrix<T>,
   A_out: Matrix<T>,
+  sparseIn?: SparseMatrix | null,
 ): void {
-  backend.gemm(false, true, 1, A_in, W, 0, A_out);
+  if (sparseIn && backend.sparse) backend.sparse.mulTransposed(sparseIn, W, A_out);
+  else backend.gemm(false, true, 1, A_in, W, 0, A_out);
   backend.biasSigmoid(A_out, b, A_out);
 }
 
@@ -20,6 +24,7 @@ export function encoderForward<T extends FloatArray>(
  * The backward twin of encoderForward, SPEC §4: given δ_out (m × h), the delta at this layer's
  * pre-activation, writes ∇W = δ_outᵀ A_in / m and ∇b = column sums of δ_out / m, and when
  * `delta_in` is given, δ_in (m × n) = (δ_out W) ⊙ A_in ⊙ (1 − A_in) for the layer below.
+ * `sparseIn` as in encoderForward.
  */
 export function encoderBackward<T extends FloatArray>(
   backend: Backend<T>,
@@ -29,9 +34,11 @@ export function encoderBackward<T extends FloatArray>(
   gradW: Matrix<T>,
   gradB: Matrix<T>,
   delta_in?: Matrix<T>,
+  sparseIn?: SparseMatrix | null,
 ): void {
   const m = A_in.rows;
-  backend.gemm(true, false, 1 / m, delta_out, A_in, 0, gradW);
+  if (sparseIn && backend.sparse) backend.sparse.transposedMul(1 / m, delta_out, sparseIn, gradW);
+  else backend.gemm(true, false, 1 / m, delta_out, A_in, 0, gradW);
   backend.colSums(delta_out, 1 / m, gradB);
   if (delta_in) {
     backend.gemm(false, false, 1, delta_out, W, 0, delta_in);

@@ -22,6 +22,8 @@ export function defineObjective<T extends FloatArray>(
   layout: ParamLayout,
   workspace: Matrix<T>[],
   evaluate: (params: Record<string, Matrix<T>>, grads: Record<string, Matrix<T>>) => number,
+  /** Gives back anything else the cost holds (a sparse copy of its data), on dispose. */
+  release?: () => void,
 ): Objective {
   const theta = backend.zeros(1, layout.length);
   const grad = backend.zeros(1, layout.length);
@@ -43,6 +45,7 @@ export function defineObjective<T extends FloatArray>(
       if (disposed) return;
       disposed = true;
       for (const m of [theta, grad, ...workspace]) backend.free(m);
+      release?.();
     },
   };
 }

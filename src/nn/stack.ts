@@ -1,11 +1,13 @@
 import { checkNumber, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
+import { checkSparseMode, sparseCopy } from "../linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
 import { defineObjective, type Objective } from "./objective.ts";
 import { softmaxBackward, softmaxForward, softmaxPredict } from "./softmax.ts";
+import type { DataOptions } from "./sparse-autoencoder.ts";
 
 /**
  * A stack of sigmoid encoders with a softmax on top (SPEC §4). `sizes` = [input, h1, …, hL]:
@@ -50,9 +52,10 @@ export function createStackCost<T extends FloatArray>(
   backend: Backend<T>,
   X: Matrix<T>,
   labels: Labels,
-  options: StackOptions,
+  options: StackOptions & DataOptions,
 ): Objective {
   const layout = stackLayout(options.sizes, options.classes);
+  const sparseMode = checkSparseMode(options.sparseInput);
   const lambda = checkNumber("lambda", options.lambda, { min: 0 });
   const sizes = options.sizes;
   if (X.cols !== sizes[0]) throw new ShapeError(`X must have ${sizes[0]} columns (sizes[0]), got ${X.cols}`);
@@ -68,41 +71,53 @@ export function createStackCost<T extends FloatArray>(
   }
   const P = backend.zeros(m, options.classes);
   const workspace = [...acts.slice(1), ...deltas.slice(1), P];
+  /** A sparse copy of X for the first encoder's two products with it, or null (dense). */
+  const Xs = L > 0 ? sparseCopy(backend.sparse, X, sparseMode) : null;
 
-  return defineObjective(backend, layout, workspace, (p, g) => {
-    for (let l = 1; l <= L; l++) {
-      encoderForward(
-        backend,
-        acts[l - 1] as Matrix<T>,
-        p[`W${l}`] as Matrix<T>,
-        p[`b${l}`] as Matrix<T>,
-        acts[l] as Matrix<T>,
-      );
-    }
-    const top = acts[L] as Matrix<T>;
-    const theta = p.theta as Matrix<T>;
-    const J = softmaxForward(backend, top, theta, y, P) / m + (lambda / 2) * backend.sumSquares(theta);
-    if (L === 0) {
-      softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>);
+  return defineObjective(
+    backend,
+    layout,
+    workspace,
+    (p, g) => {
+      for (let l = 1; l <= L; l++) {
+        encoderForward(
+          backend,
+          acts[l - 1] as Matrix<T>,
+          p[`W${l}`] as Matrix<T>,
+          p[`b${l}`] as Matrix<T>,
+          acts[l] as Matrix<T>,
+          l === 1 ? Xs : null,
+        );
+      }
+      const top = acts[L] as Matrix<T>;
+      const theta = p.theta as Matrix<T>;
+      const J = softmaxForward(backend, top, theta, y, P) / m + (lambda / 2) * backend.sumSquares(theta);
+      if (L === 0) {
+        softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>);
+        return J;
+      }
+      // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
+      const deltaTop = deltas[L] as Matrix<T>;
+      softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop);
+      backend.sigmoidGradMul(top, deltaTop, deltaTop);
+      for (let l = L; l >= 1; l--) {
+        encoderBackward(
+          backend,
+          acts[l - 1] as Matrix<T>,
+          deltas[l] as Matrix<T>,
+          p[`W${l}`] as Matrix<T>,
+          g[`W${l}`] as Matrix<T>,
+          g[`b${l}`] as Matrix<T>,
+          l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined,
+          l === 1 ? Xs : null,
+        );
+      }
       return J;
-    }
-    // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
-    const deltaTop = deltas[L] as Matrix<T>;
-    softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop);
-    backend.sigmoidGradMul(top, deltaTop, deltaTop);
-    for (let l = L; l >= 1; l--) {
-      encoderBackward(
-        backend,
-        acts[l - 1] as Matrix<T>,
-        deltas[l] as Matrix<T>,
-        p[`W${l}`] as Matrix<T>,
-        g[`W${l}`] as Matrix<T>,
-        g[`b${l}`] as Matrix<T>,
-        l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined,
-      );
-    }
-    return J;
-  });
+    },
+    () => {
+      if (Xs) backend.sparse?.free(Xs);
+    },
+  );
 }
 
 /** The top layer's features of X through encoders 1…L of θ (a stack-layout vector in backend memory). */

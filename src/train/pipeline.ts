@@ -324,7 +324,8 @@ export function trainStackedAutoencoder<T extends FloatArray>(
             ae,
             F.rows,
             objective,
-            (Xb) => createSparseAutoencoderCost(backend, Xb, cfg),
+            // A batch's rows change every step: a sparse copy taken once would go stale.
+            (Xb) => createSparseAutoencoderCost(backend, Xb, { ...cfg, sparseInput: "never" }),
             F,
             undefined,
             init,
@@ -397,7 +398,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         ft,
         m,
         objective,
-        (Xb, yb) => createStackCost(backend, Xb, yb, cfg),
+        (Xb, yb) => createStackCost(backend, Xb, yb, { ...cfg, sparseInput: "never" }),
         X,
         labels,
         () => params.slice(),

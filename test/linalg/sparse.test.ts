@@ -1,0 +1,161 @@
+// The sparse products of every backend against a naive float64 product of the dense matrices,
+// on shapes whose width is not a multiple of the kernels' blocks (20 and 4 columns), with empty
+// rows, an all-zero matrix, and sizes large enough to be split across threads.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ArgumentError, ShapeError } from "../../src/errors.ts";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { density, SPARSE_DENSITY_LIMIT, sparseCopy } from "../../src/linalg/sparse.ts";
+import { createSparseAutoencoderCost } from "../../src/nn/sparse-autoencoder.ts";
+import { createStackCost } from "../../src/nn/stack.ts";
+import { allBackends, relativeMaxError } from "../helpers.ts";
+
+const rng = new Rng(11);
+
+/** m × n values, each non-zero with probability `fill` (uniform in (0, 1], as pixels), some rows empty. */
+function sparseValues(m: number, n: number, fill: number): number[] {
+  const out = new Array<number>(m * n).fill(0);
+  for (let i = 0; i < m; i++) {
+    if (i % 7 === 3) continue; // an empty row now and then
+    for (let j = 0; j < n; j++) if (rng.uniform() < fill) out[i * n + j] = 1 - rng.uniform();
+  }
+  return out;
+}
+const randomValues = (n: number) => Array.from({ length: n }, () => rng.uniformIn(-1, 1));
+
+/** C (rows × cols) = op(A)·op(B) of row-major arrays, in float64; op(X) = Xᵀ when flagged. */
+function product(A: number[], ar: number, ac: number, ta: boolean, B: number[], br: number, bc: number, tb: boolean) {
+  const [M, K] = ta ? [ac, ar] : [ar, ac];
+  const N = tb ? br : bc;
+  const out = new Array<number>(M * N).fill(0);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const a = ta ? (A[k * ac + i] as number) : (A[i * ac + k] as number);
+        const b = tb ? (B[j * bc + k] as number) : (B[k * bc + j] as number);
+        s += a * b;
+      }
+      out[i * N + j] = s;
+    }
+  return out;
+}
+
+/** [m, n, h, fill]: rows, columns of S, width of the product, fraction of non-zeros. */
+const SHAPES: [number, number, number, number][] = [
+  [1, 1, 1, 1],
+  [5, 9, 3, 0.3],
+  [17, 31, 7, 0.2],
+  [23, 40, 20, 0.5],
+  [29, 13, 41, 0.25], // two blocks of 20 and one column
+  [12, 10, 6, 0], // all zeros
+  [3000, 100, 23, 0.2], // enough work to split across threads
+  [500, 784, 200, 0.19], // the first autoencoder's width and density
+];
+
+for (const { label, backend } of await allBackends()) {
+  const sparse = backend.sparse;
+  if (!sparse) continue;
+  const tol = backend.dtype === "float32" ? 1e-5 : 1e-13;
+  describe(`sparse products, ${label}`, () => {
+    it("S·Wᵀ and α·Dᵀ·S match the dense products, overwriting C", () => {
+      for (const [m, n, h, fill] of SHAPES) {
+        const s = sparseValues(m, n, fill);
+        const w = randomValues(h * n);
+        const d = randomValues(m * h);
+        const S = sparse.fromDense(backend.fromValues(m, n, s));
+        assert.equal(S.nnz, s.filter((v) => v !== 0).length);
+        const W = backend.fromValues(h, n, w);
+        const D = backend.fromValues(m, h, d);
+        const Z = backend.fromValues(m, h, new Array(m * h).fill(Number.NaN));
+        sparse.mulTransposed(S, W, Z);
+        const zErr = relativeMaxError(Z.data, product(s, m, n, false, w, h, n, true));
+        assert.ok(zErr <= tol * Math.max(8, n), `${m}×${n}·${h}: S·Wᵀ error ${zErr}`);
+        const G = backend.fromValues(h, n, new Array(h * n).fill(Number.NaN));
+        sparse.transposedMul(0.5, D, S, G);
+        const g = product(d, m, h, true, s, m, n, false).map((v) => 0.5 * v);
+        const gErr = relativeMaxError(G.data, g);
+        assert.ok(gErr <= tol * Math.max(8, m), `${m}×${n}·${h}: Dᵀ·S error ${gErr}`);
+        sparse.free(S);
+        for (const M of [W, D, Z, G]) backend.free(M);
+      }
+    });
+
+    it("checks shapes and says which operand is wrong", () => {
+      const S = sparse.fromDense(backend.fromValues(4, 3, sparseValues(4, 3, 0.5)));
+      assert.throws(() => sparse.mulTransposed(S, backend.zeros(2, 4), backend.zeros(4, 2)), ShapeError);
+      assert.throws(() => sparse.mulTransposed(S, backend.zeros(2, 3), backend.zeros(4, 3)), /C must be 4 × 2/);
+      assert.throws(() => sparse.transposedMul(1, backend.zeros(5, 2), S, backend.zeros(2, 3)), /D must have 4 rows/);
+      assert.throws(() => sparse.transposedMul(1, backend.zeros(4, 2), S, backend.zeros(3, 2)), /C must be 2 × 3/);
+      sparse.free(S);
+    });
+
+    it("a cost on mostly-zero data gives the same value and gradient sparse or dense", () => {
+      const [m, n, h] = [60, 50, 13];
+      const x = sparseValues(m, n, 0.2);
+      const X = backend.fromValues(m, n, x);
+      assert.ok(density(X) <= SPARSE_DENSITY_LIMIT);
+      const opts = { hidden: h, lambda: 3e-3, beta: 3, rho: 0.1 };
+      const stackOpts = { sizes: [n, h, 5], classes: 3, lambda: 1e-4 };
+      const labels = Array.from({ length: m }, (_, i) => i % 3);
+      for (const [make, length] of [
+        [
+          (mode: "auto" | "never") => createSparseAutoencoderCost(backend, X, { ...opts, sparseInput: mode }),
+          2 * h * n + h + n,
+        ],
+        [
+          (mode: "auto" | "never") => createStackCost(backend, X, labels, { ...stackOpts, sparseInput: mode }),
+          h * n + h + 5 * h + 5 + 3 * 5,
+        ],
+      ] as const) {
+        const theta = new Float64Array(length).map(() => rng.uniformIn(-0.3, 0.3));
+        const results = (["auto", "never"] as const).map((mode) => {
+          const cost = make(mode);
+          const grad = new Float64Array(length);
+          const J = cost.cost(theta, grad);
+          cost.dispose();
+          return { J, grad };
+        });
+        const [a, b] = results as [{ J: number; grad: Float64Array }, { J: number; grad: Float64Array }];
+        assert.ok(Math.abs(a.J - b.J) <= tol * 10 * Math.abs(b.J), `J ${a.J} vs ${b.J}`);
+        const err = relativeMaxError(a.grad, b.grad);
+        assert.ok(err <= tol * 100, `gradient differs by ${err}`);
+      }
+      backend.free(X);
+    });
+  });
+}
+
+describe("sparse copies", () => {
+  const backend = new JsBackend("float64");
+  it("are made only at or below the density limit, and never when told not to", () => {
+    const sparseX = backend.fromValues(10, 10, sparseValues(10, 10, 0.1));
+    const denseX = backend.fromValues(10, 10, randomValues(100));
+    assert.notEqual(sparseCopy(backend.sparse, sparseX), null);
+    assert.equal(sparseCopy(backend.sparse, sparseX, "never"), null);
+    assert.equal(sparseCopy(backend.sparse, denseX), null);
+    assert.equal(sparseCopy(undefined, sparseX), null);
+    assert.equal(density(backend.zeros(0, 3)), 1);
+  });
+
+  it("refuses a sparse matrix of another backend, and a bad mode", async () => {
+    const other = new JsBackend("float64");
+    const S = other.sparse.fromDense(other.fromValues(2, 2, [1, 0, 0, 1]));
+    const wasm = (await allBackends()).find((c) => c.label.startsWith("wasm"))?.backend;
+    assert.ok(wasm?.sparse);
+    assert.throws(() => wasm.sparse?.mulTransposed(S, wasm.zeros(2, 2), wasm.zeros(2, 2)), ArgumentError);
+    const X = backend.fromValues(2, 2, [1, 0, 0, 0]);
+    assert.throws(
+      () =>
+        createSparseAutoencoderCost(backend, X, {
+          hidden: 2,
+          lambda: 0,
+          beta: 0,
+          rho: 0.1,
+          sparseInput: "yes" as never,
+        }),
+      /sparseInput must be "auto" or "never", got "yes"/,
+    );
+  });
+});
