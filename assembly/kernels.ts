@@ -543,9 +543,9 @@ export function colSums(A: usize, rows: i32, cols: i32, scale: f64, out: usize, 
 // colIndex (nnz i32), values (nnz f32). The data layer of MNIST is 81 % zeros, and these skip
 // them: S·Wᵀ reads a row of Wᵀ per non-zero, Dᵀ·S adds a row of D into a row of the result per
 // non-zero. Five f32x4 per block: with more, V8 hoists the loads above the multiply-adds, runs
-// out of registers and spills an accumulator to the stack (seen in --print-wasm-code), which
-// made eight per block 40 % slower than five (scratch comparison of 4, 5, 6, 7, 8 and 10 on the
-// first autoencoder's shapes, one thread, 2026-11-25).
+// out of registers and spills an accumulator to the stack (seen in --print-wasm-code): S·Wᵀ with
+// eight per block took about 1.6 times as long as with five (scratch comparison of 4, 5, 6, 7, 8
+// and 10 on the first autoencoder's shapes, one thread, 2026-11-25; Dᵀ·S varied less).
 // ---------------------------------------------------------------------------------------------
 
 const SB: i32 = 20;

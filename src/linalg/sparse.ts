@@ -26,8 +26,9 @@ export interface SparseOps<T extends FloatArray = FloatArray> {
 
 /**
  * At most this fraction of non-zeros, data products go sparse. On the first autoencoder's shapes
- * (60000 × 784, 200 hidden) the WebAssembly kernels break even with the dense `gemm` near 40 %
- * non-zeros (∇W) and 60 % (forward); MNIST has 19 %.
+ * (60000 × 784, 200 hidden, one thread) the WebAssembly kernels took 0.35 (forward) and 0.48 (∇W)
+ * of the dense `gemm`'s time at MNIST's 19 % (scratch timing, 2026-11-25): if their time grows
+ * with the non-zeros, they break even near 55 % and 40 %.
  */
 export const SPARSE_DENSITY_LIMIT = 0.3;
 
