@@ -77,3 +77,31 @@ export function norm2(v: ArrayLike<number>): number {
   for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
   return Math.sqrt(s);
 }
+
+/** C = alpha·op(A)·op(B) + beta·C, naively in float64. */
+export function referenceGemm(
+  ta: boolean,
+  tb: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: number[],
+  b: number[],
+  beta: number,
+  c: number[],
+): number[] {
+  const out = c.map((v) => (beta === 0 ? 0 : beta * v));
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const aik = ta ? (a[k * M + i] as number) : (a[i * K + k] as number);
+        const bkj = tb ? (b[j * K + k] as number) : (b[k * N + j] as number);
+        s += aik * bkj;
+      }
+      out[i * N + j] = (out[i * N + j] as number) + alpha * s;
+    }
+  }
+  return out;
+}

@@ -34,11 +34,14 @@ export const SPARSE_DENSITY_LIMIT = 0.3;
 
 /** Fraction of non-zero entries of A (1 for an empty matrix). */
 export function density(A: Matrix): number {
-  if (A.size === 0) return 1;
-  const a = A.data;
+  return A.size === 0 ? 1 : countNonZeros(A.data) / A.size;
+}
+
+/** Number of non-zero entries of `a`. */
+export function countNonZeros(a: ArrayLike<number>): number {
   let nz = 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== 0) nz++;
-  return nz / a.length;
+  return nz;
 }
 
 /** How a cost treats its data matrix: "auto" goes sparse at ≤ SPARSE_DENSITY_LIMIT non-zeros where the backend can. */
@@ -87,8 +90,7 @@ export class CsrMatrix<T extends FloatArray = FloatArray> implements SparseMatri
   /** The CSR arrays of a dense row-major matrix; `make(n)` allocates the values array. */
   static fromDense<T extends FloatArray>(A: Matrix<T>, make: (n: number) => T): CsrMatrix<T> {
     const a = A.data;
-    let nnz = 0;
-    for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++;
+    const nnz = countNonZeros(a);
     const rowStart = new Int32Array(A.rows + 1);
     const colIndex = new Int32Array(nnz);
     const values = make(nnz);

@@ -4,7 +4,14 @@ import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
-import { fillCsr, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
+import {
+  countNonZeros,
+  fillCsr,
+  mulTransposedDims,
+  type SparseMatrix,
+  type SparseOps,
+  transposedMulDims,
+} from "./sparse.ts";
 import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
@@ -183,9 +190,7 @@ export class WasmBackend implements Backend<Float32Array> {
     };
     return {
       fromDense: (A) => {
-        const a = A.data;
-        let nnz = 0;
-        for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++;
+        const nnz = countNonZeros(A.data);
         const rowStart = this.#alloc((A.rows + 1) * 4);
         const colIndex = this.#alloc(nnz * 4);
         const values = this.#alloc(nnz * 4);

@@ -5,38 +5,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ArgumentError, ShapeError } from "../../src/errors.ts";
 import { Rng } from "../../src/linalg/rng.ts";
-import { allBackends, assertClose, relativeMaxError } from "../helpers.ts";
+import { allBackends, assertClose, referenceGemm, relativeMaxError } from "../helpers.ts";
 
 const rng = new Rng(7);
 const randomValues = (n: number, lo = -1, hi = 1) => Array.from({ length: n }, () => rng.uniformIn(lo, hi));
-
-/** C = alpha·op(A)·op(B) + beta·C, naively in float64. */
-function referenceGemm(
-  ta: boolean,
-  tb: boolean,
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  a: number[],
-  b: number[],
-  beta: number,
-  c: number[],
-): number[] {
-  const out = c.map((v) => (beta === 0 ? 0 : beta * v));
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) {
-        const aik = ta ? (a[k * M + i] as number) : (a[i * K + k] as number);
-        const bkj = tb ? (b[j * K + k] as number) : (b[k * N + j] as number);
-        s += aik * bkj;
-      }
-      out[i * N + j] = (out[i * N + j] as number) + alpha * s;
-    }
-  }
-  return out;
-}
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 

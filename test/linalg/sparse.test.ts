@@ -9,7 +9,7 @@ import { Rng } from "../../src/linalg/rng.ts";
 import { density, SPARSE_DENSITY_LIMIT, sparseCopy } from "../../src/linalg/sparse.ts";
 import { createSparseAutoencoderCost } from "../../src/nn/sparse-autoencoder.ts";
 import { createStackCost } from "../../src/nn/stack.ts";
-import { allBackends, relativeMaxError } from "../helpers.ts";
+import { allBackends, referenceGemm, relativeMaxError } from "../helpers.ts";
 
 const rng = new Rng(11);
 
@@ -23,24 +23,6 @@ function sparseValues(m: number, n: number, fill: number): number[] {
   return out;
 }
 const randomValues = (n: number) => Array.from({ length: n }, () => rng.uniformIn(-1, 1));
-
-/** C (rows × cols) = op(A)·op(B) of row-major arrays, in float64; op(X) = Xᵀ when flagged. */
-function product(A: number[], ar: number, ac: number, ta: boolean, B: number[], br: number, bc: number, tb: boolean) {
-  const [M, K] = ta ? [ac, ar] : [ar, ac];
-  const N = tb ? br : bc;
-  const out = new Array<number>(M * N).fill(0);
-  for (let i = 0; i < M; i++)
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) {
-        const a = ta ? (A[k * ac + i] as number) : (A[i * ac + k] as number);
-        const b = tb ? (B[j * bc + k] as number) : (B[k * bc + j] as number);
-        s += a * b;
-      }
-      out[i * N + j] = s;
-    }
-  return out;
-}
 
 /** [m, n, h, fill]: rows, columns of S, width of the product, fraction of non-zeros. */
 const SHAPES: [number, number, number, number][] = [
@@ -70,11 +52,14 @@ for (const { label, backend } of await allBackends()) {
         const D = backend.fromValues(m, h, d);
         const Z = backend.fromValues(m, h, new Array(m * h).fill(Number.NaN));
         sparse.mulTransposed(S, W, Z);
-        const zErr = relativeMaxError(Z.data, product(s, m, n, false, w, h, n, true));
+        const zErr = relativeMaxError(
+          Z.data,
+          referenceGemm(false, true, m, h, n, 1, s, w, 0, new Array(m * h).fill(0)),
+        );
         assert.ok(zErr <= tol * Math.max(8, n), `${m}×${n}·${h}: S·Wᵀ error ${zErr}`);
         const G = backend.fromValues(h, n, new Array(h * n).fill(Number.NaN));
         sparse.transposedMul(0.5, D, S, G);
-        const g = product(d, m, h, true, s, m, n, false).map((v) => 0.5 * v);
+        const g = referenceGemm(true, false, h, n, m, 0.5, d, s, 0, new Array(h * n).fill(0));
         const gErr = relativeMaxError(G.data, g);
         assert.ok(gErr <= tol * Math.max(8, m), `${m}×${n}·${h}: Dᵀ·S error ${gErr}`);
         sparse.free(S);
