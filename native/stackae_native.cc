@@ -9,10 +9,12 @@
 #endif
 #include <cmath>
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
@@ -24,6 +26,45 @@ float* Data(const Napi::Value& v) { return v.As<Napi::Float32Array>().Data(); }
 size_t Length(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementLength(); }
 int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 double Num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
+
+// Runs body(part) for part = 0 … parts − 1, part 0 on this thread, the others on new threads
+// (a pass over a 60,000-row matrix takes milliseconds; starting a thread, microseconds).
+template <typename Body>
+void Parallel(int parts, Body body) {
+  std::vector<std::thread> others;
+  for (int q = 1; q < parts; q++) others.emplace_back(body, q);
+  body(0);
+  for (auto& t : others) t.join();
+}
+
+// As many parts as OpenBLAS has threads (which --threads sets) for `work` of at least `least`
+// (multiply-adds, or elements of an element-wise pass, as the Wasm backend splits them), else 1.
+// One thread alone runs an element-wise pass at its share of the memory bandwidth.
+constexpr size_t kThreadedPass = size_t{1} << 18;
+constexpr size_t kThreadedProduct = size_t{1} << 20;
+int Parts(size_t work, size_t least = kThreadedPass) {
+  const int threads = std::max(1, openblas_get_num_threads());
+  return work < least ? 1 : threads;
+}
+
+// Part q of `parts` of [0, count) in whole blocks of `block`: [begin, end).
+inline void Share(size_t count, size_t block, int parts, int q, size_t& begin, size_t& end) {
+  const size_t blocks = (count + block - 1) / block;
+  begin = std::min(count, blocks * q / parts * block);
+  end = std::min(count, blocks * (q + 1) / parts * block);
+}
+
+// Runs body(q, begin, end) for each part q of [0, count) cut into Parts(work) ranges of whole
+// blocks of `block` (the last block may be short).
+template <typename Body>
+void ParallelBlocks(size_t count, size_t block, size_t work, Body body) {
+  const int parts = Parts(work);
+  Parallel(parts, [&](int q) {
+    size_t begin, end;
+    Share(count, block, parts, q, begin, end);
+    body(q, begin, end);
+  });
+}
 
 // e^x as the Wasm kernels compute it (assembly/kernels.ts, exp4): x = n·ln2 + r with |r| ≤ ln2/2,
 // e^r by its degree-6 Taylor polynomial (relative error < 2e-7), 2^n built in the exponent bits;
@@ -62,15 +103,17 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// biasSigmoid(Z, b, out, cols)
+// biasSigmoid(Z, b, out, cols): out = σ(Z + 1·bᵀ), on every thread by rows.
 Napi::Value BiasSigmoid(const Napi::CallbackInfo& info) {
   const float* z = Data(info[0]);
   const float* b = Data(info[1]);
   float* o = Data(info[2]);
   const size_t n = static_cast<size_t>(Int(info[3]));
   const size_t size = Length(info[0]);
-  for (size_t i = 0; i < size; i += n)
-    for (size_t j = 0; j < n; j++) o[i + j] = Sigmoid(z[i + j] + b[j]);
+  ParallelBlocks(size / n, 1, size, [&](int, size_t r0, size_t r1) {
+    for (size_t i = r0 * n; i < r1 * n; i += n)
+      for (size_t j = 0; j < n; j++) o[i + j] = Sigmoid(z[i + j] + b[j]);
+  });
   return info.Env().Undefined();
 }
 
@@ -80,7 +123,9 @@ Napi::Value SigmoidGradMul(const Napi::CallbackInfo& info) {
   const float* d = Data(info[1]);
   float* o = Data(info[2]);
   const size_t size = Length(info[0]);
-  for (size_t i = 0; i < size; i++) o[i] = d[i] * a[i] * (1.0f - a[i]);
+  ParallelBlocks(size, 256, size, [&](int, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i++) o[i] = d[i] * a[i] * (1.0f - a[i]);
+  });
   return info.Env().Undefined();
 }
 
@@ -91,21 +136,34 @@ Napi::Value AddRowSigmoidGradMul(const Napi::CallbackInfo& info) {
   const float* a = Data(info[2]);
   const size_t n = static_cast<size_t>(Int(info[3]));
   const size_t size = Length(info[0]);
-  for (size_t i = 0; i < size; i += n)
-    for (size_t j = 0; j < n; j++) d[i + j] = (d[i + j] + s[j]) * a[i + j] * (1.0f - a[i + j]);
+  ParallelBlocks(size / n, 1, size, [&](int, size_t r0, size_t r1) {
+    for (size_t i = r0 * n; i < r1 * n; i += n)
+      for (size_t j = 0; j < n; j++) d[i + j] = (d[i + j] + s[j]) * a[i + j] * (1.0f - a[i + j]);
+  });
   return info.Env().Undefined();
 }
 
-// A sum of float32 terms, in float64 per block of 256 so that the inner loop vectorises.
+// A sum of float32 terms over [begin, end), in float64 per block of 256 so that the inner loop
+// vectorises. Threads sum whole blocks, so the blocks are the same on any number of threads.
 template <typename Term>
-double BlockedSum(size_t size, Term term) {
+double BlockedSum(size_t begin, size_t end, Term term) {
   double total = 0;
-  for (size_t start = 0; start < size; start += 256) {
-    const size_t end = start + 256 < size ? start + 256 : size;
+  for (size_t start = begin; start < end; start += 256) {
+    const size_t stop = start + 256 < end ? start + 256 : end;
     float block = 0;
-    for (size_t i = start; i < end; i++) block += term(i);
+    for (size_t i = start; i < stop; i++) block += term(i);
     total += block;
   }
+  return total;
+}
+
+// The BlockedSum of term over [0, size) on every thread; the parts' totals added in order.
+template <typename Term>
+double ParallelSum(size_t size, Term term) {
+  std::vector<double> totals(Parts(size), 0.0);
+  ParallelBlocks(size, 256, size, [&](int q, size_t begin, size_t end) { totals[q] = BlockedSum(begin, end, term); });
+  double total = 0;
+  for (const double t : totals) total += t;
   return total;
 }
 
@@ -114,8 +172,7 @@ Napi::Value SquaredErrorDelta(const Napi::CallbackInfo& info) {
   const float* a = Data(info[0]);
   const float* x = Data(info[1]);
   float* d = Data(info[2]);
-  const size_t size = Length(info[0]);
-  const double total = BlockedSum(size, [&](size_t i) {
+  const double total = ParallelSum(Length(info[0]), [&](size_t i) {
     const float ai = a[i];
     const float e = ai - x[i];
     d[i] = e * ai * (1.0f - ai);
@@ -124,24 +181,32 @@ Napi::Value SquaredErrorDelta(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
-// colSums(A, rows, cols, scale, out)
+// colSums(A, rows, cols, scale, out): float32 partial sums over blocks of 256 rows, added in
+// float64; the threads take whole blocks, and their sums are added in order.
 Napi::Value ColSums(const Napi::CallbackInfo& info) {
   const float* a = Data(info[0]);
   const size_t rows = static_cast<size_t>(Int(info[1]));
   const size_t n = static_cast<size_t>(Int(info[2]));
   const double scale = Num(info[3]);
   float* o = Data(info[4]);
-  // Float32 partial sums over blocks of 256 rows, added in float64.
-  std::vector<double> sums(n, 0.0);
-  std::vector<float> part(n);
-  for (size_t start = 0; start < rows; start += 256) {
-    const size_t end = start + 256 < rows ? start + 256 : rows;
-    std::fill(part.begin(), part.end(), 0.0f);
-    for (size_t i = start; i < end; i++)
-      for (size_t j = 0; j < n; j++) part[j] += a[i * n + j];
-    for (size_t j = 0; j < n; j++) sums[j] += part[j];
+  const int parts = Parts(rows * n);
+  std::vector<std::vector<double>> sums(parts, std::vector<double>(n, 0.0));
+  ParallelBlocks(rows, 256, rows * n, [&](int q, size_t r0, size_t r1) {
+    std::vector<float> part(n);
+    double* total = sums[q].data();
+    for (size_t start = r0; start < r1; start += 256) {
+      const size_t end = start + 256 < r1 ? start + 256 : r1;
+      std::fill(part.begin(), part.end(), 0.0f);
+      for (size_t i = start; i < end; i++)
+        for (size_t j = 0; j < n; j++) part[j] += a[i * n + j];
+      for (size_t j = 0; j < n; j++) total[j] += part[j];
+    }
+  });
+  for (size_t j = 0; j < n; j++) {
+    double s = 0;
+    for (int q = 0; q < parts; q++) s += sums[q][j];
+    o[j] = static_cast<float>(scale * s);
   }
-  for (size_t j = 0; j < n; j++) o[j] = static_cast<float>(scale * sums[j]);
   return info.Env().Undefined();
 }
 
@@ -149,7 +214,7 @@ Napi::Value ColSums(const Napi::CallbackInfo& info) {
 Napi::Value Dot(const Napi::CallbackInfo& info) {
   const float* x = Data(info[0]);
   const float* y = Data(info[1]);
-  return Napi::Number::New(info.Env(), BlockedSum(Length(info[0]), [&](size_t i) { return x[i] * y[i]; }));
+  return Napi::Number::New(info.Env(), BlockedSum(0, Length(info[0]), [&](size_t i) { return x[i] * y[i]; }));
 }
 
 // axpy(alpha, x, y): y += alpha · x
@@ -164,36 +229,148 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
 
 const int32_t* Ints(const Napi::Value& v) { return v.As<Napi::Int32Array>().Data(); }
 
-// Runs body(part) for part = 0 … parts − 1, part 0 on this thread, the others on new threads
-// (a product with a sparse matrix takes tens of milliseconds; starting a thread, microseconds).
-template <typename Body>
-void Parallel(int parts, Body body) {
-  std::vector<std::thread> others;
-  for (int q = 1; q < parts; q++) others.emplace_back(body, q);
-  body(0);
-  for (auto& t : others) t.join();
+// Vectors of floats for the sparse kernels: AVX-512 (16 lanes, 32 registers), AVX2 (8 lanes, 16
+// registers) or plain floats, chosen by the compiler's target (-march=native). A row of up to
+// kWidth · kRegisters columns is held in registers, the last vector masked (`Tail`) when the
+// width is not a multiple of kWidth: the first autoencoder's 200 columns are 13 AVX-512 vectors.
+struct Lanes {
+#if defined(__AVX512F__)
+  using V = __m512;
+  using Mask = __mmask16;
+  static constexpr int kWidth = 16;
+  static constexpr int kRegisters = 13;
+  static Mask Tail(int left) { return left >= 16 ? Mask(0xFFFF) : Mask((1u << left) - 1); }
+  static V Zero() { return _mm512_setzero_ps(); }
+  static V Set(float x) { return _mm512_set1_ps(x); }
+  static V Load(const float* p) { return _mm512_loadu_ps(p); }
+  static V Load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void Store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static void Store(float* p, V v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
+  static V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V Add(V a, V b) { return _mm512_add_ps(a, b); }
+#elif defined(__AVX2__)
+  using V = __m256;
+  using Mask = __m256i;
+  static constexpr int kWidth = 8;
+  static constexpr int kRegisters = 12;
+  static Mask Tail(int left) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V Zero() { return _mm256_setzero_ps(); }
+  static V Set(float x) { return _mm256_set1_ps(x); }
+  static V Load(const float* p) { return _mm256_loadu_ps(p); }
+  static V Load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void Store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static void Store(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
+  static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V Add(V a, V b) { return _mm256_add_ps(a, b); }
+#else
+  using V = float;
+  using Mask = bool;
+  static constexpr int kWidth = 1;
+  static constexpr int kRegisters = 8;
+  static Mask Tail(int left) { return left > 0; }
+  static V Zero() { return 0.0f; }
+  static V Set(float x) { return x; }
+  static V Load(const float* p) { return *p; }
+  static V Load(const float* p, Mask m) { return m ? *p : 0.0f; }
+  static void Store(float* p, V v) { *p = v; }
+  static void Store(float* p, V v, Mask m) {
+    if (m) *p = v;
+  }
+  static V Fma(V a, V b, V c) { return a * b + c; }
+  static V Add(V a, V b) { return a + b; }
+#endif
+  static constexpr size_t kChunk = size_t{kWidth} * kRegisters;
+};
+
+// acc[0 … Vs) += x · p[0 … columns of the chunk), the last vector masked.
+template <int Vs>
+inline void MulAdd(Lanes::V (&acc)[Vs], Lanes::V x, const float* p, Lanes::Mask tail) {
+  for (int v = 0; v + 1 < Vs; v++) acc[v] = Lanes::Fma(x, Lanes::Load(p + v * Lanes::kWidth), acc[v]);
+  acc[Vs - 1] = Lanes::Fma(x, Lanes::Load(p + (Vs - 1) * Lanes::kWidth, tail), acc[Vs - 1]);
 }
 
-// Row ranges of a CSR matrix with about equal non-zeros: part q is [cut[q], cut[q + 1]).
-std::vector<int> SplitRows(const int32_t* rowStart, int rows, int parts) {
+// One chunk of columns [j, j + width) of the rows [r0, r1) of C = S · Wᵀ, with Wt = Wᵀ (n × h):
+// row i is Σ over its non-zeros S[i][k] · (row k of Wt), summed in Vs registers, then stored.
+template <int Vs>
+void MulTChunk(int r0, int r1, const int32_t* rowStart, const int32_t* colIndex, const float* values, const float* wt,
+               size_t h, size_t j, Lanes::Mask tail, float* c) {
+  for (int i = r0; i < r1; i++) {
+    Lanes::V acc[Vs];
+    for (auto& a : acc) a = Lanes::Zero();
+    for (int32_t p = rowStart[i]; p < rowStart[i + 1]; p++) {
+      MulAdd(acc, Lanes::Set(values[p]), wt + static_cast<size_t>(colIndex[p]) * h + j, tail);
+    }
+    float* ci = c + static_cast<size_t>(i) * h + j;
+    for (int v = 0; v + 1 < Vs; v++) Lanes::Store(ci + v * Lanes::kWidth, acc[v]);
+    Lanes::Store(ci + (Vs - 1) * Lanes::kWidth, acc[Vs - 1], tail);
+  }
+}
+
+// One chunk of columns [j, j + width) of G = Sᵀ · D (n × h) over the rows of one block of S,
+// from the block's non-zeros in column order (ColumnBlocks): G[k] += Σ over the block's
+// non-zeros of column k S[i][k] · (row i of D), summed in Vs registers; the block's rows of D
+// (blockRows × h floats) stay in cache while every column reads them.
+template <int Vs>
+void TMulChunk(const int32_t* colStart, int n, const uint16_t* row, const float* values, const float* d, size_t h,
+               size_t j, Lanes::Mask tail, float* g) {
+  for (int k = 0; k < n; k++) {
+    const int32_t p0 = colStart[k], p1 = colStart[k + 1];
+    if (p0 == p1) continue;
+    Lanes::V acc[Vs];
+    for (auto& a : acc) a = Lanes::Zero();
+    for (int32_t p = p0; p < p1; p++) MulAdd(acc, Lanes::Set(values[p]), d + row[p] * h + j, tail);
+    float* gk = g + static_cast<size_t>(k) * h + j;
+    for (int v = 0; v + 1 < Vs; v++) {
+      Lanes::Store(gk + v * Lanes::kWidth, Lanes::Add(acc[v], Lanes::Load(gk + v * Lanes::kWidth)));
+    }
+    float* last = gk + (Vs - 1) * Lanes::kWidth;
+    Lanes::Store(last, Lanes::Add(acc[Vs - 1], Lanes::Load(last, tail)), tail);
+  }
+}
+
+// The chunk kernels for 1 … kRegisters vectors, indexed by the vector count less one.
+template <template <int> class Kernel, size_t... I>
+constexpr auto Table(std::index_sequence<I...>) {
+  return std::array{Kernel<static_cast<int>(I) + 1>::Run...};
+}
+template <int Vs>
+struct MulTKernel {
+  static constexpr auto Run = MulTChunk<Vs>;
+};
+template <int Vs>
+struct TMulKernel {
+  static constexpr auto Run = TMulChunk<Vs>;
+};
+constexpr auto kMulT = Table<MulTKernel>(std::make_index_sequence<Lanes::kRegisters>{});
+constexpr auto kTMul = Table<TMulKernel>(std::make_index_sequence<Lanes::kRegisters>{});
+
+// Calls body(j, vectors, tail) for each chunk of columns [j, j + kChunk) of [0, h).
+template <typename Body>
+void Chunks(size_t h, Body body) {
+  for (size_t j = 0; j < h; j += Lanes::kChunk) {
+    const size_t width = std::min(Lanes::kChunk, h - j);
+    const size_t vectors = (width + Lanes::kWidth - 1) / Lanes::kWidth;
+    body(j, vectors, Lanes::Tail(static_cast<int>(width - (vectors - 1) * Lanes::kWidth)));
+  }
+}
+
+// Row ranges of a CSR matrix with about equal non-zeros, in whole blocks of `block` rows: part
+// q is [cut[q], cut[q + 1]).
+std::vector<int> SplitRows(const int32_t* rowStart, int rows, int parts, int block = 1) {
   std::vector<int> cut(parts + 1, rows);
   cut[0] = 0;
   const double nnz = rowStart[rows];
   int r = 0;
   for (int q = 1; q < parts; q++) {
-    while (r < rows && rowStart[r + 1] <= nnz * q / parts) r++;
+    while (r < rows && rowStart[std::min(rows, r + block)] <= nnz * q / parts) r = std::min(rows, r + block);
     cut[q] = r;
   }
   return cut;
 }
 
-int SparseParts(size_t work) {
-  const int threads = std::max(1, openblas_get_num_threads());
-  return work < (size_t{1} << 20) ? 1 : threads;
-}
-
 // sparseMulT(rowStart, colIndex, values, rows, W, h, n, C): C (rows × h) = S · Wᵀ, W h × n.
-// Each non-zero S[i][k] adds S[i][k] · (row k of Wᵀ) to row i of C: the inner loop over h vectorises.
 Napi::Value SparseMulT(const Napi::CallbackInfo& info) {
   const int32_t* rowStart = Ints(info[0]);
   const int32_t* colIndex = Ints(info[1]);
@@ -206,80 +383,81 @@ Napi::Value SparseMulT(const Napi::CallbackInfo& info) {
   std::vector<float> wt(n * h);
   for (size_t j = 0; j < h; j++)
     for (size_t k = 0; k < n; k++) wt[k * h + j] = w[j * n + k];
-  const int parts = SparseParts(static_cast<size_t>(rowStart[rows]) * h);
+  const int parts = Parts(static_cast<size_t>(rowStart[rows]) * h, kThreadedProduct);
   const std::vector<int> cut = SplitRows(rowStart, rows, parts);
   Parallel(parts, [&](int q) {
-    for (int i = cut[q]; i < cut[q + 1]; i++) {
-      float* ci = c + static_cast<size_t>(i) * h;
-      const int32_t p0 = rowStart[i], p1 = rowStart[i + 1];
-      size_t j = 0;
-#ifdef __AVX2__
-      // 64 columns at a time in eight registers, so each non-zero costs eight loads and eight FMAs.
-      for (; j + 64 <= h; j += 64) {
-        __m256 a[8];
-        for (int v = 0; v < 8; v++) a[v] = _mm256_setzero_ps();
-        for (int32_t p = p0; p < p1; p++) {
-          const __m256 x = _mm256_set1_ps(values[p]);
-          const float* wk = wt.data() + static_cast<size_t>(colIndex[p]) * h + j;
-          for (int v = 0; v < 8; v++) a[v] = _mm256_fmadd_ps(x, _mm256_loadu_ps(wk + 8 * v), a[v]);
-        }
-        for (int v = 0; v < 8; v++) _mm256_storeu_ps(ci + j + 8 * v, a[v]);
-      }
-#endif
-      std::fill(ci + j, ci + h, 0.0f);
-      for (int32_t p = p0; p < p1; p++) {
-        const float x = values[p];
-        const float* wk = wt.data() + static_cast<size_t>(colIndex[p]) * h;
-        for (size_t jj = j; jj < h; jj++) ci[jj] += x * wk[jj];
-      }
-    }
+    Chunks(h, [&](size_t j, size_t vectors, Lanes::Mask tail) {
+      kMulT[vectors - 1](cut[q], cut[q + 1], rowStart, colIndex, values, wt.data(), h, j, tail, c);
+    });
   });
   return info.Env().Undefined();
 }
 
-// sparseTMul(alpha, D, h, rowStart, colIndex, values, rows, n, C): C (h × n) = alpha · Dᵀ · S.
-// Each thread adds S[i][k] · (row i of D) into row k of its own n × h sum; the sums are then
-// added, transposed and scaled into C.
+// columnBlocks(rowStart, colIndex, values, rows, n, blockRows, colStart, row, blockValues): the
+// non-zeros of each block of blockRows rows of a CSR matrix in column order, for sparseTMul.
+// Block b's non-zeros keep their places [rowStart[b·blockRows], rowStart[(b + 1)·blockRows]);
+// colStart[b·(n + 1) + k] is where its column k starts, row the row within the block.
+Napi::Value ColumnBlocks(const Napi::CallbackInfo& info) {
+  const int32_t* rowStart = Ints(info[0]);
+  const int32_t* colIndex = Ints(info[1]);
+  const float* values = Data(info[2]);
+  const int rows = Int(info[3]);
+  const int n = Int(info[4]);
+  const int blockRows = Int(info[5]);
+  int32_t* colStart = info[6].As<Napi::Int32Array>().Data();
+  uint16_t* row = info[7].As<Napi::Uint16Array>().Data();
+  float* blockValues = Data(info[8]);
+  std::vector<int32_t> next(n);
+  for (int b = 0, r0 = 0; r0 < rows; b++, r0 += blockRows) {
+    const int r1 = std::min(rows, r0 + blockRows);
+    int32_t* start = colStart + static_cast<size_t>(b) * (n + 1);
+    std::fill(start, start + n + 1, 0);
+    for (int32_t p = rowStart[r0]; p < rowStart[r1]; p++) start[colIndex[p] + 1]++;
+    start[0] = rowStart[r0];
+    for (int k = 0; k < n; k++) start[k + 1] += start[k];
+    std::copy(start, start + n, next.begin());
+    for (int i = r0; i < r1; i++) {
+      for (int32_t p = rowStart[i]; p < rowStart[i + 1]; p++) {
+        const int32_t at = next[colIndex[p]]++;
+        row[at] = static_cast<uint16_t>(i - r0);
+        blockValues[at] = values[p];
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// sparseTMul(alpha, D, h, rowStart, rows, n, blockRows, colStart, row, blockValues, C):
+// C (h × n) = alpha · Dᵀ · S, from S's column blocks (columnBlocks). Each thread takes whole
+// blocks and sums Sᵀ · D (n × h) of its own; the sums are then added, transposed and scaled into C.
 Napi::Value SparseTMul(const Napi::CallbackInfo& info) {
   const float alpha = static_cast<float>(Num(info[0]));
   const float* d = Data(info[1]);
   const size_t h = static_cast<size_t>(Int(info[2]));
   const int32_t* rowStart = Ints(info[3]);
-  const int32_t* colIndex = Ints(info[4]);
-  const float* values = Data(info[5]);
-  const int rows = Int(info[6]);
-  const size_t n = static_cast<size_t>(Int(info[7]));
-  float* c = Data(info[8]);
-  const int parts = SparseParts(static_cast<size_t>(rowStart[rows]) * h);
-  const std::vector<int> cut = SplitRows(rowStart, rows, parts);
-  std::vector<std::vector<float>> sums(parts, std::vector<float>(n * h, 0.0f));
+  const int rows = Int(info[4]);
+  const int n = Int(info[5]);
+  const int blockRows = Int(info[6]);
+  const int32_t* colStart = Ints(info[7]);
+  const uint16_t* row = info[8].As<Napi::Uint16Array>().Data();
+  const float* blockValues = Data(info[9]);
+  float* c = Data(info[10]);
+  const size_t nh = static_cast<size_t>(n) * h;
+  const int parts = Parts(static_cast<size_t>(rowStart[rows]) * h, kThreadedProduct);
+  const std::vector<int> cut = SplitRows(rowStart, rows, parts, blockRows);
+  std::vector<std::vector<float>> sums(parts);
   Parallel(parts, [&](int q) {
-    float* g = sums[q].data();
-    for (int i = cut[q]; i < cut[q + 1]; i++) {
-      const float* di = d + static_cast<size_t>(i) * h;
-      const int32_t p0 = rowStart[i], p1 = rowStart[i + 1];
-      size_t j = 0;
-#ifdef __AVX2__
-      // 64 columns of row i of D held in eight registers while its non-zeros scatter them.
-      for (; j + 64 <= h; j += 64) {
-        __m256 dv[8];
-        for (int v = 0; v < 8; v++) dv[v] = _mm256_loadu_ps(di + j + 8 * v);
-        for (int32_t p = p0; p < p1; p++) {
-          const __m256 x = _mm256_set1_ps(values[p]);
-          float* gk = g + static_cast<size_t>(colIndex[p]) * h + j;
-          for (int v = 0; v < 8; v++) _mm256_storeu_ps(gk + 8 * v, _mm256_fmadd_ps(x, dv[v], _mm256_loadu_ps(gk + 8 * v)));
-        }
-      }
-#endif
-      for (int32_t p = p0; p < p1; p++) {
-        const float x = values[p];
-        float* gk = g + static_cast<size_t>(colIndex[p]) * h;
-        for (size_t jj = j; jj < h; jj++) gk[jj] += x * di[jj];
-      }
+    sums[q].assign(nh, 0.0f);
+    for (int r0 = cut[q]; r0 < cut[q + 1]; r0 += blockRows) {
+      const int32_t* start = colStart + static_cast<size_t>(r0 / blockRows) * (n + 1);
+      const float* block = d + static_cast<size_t>(r0) * h;
+      Chunks(h, [&](size_t j, size_t vectors, Lanes::Mask tail) {
+        kTMul[vectors - 1](start, n, row, blockValues, block, h, j, tail, sums[q].data());
+      });
     }
   });
   for (size_t j = 0; j < h; j++)
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < static_cast<size_t>(n); k++) {
       float s = 0;
       for (int q = 0; q < parts; q++) s += sums[q][k * h + j];
       c[j * n + k] = alpha * s;
@@ -304,6 +482,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("sparseMulT", Napi::Function::New(env, SparseMulT));
   exports.Set("sparseTMul", Napi::Function::New(env, SparseTMul));
+  exports.Set("columnBlocks", Napi::Function::New(env, ColumnBlocks));
   exports.Set("threads", Napi::Function::New(env, Threads));
   return exports;
 }

@@ -1,7 +1,7 @@
 // The optional native backend: float32 matrices in ordinary Float32Arrays, products by OpenBLAS's
 // cblas_sgemm, element-wise passes and reductions in C++ (native/stackae_native.cc). Built at
 // install where OpenBLAS is present (scripts/build-native.mjs); Node only.
-import { checkNumber, StackaeError } from "../errors.ts";
+import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
@@ -40,15 +40,29 @@ export interface NativeKernels {
     n: number,
     C: Float32Array,
   ): void;
-  sparseTMul(
-    alpha: number,
-    D: Float32Array,
-    h: number,
+  /** Fills a NativeCsr's column blocks from its CSR arrays. */
+  columnBlocks(
     rowStart: Int32Array,
     colIndex: Int32Array,
     values: Float32Array,
     rows: number,
     n: number,
+    blockRows: number,
+    colStart: Int32Array,
+    row: Uint16Array,
+    blockValues: Float32Array,
+  ): void;
+  sparseTMul(
+    alpha: number,
+    D: Float32Array,
+    h: number,
+    rowStart: Int32Array,
+    rows: number,
+    n: number,
+    blockRows: number,
+    colStart: Int32Array,
+    row: Uint16Array,
+    blockValues: Float32Array,
     C: Float32Array,
   ): void;
   /** Sets OpenBLAS's thread count when given; returns it. */
@@ -80,6 +94,41 @@ export async function createNativeBackend(options: { threads?: number } = {}): P
   return new NativeBackend(kernels);
 }
 
+/** Rows per column block of a NativeCsr: the block's rows of D (1,024 × 200 floats, 800 KB) stay in L2. */
+const BLOCK_ROWS = 1024;
+
+/**
+ * The native backend's sparse matrix: CSR for S·Wᵀ, and for Dᵀ·S the same non-zeros again in
+ * column order within each block of BLOCK_ROWS rows (`colStart` per block and column, the row
+ * within its block as a 16-bit `row`), so that a column's sum over a block adds up in registers
+ * rather than storing into a row of the result for every non-zero. 6 more bytes per non-zero.
+ */
+class NativeCsr extends CsrMatrix<Float32Array> {
+  readonly blockRows = BLOCK_ROWS;
+  readonly colStart: Int32Array;
+  readonly row: Uint16Array;
+  readonly blockValues: Float32Array;
+
+  constructor(csr: CsrMatrix<Float32Array>, kernels: NativeKernels) {
+    super(csr.rows, csr.cols, csr.rowStart, csr.colIndex, csr.values);
+    const blocks = Math.ceil(csr.rows / BLOCK_ROWS);
+    this.colStart = new Int32Array(blocks * (csr.cols + 1));
+    this.row = new Uint16Array(csr.nnz);
+    this.blockValues = new Float32Array(csr.nnz);
+    kernels.columnBlocks(
+      csr.rowStart,
+      csr.colIndex,
+      csr.values,
+      csr.rows,
+      csr.cols,
+      BLOCK_ROWS,
+      this.colStart,
+      this.row,
+      this.blockValues,
+    );
+  }
+}
+
 export class NativeBackend implements Backend<Float32Array> {
   readonly name = "native";
   readonly dtype = "float32";
@@ -91,17 +140,18 @@ export class NativeBackend implements Backend<Float32Array> {
 
   constructor(kernels: NativeKernels) {
     this.#k = kernels;
-    const own = (S: SparseMatrix): CsrMatrix<Float32Array> => {
-      if (!(S instanceof CsrMatrix) || !(S.values instanceof Float32Array)) {
-        throw new StackaeError(
-          "ERR_ARGUMENT",
-          "this sparse matrix was not made by a float32 backend's sparse.fromDense",
-        );
+    const own = (S: SparseMatrix): NativeCsr => {
+      if (!(S instanceof NativeCsr)) {
+        throw new ArgumentError("this sparse matrix was not made by the native backend's sparse.fromDense");
       }
-      return S as CsrMatrix<Float32Array>;
+      return S;
     };
     this.sparse = {
-      fromDense: (A) => CsrMatrix.fromDense(A, (n) => new Float32Array(n)),
+      fromDense: (A) =>
+        new NativeCsr(
+          CsrMatrix.fromDense(A, (n) => new Float32Array(n)),
+          kernels,
+        ),
       mulTransposed: (S, W, C) => {
         const s = own(S);
         const [m, n, h] = mulTransposedDims(S, W, C);
@@ -110,7 +160,9 @@ export class NativeBackend implements Backend<Float32Array> {
       transposedMul: (alpha, D, S, C) => {
         const s = own(S);
         const [m, n, h] = transposedMulDims(D, S, C);
-        if (C.size > 0) kernels.sparseTMul(alpha, D.data, h, s.rowStart, s.colIndex, s.values, m, n, C.data);
+        if (C.size > 0) {
+          kernels.sparseTMul(alpha, D.data, h, s.rowStart, m, n, s.blockRows, s.colStart, s.row, s.blockValues, C.data);
+        }
       },
       free: () => {},
     };

@@ -34,6 +34,7 @@ const SHAPES: [number, number, number, number][] = [
   [12, 10, 6, 0], // all zeros
   [3000, 100, 23, 0.2], // enough work to split across threads
   [500, 784, 200, 0.19], // the first autoencoder's width and density
+  [2100, 60, 230, 0.2], // wider than one chunk of registers (native: 208 columns); column blocks of 1,024, 1,024 and 52 rows
 ];
 
 for (const { label, backend } of await allBackends()) {
@@ -130,6 +131,10 @@ describe("sparse copies", () => {
     const wasm = (await allBackends()).find((c) => c.label.startsWith("wasm"))?.backend;
     assert.ok(wasm?.sparse);
     assert.throws(() => wasm.sparse?.mulTransposed(S, wasm.zeros(2, 2), wasm.zeros(2, 2)), ArgumentError);
+    const native = (await allBackends()).find((c) => c.label.startsWith("native"))?.backend;
+    if (native?.sparse) {
+      assert.throws(() => native.sparse?.transposedMul(1, native.zeros(2, 2), S, native.zeros(2, 2)), ArgumentError);
+    }
     const X = backend.fromValues(2, 2, [1, 0, 0, 0]);
     assert.throws(
       () =>
