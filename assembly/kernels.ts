@@ -348,10 +348,29 @@ function exp4(x: v128): v128 {
   return f32x4.mul(p, scale);
 }
 
+/** The smallest normal float, 2^-126. */
+const FLT_MIN: f32 = 1.17549435e-38;
+
+/**
+ * v with every lane below the smallest normal float in magnitude set to 0 (NaN stays NaN).
+ * Subnormal operands make Intel's cores multiply through a microcode assist, so that a product
+ * of saturated activations or deltas runs many times slower; results this small are zeros to
+ * every sum they enter.
+ */
+@inline
+function flush4(v: v128): v128 {
+  return v128.andnot(v, f32x4.lt(f32x4.abs(v), f32x4.splat(FLT_MIN)));
+}
+
+@inline
+function flush1(v: f32): f32 {
+  return abs<f32>(v) < FLT_MIN ? 0 : v;
+}
+
 @inline
 function sigmoid4(z: v128): v128 {
   const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(z))));
+  return flush4(f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(z)))));
 }
 
 @inline
@@ -383,12 +402,12 @@ export function sigmoidGradMul(A: usize, D: usize, n: i32, out: usize): void {
   for (; j + 4 <= n; j += 4) {
     const off = <usize>j << 2;
     const a = v128.load(A + off);
-    v128.store(out + off, f32x4.mul(f32x4.mul(v128.load(D + off), a), f32x4.sub(one, a)));
+    v128.store(out + off, flush4(f32x4.mul(f32x4.mul(v128.load(D + off), a), f32x4.sub(one, a))));
   }
   for (; j < n; j++) {
     const off = <usize>j << 2;
     const a = load<f32>(A + off);
-    store<f32>(out + off, load<f32>(D + off) * a * (1 - a));
+    store<f32>(out + off, flush1(load<f32>(D + off) * a * (1 - a)));
   }
 }
 
@@ -403,12 +422,12 @@ export function addRowSigmoidGradMul(D: usize, s: usize, A: usize, rows: i32, co
       const off = <usize>j << 2;
       const av = v128.load(a + off);
       const dv = f32x4.add(v128.load(d + off), v128.load(s + off));
-      v128.store(d + off, f32x4.mul(f32x4.mul(dv, av), f32x4.sub(one, av)));
+      v128.store(d + off, flush4(f32x4.mul(f32x4.mul(dv, av), f32x4.sub(one, av))));
     }
     for (; j < cols; j++) {
       const off = <usize>j << 2;
       const av = load<f32>(a + off);
-      store<f32>(d + off, (load<f32>(d + off) + load<f32>(s + off)) * av * (1 - av));
+      store<f32>(d + off, flush1((load<f32>(d + off) + load<f32>(s + off)) * av * (1 - av)));
     }
   }
 }
@@ -439,7 +458,7 @@ export function squaredErrorDelta(A3: usize, X: usize, n: i32, delta: usize): f6
       const a = v128.load(A3 + off);
       const e = f32x4.sub(a, v128.load(X + off));
       acc = madd(e, e, acc);
-      v128.store(delta + off, f32x4.mul(f32x4.mul(e, a), f32x4.sub(one, a)));
+      v128.store(delta + off, flush4(f32x4.mul(f32x4.mul(e, a), f32x4.sub(one, a))));
     }
     total += hsum64(acc);
   }
@@ -448,7 +467,7 @@ export function squaredErrorDelta(A3: usize, X: usize, n: i32, delta: usize): f6
     const a = load<f32>(A3 + off);
     const e = a - load<f32>(X + off);
     total += <f64>e * <f64>e;
-    store<f32>(delta + off, e * a * (1 - a));
+    store<f32>(delta + off, flush1(e * a * (1 - a)));
   }
   return total;
 }

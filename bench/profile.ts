@@ -1,9 +1,12 @@
-// `npm run bench:profile -- [--backend wasm|native] [--stage ae1|ae2|finetune] [--dense]`: where one
-// full-batch cost + gradient of a stage of the reference experiment spends its time, per backend
-// call (the backend wrapped in a timing proxy), averaged over 3 evaluations after one warm-up.
-// ae2 and finetune start from random parameters and, for ae2, random features in [0, 1]: the
-// time depends on the shapes, not on the values. ae1 and finetune multiply MNIST's pixels as a
-// sparse matrix (81 % zeros) unless --dense.
+// `npm run bench:profile -- [--backend wasm|native] [--stage ae1|ae2|finetune] [--dense] [--scale S]`:
+// where one full-batch cost + gradient of a stage of the reference experiment spends its time, per
+// backend call (the backend wrapped in a timing proxy), averaged over 3 evaluations after one
+// warm-up. ae2 and finetune start from random parameters and, for ae2, random features in [0, 1].
+// ae1 and finetune multiply MNIST's pixels as a sparse matrix (81 % zeros) unless --dense. The
+// parameters are uniform in [−S/2, S/2] (--scale, default 0.1): then the time depends on the
+// shapes alone. --scale 20 saturates the sigmoids as trained weights do, and shows what tiny
+// activations and deltas cost the products (the float32 kernels store results below 2^-126 as 0,
+// since subnormal operands make Intel's cores multiply through microcode assists).
 
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     backend: { type: "string", default: "wasm" },
     stage: { type: "string", default: "ae1" },
     dense: { type: "boolean", default: false },
+    scale: { type: "string", default: "0.1" },
   },
 });
 const name = values.backend as "wasm" | "native";
@@ -73,7 +77,9 @@ const objective =
       })
     : createSparseAutoencoderCost(timed, X, { hidden: 200, lambda: 3e-3, beta: 3, rho: 0.1, sparseInput });
 const rng = new Rng(1);
-const theta = Float32Array.from({ length: objective.layout.length }, () => (rng.uniform() - 0.5) * 0.1);
+const scale = Number(values.scale);
+if (!(scale > 0)) throw new Error(`--scale: a positive number, not ${values.scale}`);
+const theta = Float32Array.from({ length: objective.layout.length }, () => (rng.uniform() - 0.5) * scale);
 const grad = new Float32Array(theta.length);
 objective.cost(theta, grad);
 times.clear();

@@ -6,7 +6,10 @@ import type { SparseOps } from "./sparse.ts";
 /**
  * The primitives the network code is written against (STYLE.md §10: math apart from kernels).
  * Every matrix passed in must have been made by the same backend (`zeros` / `fromValues`).
- * Vectors are 1 × n matrices. Shapes are checked on every call.
+ * Vectors are 1 × n matrices. Shapes are checked on every call. The float32 kernels of the wasm and
+ * native backends store the results of biasSigmoid, sigmoidGradMul, addRowSigmoidGradMul and
+ * squaredErrorDelta that are below FLOAT32_MIN_NORMAL (2^-126) in magnitude as 0, as a CPU's
+ * flush-to-zero mode would; the JavaScript reference keeps them.
  */
 export interface Backend<T extends FloatArray = FloatArray> {
   /** "wasm" (float32, SIMD) or "js" (plain TypeScript, float32 or float64). */

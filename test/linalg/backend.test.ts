@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ArgumentError, ShapeError } from "../../src/errors.ts";
+import { FLOAT32_MIN_NORMAL } from "../../src/linalg/matrix.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 import { allBackends, assertClose, referenceGemm, relativeMaxError } from "../helpers.ts";
 
@@ -176,6 +177,32 @@ for (const { label, backend, tolerance } of await allBackends()) {
       assert.equal(out.data[40], 1);
       assert.ok((out.data[77] as number) < 1e-30, `σ(−∞) = ${out.data[77]}`);
       assert.equal(out.data.filter(Number.isNaN).length, 1);
+    });
+
+    it("float32 kernels write 0, not a subnormal, for element-wise results below 2^-126", (t) => {
+      if (backend.name === "js") return t.skip("the JavaScript reference keeps subnormals");
+      const subnormal = (v: number) => v !== 0 && Math.abs(v) < FLOAT32_MIN_NORMAL;
+      // σ(−87.5) ≈ 1.1e-38 and products of 1e-20 and 1e-20 are subnormal; σ(−80) ≈ 1.8e-35 is not.
+      const n = 9;
+      const Z = backend.fromValues(1, n, [-87.5, -80, -200, -87.5, 0, -87.5, -87.5, -87.5, -87.5]);
+      const A = backend.zeros(1, n);
+      backend.biasSigmoid(Z, backend.zeros(1, n), A);
+      assert.equal(A.data.filter(subnormal).length, 0, `σ: ${Array.from(A.data)}`);
+      assert.equal(A.data[0], 0);
+      assertClose(A.data[1] as number, sigmoid(-80), 1e-5, "σ(−80) is kept");
+      const tinyA = backend.fromValues(1, n, new Array(n).fill(1e-20));
+      const D = backend.fromValues(1, n, [1e-20, -1e-20, 1, 1e-20, 1e-20, 1e-20, 1e-20, 1e-20, 1e-20]);
+      const out = backend.zeros(1, n);
+      backend.sigmoidGradMul(tinyA, D, out);
+      assert.equal(out.data.filter(subnormal).length, 0, `sigmoidGradMul: ${Array.from(out.data)}`);
+      assertClose(out.data[2] as number, 1e-20, 1e-5, "1 · 1e-20 is kept");
+      backend.addRowSigmoidGradMul(D, backend.zeros(1, n), tinyA);
+      assert.equal(D.data.filter(subnormal).length, 0, `addRowSigmoidGradMul: ${Array.from(D.data)}`);
+      const A3 = backend.fromValues(1, n, new Array(n).fill(1e-30));
+      const X = backend.fromValues(1, n, new Array(n).fill(1e-9));
+      const delta = backend.zeros(1, n);
+      backend.squaredErrorDelta(A3, X, delta);
+      assert.equal(delta.data.filter(subnormal).length, 0, `squaredErrorDelta: ${Array.from(delta.data)}`);
     });
 
     it("squaredErrorDelta, colSums, sumSquares, dot and axpy match the reference", () => {

@@ -50,3 +50,15 @@ it("L-BFGS with the native backend's dot and axpy follows the JavaScript run to 
   assert.equal(native.iterations, plain.iterations);
   assert.ok(Math.abs(native.cost - plain.cost) <= 1e-5 * Math.abs(plain.cost), `${native.cost} vs ${plain.cost}`);
 });
+
+it("loading the addon leaves the floating-point mode of JavaScript's thread alone (subnormals stay)", async (t) => {
+  if (!(await nativeAvailable())) return t.skip("the native backend is not built here");
+  const backend = await createNativeBackend();
+  backend.biasSigmoid(backend.zeros(1, 1), backend.zeros(1, 1), backend.zeros(1, 1));
+  // Parsed at run time so that nothing is folded at compile time; with flush-to-zero both are 0.
+  const [tiny, big] = JSON.parse("[1e-300, 1e260]") as [number, number];
+  assert.ok(tiny * 1e-10 > 0, `${tiny} × 1e-10 = ${tiny * 1e-10}`);
+  const f = new Float32Array(1);
+  f[0] = tiny * big;
+  assert.ok(f[0] > 0, `1e-40 as a float32 is ${f[0]}`);
+});
