@@ -14,12 +14,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-extern "C" void openblas_set_num_threads(int);
-extern "C" int openblas_get_num_threads(void);
+#include <dlfcn.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 namespace {
 
@@ -28,13 +31,45 @@ size_t Length(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementL
 int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 double Num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
 
+// Flush-to-zero and denormals-are-zero on this thread for the life of the object, then the old
+// mode back. Subnormal operands and results make Intel's cores multiply through a microcode
+// assist (a saturated fine-tuning evaluation's products ran several times slower), so every
+// kernel runs in this mode; JavaScript's own numbers on the calling thread keep IEEE subnormals.
+class FlushSubnormals {
+ public:
+#if defined(__SSE__)
+  FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
+  ~FlushSubnormals() { _mm_setcsr(saved_); }
+  FlushSubnormals(const FlushSubnormals&) = delete;
+  FlushSubnormals& operator=(const FlushSubnormals&) = delete;
+
+ private:
+  unsigned saved_;
+#endif
+};
+
+// OpenBLAS, opened in Init while FlushSubnormals holds: it starts its worker threads as it loads,
+// and a thread takes its floating-point mode from the thread that starts it, so OpenBLAS's own
+// threads multiply without assists too. (Linked at build time, it would load, and start them,
+// before any code of ours runs.)
+struct OpenBlas {
+  decltype(&cblas_sgemm) sgemm = nullptr;
+  decltype(&openblas_set_num_threads) setThreads = nullptr;
+  decltype(&openblas_get_num_threads) threads = nullptr;
+};
+OpenBlas blas;
+
 // Runs body(part) for part = 0 … parts − 1, part 0 on this thread, the others on new threads
 // (a pass over a 60,000-row matrix takes milliseconds; starting a thread, microseconds).
 template <typename Body>
 void Parallel(int parts, Body body) {
+  const auto run = [&body](int q) {
+    FlushSubnormals mode;
+    body(q);
+  };
   std::vector<std::thread> others;
-  for (int q = 1; q < parts; q++) others.emplace_back(body, q);
-  body(0);
+  for (int q = 1; q < parts; q++) others.emplace_back(run, q);
+  run(0);
   for (auto& t : others) t.join();
 }
 
@@ -44,7 +79,7 @@ void Parallel(int parts, Body body) {
 constexpr size_t kThreadedPass = size_t{1} << 18;
 constexpr size_t kThreadedProduct = size_t{1} << 20;
 int Parts(size_t work, size_t least = kThreadedPass) {
-  const int threads = std::max(1, openblas_get_num_threads());
+  const int threads = std::max(1, blas.threads());
   return work < least ? 1 : threads;
 }
 
@@ -104,7 +139,8 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const int M = Int(info[2]), N = Int(info[3]), K = Int(info[4]);
   const int lda = ta ? M : K;
   const int ldb = tb ? K : N;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+  FlushSubnormals mode;
+  blas.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
               static_cast<float>(Num(info[5])), Data(info[6]), lda, Data(info[7]), ldb,
               static_cast<float>(Num(info[8])), Data(info[9]), N);
   return info.Env().Undefined();
@@ -474,11 +510,32 @@ Napi::Value SparseTMul(const Napi::CallbackInfo& info) {
 
 // threads(n?) → the number of threads OpenBLAS uses (sets it first when n is given)
 Napi::Value Threads(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsNumber()) openblas_set_num_threads(Int(info[0]));
-  return Napi::Number::New(info.Env(), openblas_get_num_threads());
+  FlushSubnormals mode;  // threads that OpenBLAS starts now take this mode
+  if (info.Length() > 0 && info[0].IsNumber()) blas.setThreads(Int(info[0]));
+  return Napi::Number::New(info.Env(), blas.threads());
 }
 
+#ifndef STACKAE_OPENBLAS
+#define STACKAE_OPENBLAS "libopenblas.so.0"
+#endif
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  {
+    FlushSubnormals mode;
+    void* lib = dlopen(STACKAE_OPENBLAS, RTLD_NOW | RTLD_LOCAL);
+    if (lib != nullptr) {
+      blas.sgemm = reinterpret_cast<decltype(blas.sgemm)>(dlsym(lib, "cblas_sgemm"));
+      blas.setThreads = reinterpret_cast<decltype(blas.setThreads)>(dlsym(lib, "openblas_set_num_threads"));
+      blas.threads = reinterpret_cast<decltype(blas.threads)>(dlsym(lib, "openblas_get_num_threads"));
+    }
+  }
+  if (blas.sgemm == nullptr || blas.setThreads == nullptr || blas.threads == nullptr) {
+    const char* why = dlerror();
+    Napi::Error::New(env, std::string("stackae native: cannot open OpenBLAS (") + STACKAE_OPENBLAS + "): " +
+                              (why != nullptr ? why : "its functions are missing"))
+        .ThrowAsJavaScriptException();
+    return exports;
+  }
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("biasSigmoid", Napi::Function::New(env, BiasSigmoid));
   exports.Set("sigmoidGradMul", Napi::Function::New(env, SigmoidGradMul));

@@ -29,11 +29,16 @@ try {
 } catch {
   skip("the optional packages node-addon-api and node-api-headers are not installed");
 }
-let blas = { cflags: [], libs: ["-lopenblas"] };
+// OpenBLAS is not linked: the addon opens it itself (dlopen, in Init) so that OpenBLAS's threads
+// start in flush-to-zero mode (see FlushSubnormals in the source). Its headers come from
+// pkg-config where it knows OpenBLAS, and so does the library's folder.
+let blas = { cflags: [], library: "libopenblas.so.0" };
 const pkg = spawnSync("pkg-config", ["--cflags", "--libs", "openblas"], { encoding: "utf8" });
 if (pkg.status === 0) {
   const flags = pkg.stdout.trim().split(/\s+/);
-  blas = { cflags: flags.filter((f) => f.startsWith("-I")), libs: flags.filter((f) => !f.startsWith("-I")) };
+  const dirs = flags.filter((f) => f.startsWith("-L")).map((f) => f.slice(2));
+  const library = dirs.map((d) => join(d, "libopenblas.so.0")).find((f) => existsSync(f));
+  blas = { cflags: flags.filter((f) => f.startsWith("-I")), library: library ?? blas.library };
 } else if (!existsSync("/usr/include/cblas.h") && !existsSync("/usr/include/x86_64-linux-gnu/cblas.h")) {
   skip("OpenBLAS's headers are missing: apt-get install libopenblas-dev");
 }
@@ -66,10 +71,11 @@ const args = [
   `-I${napiInclude}`,
   `-I${addonInclude}`,
   ...blas.cflags,
+  `-DSTACKAE_OPENBLAS=${JSON.stringify(blas.library)}`,
   join(root, "native", "stackae_native.cc"),
   "-o",
   out,
-  ...blas.libs,
+  "-ldl",
 ];
 try {
   execFileSync(cxx, args, { stdio: ["ignore", "ignore", "pipe"] });
