@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -521,6 +522,12 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   {
+    // OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) after each product by default,
+    // holding the cores that our own threads (the sparse products, the element-wise passes) need
+    // next: 2^4 lets them sleep at once. OpenBLAS reads it as it loads; a value already set is kept.
+    // Set here rather than in JavaScript: the CLI loads the addon in a worker thread, whose
+    // process.env is a copy that the C library never sees.
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     FlushSubnormals mode;
     void* lib = dlopen(STACKAE_OPENBLAS, RTLD_NOW | RTLD_LOCAL);
     if (lib != nullptr) {

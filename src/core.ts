@@ -40,6 +40,7 @@ export {
   createBackend,
   createWasmBackend,
   type DType,
+  FLOAT32_MIN_NORMAL,
   type FloatArray,
   JsBackend,
   Matrix,

@@ -7,7 +7,7 @@ import { createWasmBackend, type WasmBackendOptions } from "./wasm-backend.ts";
 
 export type { Backend } from "./backend.ts";
 export { JsBackend } from "./js-backend.ts";
-export { checkShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
+export { checkShape, type DType, FLOAT32_MIN_NORMAL, type FloatArray, Matrix } from "./matrix.ts";
 export {
   createNativeBackend,
   NativeBackend,

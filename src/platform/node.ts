@@ -30,11 +30,7 @@ export const nodePlatform: Platform = {
   defaultThreads: () => Math.max(1, availableParallelism()),
   async loadNative() {
     if (native === undefined) {
-      // OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) after each product by default,
-      // holding the cores that the addon's own threads (sparse products) then need: 2^4 lets them
-      // sleep at once. Read when OpenBLAS loads, with the addon; a value already set is kept.
-      // `npm run bench:profile -- --backend native` (sparse products): 602 → 523 ms per evaluation.
-      process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
+      // The addon sets OPENBLAS_THREAD_TIMEOUT (unless set) before it opens OpenBLAS: see its Init.
       try {
         native = require(fileURLToPath(new URL("../../native/build/stackae_native.node", import.meta.url)));
       } catch {
