@@ -130,7 +130,9 @@ inline float Exp(float x) {
 // v, or 0 where |v| is below the smallest normal float (FLT_MIN, 2^-126 ≈ 1.2e-38). Intel's cores
 // multiply a subnormal operand through a microcode assist: the products of one fine-tuning
 // evaluation took 1,180 ms instead of 230 ms when saturated sigmoids put subnormal activations
-// and deltas into them (`bench/profile.ts --stage finetune` with weights scaled up). NaN stays NaN.
+// and deltas into them (`npm run bench:profile -- --stage finetune --scale 20`). On x86 the
+// kernels also run under FlushSubnormals, which zeroes such results in hardware; this keeps the
+// same results where there is no such mode. NaN stays NaN.
 inline float Flush(float v) { return std::fabs(v) < FLT_MIN ? 0.0f : v; }
 
 inline float Sigmoid(float z) { return Flush(1.0f / (1.0f + Exp(-z))); }

@@ -6,8 +6,8 @@ export type DType = "float32" | "float64";
 /**
  * The smallest normal float32, 2^-126 ≈ 1.2e-38. The float32 backends (wasm, native) write 0 for
  * element-wise results smaller than this in magnitude: subnormal operands make Intel's cores
- * multiply through a microcode assist, and saturated sigmoids made fine-tuning's products up to
- * 25 times slower with them.
+ * multiply through a microcode assist, and saturated sigmoids made fine-tuning's largest product
+ * 21 (wasm) to 27 (native) times slower with them (`npm run bench:profile -- --stage finetune --scale 20`).
  */
 export const FLOAT32_MIN_NORMAL = 2 ** -126;
 
