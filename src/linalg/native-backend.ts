@@ -6,7 +6,7 @@ import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
-import { checkSameShape, Matrix } from "./matrix.ts";
+import { checkSameShape, type FloatArray, Matrix } from "./matrix.ts";
 import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 
 /** The addon's functions; sizes are checked here before any call. */
@@ -30,6 +30,14 @@ export interface NativeKernels {
   colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
   dot(x: Float32Array, y: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  twoLoop(
+    g: Float32Array,
+    S: readonly Float32Array[],
+    Y: readonly Float32Array[],
+    rho: Float64Array,
+    hDiag: number,
+    d: Float32Array,
+  ): void;
   sparseMulT(
     rowStart: Int32Array,
     colIndex: Int32Array,
@@ -177,6 +185,13 @@ export class NativeBackend implements Backend<Float32Array> {
         if (x instanceof Float32Array && y instanceof Float32Array) kernels.axpy(alpha, x, y);
         else jsAxpy(alpha, x, y);
       },
+      twoLoop: (g, S, Y, rho, hDiag, d) => {
+        if (!(g instanceof Float32Array && d instanceof Float32Array && g.length === d.length)) return false;
+        if (!(allFloat32(S, g.length) && allFloat32(Y, g.length) && S.length === Y.length)) return false;
+        if (rho.length !== S.length) return false;
+        kernels.twoLoop(g, S, Y, Float64Array.from(rho), hDiag, d);
+        return true;
+      },
     };
   }
 
@@ -267,4 +282,9 @@ export class NativeBackend implements Backend<Float32Array> {
     checkSize("x", x, "y", y);
     this.#k.axpy(alpha, x.data, y.data);
   }
+}
+
+/** Whether every vector is a Float32Array of n elements. */
+function allFloat32(vectors: readonly FloatArray[], n: number): vectors is readonly Float32Array[] {
+  return vectors.every((v) => v instanceof Float32Array && v.length === n);
 }

@@ -152,18 +152,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     for (let i = iterations + 1; i <= maxIter; i++) {
       if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
       // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
-      for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
-      const k = S.length;
-      for (let j = k - 1; j >= 0; j--) {
-        const a = (rho[j] as number) * vec.dot(S[j] as FloatArray, d);
-        alpha[j] = a;
-        vec.axpy(-a, Y[j] as FloatArray, d);
-      }
-      for (let j = 0; j < d.length; j++) d[j] = hDiag * (d[j] as number);
-      for (let j = 0; j < k; j++) {
-        const b = (rho[j] as number) * vec.dot(Y[j] as FloatArray, d);
-        vec.axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
-      }
+      if (!vec.twoLoop?.(g, S, Y, rho, hDiag, d)) twoLoop(vec, g, S, Y, rho, hDiag, d, alpha);
       if (!allFinite(d)) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
 
       const gtd = dot(g, d);
@@ -218,6 +207,31 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     return result("maxIterations", `reached the limit of ${maxIter} iterations`);
   } finally {
     for (const v of owned) vec.release?.(v);
+  }
+}
+
+/** d = −H·g by the two-loop recursion with `vec`'s dot and axpy; alpha holds at least S.length values. */
+function twoLoop(
+  vec: VectorOps,
+  g: FloatArray,
+  S: readonly FloatArray[],
+  Y: readonly FloatArray[],
+  rho: readonly number[],
+  hDiag: number,
+  d: FloatArray,
+  alpha: Float64Array,
+): void {
+  for (let j = 0; j < d.length; j++) d[j] = -(g[j] as number);
+  const k = S.length;
+  for (let j = k - 1; j >= 0; j--) {
+    const a = (rho[j] as number) * vec.dot(S[j] as FloatArray, d);
+    alpha[j] = a;
+    vec.axpy(-a, Y[j] as FloatArray, d);
+  }
+  for (let j = 0; j < d.length; j++) d[j] = hDiag * (d[j] as number);
+  for (let j = 0; j < k; j++) {
+    const b = (rho[j] as number) * vec.dot(Y[j] as FloatArray, d);
+    vec.axpy((alpha[j] as number) - b, S[j] as FloatArray, d);
   }
 }
 

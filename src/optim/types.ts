@@ -120,4 +120,19 @@ export interface VectorOps {
    */
   zeros?(n: number): Float32Array;
   release?(v: Float32Array): void;
+  /**
+   * d = −H·g by L-BFGS's two-loop recursion over the pairs S[i], Y[i] (oldest first) with
+   * ρᵢ = 1/(yᵢᵀsᵢ) and the initial scaling hDiag, in one call: the arithmetic of `dot` and
+   * `axpy` in the recursion's order, up to the order in which partial sums are added. Returns
+   * false, leaving d as it was, where it cannot take these arrays (the optimiser then runs the
+   * recursion with `dot` and `axpy`).
+   */
+  twoLoop?(
+    g: FloatArray,
+    S: readonly FloatArray[],
+    Y: readonly FloatArray[],
+    rho: readonly number[],
+    hDiag: number,
+    d: FloatArray,
+  ): boolean;
 }
