@@ -535,6 +535,133 @@ export function axpy(alpha: f32, x: usize, y: usize, n: i32): void {
   }
 }
 
+/** y[0:n] += alpha · x, then returns Σ next ⊙ y over the new y: an axpy and the next dot in one pass. */
+function axpyDot(alpha: f32, x: usize, y: usize, next: usize, n: i32): f64 {
+  const va = f32x4.splat(alpha);
+  let total: f64 = 0;
+  let j = 0;
+  while (j + 4 <= n) {
+    const end = min(n & ~3, j + SUM_BLOCK);
+    let acc = f32x4.splat(0);
+    for (; j < end; j += 4) {
+      const off = <usize>j << 2;
+      const v = madd(va, v128.load(x + off), v128.load(y + off));
+      v128.store(y + off, v);
+      acc = madd(v128.load(next + off), v, acc);
+    }
+    total += hsum64(acc);
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    const v = load<f32>(y + off) + alpha * load<f32>(x + off);
+    store<f32>(y + off, v);
+    total += <f64>load<f32>(next + off) * <f64>v;
+  }
+  return total;
+}
+
+/** y[0:n] = s · y with the product in f64, as JavaScript scales a Float32Array. */
+function scale64(s: f64, y: usize, n: i32): void {
+  const vs = f64x2.splat(s);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const off = <usize>j << 2;
+    const v = v128.load(y + off);
+    const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v), vs));
+    const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), vs));
+    v128.store(y + off, v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    store<f32>(y + off, <f32>(s * <f64>load<f32>(y + off)));
+  }
+}
+
+/**
+ * Waits until all `parts` threads have called it: an i32 count of arrivals at sync and an i32
+ * generation at sync + 4. Spins: the steps between two barriers take microseconds.
+ */
+function barrier(sync: usize, parts: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    const generation = atomic.load<i32>(sync, 4);
+    if (atomic.add<i32>(sync, 1) == parts - 1) {
+      atomic.store<i32>(sync, 0);
+      atomic.add<i32>(sync, 1, 4);
+    } else {
+      while (atomic.load<i32>(sync, 4) == generation) {}
+    }
+  }
+}
+
+/**
+ * This part's share `mine` of a dot product in, the whole out: the parts' shares are f64 at
+ * sync + 8 (two halves of `parts`, one per step parity, so that a step's sums are not overwritten
+ * while a slower thread still reads them), added in order after the barrier.
+ */
+function meet(sync: usize, parts: i32, part: i32, step: i32, mine: f64): f64 {
+  const half = sync + 8 + ((<usize>((step & 1) * parts)) << 3);
+  store<f64>(half + (<usize>part << 3), mine);
+  if (parts > 1) barrier(sync, parts);
+  let total: f64 = 0;
+  for (let p = 0; p < parts; p++) total += load<f64>(half + (<usize>p << 3));
+  return total;
+}
+
+/** The i-th byte offset in an i32 list. */
+@inline
+function at(list: usize, i: i32): usize {
+  return <usize>load<i32>(list + (<usize>i << 2));
+}
+
+/**
+ * One thread's part of L-BFGS's two-loop recursion (src/optim/lbfgs.ts): d[0:n] = −H·g over the k
+ * correction pairs whose byte offsets are in the i32 lists sList and yList (oldest first), with
+ * the f64 ρ at rho and the initial scaling hDiag. Every thread (part of parts) runs it with the
+ * same arguments on its own slice of whole SUM_BLOCKs of every vector, so that the history streams
+ * from memory on all cores; the parts of each dot product meet at a barrier in sync (i32 count
+ * and generation, both zero before the first thread starts, then 2 · parts f64). Each step's axpy
+ * and the next step's dot product share one pass (axpyDot). alpha: k f64 scratch per part. The
+ * arithmetic is that of dot and axpy above, in the recursion's order.
+ */
+export function twoLoop(
+  part: i32, parts: i32, g: usize, sList: usize, yList: usize, rho: usize, k: i32, hDiag: f64,
+  d: usize, n: i32, sync: usize, alpha: usize,
+): void {
+  const blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+  const begin = min(n, blocks * part / parts * SUM_BLOCK);
+  const len = min(n, blocks * (part + 1) / parts * SUM_BLOCK) - begin;
+  const off = <usize>begin << 2;
+  const dq = d + off;
+  const gq = g + off;
+  for (let j = 0; j < len; j++) store<f32>(dq + (<usize>j << 2), -load<f32>(gq + (<usize>j << 2)));
+  if (k == 0) {
+    scale64(hDiag, dq, len);
+    return;
+  }
+  const alphas = alpha + ((<usize>(part * k)) << 3);
+  let step = 0;
+  // First loop, newest pair first: αⱼ = ρⱼ sⱼᵀd, d −= αⱼ yⱼ; then d = hDiag · d.
+  let mine = dot(at(sList, k - 1) + off, dq, len);
+  for (let j = k - 1; j >= 0; j--) {
+    const a = load<f64>(rho + (<usize>j << 3)) * meet(sync, parts, part, step++, mine);
+    store<f64>(alphas + (<usize>j << 3), a);
+    if (j > 0) {
+      mine = axpyDot(<f32>-a, at(yList, j) + off, dq, at(sList, j - 1) + off, len);
+    } else {
+      axpy(<f32>-a, at(yList, 0) + off, dq, len);
+      scale64(hDiag, dq, len);
+      mine = dot(at(yList, 0) + off, dq, len);
+    }
+  }
+  // Second loop, oldest pair first: βⱼ = ρⱼ yⱼᵀd, d += (αⱼ − βⱼ) sⱼ.
+  for (let j = 0; j < k; j++) {
+    const b = load<f64>(rho + (<usize>j << 3)) * meet(sync, parts, part, step++, mine);
+    const c = <f32>(load<f64>(alphas + (<usize>j << 3)) - b);
+    if (j + 1 < k) mine = axpyDot(c, at(sList, j) + off, dq, at(yList, j + 1) + off, len);
+    else axpy(c, at(sList, j) + off, dq, len);
+  }
+}
+
 /**
  * out[0:cols] = scale · Σ_i A[i, :] (A rows × cols). Rows are added in float32 for blocks of
  * SUM_ROWS rows into `partial` (cols f32), and the blocks into `total` (cols f64): the error does

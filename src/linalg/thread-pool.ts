@@ -14,6 +14,7 @@ export const POOL_FUNCTIONS = [
   "squaredErrorDelta",
   "sparseMulT",
   "sparseTMulAdd",
+  "twoLoop",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -48,6 +48,20 @@ interface KernelExports {
   sumSquares(x: number, n: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
+  twoLoop(
+    part: number,
+    parts: number,
+    g: number,
+    sList: number,
+    yList: number,
+    rho: number,
+    k: number,
+    hDiag: number,
+    d: number,
+    n: number,
+    sync: number,
+    alpha: number,
+  ): void;
   sparseMulT(
     r0: number,
     r1: number,
@@ -275,6 +289,17 @@ export class WasmBackend implements Backend<Float32Array> {
         if (here(x) && here(y)) this.#k.axpy(alpha, x.byteOffset, y.byteOffset, x.length);
         else jsAxpy(alpha, x, y);
       },
+      twoLoop: (g, S, Y, rho, hDiag, d) => {
+        const n = g.length;
+        const mine = (v: FloatArray) => here(v) && v.length === n;
+        if (
+          !(mine(g) && mine(d) && S.every(mine) && Y.every(mine) && Y.length === S.length && rho.length === S.length)
+        ) {
+          return false;
+        }
+        this.#twoLoop(g as Float32Array, S as Float32Array[], Y as Float32Array[], rho, hDiag, d as Float32Array);
+        return true;
+      },
       zeros: (n) => {
         const start = this.#alloc(n * 4);
         const buffer = this.#memory.buffer;
@@ -286,6 +311,59 @@ export class WasmBackend implements Backend<Float32Array> {
         this.#release(v.byteOffset);
       },
     };
+  }
+
+  /**
+   * vectors.twoLoop over vectors in this memory: the pairs' offsets, ρ, the barrier and each
+   * thread's α in one scratch block; the vector split across the threads from 2^15 values.
+   */
+  #twoLoop(
+    g: Float32Array,
+    S: Float32Array[],
+    Y: Float32Array[],
+    rho: readonly number[],
+    hDiag: number,
+    d: Float32Array,
+  ): void {
+    const k = S.length;
+    const parts = this.#ways(g.length, 1 << 15);
+    // [sList: k i32][yList: k i32][rho: k f64][sync: 2 i32, 2·parts f64][alpha: parts·k f64]
+    const rhoAt = align(8 * k);
+    const sync = rhoAt + align(8 * k);
+    const alpha = sync + align(8 + 16 * parts);
+    const block = this.#alloc(alpha + 8 * parts * k);
+    try {
+      const buffer = this.#memory.buffer;
+      const offsets = new Int32Array(buffer, block, 2 * k);
+      S.forEach((s, i) => {
+        offsets[i] = s.byteOffset;
+        offsets[k + i] = (Y[i] as Float32Array).byteOffset;
+      });
+      new Float64Array(buffer, block + rhoAt, k).set(rho);
+      new Int32Array(buffer, block + sync, 2).fill(0);
+      const args = (part: number) => [
+        part,
+        parts,
+        g.byteOffset,
+        block,
+        block + 4 * k,
+        block + rhoAt,
+        k,
+        hDiag,
+        d.byteOffset,
+        g.length,
+        block + sync,
+        block + alpha,
+      ];
+      if (parts === 1) this.#k.twoLoop(...(args(0) as Parameters<KernelExports["twoLoop"]>));
+      else
+        this.#parallel(
+          "twoLoop",
+          Array.from({ length: parts }, (_, part) => args(part)),
+        );
+    } finally {
+      this.#release(block);
+    }
   }
 
   /** Threads that run kernels, the calling thread included. */
