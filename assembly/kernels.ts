@@ -49,20 +49,29 @@ export function heapBase(): usize {
 
 /** Packs rows [i0, i0+mc) × depths [k0, k0+kc) of op(A) into MR-row slivers, k-major, zero-padded. */
 function packA(transA: bool, A: usize, lda: i32, i0: i32, k0: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
-    if (transA) {
-      // A is stored K × M: the MR values for one depth are contiguous.
-      for (let k = 0; k < kc; k++) {
-        const src = A + ((<usize>(k0 + k) * lda + i0 + ir) << 2);
-        const d = dst + (<usize>k << 4);
-        if (mr == MR) {
-          v128.store(d, v128.load(src));
-        } else {
-          for (let ii = 0; ii < MR; ii++) store<f32>(d + (<usize>ii << 2), ii < mr ? load<f32>(src + (<usize>ii << 2)) : 0);
+  if (transA) {
+    // A is stored K × M: each depth's row of the block is read once, front to back, and its MR
+    // values for each sliver stored (a sliver at a time, the reads would stride down the rows).
+    const whole = mc & ~(MR - 1);
+    const sliverBytes = <usize>kc * MR * 4;
+    for (let k = 0; k < kc; k++) {
+      const src = A + ((<usize>(k0 + k) * lda + i0) << 2);
+      let d = dst + (<usize>k << 4);
+      for (let ir = 0; ir < whole; ir += MR) {
+        v128.store(d, v128.load(src + (<usize>ir << 2)));
+        d += sliverBytes;
+      }
+      if (whole < mc) {
+        for (let ii = 0; ii < MR; ii++) {
+          store<f32>(d + (<usize>ii << 2), whole + ii < mc ? load<f32>(src + (<usize>(whole + ii) << 2)) : 0);
         }
       }
-    } else if (mr == MR) {
+    }
+    return;
+  }
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    if (mr == MR) {
       // Whole slivers: 4 × 4 blocks transposed in registers rather than one float at a time.
       const rowBytes = <usize>lda << 2;
       const s0 = A + ((<usize>(i0 + ir) * lda + k0) << 2);
@@ -110,28 +119,36 @@ function packA(transA: bool, A: usize, lda: i32, i0: i32, k0: i32, mc: i32, kc: 
 
 /** Packs depths [k0, k0+kc) × columns [j0, j0+nc) of op(B) into NR-column slivers, k-major, zero-padded. */
 function packB(transB: bool, B: usize, ldb: i32, k0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = min(NR, nc - jr);
-    if (!transB) {
-      // B is stored K × N: the NR values for one depth are contiguous.
-      for (let k = 0; k < kc; k++) {
-        const src = B + ((<usize>(k0 + k) * ldb + j0 + jr) << 2);
-        const d = dst + (<usize>k << 5);
-        if (nr == NR) {
-          v128.store(d, v128.load(src));
-          v128.store(d, v128.load(src, 16), 16);
-        } else {
-          for (let jj = 0; jj < NR; jj++) store<f32>(d + (<usize>jj << 2), jj < nr ? load<f32>(src + (<usize>jj << 2)) : 0);
+  if (!transB) {
+    // B is stored K × N: each depth's row of the panel is read once, front to back, and its NR
+    // values for each sliver stored (as packA does for a transposed A).
+    const whole = nc & ~(NR - 1);
+    const sliverBytes = <usize>kc * NR * 4;
+    for (let k = 0; k < kc; k++) {
+      const src = B + ((<usize>(k0 + k) * ldb + j0) << 2);
+      let d = dst + (<usize>k << 5);
+      for (let jr = 0; jr < whole; jr += NR) {
+        const from = src + (<usize>jr << 2);
+        v128.store(d, v128.load(from));
+        v128.store(d, v128.load(from, 16), 16);
+        d += sliverBytes;
+      }
+      if (whole < nc) {
+        for (let jj = 0; jj < NR; jj++) {
+          store<f32>(d + (<usize>jj << 2), whole + jj < nc ? load<f32>(src + (<usize>(whole + jj) << 2)) : 0);
         }
       }
-    } else {
-      for (let jj = 0; jj < NR; jj++) {
-        if (jj < nr) {
-          const src = B + ((<usize>(j0 + jr + jj) * ldb + k0) << 2);
-          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), load<f32>(src + (<usize>k << 2)));
-        } else {
-          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), 0);
-        }
+    }
+    return;
+  }
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    for (let jj = 0; jj < NR; jj++) {
+      if (jj < nr) {
+        const src = B + ((<usize>(j0 + jr + jj) * ldb + k0) << 2);
+        for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), load<f32>(src + (<usize>k << 2)));
+      } else {
+        for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), 0);
       }
     }
     dst += <usize>kc * NR * 4;

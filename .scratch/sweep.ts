@@ -1,0 +1,23 @@
+import { setFlagsFromString } from "node:v8";
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+const { createWasmBackend } = await import("../src/index.ts");
+const threads = Number(process.env.T ?? 1);
+const b = await createWasmBackend({ threads, relaxedSimd: true });
+const mk = (r: number, c: number) => b.fromValues(r, c, Float32Array.from({ length: r * c }, (_, i) => Math.sin(i * 0.37)));
+const X = mk(60000, 784), H = mk(60000, 200), H2 = mk(60000, 200), W1 = mk(200, 784), W2 = mk(784, 200), V = mk(200, 200);
+const out: string[] = [];
+const time = (label: string, f: () => void) => {
+  f();
+  const t = performance.now();
+  for (let r = 0; r < 3; r++) f();
+  out.push(`${label} ${((performance.now() - t) / 3).toFixed(1)}`);
+};
+const C1 = b.zeros(60000, 200), C2 = b.zeros(784, 200), C3 = b.zeros(60000, 784), C4 = b.zeros(200, 200);
+time("X·W2", () => b.gemm(false, false, 1, X, W2, 0, C1));
+time("Xᵀ·H", () => b.gemm(true, false, 1, X, H, 0, C2));
+time("H·W2ᵀ", () => b.gemm(false, true, 1, H, W2, 0, C3));
+time("Hᵀ·H2", () => b.gemm(true, false, 1, H, H2, 0, C4));
+time("H·V", () => b.gemm(false, false, 1, H, V, 0, C1));
+time("H·Vᵀ", () => b.gemm(false, true, 1, H, V, 0, C1));
+console.log(out.join(" | "));
+await b.dispose();
