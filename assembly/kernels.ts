@@ -686,9 +686,18 @@ export function twoLoop(
  */
 const SUM_ROWS: i32 = 256;
 export function colSums(A: usize, rows: i32, cols: i32, scale: f64, out: usize, partial: usize, total: usize): void {
+  colSumsRange(A, 0, rows, cols, partial, total);
+  colSumsOut(total, 1, 0, cols, scale, out);
+}
+
+/**
+ * total[0:cols] (f64) = Σ_{r0 ≤ i < r1} A[i, :], by blocks of SUM_ROWS rows from r0 as colSums
+ * adds them: one thread's share of a threaded colSums (each with its own partial and total).
+ */
+export function colSumsRange(A: usize, r0: i32, r1: i32, cols: i32, partial: usize, total: usize): void {
   for (let j = 0; j < cols; j++) store<f64>(total + (<usize>j << 3), 0);
-  for (let i0 = 0; i0 < rows; i0 += SUM_ROWS) {
-    const i1 = min(rows, i0 + SUM_ROWS);
+  for (let i0 = r0; i0 < r1; i0 += SUM_ROWS) {
+    const i1 = min(r1, i0 + SUM_ROWS);
     for (let j = 0; j < cols; j++) store<f32>(partial + (<usize>j << 2), 0);
     for (let i = i0; i < i1; i++) {
       const a = A + ((<usize>i * cols) << 2);
@@ -707,7 +716,15 @@ export function colSums(A: usize, rows: i32, cols: i32, scale: f64, out: usize, 
       store<f64>(t, load<f64>(t) + <f64>load<f32>(partial + (<usize>j << 2)));
     }
   }
-  for (let j = 0; j < cols; j++) store<f32>(out + (<usize>j << 2), <f32>(scale * load<f64>(total + (<usize>j << 3))));
+}
+
+/** out[j] = scale · Σ_q totals[q][j]: the f64 totals of `parts` colSumsRange calls, `stride` bytes apart, added in order. */
+export function colSumsOut(totals: usize, parts: i32, stride: usize, cols: i32, scale: f64, out: usize): void {
+  for (let j = 0; j < cols; j++) {
+    let s: f64 = 0;
+    for (let q = 0; q < parts; q++) s += load<f64>(totals + <usize>q * stride + (<usize>j << 3));
+    store<f32>(out + (<usize>j << 2), <f32>(scale * s));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

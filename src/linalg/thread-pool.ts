@@ -15,6 +15,7 @@ export const POOL_FUNCTIONS = [
   "sparseMulT",
   "sparseTMulAdd",
   "twoLoop",
+  "colSumsRange",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

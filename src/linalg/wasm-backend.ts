@@ -45,6 +45,8 @@ interface KernelExports {
   addRowSigmoidGradMul(D: number, s: number, A: number, rows: number, cols: number): void;
   squaredErrorDelta(A3: number, X: number, n: number, delta: number): number;
   colSums(A: number, rows: number, cols: number, scale: number, out: number, partial: number, total: number): void;
+  colSumsRange(A: number, r0: number, r1: number, cols: number, partial: number, total: number): void;
+  colSumsOut(totals: number, parts: number, stride: number, cols: number, scale: number, out: number): void;
   sumSquares(x: number, n: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
@@ -642,8 +644,24 @@ export class WasmBackend implements Backend<Float32Array> {
     checkRow("out", out, A.cols);
     const a = this.#own("A", A);
     const o = this.#own("out", out);
-    const partial = this.#scratchOf(align(A.cols * 4) + A.cols * 8);
-    this.#k.colSums(a, A.rows, A.cols, scale, o, partial, partial + align(A.cols * 4));
+    // Each thread sums whole blocks of 256 rows (the kernel's SUM_ROWS) into its own f64 totals.
+    const ranges = split(A.rows, this.#ways(A.size, 1 << 18), 256);
+    const stride = align(A.cols * 8) + align(A.cols * 4);
+    const scratch = this.#scratchOf(stride * ranges.length);
+    if (ranges.length === 1) {
+      this.#k.colSums(a, A.rows, A.cols, scale, o, scratch + align(A.cols * 8), scratch);
+      return;
+    }
+    const parts = ranges.map(([r, n], q) => [
+      a,
+      r,
+      r + n,
+      A.cols,
+      scratch + q * stride + align(A.cols * 8),
+      scratch + q * stride,
+    ]);
+    this.#parallel("colSumsRange", parts);
+    this.#k.colSumsOut(scratch, ranges.length, stride, A.cols, scale, o);
   }
 
   sumSquares(x: Matrix<Float32Array>): number {
