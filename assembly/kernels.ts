@@ -342,6 +342,9 @@ function scaleRow(x: usize, n: i32, beta: f32): void {
 const LOG2E: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
+/** 1.5 · 2^23: a float in [2^23, 2^24) has no fraction bits, so adding it rounds to an integer. */
+const ROUNDER: f32 = 12582912;
+const ROUNDER_BITS: i32 = 0x4b400000;
 
 /**
  * e^x for four lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-6 Taylor polynomial
@@ -350,8 +353,13 @@ const LN2_LO: f32 = -2.12194440e-4;
  */
 @inline
 function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  // pmin/pmax are one instruction each (minps/maxps); min/max take several for their NaN and
+  // signed-zero rules. A NaN x stays NaN: it is the first operand.
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  // n = round(x · log2 e) by adding 1.5 · 2^23, whose float holds n in its low mantissa bits:
+  // the bits give 2^n below without a float-to-int conversion (several instructions in V8).
+  const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.0 / 720.0);
@@ -361,7 +369,7 @@ function exp4(x: v128): v128 {
   p = madd(p, r, f32x4.splat(0.5));
   p = madd(p, r, f32x4.splat(1.0));
   p = madd(p, r, f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - ROUNDER_BITS)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -395,7 +403,7 @@ function flush1(v: f32): f32 {
 function sigmoid4(z: v128): v128 {
   const one = f32x4.splat(1);
   const low = f32x4.splat(-87);
-  const q = f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(f32x4.max(z, low)))));
+  const q = f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(f32x4.pmax(z, low)))));
   return v128.andnot(q, f32x4.lt(z, low));
 }
 
