@@ -738,8 +738,9 @@ export function colSumsOut(totals: usize, parts: i32, stride: usize, cols: i32, 
 // ---------------------------------------------------------------------------------------------
 // Products with a sparse matrix S (m × n) in compressed sparse rows: rowStart (m + 1 i32),
 // colIndex (nnz i32), values (nnz f32). The data layer of MNIST is 81 % zeros, and these skip
-// them: S·Wᵀ reads a row of Wᵀ per non-zero, Dᵀ·S adds a row of D into a row of the result per
-// non-zero. Five f32x4 per block: with more, V8 hoists the loads above the multiply-adds, runs
+// them: S·Wᵀ reads a row of Wᵀ per non-zero; Dᵀ·S (sparseTMulBlocks) reads the same non-zeros
+// in column order within blocks of rows, and adds a row of D per non-zero into registers, then
+// into a row of the result per column and block. Five f32x4 per block: with more, V8 hoists the loads above the multiply-adds, runs
 // out of registers and spills an accumulator to the stack (seen in --print-wasm-code): S·Wᵀ with
 // eight per block took about 1.6 times as long as with five (scratch comparison of 4, 5, 6, 7, 8
 // and 10 on the first autoencoder's shapes, one thread, 2026-11-25; Dᵀ·S varied less).
@@ -794,43 +795,129 @@ export function sparseMulT(r0: i32, r1: i32, rowStart: usize, colIndex: usize, v
   }
 }
 
-/** Gt (n × h) += Dᵀ·S over rows [r0, r1) of D (m × h) and S, transposed: row k of Gt gathers S[i][k]·D[i]. */
-export function sparseTMulAdd(r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, D: usize, h: i32, Gt: usize): void {
+/**
+ * Rows of a column block (columnBlocks, sparseTMulBlocks). A pass of sparseTMulBlocks reads a
+ * TB-column slice of the block's rows of D: 256 rows × two cache lines, 32 KiB, in L1. Dᵀ·S of
+ * the first autoencoder per block size (ms, `npm run bench:profile`, 2 threads, this project's
+ * Xeon, 2026-12-01): 32: 65, 64: 58, 128: 56, 256: 53, 512: 61, 1024: 73, 2048: 81.
+ */
+export const BLOCK_ROWS: i32 = 256;
+
+/**
+ * The non-zeros of each block of BLOCK_ROWS rows of a CSR matrix (rows × n) in column order, for
+ * sparseTMulBlocks: block b's non-zeros keep their places [rowStart[b·BLOCK_ROWS],
+ * rowStart[(b + 1)·BLOCK_ROWS]); colStart (i32, n + 1 per block) is where each column starts,
+ * row (u16) the row within the block, blockValues the value. next: n i32 of scratch.
+ */
+export function columnBlocks(
+  rowStart: usize, colIndex: usize, values: usize, rows: i32, n: i32,
+  colStart: usize, row: usize, blockValues: usize, next: usize,
+): void {
+  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const r1 = min(rows, r0 + BLOCK_ROWS);
+    const start = colStart + ((<usize>(r0 / BLOCK_ROWS) * (n + 1)) << 2);
+    for (let k = 0; k <= n; k++) store<i32>(start + (<usize>k << 2), 0);
+    const p0 = load<i32>(rowStart + (<usize>r0 << 2));
+    const p1 = load<i32>(rowStart + (<usize>r1 << 2));
+    for (let p = p0; p < p1; p++) {
+      const at = start + (<usize>(load<i32>(colIndex + (<usize>p << 2)) + 1) << 2);
+      store<i32>(at, load<i32>(at) + 1);
+    }
+    store<i32>(start, p0);
+    for (let k = 0; k < n; k++) {
+      const at = start + (<usize>k << 2);
+      const s = load<i32>(at);
+      store<i32>(at, s + load<i32>(at, 4), 4);
+      store<i32>(next + (<usize>k << 2), s);
+    }
+    for (let i = r0; i < r1; i++) {
+      const q1 = load<i32>(rowStart + (<usize>(i + 1) << 2));
+      for (let p = load<i32>(rowStart + (<usize>i << 2)); p < q1; p++) {
+        const slot = next + (<usize>load<i32>(colIndex + (<usize>p << 2)) << 2);
+        const at = load<i32>(slot);
+        store<i32>(slot, at + 1);
+        store<u16>(row + (<usize>at << 1), <u16>(i - r0));
+        store<f32>(blockValues + (<usize>at << 2), load<f32>(values + (<usize>p << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * Columns of Gt summed in registers per column of a block: five f32x4, as in sparseMulT (SB).
+ * At 256-row blocks Dᵀ·S took 68 ms with four, 53 with five, 57 with six; ten (at 32 rows)
+ * 71 against 65 with five (same command as BLOCK_ROWS).
+ */
+const TB: i32 = 20;
+
+/**
+ * Gt (n × h) += Sᵀ · D over rows [r0, r1) of S (r0 a multiple of BLOCK_ROWS), from S's column
+ * blocks (columnBlocks): for each block and each column k, Σ S[i][k] · D[i, c:c+TB] over the
+ * block's non-zeros of column k is summed in registers and added to Gt once, so that each
+ * non-zero reads a slice of D from L1 instead of reading and writing a slice of Gt (79 → 53 ms
+ * for the first autoencoder's Dᵀ·S, 2 threads).
+ */
+export function sparseTMulBlocks(
+  r0: i32, r1: i32, n: i32, colStart: usize, row: usize, blockValues: usize, D: usize, h: i32, Gt: usize,
+): void {
   const rowBytes = <usize>h << 2;
-  for (let i = r0; i < r1; i++) {
-    const p0 = load<i32>(rowStart + (<usize>i << 2));
-    const p1 = load<i32>(rowStart + (<usize>(i + 1) << 2));
-    const d = D + <usize>i * rowBytes;
+  for (let b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
+    const start = colStart + ((<usize>(b0 / BLOCK_ROWS) * (n + 1)) << 2);
+    const block = D + <usize>b0 * rowBytes;
     let c = 0;
-    for (; c + SB <= h; c += SB) {
-      const dc = d + (<usize>c << 2);
-      const d0 = v128.load(dc), d1 = v128.load(dc, 16), d2 = v128.load(dc, 32), d3 = v128.load(dc, 48), d4 = v128.load(dc, 64);
+    for (; c + TB <= h; c += TB) {
+      const dc = block + (<usize>c << 2);
       const gc = Gt + (<usize>c << 2);
-      for (let p = p0; p < p1; p++) {
-        const x = v128.load32_splat(values + (<usize>p << 2));
-        const g = gc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
-        v128.store(g, madd(x, d0, v128.load(g)));
-        v128.store(g, madd(x, d1, v128.load(g, 16)), 16);
-        v128.store(g, madd(x, d2, v128.load(g, 32)), 32);
-        v128.store(g, madd(x, d3, v128.load(g, 48)), 48);
-        v128.store(g, madd(x, d4, v128.load(g, 64)), 64);
+      for (let k = 0; k < n; k++) {
+        const p0 = load<i32>(start + (<usize>k << 2));
+        const p1 = load<i32>(start + (<usize>k << 2), 4);
+        if (p0 == p1) continue;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+        for (let p = p0; p < p1; p++) {
+          const x = v128.load32_splat(blockValues + (<usize>p << 2));
+          const d = dc + <usize>load<u16>(row + (<usize>p << 1)) * rowBytes;
+          a0 = madd(x, v128.load(d), a0);
+          a1 = madd(x, v128.load(d, 16), a1);
+          a2 = madd(x, v128.load(d, 32), a2);
+          a3 = madd(x, v128.load(d, 48), a3);
+          a4 = madd(x, v128.load(d, 64), a4);
+        }
+        const g = gc + <usize>k * rowBytes;
+        v128.store(g, f32x4.add(v128.load(g), a0));
+        v128.store(g, f32x4.add(v128.load(g, 16), a1), 16);
+        v128.store(g, f32x4.add(v128.load(g, 32), a2), 32);
+        v128.store(g, f32x4.add(v128.load(g, 48), a3), 48);
+        v128.store(g, f32x4.add(v128.load(g, 64), a4), 64);
       }
     }
     for (; c + 4 <= h; c += 4) {
-      const d0 = v128.load(d + (<usize>c << 2));
+      const dc = block + (<usize>c << 2);
       const gc = Gt + (<usize>c << 2);
-      for (let p = p0; p < p1; p++) {
-        const x = v128.load32_splat(values + (<usize>p << 2));
-        const g = gc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
-        v128.store(g, madd(x, d0, v128.load(g)));
+      for (let k = 0; k < n; k++) {
+        const p0 = load<i32>(start + (<usize>k << 2));
+        const p1 = load<i32>(start + (<usize>k << 2), 4);
+        if (p0 == p1) continue;
+        let a0 = f32x4.splat(0);
+        for (let p = p0; p < p1; p++) {
+          const x = v128.load32_splat(blockValues + (<usize>p << 2));
+          a0 = madd(x, v128.load(dc + <usize>load<u16>(row + (<usize>p << 1)) * rowBytes), a0);
+        }
+        const g = gc + <usize>k * rowBytes;
+        v128.store(g, f32x4.add(v128.load(g), a0));
       }
     }
     for (; c < h; c++) {
-      const dv = load<f32>(d + (<usize>c << 2));
+      const dc = block + (<usize>c << 2);
       const gc = Gt + (<usize>c << 2);
-      for (let p = p0; p < p1; p++) {
-        const g = gc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
-        store<f32>(g, load<f32>(g) + load<f32>(values + (<usize>p << 2)) * dv);
+      for (let k = 0; k < n; k++) {
+        const p0 = load<i32>(start + (<usize>k << 2));
+        const p1 = load<i32>(start + (<usize>k << 2), 4);
+        let s: f32 = 0;
+        for (let p = p0; p < p1; p++) {
+          s += load<f32>(blockValues + (<usize>p << 2)) * load<f32>(dc + <usize>load<u16>(row + (<usize>p << 1)) * rowBytes);
+        }
+        const g = gc + <usize>k * rowBytes;
+        store<f32>(g, load<f32>(g) + s);
       }
     }
   }

@@ -13,7 +13,7 @@ export const POOL_FUNCTIONS = [
   "addRowSigmoidGradMul",
   "squaredErrorDelta",
   "sparseMulT",
-  "sparseTMulAdd",
+  "sparseTMulBlocks",
   "twoLoop",
   "colSumsRange",
 ] as const;

@@ -17,6 +17,7 @@ import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
 interface KernelExports {
   PACK_A_BYTES: WebAssembly.Global;
+  BLOCK_ROWS: WebAssembly.Global;
   PACK_B_BYTES: WebAssembly.Global;
   TILE_BYTES: WebAssembly.Global;
   heapBase(): number;
@@ -74,12 +75,24 @@ interface KernelExports {
     h: number,
     Z: number,
   ): void;
-  sparseTMulAdd(
-    r0: number,
-    r1: number,
+  columnBlocks(
     rowStart: number,
     colIndex: number,
     values: number,
+    rows: number,
+    n: number,
+    colStart: number,
+    row: number,
+    blockValues: number,
+    next: number,
+  ): void;
+  sparseTMulBlocks(
+    r0: number,
+    r1: number,
+    n: number,
+    colStart: number,
+    row: number,
+    blockValues: number,
     D: number,
     h: number,
     Gt: number,
@@ -219,7 +232,16 @@ export class WasmBackend implements Backend<Float32Array> {
           new Int32Array(buffer, colIndex, nnz),
           new Float32Array(buffer, values, nnz),
         );
-        return new WasmCsr(this, A.rows, A.cols, nnz, rowStart, colIndex, values);
+        // The non-zeros again in column order within blocks of rows, for Dᵀ·S (transposedMul).
+        const blockRows = this.#k.BLOCK_ROWS.value as number;
+        const starts = Math.ceil(A.rows / blockRows) * (A.cols + 1);
+        const colStart = this.#alloc(starts * 4);
+        const row = this.#alloc(nnz * 2);
+        const blockValues = this.#alloc(nnz * 4);
+        const next = this.#alloc(A.cols * 4);
+        this.#k.columnBlocks(rowStart, colIndex, values, A.rows, A.cols, colStart, row, blockValues, next);
+        this.#release(next);
+        return new WasmCsr(this, A.rows, A.cols, nnz, rowStart, colIndex, values, colStart, row, blockValues);
       },
       mulTransposed: (S, W, C) => {
         const s = own(S);
@@ -251,9 +273,10 @@ export class WasmBackend implements Backend<Float32Array> {
         const [, n, h] = transposedMulDims(D, S, C);
         const d = this.#own("D", D);
         const c = this.#own("C", C);
-        // Each thread adds into its own n × h sum (rows of S scatter anywhere), then one pass adds
-        // them up, transposed and scaled, into C.
-        const ranges = rowsByWork(s, this.#view(), this.#ways(s.nnz * h, 1 << 20));
+        // Each thread adds whole column blocks into its own n × h sum, then one pass adds them
+        // up, transposed and scaled, into C.
+        const blockRows = this.#k.BLOCK_ROWS.value as number;
+        const ranges = rowsByWork(s, this.#view(), this.#ways(s.nnz * h, 1 << 20), blockRows);
         const stride = align(n * h * 4);
         const sums = this.#alloc(stride * ranges.length);
         try {
@@ -261,15 +284,17 @@ export class WasmBackend implements Backend<Float32Array> {
           const parts = ranges.map(([r0, r1], q) => [
             r0,
             r1,
-            s.rowStart,
-            s.colIndex,
-            s.values,
+            n,
+            s.colStart,
+            s.row,
+            s.blockValues,
             d,
             h,
             sums + q * stride,
           ]);
-          if (parts.length === 1) this.#k.sparseTMulAdd(...(parts[0] as Parameters<KernelExports["sparseTMulAdd"]>));
-          else this.#parallel("sparseTMulAdd", parts);
+          if (parts.length === 1) {
+            this.#k.sparseTMulBlocks(...(parts[0] as Parameters<KernelExports["sparseTMulBlocks"]>));
+          } else this.#parallel("sparseTMulBlocks", parts);
           this.#k.transposeSum(sums, ranges.length, stride, n, h, alpha, c);
         } finally {
           this.#release(sums);
@@ -277,7 +302,7 @@ export class WasmBackend implements Backend<Float32Array> {
       },
       free: (S) => {
         const s = own(S);
-        for (const start of [s.rowStart, s.colIndex, s.values]) this.#release(start);
+        for (const start of [s.rowStart, s.colIndex, s.values, s.colStart, s.row, s.blockValues]) this.#release(start);
         s.rowStart = -1;
       },
     };
@@ -690,11 +715,15 @@ class WasmCsr implements SparseMatrix {
     public rowStart: number,
     readonly colIndex: number,
     readonly values: number,
+    /** The non-zeros in column order within blocks of BLOCK_ROWS rows (assembly/kernels.ts, columnBlocks). */
+    readonly colStart: number,
+    readonly row: number,
+    readonly blockValues: number,
   ) {}
 }
 
-/** Splits S's rows into `parts` ranges [r0, r1) of about equal non-zeros. */
-function rowsByWork(S: WasmCsr, heap: Float32Array, parts: number): [number, number][] {
+/** Splits S's rows into `parts` ranges [r0, r1) of about equal non-zeros, cut at multiples of `block`. */
+function rowsByWork(S: WasmCsr, heap: Float32Array, parts: number, block = 1): [number, number][] {
   if (parts <= 1) return [[0, S.rows]];
   const rowStart = new Int32Array(heap.buffer, S.rowStart, S.rows + 1);
   const out: [number, number][] = [];
@@ -704,8 +733,9 @@ function rowsByWork(S: WasmCsr, heap: Float32Array, parts: number): [number, num
     if (q < parts) {
       const target = (S.nnz * q) / parts;
       r1 = r0;
-      while (r1 < S.rows && (rowStart[r1 + 1] as number) <= target) r1++;
-      r1 = Math.max(r1, r0 + 1);
+      const step = (r: number) => Math.min(S.rows, r + block);
+      while (r1 < S.rows && (rowStart[step(r1)] as number) <= target) r1 = step(r1);
+      r1 = Math.max(r1, step(r0));
     }
     out.push([r0, r1]);
     r0 = r1;
