@@ -157,10 +157,13 @@ function packB(transB: bool, B: usize, ldb: i32, k0: i32, j0: i32, kc: i32, nc: 
 
 /**
  * C[0:mr, 0:nr] += alpha · (packed A sliver) · (packed B sliver), or = when `overwrite` (the first
- * depth block of a product with beta = 0: saves a pass that zeroes C). tile is an MR × NR scratch.
+ * depth block of a product with beta = 0: saves a pass that zeroes C); then C = σ(C + bias) where
+ * a bias (nr f32) is given. tile is an MR × NR scratch.
  */
 @inline
-function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32, mr: i32, nr: i32, tile: usize, overwrite: bool): void {
+function microKernel(
+  kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f32, mr: i32, nr: i32, tile: usize, overwrite: bool, bias: usize,
+): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -185,6 +188,24 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f
   }
   const va = f32x4.splat(alpha);
   const rowBytes = <usize>ldc << 2;
+  if (bias != 0 && mr == MR && nr == NR) {
+    // The last depth block of gemmBiasSigmoid: σ(C + b) stored while the tile is in registers.
+    const b0 = v128.load(bias);
+    const b1 = v128.load(bias, 16);
+    let p = c;
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c00) : madd(va, c00, v128.load(p)), b0)));
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c01) : madd(va, c01, v128.load(p, 16)), b1)), 16);
+    p += rowBytes;
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c10) : madd(va, c10, v128.load(p)), b0)));
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c11) : madd(va, c11, v128.load(p, 16)), b1)), 16);
+    p += rowBytes;
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c20) : madd(va, c20, v128.load(p)), b0)));
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c21) : madd(va, c21, v128.load(p, 16)), b1)), 16);
+    p += rowBytes;
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c30) : madd(va, c30, v128.load(p)), b0)));
+    v128.store(p, sigmoid4(f32x4.add(overwrite ? f32x4.mul(va, c31) : madd(va, c31, v128.load(p, 16)), b1)), 16);
+    return;
+  }
   if (mr == MR && nr == NR) {
     let p = c;
     if (overwrite) {
@@ -225,7 +246,8 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f
       for (let j = 0; j < nr; j++) {
         const p = c + <usize>i * rowBytes + (<usize>j << 2);
         const t = alpha * load<f32>(tile + (<usize>(i * NR + j) << 2));
-        store<f32>(p, overwrite ? t : load<f32>(p) + t);
+        const v = overwrite ? t : load<f32>(p) + t;
+        store<f32>(p, bias != 0 ? sigmoid1(v + load<f32>(bias + (<usize>j << 2))) : v);
       }
     }
   }
@@ -235,19 +257,29 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, alpha: f
  * C (M × N, leading dimension ldc) = alpha · op(A) · op(B) + beta · C. op(A) is M × K (A stored
  * K × M with leading dimension lda when transA), op(B) is K × N (B stored N × K when transB).
  * beta = 0 overwrites C (NaN in C does not propagate). packA, packB and tile are scratch
- * buffers of PACK_A_BYTES, PACK_B_BYTES and TILE_BYTES, 16-byte aligned.
+ * buffers of PACK_A_BYTES, PACK_B_BYTES and TILE_BYTES, 16-byte aligned. With a bias row
+ * (N f32; 0 for none), C = σ(that + 1·biasᵀ), applied to each tile of the last depth block as it
+ * is stored: biasSigmoid's arithmetic without its pass over C.
  */
 export function sgemm(
   transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
-  packABuf: usize, packBBuf: usize, tile: usize,
+  packABuf: usize, packBBuf: usize, tile: usize, bias: usize,
 ): void {
   // beta = 0 with work to do: the first depth block stores its tiles instead of adding to C.
   const overwrite = beta == 0 && K > 0 && alpha != 0;
   if (beta != 1 && !overwrite) {
     for (let i = 0; i < M; i++) scaleRow(C + ((<usize>i * ldc) << 2), N, beta);
   }
-  if (K == 0 || alpha == 0) return;
+  if (K == 0 || alpha == 0) {
+    if (bias != 0) {
+      for (let i = 0; i < M; i++) {
+        const row = C + ((<usize>i * ldc) << 2);
+        biasSigmoid(row, bias, 1, N, row);
+      }
+    }
+    return;
+  }
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     // Depth blocks of equal size, none deeper than KC: K = 784 with KC = 512 gives 2 × 392
@@ -256,6 +288,7 @@ export function sgemm(
     const kStep = (K + kBlocks - 1) / kBlocks;
     for (let pc = 0; pc < K; pc += kStep) {
       const kc = min(kStep, K - pc);
+      const last = bias != 0 && pc + kc >= K;
       packB(transB, B, ldb, pc, jc, kc, nc, packBBuf);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
@@ -267,6 +300,7 @@ export function sgemm(
             microKernel(
               kc, packABuf + <usize>ir * kc * 4, pb,
               C + ((<usize>(ic + ir) * ldc + jc + jr) << 2), ldc, alpha, min(MR, mc - ir), nr, tile, overwrite && pc == 0,
+              last ? bias + (<usize>(jc + jr) << 2) : 0,
             );
           }
         }
@@ -298,7 +332,7 @@ export function sgemmChunked(
   counter: usize, chunk: i32, byRows: bool,
   transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
-  packABuf: usize, packBBuf: usize, tile: usize,
+  packABuf: usize, packBBuf: usize, tile: usize, bias: usize,
 ): void {
   const total = byRows ? M : N;
   for (;;) {
@@ -308,10 +342,11 @@ export function sgemmChunked(
     if (byRows) {
       const a = A + ((transA ? <usize>start : <usize>start * lda) << 2);
       const c = C + ((<usize>start * ldc) << 2);
-      sgemm(transA, transB, count, N, K, alpha, a, lda, B, ldb, beta, c, ldc, packABuf, packBBuf, tile);
+      sgemm(transA, transB, count, N, K, alpha, a, lda, B, ldb, beta, c, ldc, packABuf, packBBuf, tile, bias);
     } else {
       const b = B + ((transB ? <usize>start * ldb : <usize>start) << 2);
-      sgemm(transA, transB, M, count, K, alpha, A, lda, b, ldb, beta, C + (<usize>start << 2), ldc, packABuf, packBBuf, tile);
+      const at = bias != 0 ? bias + (<usize>start << 2) : 0;
+      sgemm(transA, transB, M, count, K, alpha, A, lda, b, ldb, beta, C + (<usize>start << 2), ldc, packABuf, packBBuf, tile, at);
     }
   }
 }

@@ -30,6 +30,11 @@ export interface Backend<T extends FloatArray = FloatArray> {
 
   /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when its flag is set; beta = 0 ignores C's old values. */
   gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void;
+  /**
+   * out (m × h) = σ(A·Wᵀ + 1·bᵀ), A (m × n), W (h × n), b (1 × h): gemm then biasSigmoid, in one
+   * pass over out where the backend can (wasm: as the product stores each tile).
+   */
+  gemmBiasSigmoid(A: Matrix<T>, W: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void;
   /** out (m × n) = σ(Z + 1·bᵀ), b (1 × n). out may be Z. */
   biasSigmoid(Z: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void;
   /** out = D ⊙ A ⊙ (1 − A), all the same shape. out may be D. */

@@ -76,6 +76,12 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     }
   }
 
+  gemmBiasSigmoid(A: Matrix<T>, W: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {
+    checkRow("b", b, out.cols);
+    this.gemm(false, true, 1, A, W, 0, out);
+    this.biasSigmoid(out, b, out);
+  }
+
   biasSigmoid(Z: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {
     checkSameShape("Z", Z, "out", out);
     checkRow("b", b, Z.cols);

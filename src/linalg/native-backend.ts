@@ -240,6 +240,17 @@ export class NativeBackend implements Backend<Float32Array> {
     this.#k.sgemm(transA, transB, M, N, K, alpha, A.data, B.data, beta, C.data);
   }
 
+  gemmBiasSigmoid(
+    A: Matrix<Float32Array>,
+    W: Matrix<Float32Array>,
+    b: Matrix<Float32Array>,
+    out: Matrix<Float32Array>,
+  ): void {
+    checkRow("b", b, out.cols);
+    this.gemm(false, true, 1, A, W, 0, out);
+    this.biasSigmoid(out, b, out);
+  }
+
   biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
     checkSameShape("Z", Z, "out", out);
     checkRow("b", b, Z.cols);

@@ -39,6 +39,7 @@ interface KernelExports {
     packA: number,
     packB: number,
     tile: number,
+    bias: number,
   ): void;
   sgemmChunked(counter: number, chunk: number, byRows: number, ...args: Parameters<KernelExports["sgemm"]>): void;
   biasSigmoid(Z: number, b: number, rows: number, cols: number, out: number): void;
@@ -564,6 +565,32 @@ export class WasmBackend implements Backend<Float32Array> {
     beta: number,
     C: Matrix<Float32Array>,
   ): void {
+    this.#gemm(transA, transB, alpha, A, B, beta, C, 0);
+  }
+
+  /** out = σ(A·Wᵀ + 1·bᵀ): the sigmoid applied by the product's kernel as it stores each tile. */
+  gemmBiasSigmoid(
+    A: Matrix<Float32Array>,
+    W: Matrix<Float32Array>,
+    b: Matrix<Float32Array>,
+    out: Matrix<Float32Array>,
+  ): void {
+    gemmDims(false, true, A, W, out);
+    checkRow("b", b, out.cols);
+    this.#gemm(false, true, 1, A, W, 0, out, this.#own("b", b));
+  }
+
+  /** gemm; with a bias row (its byte address, else 0), then C = σ(C + 1·biasᵀ) in the same pass. */
+  #gemm(
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    A: Matrix<Float32Array>,
+    B: Matrix<Float32Array>,
+    beta: number,
+    C: Matrix<Float32Array>,
+    bias: number,
+  ): void {
     const [M, N, K] = gemmDims(transA, transB, A, B, C);
     const a = this.#own("A", A);
     const b = this.#own("B", B);
@@ -575,7 +602,7 @@ export class WasmBackend implements Backend<Float32Array> {
     // with K = 60000). Each part is the same product on offset pointers; small products stay here.
     const ways = this.#ways(M * N * K, 1 << 22);
     if (ways === 1) {
-      this.#k.sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, this.#packA, this.#packB, this.#tile);
+      this.#k.sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, this.#packA, this.#packB, this.#tile, bias);
       return;
     }
     // Split by rows of C, or by columns when C has fewer rows than columns (Δ2ᵀ·X, 200 × 784 with
@@ -612,6 +639,7 @@ export class WasmBackend implements Backend<Float32Array> {
         buf.packA,
         buf.packB,
         buf.tile,
+        bias,
       ]);
     }
     this.#parallel("sgemmChunked", parts);

@@ -87,6 +87,37 @@ for (const { label, backend, tolerance } of await allBackends()) {
       }
     });
 
+    it("gemmBiasSigmoid gives σ(A·Wᵀ + b): edge tiles, several depth blocks, wide panels, threads by rows and columns", () => {
+      for (const [M, N, K] of [
+        [1, 1, 1],
+        [3, 5, 7],
+        [37, 29, 53],
+        [9, 10, 1100], // three depth blocks: the sigmoid goes with the last
+        [5, 2051, 3], // past one NC panel of 2048 columns
+        [4100, 40, 64], // split across threads by rows
+        [40, 4100, 64], // and by columns
+        [6, 7, 0], // no depth: σ(b)
+      ] as const) {
+        const a = randomValues(M * K, -2, 2);
+        const w = randomValues(N * K, -2, 2);
+        const b = randomValues(N, -3, 3);
+        const A = backend.fromValues(M, K, a);
+        const W = backend.fromValues(N, K, w);
+        const out = backend.fromValues(M, N, new Array(M * N).fill(Number.NaN));
+        backend.gemmBiasSigmoid(A, W, backend.fromValues(1, N, b), out);
+        const z = referenceGemm(false, true, M, N, K, 1, a, w, 0, new Array(M * N).fill(0));
+        const expected = z.map((v, i) => sigmoid(v + (b[i % N] as number)));
+        const err = relativeMaxError(out.data, expected);
+        const bound = backend.dtype === "float32" ? 1e-6 * Math.max(8, K) : 1e-13;
+        assert.ok(err <= bound, `${M}×${N}×${K}: error ${err}`);
+      }
+      assert.throws(
+        () =>
+          backend.gemmBiasSigmoid(backend.zeros(2, 3), backend.zeros(4, 3), backend.zeros(1, 5), backend.zeros(2, 4)),
+        /b must have 4 elements/,
+      );
+    });
+
     it("gemm with beta = 0 ignores NaN already in C: edge tiles, whole tiles, several depth blocks, threads", () => {
       for (const [M, N, K] of [
         [3, 9, 2],

@@ -1,0 +1,24 @@
+import { setFlagsFromString } from "node:v8";
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+const { createWasmBackend } = await import("../src/index.ts");
+const b = await createWasmBackend({ threads: 1, relaxedSimd: true });
+const [rows, cols] = [60000, 784];
+const Z = b.fromValues(rows, cols, Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i)));
+const bias = b.zeros(1, cols);
+const O = b.zeros(rows, cols);
+const O2 = b.zeros(rows, cols);
+O.data.fill(1); O2.data.fill(1);
+const time = (label: string, f: () => void) => {
+  f();
+  const t = performance.now();
+  for (let r = 0; r < 5; r++) f();
+  console.log(label, ((performance.now() - t) / 5).toFixed(1), "ms");
+};
+time("Z->O", () => b.biasSigmoid(Z, bias, O));
+time("O->O", () => b.biasSigmoid(O, bias, O));
+time("Z->O2", () => b.biasSigmoid(Z, bias, O2));
+time("O2->O2", () => b.biasSigmoid(O2, bias, O2));
+time("O->O2", () => b.biasSigmoid(O, bias, O2));
+time("sigGradMul O,O2->O2", () => b.sigmoidGradMul(O, O2, O2));
+time("sigGradMul O,Z->O2", () => b.sigmoidGradMul(O, Z, O2));
+await b.dispose();
