@@ -783,8 +783,13 @@ export function colSumsOut(totals: usize, parts: i32, stride: usize, cols: i32, 
 
 const SB: i32 = 20;
 
-/** Z rows [r0, r1) (each h wide) = S rows [r0, r1) · Wᵀ, with Wt = Wᵀ stored n × h. */
-export function sparseMulT(r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize): void {
+/**
+ * Z rows [r0, r1) (each h wide) = S rows [r0, r1) · Wᵀ, with Wt = Wᵀ stored n × h; with a bias
+ * row (h f32; 0 for none), σ(that + bias) as biasSigmoid computes it, applied in registers.
+ */
+export function sparseMulT(
+  r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize, bias: usize,
+): void {
   const rowBytes = <usize>h << 2;
   for (let i = r0; i < r1; i++) {
     const p0 = load<i32>(rowStart + (<usize>i << 2));
@@ -804,6 +809,14 @@ export function sparseMulT(r0: i32, r1: i32, rowStart: usize, colIndex: usize, v
         a4 = madd(x, v128.load(w, 64), a4);
       }
       const o = z + (<usize>c << 2);
+      if (bias != 0) {
+        const bc = bias + (<usize>c << 2);
+        a0 = sigmoid4(f32x4.add(a0, v128.load(bc)));
+        a1 = sigmoid4(f32x4.add(a1, v128.load(bc, 16)));
+        a2 = sigmoid4(f32x4.add(a2, v128.load(bc, 32)));
+        a3 = sigmoid4(f32x4.add(a3, v128.load(bc, 48)));
+        a4 = sigmoid4(f32x4.add(a4, v128.load(bc, 64)));
+      }
       v128.store(o, a0);
       v128.store(o, a1, 16);
       v128.store(o, a2, 32);
@@ -817,7 +830,7 @@ export function sparseMulT(r0: i32, r1: i32, rowStart: usize, colIndex: usize, v
         const x = v128.load32_splat(values + (<usize>p << 2));
         a0 = madd(x, v128.load(wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes), a0);
       }
-      v128.store(z + (<usize>c << 2), a0);
+      v128.store(z + (<usize>c << 2), bias != 0 ? sigmoid4(f32x4.add(a0, v128.load(bias + (<usize>c << 2)))) : a0);
     }
     for (; c < h; c++) {
       let s: f32 = 0;
@@ -825,7 +838,7 @@ export function sparseMulT(r0: i32, r1: i32, rowStart: usize, colIndex: usize, v
       for (let p = p0; p < p1; p++) {
         s += load<f32>(values + (<usize>p << 2)) * load<f32>(wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes);
       }
-      store<f32>(z + (<usize>c << 2), s);
+      store<f32>(z + (<usize>c << 2), bias != 0 ? sigmoid1(s + load<f32>(bias + (<usize>c << 2))) : s);
     }
   }
 }

@@ -463,10 +463,11 @@ inline void MulAdd(Lanes::V (&acc)[Vs], Lanes::V x, const float* p, Lanes::Mask 
 }
 
 // One chunk of columns [j, j + width) of the rows [r0, r1) of C = S · Wᵀ, with Wt = Wᵀ (n × h):
-// row i is Σ over its non-zeros S[i][k] · (row k of Wt), summed in Vs registers, then stored.
+// row i is Σ over its non-zeros S[i][k] · (row k of Wt), summed in Vs registers, then stored;
+// with a bias row, the stored chunk (still in L1) then becomes σ(C + b), as BiasSigmoid computes it.
 template <int Vs>
 void MulTChunk(int r0, int r1, const int32_t* rowStart, const int32_t* colIndex, const float* values, const float* wt,
-               size_t h, size_t j, Lanes::Mask tail, float* c) {
+               size_t h, size_t j, size_t width, Lanes::Mask tail, const float* bias, float* c) {
   for (int i = r0; i < r1; i++) {
     Lanes::V acc[Vs];
     for (auto& a : acc) a = Lanes::Zero();
@@ -476,6 +477,9 @@ void MulTChunk(int r0, int r1, const int32_t* rowStart, const int32_t* colIndex,
     float* ci = c + static_cast<size_t>(i) * h + j;
     for (int v = 0; v + 1 < Vs; v++) Lanes::Store(ci + v * Lanes::kWidth, acc[v]);
     Lanes::Store(ci + (Vs - 1) * Lanes::kWidth, acc[Vs - 1], tail);
+    if (bias != nullptr) {
+      for (size_t t = 0; t < width; t++) ci[t] = Sigmoid(ci[t] + bias[j + t]);
+    }
   }
 }
 
@@ -517,13 +521,14 @@ struct TMulKernel {
 constexpr auto kMulT = Table<MulTKernel>(std::make_index_sequence<Lanes::kRegisters>{});
 constexpr auto kTMul = Table<TMulKernel>(std::make_index_sequence<Lanes::kRegisters>{});
 
-// Calls body(j, vectors, tail) for each chunk of columns [j, j + kChunk) of [0, h).
+// Calls body(j, width, vectors, tail) for each chunk of columns [j, j + width) of [0, h), width
+// at most kChunk.
 template <typename Body>
 void Chunks(size_t h, Body body) {
   for (size_t j = 0; j < h; j += Lanes::kChunk) {
     const size_t width = std::min(Lanes::kChunk, h - j);
     const size_t vectors = (width + Lanes::kWidth - 1) / Lanes::kWidth;
-    body(j, vectors, Lanes::Tail(static_cast<int>(width - (vectors - 1) * Lanes::kWidth)));
+    body(j, width, vectors, Lanes::Tail(static_cast<int>(width - (vectors - 1) * Lanes::kWidth)));
   }
 }
 
@@ -541,7 +546,8 @@ std::vector<int> SplitRows(const int32_t* rowStart, int rows, int parts, int blo
   return cut;
 }
 
-// sparseMulT(rowStart, colIndex, values, rows, W, h, n, C): C (rows × h) = S · Wᵀ, W h × n.
+// sparseMulT(rowStart, colIndex, values, rows, W, h, n, C, bias): C (rows × h) = S · Wᵀ, W h × n;
+// with a bias row (a Float32Array of h, else null), C = σ(S · Wᵀ + 1·biasᵀ).
 Napi::Value SparseMulT(const Napi::CallbackInfo& info) {
   const int32_t* rowStart = Ints(info[0]);
   const int32_t* colIndex = Ints(info[1]);
@@ -551,14 +557,15 @@ Napi::Value SparseMulT(const Napi::CallbackInfo& info) {
   const size_t h = static_cast<size_t>(Int(info[5]));
   const size_t n = static_cast<size_t>(Int(info[6]));
   float* c = Data(info[7]);
+  const float* bias = info[8].IsTypedArray() ? Data(info[8]) : nullptr;
   std::vector<float> wt(n * h);
   for (size_t j = 0; j < h; j++)
     for (size_t k = 0; k < n; k++) wt[k * h + j] = w[j * n + k];
   const int parts = Parts(static_cast<size_t>(rowStart[rows]) * h, kThreadedProduct);
   const std::vector<int> cut = SplitRows(rowStart, rows, parts);
   Parallel(parts, [&](int q) {
-    Chunks(h, [&](size_t j, size_t vectors, Lanes::Mask tail) {
-      kMulT[vectors - 1](cut[q], cut[q + 1], rowStart, colIndex, values, wt.data(), h, j, tail, c);
+    Chunks(h, [&](size_t j, size_t width, size_t vectors, Lanes::Mask tail) {
+      kMulT[vectors - 1](cut[q], cut[q + 1], rowStart, colIndex, values, wt.data(), h, j, width, tail, bias, c);
     });
   });
   return info.Env().Undefined();
@@ -622,7 +629,7 @@ Napi::Value SparseTMul(const Napi::CallbackInfo& info) {
     for (int r0 = cut[q]; r0 < cut[q + 1]; r0 += blockRows) {
       const int32_t* start = colStart + static_cast<size_t>(r0 / blockRows) * (n + 1);
       const float* block = d + static_cast<size_t>(r0) * h;
-      Chunks(h, [&](size_t j, size_t vectors, Lanes::Mask tail) {
+      Chunks(h, [&](size_t j, size_t, size_t vectors, Lanes::Mask tail) {
         kTMul[vectors - 1](start, n, row, blockValues, block, h, j, tail, sums[q].data());
       });
     }

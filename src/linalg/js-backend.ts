@@ -1,9 +1,8 @@
 import { ArgumentError } from "../errors.ts";
 import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
+import { sigmoid } from "./sigmoid.ts";
 import { JsSparseOps } from "./sparse.ts";
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /**
  * Plain TypeScript kernels, in float32 or float64. The float64 backend is the reference that

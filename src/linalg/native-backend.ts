@@ -47,6 +47,7 @@ export interface NativeKernels {
     h: number,
     n: number,
     C: Float32Array,
+    bias: Float32Array | null,
   ): void;
   /** Fills a NativeCsr's column blocks from its CSR arrays. */
   columnBlocks(
@@ -165,10 +166,11 @@ export class NativeBackend implements Backend<Float32Array> {
           CsrMatrix.fromDense(A, (n) => new Float32Array(n)),
           kernels,
         ),
-      mulTransposed: (S, W, C) => {
+      mulTransposed: (S, W, C, bias) => {
         const s = own(S);
-        const [m, n, h] = mulTransposedDims(S, W, C);
-        if (C.size > 0) kernels.sparseMulT(s.rowStart, s.colIndex, s.values, m, W.data, h, n, C.data);
+        const [m, n, h] = mulTransposedDims(S, W, C, bias);
+        if (C.size > 0)
+          kernels.sparseMulT(s.rowStart, s.colIndex, s.values, m, W.data, h, n, C.data, bias?.data ?? null);
       },
       transposedMul: (alpha, D, S, C) => {
         const s = own(S);

@@ -3,6 +3,7 @@
 // autoencoder evaluation: held in compressed sparse rows (CSR), they skip the zeros.
 import { ArgumentError, ShapeError } from "../errors.ts";
 import type { FloatArray, Matrix } from "./matrix.ts";
+import { sigmoid } from "./sigmoid.ts";
 
 /** A sparse copy of a matrix, made by a backend's `sparse.fromDense`, for that backend only. */
 export interface SparseMatrix {
@@ -16,8 +17,12 @@ export interface SparseMatrix {
 export interface SparseOps<T extends FloatArray = FloatArray> {
   /** A CSR copy of A's non-zero entries (A itself is not kept). */
   fromDense(A: Matrix<T>): SparseMatrix;
-  /** C (m × h) = S · Wᵀ, S (m × n), W (h × n). */
-  mulTransposed(S: SparseMatrix, W: Matrix<T>, C: Matrix<T>): void;
+  /**
+   * C (m × h) = S · Wᵀ, S (m × n), W (h × n). With a bias row b (1 × h), C = σ(S·Wᵀ + 1·bᵀ): the
+   * backend's biasSigmoid applied to each row as it is stored (an encoder's forward pass in one
+   * pass over C).
+   */
+  mulTransposed(S: SparseMatrix, W: Matrix<T>, C: Matrix<T>, bias?: Matrix<T>): void;
   /** C (h × n) = alpha · Dᵀ · S, D (m × h), S (m × n). */
   transposedMul(alpha: number, D: Matrix<T>, S: SparseMatrix, C: Matrix<T>): void;
   /** Gives back the memory of a sparse copy. */
@@ -122,8 +127,8 @@ export function fillCsr(
   rowStart[rows] = p;
 }
 
-/** Checks the shapes of C = S·Wᵀ; returns [m, n, h]. */
-export function mulTransposedDims(S: SparseMatrix, W: Matrix, C: Matrix): [number, number, number] {
+/** Checks the shapes of C = S·Wᵀ (and of its bias row, if any); returns [m, n, h]. */
+export function mulTransposedDims(S: SparseMatrix, W: Matrix, C: Matrix, bias?: Matrix): [number, number, number] {
   if (W.cols !== S.cols) {
     throw new ShapeError(
       `sparse S·Wᵀ: W must have ${S.cols} columns (S is ${S.rows} × ${S.cols}), got ${W.rows} × ${W.cols}`,
@@ -131,6 +136,9 @@ export function mulTransposedDims(S: SparseMatrix, W: Matrix, C: Matrix): [numbe
   }
   if (C.rows !== S.rows || C.cols !== W.rows) {
     throw new ShapeError(`sparse S·Wᵀ: C must be ${S.rows} × ${W.rows}, got ${C.rows} × ${C.cols}`);
+  }
+  if (bias && bias.size !== W.rows) {
+    throw new ShapeError(`sparse S·Wᵀ: the bias must have ${W.rows} elements, got ${bias.rows} × ${bias.cols}`);
   }
   return [S.rows, S.cols, W.rows];
 }
@@ -160,12 +168,13 @@ export class JsSparseOps<T extends FloatArray> implements SparseOps<T> {
     return CsrMatrix.fromDense(A, this.#make);
   }
 
-  mulTransposed(S: SparseMatrix, W: Matrix<T>, C: Matrix<T>): void {
+  mulTransposed(S: SparseMatrix, W: Matrix<T>, C: Matrix<T>, bias?: Matrix<T>): void {
     const s = csr(S);
-    const [m, , h] = mulTransposedDims(S, W, C);
+    const [m, , h] = mulTransposedDims(S, W, C, bias);
     const n = S.cols;
     const w = W.data;
     const c = C.data;
+    const b = bias?.data;
     const { rowStart, colIndex, values } = s;
     for (let i = 0; i < m; i++) {
       const p0 = rowStart[i] as number;
@@ -174,6 +183,8 @@ export class JsSparseOps<T extends FloatArray> implements SparseOps<T> {
         let sum = 0;
         for (let p = p0; p < p1; p++) sum += (values[p] as number) * (w[j * n + (colIndex[p] as number)] as number);
         c[i * h + j] = sum;
+        // From the stored value, as biasSigmoid would read it (rounded to C's precision).
+        if (b) c[i * h + j] = sigmoid((c[i * h + j] as number) + (b[j] as number));
       }
     }
   }

@@ -75,6 +75,7 @@ interface KernelExports {
     Wt: number,
     h: number,
     Z: number,
+    bias: number,
   ): void;
   columnBlocks(
     rowStart: number,
@@ -244,11 +245,12 @@ export class WasmBackend implements Backend<Float32Array> {
         this.#release(next);
         return new WasmCsr(this, A.rows, A.cols, nnz, rowStart, colIndex, values, colStart, row, blockValues);
       },
-      mulTransposed: (S, W, C) => {
+      mulTransposed: (S, W, C, bias) => {
         const s = own(S);
-        const [m, n, h] = mulTransposedDims(S, W, C);
+        const [m, n, h] = mulTransposedDims(S, W, C, bias);
         const w = this.#own("W", W);
         const c = this.#own("C", C);
+        const b = bias ? this.#own("bias", bias) : 0;
         // Wᵀ (n × h) so that each non-zero S[i][k] reads one contiguous row k; h·n is small.
         const wt = this.#alloc(n * h * 4);
         try {
@@ -262,8 +264,9 @@ export class WasmBackend implements Backend<Float32Array> {
             wt,
             h,
             c,
+            b,
           ]);
-          if (parts.length === 1) this.#k.sparseMulT(0, m, s.rowStart, s.colIndex, s.values, wt, h, c);
+          if (parts.length === 1) this.#k.sparseMulT(0, m, s.rowStart, s.colIndex, s.values, wt, h, c, b);
           else this.#parallel("sparseMulT", parts);
         } finally {
           this.#release(wt);

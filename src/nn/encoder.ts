@@ -15,10 +15,8 @@ export function encoderForward<T extends FloatArray>(
   A_out: Matrix<T>,
   sparseIn?: SparseMatrix | null,
 ): void {
-  if (sparseIn && backend.sparse) {
-    backend.sparse.mulTransposed(sparseIn, W, A_out);
-    backend.biasSigmoid(A_out, b, A_out);
-  } else backend.gemmBiasSigmoid(A_in, W, b, A_out);
+  if (sparseIn && backend.sparse) backend.sparse.mulTransposed(sparseIn, W, A_out, b);
+  else backend.gemmBiasSigmoid(A_in, W, b, A_out);
 }
 
 /**

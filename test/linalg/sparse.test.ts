@@ -58,13 +58,23 @@ for (const { label, backend } of await allBackends()) {
           referenceGemm(false, true, m, h, n, 1, s, w, 0, new Array(m * h).fill(0)),
         );
         assert.ok(zErr <= tol * Math.max(8, n), `${m}×${n}·${h}: S·Wᵀ error ${zErr}`);
+        // With a bias row: σ(S·Wᵀ + b), the encoder's forward pass in one call.
+        const b = Array.from({ length: h }, () => rng.uniformIn(-2, 2));
+        const A = backend.fromValues(m, h, new Array(m * h).fill(Number.NaN));
+        sparse.mulTransposed(S, W, A, backend.fromValues(1, h, b));
+        const z = referenceGemm(false, true, m, h, n, 1, s, w, 0, new Array(m * h).fill(0));
+        const aErr = relativeMaxError(
+          A.data,
+          z.map((v, i) => 1 / (1 + Math.exp(-(v + (b[i % h] as number))))),
+        );
+        assert.ok(aErr <= tol * Math.max(8, n), `${m}×${n}·${h}: σ(S·Wᵀ + b) error ${aErr}`);
         const G = backend.fromValues(h, n, new Array(h * n).fill(Number.NaN));
         sparse.transposedMul(0.5, D, S, G);
         const g = referenceGemm(true, false, h, n, m, 0.5, d, s, 0, new Array(h * n).fill(0));
         const gErr = relativeMaxError(G.data, g);
         assert.ok(gErr <= tol * Math.max(8, m), `${m}×${n}·${h}: Dᵀ·S error ${gErr}`);
         sparse.free(S);
-        for (const M of [W, D, Z, G]) backend.free(M);
+        for (const M of [W, D, Z, G, A]) backend.free(M);
       }
     });
 
@@ -72,6 +82,10 @@ for (const { label, backend } of await allBackends()) {
       const S = sparse.fromDense(backend.fromValues(4, 3, sparseValues(4, 3, 0.5)));
       assert.throws(() => sparse.mulTransposed(S, backend.zeros(2, 4), backend.zeros(4, 2)), ShapeError);
       assert.throws(() => sparse.mulTransposed(S, backend.zeros(2, 3), backend.zeros(4, 3)), /C must be 4 × 2/);
+      assert.throws(
+        () => sparse.mulTransposed(S, backend.zeros(2, 3), backend.zeros(4, 2), backend.zeros(1, 3)),
+        /bias must have 2 elements/,
+      );
       assert.throws(() => sparse.transposedMul(1, backend.zeros(5, 2), S, backend.zeros(2, 3)), /D must have 4 rows/);
       assert.throws(() => sparse.transposedMul(1, backend.zeros(4, 2), S, backend.zeros(3, 2)), /C must be 2 × 3/);
       sparse.free(S);
