@@ -65,6 +65,10 @@ for (const { label, backend, tolerance } of await allBackends()) {
         [150, 150, 400],
         [4100, 40, 64], // five row chunks of 1024, 1024, 1024, 1024 and 4 that the threads claim
         [40, 4100, 64], // the same by columns
+        [3001, 10, 203], // one thin dimension (the softmax layer's classes): native's own loops
+        [3001, 203, 10],
+        [10, 203, 3001],
+        [1700, 16, 600],
       ] as const) {
         for (const [ta, tb] of [
           [false, true],
@@ -118,19 +122,22 @@ for (const { label, backend, tolerance } of await allBackends()) {
       );
     });
 
-    it("gemm with beta = 0 ignores NaN already in C: edge tiles, whole tiles, several depth blocks, threads", () => {
-      for (const [M, N, K] of [
-        [3, 9, 2],
-        [130, 40, 600],
-        [301, 150, 203],
+    it("gemm with beta = 0 ignores NaN already in C: edge tiles, whole tiles, several depth blocks, threads, thin", () => {
+      for (const [M, N, K, ta, tb] of [
+        [3, 9, 2, false, false],
+        [130, 40, 600, false, false],
+        [301, 150, 203, false, false],
+        [3001, 10, 203, false, true],
+        [3001, 203, 10, false, false],
+        [10, 203, 3001, true, false],
       ] as const) {
         const a = randomValues(M * K);
         const b = randomValues(K * N);
-        const A = backend.fromValues(M, K, a);
-        const B = backend.fromValues(K, N, b);
+        const A = backend.fromValues(ta ? K : M, ta ? M : K, a);
+        const B = backend.fromValues(tb ? N : K, tb ? K : N, b);
         const C = backend.fromValues(M, N, new Array(M * N).fill(Number.NaN));
-        backend.gemm(false, false, 1, A, B, 0, C);
-        const expected = referenceGemm(false, false, M, N, K, 1, a, b, 0, new Array(M * N).fill(0));
+        backend.gemm(ta, tb, 1, A, B, 0, C);
+        const expected = referenceGemm(ta, tb, M, N, K, 1, a, b, 0, new Array(M * N).fill(0));
         const bound = backend.dtype === "float32" ? 1e-6 * K : 1e-13;
         assert.ok(relativeMaxError(C.data, expected) <= bound, `${M}×${N}×${K}`);
         for (const m of [C, B, A]) backend.free(m);
