@@ -13,7 +13,7 @@ import {
   type OptimStatus,
   type VectorOps,
 } from "./types.ts";
-import { allFinite, axpy, dot, maxAbs, sumAbs, zerosLike } from "./vector.ts";
+import { allFinite, axpy, dot, sumAbs, zerosLike } from "./vector.ts";
 
 export interface LbfgsOptions extends CommonOptions {
   /** Most iterations (default 400, as in the exercise). */
@@ -153,9 +153,15 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
       // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
       if (!vec.twoLoop?.(g, S, Y, rho, hDiag, d)) twoLoop(vec, g, S, Y, rho, hDiag, d, alpha);
-      if (!allFinite(d)) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
-
-      const gtd = dot(g, d);
+      // gᵀd, and Σ 0·dⱼ, which is NaN exactly when some dⱼ is not finite: one pass over d.
+      let gtd = 0;
+      let nonFinite = 0;
+      for (let j = 0; j < d.length; j++) {
+        const dj = d[j] as number;
+        gtd += (g[j] as number) * dj;
+        nonFinite += 0 * dj;
+      }
+      if (nonFinite !== 0) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
       if (gtd > -progTol) return result("noProgress", "directional derivative below progTol");
 
       // First step t = min(1, 1/Σ|g|), then t = 1 (SPEC §7).
@@ -170,15 +176,26 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
         );
       }
       const t = ls.t;
-      // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves.
+      // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves; in the same pass yᵀs,
+      // yᵀy, max |s| and Σ|∇J(x + s)| (from the values as stored, in x's precision).
       const s = sNew;
+      let ys = 0;
+      let yy = 0;
+      let sMax = 0;
+      let optimality = 0;
       for (let j = 0; j < x.length; j++) {
         const sj = t * (d[j] as number);
         s[j] = sj;
-        yNew[j] = (gNext[j] as number) - (g[j] as number);
+        const gj = gNext[j] as number;
+        yNew[j] = gj - (g[j] as number);
         x[j] = (x[j] as number) + sj;
+        const sv = s[j] as number;
+        const yv = yNew[j] as number;
+        ys += yv * sv;
+        yy += yv * yv;
+        sMax = Math.max(sMax, Math.abs(sv));
+        optimality += Math.abs(gj);
       }
-      const ys = dot(yNew, s);
       if (ys > CURVATURE_SKIP) {
         // Keep the pair; when the history is full its oldest pair's buffers become the scratch.
         const [oldS, oldY] = S.length === m ? [S.shift(), Y.shift()] : [vector(), vector()];
@@ -186,7 +203,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
         S.push(s);
         Y.push(yNew);
         rho.push(1 / ys);
-        hDiag = ys / dot(yNew, yNew);
+        hDiag = ys / yy;
         sNew = oldS as T;
         yNew = oldY as T;
       }
@@ -194,12 +211,11 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       f = ls.f;
       iterations = i;
 
-      const optimality = sumAbs(g);
       if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality, state }) === false) {
         return result("stopped", `stopped by the progress callback after ${i} iterations`);
       }
       if (optimality <= optTol) return result("optimal", "optimality condition below optTol");
-      if (maxAbs(s) <= progTol) return result("noProgress", "step size below progTol");
+      if (sMax <= progTol) return result("noProgress", "step size below progTol");
       if (Math.abs(f - fOld) < progTol) return result("noProgress", "cost changing by less than progTol");
       if (evaluations >= maxFunEvals)
         return result("maxEvaluations", `reached the limit of ${maxFunEvals} cost evaluations`);
