@@ -723,20 +723,14 @@ export function twoLoop(
 }
 
 /**
- * out[0:cols] = scale · Σ_i A[i, :] (A rows × cols). Rows are added in float32 for blocks of
- * SUM_ROWS rows into `partial` (cols f32), and the blocks into `total` (cols f64): the error does
- * not grow with the number of rows. partial and total are scratch buffers the host provides.
+ * Column sums (colSumsRange, squaredErrorDeltaRange) add rows in float32 for blocks of SUM_ROWS
+ * rows into `partial` (cols f32), and the blocks into `total` (cols f64): the error does not grow
+ * with the number of rows. partial and total are scratch buffers the host provides, one pair per
+ * thread; colSumsOut adds the threads' totals.
  */
 const SUM_ROWS: i32 = 256;
-export function colSums(A: usize, rows: i32, cols: i32, scale: f64, out: usize, partial: usize, total: usize): void {
-  colSumsRange(A, 0, rows, cols, partial, total);
-  colSumsOut(total, 1, 0, cols, scale, out);
-}
 
-/**
- * total[0:cols] (f64) = Σ_{r0 ≤ i < r1} A[i, :], by blocks of SUM_ROWS rows from r0 as colSums
- * adds them: one thread's share of a threaded colSums (each with its own partial and total).
- */
+/** total[0:cols] (f64) = Σ_{r0 ≤ i < r1} A[i, :] (A rows × cols), by blocks of SUM_ROWS rows from r0. */
 export function colSumsRange(A: usize, r0: i32, r1: i32, cols: i32, partial: usize, total: usize): void {
   for (let j = 0; j < cols; j++) store<f64>(total + (<usize>j << 3), 0);
   for (let i0 = r0; i0 < r1; i0 += SUM_ROWS) {
@@ -759,6 +753,56 @@ export function colSumsRange(A: usize, r0: i32, r1: i32, cols: i32, partial: usi
       store<f64>(t, load<f64>(t) + <f64>load<f32>(partial + (<usize>j << 2)));
     }
   }
+}
+
+/**
+ * squaredErrorDelta over rows [r0, r1) of A3, X and delta (cols wide; delta may alias A3),
+ * returning Σ (A3 − X)² (f32 per row, f64 across rows), and total[0:cols] (f64) = the column
+ * sums of delta by blocks of SUM_ROWS rows from r0, as colSumsRange adds them: the output
+ * bias's gradient in the same pass.
+ */
+export function squaredErrorDeltaRange(
+  A3: usize, X: usize, r0: i32, r1: i32, cols: i32, delta: usize, partial: usize, total: usize,
+): f64 {
+  const one = f32x4.splat(1);
+  let squares: f64 = 0;
+  for (let j = 0; j < cols; j++) store<f64>(total + (<usize>j << 3), 0);
+  for (let i0 = r0; i0 < r1; i0 += SUM_ROWS) {
+    const i1 = min(r1, i0 + SUM_ROWS);
+    for (let j = 0; j < cols; j++) store<f32>(partial + (<usize>j << 2), 0);
+    for (let i = i0; i < i1; i++) {
+      const row = (<usize>i * cols) << 2;
+      const a = A3 + row;
+      const x = X + row;
+      const d = delta + row;
+      let acc = f32x4.splat(0);
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const off = <usize>j << 2;
+        const av = v128.load(a + off);
+        const e = f32x4.sub(av, v128.load(x + off));
+        acc = madd(e, e, acc);
+        const v = flush4(f32x4.mul(f32x4.mul(e, av), f32x4.sub(one, av)));
+        v128.store(d + off, v);
+        v128.store(partial + off, f32x4.add(v128.load(partial + off), v));
+      }
+      squares += hsum64(acc);
+      for (; j < cols; j++) {
+        const off = <usize>j << 2;
+        const av = load<f32>(a + off);
+        const e = av - load<f32>(x + off);
+        squares += <f64>e * <f64>e;
+        const v = flush1(e * av * (1 - av));
+        store<f32>(d + off, v);
+        store<f32>(partial + off, load<f32>(partial + off) + v);
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      const t = total + (<usize>j << 3);
+      store<f64>(t, load<f64>(t) + <f64>load<f32>(partial + (<usize>j << 2)));
+    }
+  }
+  return squares;
 }
 
 /** out[j] = scale · Σ_q totals[q][j]: the f64 totals of `parts` colSumsRange calls, `stride` bytes apart, added in order. */

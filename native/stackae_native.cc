@@ -321,33 +321,70 @@ Napi::Value SquaredErrorDelta(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
-// colSums(A, rows, cols, scale, out): float32 partial sums over blocks of 256 rows, added in
-// float64; the threads take whole blocks, and their sums are added in order.
-Napi::Value ColSums(const Napi::CallbackInfo& info) {
-  const float* a = Data(info[0]);
-  const size_t rows = static_cast<size_t>(Int(info[1]));
-  const size_t n = static_cast<size_t>(Int(info[2]));
-  const double scale = Num(info[3]);
-  float* o = Data(info[4]);
+// out[0:n] = scale · column sums of a rows × n matrix whose row i `row(i, part)` adds into part
+// (n floats); row returns a float64 of its own, summed too and returned. float32 partial sums
+// over blocks of 256 rows, added in float64; the threads take whole blocks, their sums added in
+// order.
+template <typename Row>
+double ColumnSums(size_t rows, size_t n, double scale, float* out, Row row) {
   const int parts = Parts(rows * n);
   std::vector<std::vector<double>> sums(parts, std::vector<double>(n, 0.0));
+  std::vector<double> totals(parts, 0.0);
   ParallelBlocks(rows, 256, rows * n, [&](int q, size_t r0, size_t r1) {
     std::vector<float> part(n);
-    double* total = sums[q].data();
+    double* sum = sums[q].data();
     for (size_t start = r0; start < r1; start += 256) {
       const size_t end = start + 256 < r1 ? start + 256 : r1;
       std::fill(part.begin(), part.end(), 0.0f);
-      for (size_t i = start; i < end; i++)
-        for (size_t j = 0; j < n; j++) part[j] += a[i * n + j];
-      for (size_t j = 0; j < n; j++) total[j] += part[j];
+      for (size_t i = start; i < end; i++) totals[q] += row(i, part.data());
+      for (size_t j = 0; j < n; j++) sum[j] += part[j];
     }
   });
   for (size_t j = 0; j < n; j++) {
     double s = 0;
     for (int q = 0; q < parts; q++) s += sums[q][j];
-    o[j] = static_cast<float>(scale * s);
+    out[j] = static_cast<float>(scale * s);
   }
+  double total = 0;
+  for (const double t : totals) total += t;
+  return total;
+}
+
+// colSums(A, rows, cols, scale, out): out = scale · column sums of A.
+Napi::Value ColSums(const Napi::CallbackInfo& info) {
+  const float* a = Data(info[0]);
+  const size_t n = static_cast<size_t>(Int(info[2]));
+  ColumnSums(static_cast<size_t>(Int(info[1])), n, Num(info[3]), Data(info[4]), [&](size_t i, float* part) {
+    const float* ai = a + i * n;
+    for (size_t j = 0; j < n; j++) part[j] += ai[j];
+    return 0.0;
+  });
   return info.Env().Undefined();
+}
+
+// squaredErrorDeltaSums(A3, X, delta, rows, cols, scale, out) → Σ (A3 − X)²: squaredErrorDelta,
+// and out = scale · column sums of delta (the output bias's gradient) in the same pass.
+Napi::Value SquaredErrorDeltaSums(const Napi::CallbackInfo& info) {
+  const float* a = Data(info[0]);
+  const float* x = Data(info[1]);
+  float* d = Data(info[2]);
+  const size_t n = static_cast<size_t>(Int(info[4]));
+  const double total =
+      ColumnSums(static_cast<size_t>(Int(info[3])), n, Num(info[5]), Data(info[6]), [&](size_t i, float* part) {
+        const float* ai = a + i * n;
+        const float* xi = x + i * n;
+        float* di = d + i * n;
+        float squares = 0;
+        for (size_t j = 0; j < n; j++) {
+          const float e = ai[j] - xi[j];
+          const float v = Flush(e * ai[j] * (1.0f - ai[j]));
+          di[j] = v;
+          part[j] += v;
+          squares += e * e;
+        }
+        return static_cast<double>(squares);
+      });
+  return Napi::Number::New(info.Env(), total);
 }
 
 // dot(x, y) → Σ x ⊙ y
@@ -770,6 +807,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sigmoidGradMul", Napi::Function::New(env, SigmoidGradMul));
   exports.Set("addRowSigmoidGradMul", Napi::Function::New(env, AddRowSigmoidGradMul));
   exports.Set("squaredErrorDelta", Napi::Function::New(env, SquaredErrorDelta));
+  exports.Set("squaredErrorDeltaSums", Napi::Function::New(env, SquaredErrorDeltaSums));
   exports.Set("colSums", Napi::Function::New(env, ColSums));
   exports.Set("dot", Napi::Function::New(env, Dot));
   exports.Set("axpy", Napi::Function::New(env, Axpy));

@@ -41,8 +41,12 @@ export interface Backend<T extends FloatArray = FloatArray> {
   sigmoidGradMul(A: Matrix<T>, D: Matrix<T>, out: Matrix<T>): void;
   /** D (m × n) = (D + 1·sᵀ) ⊙ A ⊙ (1 − A), s (1 × n). */
   addRowSigmoidGradMul(D: Matrix<T>, s: Matrix<T>, A: Matrix<T>): void;
-  /** delta = (A3 − X) ⊙ A3 ⊙ (1 − A3); returns Σ (A3 − X)². delta may be A3. */
-  squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>): number;
+  /**
+   * delta = (A3 − X) ⊙ A3 ⊙ (1 − A3); returns Σ (A3 − X)². delta may be A3. With `sums` (1 × n),
+   * also sums = scale · column sums of delta, as colSums(delta, scale, sums) gives them, in the
+   * same pass (the autoencoder's output bias gradient).
+   */
+  squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>, sums?: Matrix<T>, scale?: number): number;
   /** out (1 × n) = scale · column sums of A (m × n). */
   colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void;
   /** Σ x². */

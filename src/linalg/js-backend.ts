@@ -116,9 +116,10 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     }
   }
 
-  squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>): number {
+  squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>, sums?: Matrix<T>, scale = 1): number {
     checkSameShape("A3", A3, "X", X);
     checkSameShape("A3", A3, "delta", delta);
+    if (sums) checkRow("sums", sums, A3.cols);
     const a = A3.data;
     const x = X.data;
     const d = delta.data;
@@ -129,6 +130,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
       total += e * e;
       d[i] = e * ai * (1 - ai);
     }
+    if (sums) this.colSums(delta, scale, sums);
     return total;
   }
 

@@ -27,6 +27,15 @@ export interface NativeKernels {
   sigmoidGradMul(A: Float32Array, D: Float32Array, out: Float32Array): void;
   addRowSigmoidGradMul(D: Float32Array, s: Float32Array, A: Float32Array, cols: number): void;
   squaredErrorDelta(A3: Float32Array, X: Float32Array, delta: Float32Array): number;
+  squaredErrorDeltaSums(
+    A3: Float32Array,
+    X: Float32Array,
+    delta: Float32Array,
+    rows: number,
+    cols: number,
+    scale: number,
+    out: Float32Array,
+  ): number;
   colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
   dot(x: Float32Array, y: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
@@ -271,10 +280,18 @@ export class NativeBackend implements Backend<Float32Array> {
     if (D.size > 0) this.#k.addRowSigmoidGradMul(D.data, s.data, A.data, D.cols);
   }
 
-  squaredErrorDelta(A3: Matrix<Float32Array>, X: Matrix<Float32Array>, delta: Matrix<Float32Array>): number {
+  squaredErrorDelta(
+    A3: Matrix<Float32Array>,
+    X: Matrix<Float32Array>,
+    delta: Matrix<Float32Array>,
+    sums?: Matrix<Float32Array>,
+    scale = 1,
+  ): number {
     checkSameShape("A3", A3, "X", X);
     checkSameShape("A3", A3, "delta", delta);
-    return this.#k.squaredErrorDelta(A3.data, X.data, delta.data);
+    if (!sums) return this.#k.squaredErrorDelta(A3.data, X.data, delta.data);
+    checkRow("sums", sums, A3.cols);
+    return this.#k.squaredErrorDeltaSums(A3.data, X.data, delta.data, A3.rows, A3.cols, scale, sums.data);
   }
 
   colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {

@@ -16,6 +16,7 @@ export const POOL_FUNCTIONS = [
   "sparseTMulBlocks",
   "twoLoop",
   "colSumsRange",
+  "squaredErrorDeltaRange",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

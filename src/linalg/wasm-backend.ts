@@ -46,9 +46,18 @@ interface KernelExports {
   sigmoidGradMul(A: number, D: number, n: number, out: number): void;
   addRowSigmoidGradMul(D: number, s: number, A: number, rows: number, cols: number): void;
   squaredErrorDelta(A3: number, X: number, n: number, delta: number): number;
-  colSums(A: number, rows: number, cols: number, scale: number, out: number, partial: number, total: number): void;
   colSumsRange(A: number, r0: number, r1: number, cols: number, partial: number, total: number): void;
   colSumsOut(totals: number, parts: number, stride: number, cols: number, scale: number, out: number): void;
+  squaredErrorDeltaRange(
+    A3: number,
+    X: number,
+    r0: number,
+    r1: number,
+    cols: number,
+    delta: number,
+    partial: number,
+    total: number,
+  ): number;
   sumSquares(x: number, n: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
@@ -687,10 +696,23 @@ export class WasmBackend implements Backend<Float32Array> {
     else this.#parallel("addRowSigmoidGradMul", parts);
   }
 
-  squaredErrorDelta(A3: Matrix<Float32Array>, X: Matrix<Float32Array>, delta: Matrix<Float32Array>): number {
+  squaredErrorDelta(
+    A3: Matrix<Float32Array>,
+    X: Matrix<Float32Array>,
+    delta: Matrix<Float32Array>,
+    sums?: Matrix<Float32Array>,
+    scale = 1,
+  ): number {
     checkSameShape("A3", A3, "X", X);
     checkSameShape("A3", A3, "delta", delta);
     const [a, x, d] = [this.#own("A3", A3), this.#own("X", X), this.#own("delta", delta)];
+    if (sums) {
+      checkRow("sums", sums, A3.cols);
+      return this.#byColumns(A3.rows, A3.cols, scale, this.#own("sums", sums), (r0, r1, partial, total) => [
+        "squaredErrorDeltaRange",
+        [a, x, r0, r1, A3.cols, d, partial, total],
+      ]);
+    }
     const parts = split(A3.size, this.#ways(A3.size, 1 << 18), 4).map(([i, n]) => [a + i * 4, x + i * 4, n, d + i * 4]);
     if (parts.length === 1) return this.#k.squaredErrorDelta(a, x, A3.size, d);
     return this.#parallel("squaredErrorDelta", parts).reduce((sum, v) => sum + v, 0);
@@ -700,24 +722,41 @@ export class WasmBackend implements Backend<Float32Array> {
     checkRow("out", out, A.cols);
     const a = this.#own("A", A);
     const o = this.#own("out", out);
-    // Each thread sums whole blocks of 256 rows (the kernel's SUM_ROWS) into its own f64 totals.
-    const ranges = split(A.rows, this.#ways(A.size, 1 << 18), 256);
-    const stride = align(A.cols * 8) + align(A.cols * 4);
-    const scratch = this.#scratchOf(stride * ranges.length);
-    if (ranges.length === 1) {
-      this.#k.colSums(a, A.rows, A.cols, scale, o, scratch + align(A.cols * 8), scratch);
-      return;
-    }
-    const parts = ranges.map(([r, n], q) => [
-      a,
-      r,
-      r + n,
-      A.cols,
-      scratch + q * stride + align(A.cols * 8),
-      scratch + q * stride,
+    this.#byColumns(A.rows, A.cols, scale, o, (r0, r1, partial, total) => [
+      "colSumsRange",
+      [a, r0, r1, A.cols, partial, total],
     ]);
-    this.#parallel("colSumsRange", parts);
-    this.#k.colSumsOut(scratch, ranges.length, stride, A.cols, scale, o);
+  }
+
+  /**
+   * A pass that sums columns, on every thread: each takes whole blocks of 256 rows (the kernels'
+   * SUM_ROWS); `call` names its kernel and arguments for rows [r0, r1) with its own f32 partial
+   * and f64 totals; the totals are then added in order into out, times scale. Returns the sum of
+   * the kernel's results.
+   */
+  #byColumns(
+    rows: number,
+    cols: number,
+    scale: number,
+    out: number,
+    call: (r0: number, r1: number, partial: number, total: number) => [PoolFunction, number[]],
+  ): number {
+    const ranges = split(rows, this.#ways(rows * cols, 1 << 18), 256);
+    const stride = align(cols * 8) + align(cols * 4);
+    const scratch = this.#scratchOf(stride * ranges.length);
+    const calls = ranges.map(([r, n], q) =>
+      call(r, r + n, scratch + q * stride + align(cols * 8), scratch + q * stride),
+    );
+    const [fn, first] = calls[0] as [PoolFunction, number[]];
+    const results =
+      calls.length === 1
+        ? [(this.#k[fn] as (...a: number[]) => number)(...first) ?? 0]
+        : this.#parallel(
+            fn,
+            calls.map(([, args]) => args),
+          );
+    this.#k.colSumsOut(scratch, ranges.length, stride, cols, scale, out);
+    return results.reduce((sum, v) => sum + v, 0);
   }
 
   sumSquares(x: Matrix<Float32Array>): number {

@@ -21,7 +21,8 @@ export function encoderForward<T extends FloatArray>(
 
 /**
  * The backward twin of encoderForward, SPEC §4: given δ_out (m × h), the delta at this layer's
- * pre-activation, writes ∇W = δ_outᵀ A_in / m and ∇b = column sums of δ_out / m, and when
+ * pre-activation, writes ∇W = δ_outᵀ A_in / m and ∇b = column sums of δ_out / m (unless gradB
+ * is null: the caller has written it, as the autoencoder does with squaredErrorDelta), and when
  * `delta_in` is given, δ_in (m × n) = (δ_out W) ⊙ A_in ⊙ (1 − A_in) for the layer below.
  * `sparseIn` as in encoderForward.
  */
@@ -31,14 +32,14 @@ export function encoderBackward<T extends FloatArray>(
   delta_out: Matrix<T>,
   W: Matrix<T>,
   gradW: Matrix<T>,
-  gradB: Matrix<T>,
+  gradB: Matrix<T> | null,
   delta_in?: Matrix<T>,
   sparseIn?: SparseMatrix | null,
 ): void {
   const m = A_in.rows;
   if (sparseIn && backend.sparse) backend.sparse.transposedMul(1 / m, delta_out, sparseIn, gradW);
   else backend.gemm(true, false, 1 / m, delta_out, A_in, 0, gradW);
-  backend.colSums(delta_out, 1 / m, gradB);
+  if (gradB) backend.colSums(delta_out, 1 / m, gradB);
   if (delta_in) {
     backend.gemm(false, false, 1, delta_out, W, 0, delta_in);
     backend.sigmoidGradMul(A_in, delta_in, delta_in);

@@ -86,7 +86,8 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
       encoderForward(backend, A2, W2, p.b2 as Matrix<T>, A3);
       backend.colSums(A2, 1 / m, rhoHat);
       const delta3 = A3;
-      const squaredError = backend.squaredErrorDelta(A3, X, delta3);
+      // Δ3 in place of A3, and ∇b2 = column sums of Δ3 / m in the same pass.
+      const squaredError = backend.squaredErrorDelta(A3, X, delta3, g.b2 as Matrix<T>, 1 / m);
       let kl = 0;
       const r = rhoHat.data;
       const s = sparsity.data;
@@ -99,7 +100,7 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
       const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
 
       // Backward: the decoder, then Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2), then the encoder.
-      encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, g.b2 as Matrix<T>);
+      encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, null);
       backend.axpy(lambda, W2, g.W2 as Matrix<T>);
       backend.gemm(false, false, 1, delta3, W2, 0, D2);
       backend.addRowSigmoidGradMul(D2, sparsity, A2);

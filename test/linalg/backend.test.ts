@@ -271,6 +271,21 @@ for (const { label, backend, tolerance } of await allBackends()) {
           "delta",
         );
 
+        // With column sums of delta in the same pass: as colSums gives them, to the last bit.
+        const fusedDelta = backend.zeros(m, n);
+        const fusedSums = backend.fromValues(1, n, new Array(n).fill(Number.NaN));
+        const fusedSq = backend.squaredErrorDelta(backend.fromValues(m, n, a3), X, fusedDelta, fusedSums, 0.25);
+        assertClose(fusedSq, sq, tol, "Σ(A3 − X)² with column sums");
+        assert.deepEqual(fusedDelta.data, delta.data, "delta with column sums");
+        const deltaSums = backend.zeros(1, n);
+        backend.colSums(fusedDelta, 0.25, deltaSums);
+        assert.deepEqual(fusedSums.data, deltaSums.data, `column sums of delta ${m}×${n}`);
+        const expectedSums = new Array<number>(n).fill(0);
+        a3.forEach((v, i) => {
+          expectedSums[i % n] = (expectedSums[i % n] as number) + 0.25 * (v - x[i]!) * v * (1 - v);
+        });
+        assert.ok(relativeMaxError(fusedSums.data, expectedSums) < tol * 8, `column sums of delta ${m}×${n}`);
+
         const sums = backend.zeros(1, n);
         backend.colSums(A3, 1 / m, sums);
         const expected = new Array<number>(n).fill(0);
