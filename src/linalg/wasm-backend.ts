@@ -17,9 +17,9 @@ import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
 interface KernelExports {
   PACK_A_BYTES: WebAssembly.Global;
-  BLOCK_ROWS: WebAssembly.Global;
   PACK_B_BYTES: WebAssembly.Global;
   TILE_BYTES: WebAssembly.Global;
+  BLOCK_ROWS: WebAssembly.Global;
   heapBase(): number;
   usesRelaxedSimd(): number;
   sgemm(
