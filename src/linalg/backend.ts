@@ -72,6 +72,22 @@ export function gemmDims(transA: boolean, transB: boolean, A: Matrix, B: Matrix,
   return [M, N, K];
 }
 
+/**
+ * gemmBiasSigmoid in its two steps, gemm then biasSigmoid in place, for a backend without a
+ * fused kernel; b is checked before out is written.
+ */
+export function gemmThenBiasSigmoid<T extends FloatArray>(
+  backend: Backend<T>,
+  A: Matrix<T>,
+  W: Matrix<T>,
+  b: Matrix<T>,
+  out: Matrix<T>,
+): void {
+  checkRow("b", b, out.cols);
+  backend.gemm(false, true, 1, A, W, 0, out);
+  backend.biasSigmoid(out, b, out);
+}
+
 /** Checks that a bias/row vector has n elements. */
 export function checkRow(name: string, v: Matrix, n: number): void {
   if (v.size !== n) throw new ShapeError(`${name} must have ${n} elements (one per column), got ${v.rows} × ${v.cols}`);

@@ -1,5 +1,5 @@
 import { ArgumentError } from "../errors.ts";
-import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { type Backend, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
 import { checkSameShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
 import { sigmoid } from "./sigmoid.ts";
 import { JsSparseOps } from "./sparse.ts";
@@ -76,9 +76,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   gemmBiasSigmoid(A: Matrix<T>, W: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {
-    checkRow("b", b, out.cols);
-    this.gemm(false, true, 1, A, W, 0, out);
-    this.biasSigmoid(out, b, out);
+    gemmThenBiasSigmoid(this, A, W, b, out);
   }
 
   biasSigmoid(Z: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {

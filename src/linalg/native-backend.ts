@@ -5,7 +5,7 @@ import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
-import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { type Backend, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix } from "./matrix.ts";
 import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 
@@ -257,9 +257,7 @@ export class NativeBackend implements Backend<Float32Array> {
     b: Matrix<Float32Array>,
     out: Matrix<Float32Array>,
   ): void {
-    checkRow("b", b, out.cols);
-    this.gemm(false, true, 1, A, W, 0, out);
-    this.biasSigmoid(out, b, out);
+    gemmThenBiasSigmoid(this, A, W, b, out);
   }
 
   biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
