@@ -12,6 +12,8 @@ const rng = new Rng(7);
 const randomValues = (n: number, lo = -1, hi = 1) => Array.from({ length: n }, () => rng.uniformIn(lo, hi));
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+const maxError = (actual: ArrayLike<number>, expected: readonly number[]) =>
+  expected.reduce((worst, v, i) => Math.max(worst, Math.abs((actual[i] as number) - v)), 0);
 
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
@@ -47,7 +49,11 @@ for (const { label, backend, tolerance } of await allBackends()) {
               const C = backend.fromValues(M, N, c);
               backend.gemm(ta, tb, alpha, A, B, beta, C);
               const expected = referenceGemm(ta, tb, M, N, K, alpha, a, b, beta, c);
-              const err = relativeMaxError(C.data, expected);
+              // Relative to the size of the terms, |α|·|A|·|B| + |β|·|C|, as the rounding error
+              // is bounded: relative to the result, a sum that cancels would fail on rounding alone.
+              const abs = (v: number[]) => v.map(Math.abs);
+              const terms = referenceGemm(ta, tb, M, N, K, Math.abs(alpha), abs(a), abs(b), Math.abs(beta), abs(c));
+              const err = maxError(C.data, expected) / Math.max(...terms, 1e-300);
               // float32: the error grows like √K·ε; allow K·ε with room.
               const bound = backend.dtype === "float32" ? 1e-6 * Math.max(8, K) : 1e-13;
               assert.ok(err <= bound, `${M}×${N}×${K} ta=${ta} tb=${tb} α=${alpha} β=${beta}: error ${err} > ${bound}`);
