@@ -538,6 +538,95 @@ export function squaredErrorDelta(A3: usize, X: usize, n: i32, delta: usize): f6
   return total;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Softmax of rows (k classes each), four rows at a time, one in each lane: k is the number of
+// classes (10 for MNIST), too few for vectors along a row.
+// ---------------------------------------------------------------------------------------------
+
+/** ln 2^-126: below it, e^x is not a normal float. */
+const LN_FLT_MIN: f32 = -87.33654;
+
+/** Lane r = the f32 at p + r·stride for r < count (1–4); the lanes past count repeat lane 0. */
+@inline
+function gatherRows(p: usize, stride: usize, count: i32): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
+  if (count > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
+  return v;
+}
+
+/** Stores lane r of v at p + r·stride for r < count (1–4). */
+@inline
+function scatterRows(p: usize, stride: usize, v: v128, count: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p + stride, f32x4.extract_lane(v, 1));
+  if (count > 2) store<f32>(p + 2 * stride, f32x4.extract_lane(v, 2));
+  if (count > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
+}
+
+/** The logit of each row's label, row r in lane r (r < count, 1–4; the lanes past it repeat lane 0). */
+@inline
+function labelLogits(P: usize, labels: usize, stride: usize, count: i32): v128 {
+  let v = f32x4.splat(load<f32>(P + (<usize>load<i32>(labels) << 2)));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(P + stride + (<usize>load<i32>(labels, 4) << 2)));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(P + 2 * stride + (<usize>load<i32>(labels, 8) << 2)));
+  if (count > 3) v = f32x4.replace_lane(v, 3, load<f32>(P + 3 * stride + (<usize>load<i32>(labels, 12) << 2)));
+  return v;
+}
+
+/** −log softmax(z)[y] = log Σ e^(z − max) − (z_y − max), in float64. */
+@inline
+function nllOf(zy: f32, max: f32, sum: f32): f64 {
+  return Math.log(<f64>sum) - (<f64>zy - <f64>max);
+}
+
+/** softmaxRows for `count` (1–4) rows at P, one per lane. */
+@inline
+function softmaxGroup(P: usize, labels: usize, k: i32, count: i32): f64 {
+  const stride = <usize>k << 2;
+  let max = gatherRows(P, stride, count);
+  for (let c = 1; c < k; c++) max = f32x4.max(max, gatherRows(P + (<usize>c << 2), stride, count));
+  // The labels' logits are read before the rows are overwritten.
+  const zy = labelLogits(P, labels, stride, count);
+  let sum = f32x4.splat(0);
+  for (let c = 0; c < k; c++) {
+    const at = P + (<usize>c << 2);
+    const d = f32x4.sub(gatherRows(at, stride, count), max);
+    // e^d, exactly 0 where it is below the smallest normal float (exp4 clamps there).
+    const e = v128.andnot(exp4(d), f32x4.lt(d, f32x4.splat(LN_FLT_MIN)));
+    sum = f32x4.add(sum, e);
+    scatterRows(at, stride, e, count);
+  }
+  for (let c = 0; c < k; c++) {
+    const at = P + (<usize>c << 2);
+    scatterRows(at, stride, flush4(f32x4.div(gatherRows(at, stride, count), sum)), count);
+  }
+  let nll = nllOf(f32x4.extract_lane(zy, 0), f32x4.extract_lane(max, 0), f32x4.extract_lane(sum, 0));
+  if (count > 1) nll += nllOf(f32x4.extract_lane(zy, 1), f32x4.extract_lane(max, 1), f32x4.extract_lane(sum, 1));
+  if (count > 2) nll += nllOf(f32x4.extract_lane(zy, 2), f32x4.extract_lane(max, 2), f32x4.extract_lane(sum, 2));
+  if (count > 3) nll += nllOf(f32x4.extract_lane(zy, 3), f32x4.extract_lane(max, 3), f32x4.extract_lane(sum, 3));
+  return nll;
+}
+
+/**
+ * Each of the `rows` rows of P (k logits each, row-major) becomes its softmax: e^(z − max z)
+ * over its sum, stored as 0 below the smallest normal float. Returns Σ −log softmax(z)[y] over
+ * the rows, y the row's label (labels: rows i32, each in [0, k)), from the logits (log-sum-exp),
+ * so that a probability that rounds to 0 still gives a finite cost. A NaN logit gives NaN.
+ */
+export function softmaxRows(P: usize, labels: usize, rows: i32, k: i32): f64 {
+  const stride = <usize>k << 2;
+  let nll: f64 = 0;
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) nll += softmaxGroup(P + <usize>i * stride, labels + (<usize>i << 2), k, 4);
+  const left = rows - i;
+  if (left == 1) nll += softmaxGroup(P + <usize>i * stride, labels + (<usize>i << 2), k, 1);
+  else if (left == 2) nll += softmaxGroup(P + <usize>i * stride, labels + (<usize>i << 2), k, 2);
+  else if (left == 3) nll += softmaxGroup(P + <usize>i * stride, labels + (<usize>i << 2), k, 3);
+  return nll;
+}
+
 /** Σ x², accumulated in float64 block by block. */
 export function sumSquares(x: usize, n: i32): f64 {
   let total: f64 = 0;

@@ -29,6 +29,7 @@
 namespace {
 
 float* Data(const Napi::Value& v) { return v.As<Napi::Float32Array>().Data(); }
+const int32_t* Ints(const Napi::Value& v) { return v.As<Napi::Int32Array>().Data(); }
 size_t Length(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementLength(); }
 int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 double Num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
@@ -350,6 +351,43 @@ double ColumnSums(size_t rows, size_t n, double scale, float* out, Row row) {
   return total;
 }
 
+// ln 2^-126: below it, e^x is not a normal float (Exp clamps there).
+constexpr float kLnFltMin = -87.33654f;
+
+// softmaxRows(P, labels, rows, k) → Σ −log softmax(z)[y]: each row z of P (k logits) becomes its
+// softmax, e^(z − max z) over its sum, 0 below FLT_MIN, as the Wasm kernel computes it
+// (assembly/kernels.ts, softmaxRows); the cost from the logits, log Σ e^(z − max) − (z_y − max),
+// in float64. The labels are in [0, k) (checked by the caller). On every thread by rows, the
+// parts' sums added in order.
+Napi::Value SoftmaxRows(const Napi::CallbackInfo& info) {
+  float* p = Data(info[0]);
+  const int32_t* labels = Ints(info[1]);
+  const size_t rows = static_cast<size_t>(Int(info[2]));
+  const size_t k = static_cast<size_t>(Int(info[3]));
+  std::vector<double> totals(Parts(rows * k), 0.0);
+  ParallelBlocks(rows, 64, rows * k, [&](int q, size_t r0, size_t r1) {
+    double nll = 0;
+    for (size_t i = r0; i < r1; i++) {
+      float* z = p + i * k;
+      float max = z[0];
+      for (size_t c = 1; c < k; c++) max = std::max(max, z[c]);
+      const float zy = z[labels[i]];
+      float sum = 0;
+      for (size_t c = 0; c < k; c++) {
+        const float d = z[c] - max;
+        z[c] = d < kLnFltMin ? 0.0f : Exp(d);
+        sum += z[c];
+      }
+      for (size_t c = 0; c < k; c++) z[c] = Flush(z[c] / sum);
+      nll += std::log(static_cast<double>(sum)) - (static_cast<double>(zy) - static_cast<double>(max));
+    }
+    totals[q] = nll;
+  });
+  double total = 0;
+  for (const double t : totals) total += t;
+  return Napi::Number::New(info.Env(), total);
+}
+
 // colSums(A, rows, cols, scale, out): out = scale · column sums of A.
 Napi::Value ColSums(const Napi::CallbackInfo& info) {
   const float* a = Data(info[0]);
@@ -522,8 +560,6 @@ Napi::Value TwoLoop(const Napi::CallbackInfo& info) {
   });
   return info.Env().Undefined();
 }
-
-const int32_t* Ints(const Napi::Value& v) { return v.As<Napi::Int32Array>().Data(); }
 
 // Vectors of floats for the sparse kernels: AVX-512 (16 lanes, 32 registers), AVX2 (8 lanes, 16
 // registers) or plain floats, chosen by the compiler's target (-march=native). A row of up to
@@ -807,6 +843,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sigmoidGradMul", Napi::Function::New(env, SigmoidGradMul));
   exports.Set("addRowSigmoidGradMul", Napi::Function::New(env, AddRowSigmoidGradMul));
   exports.Set("squaredErrorDelta", Napi::Function::New(env, SquaredErrorDelta));
+  exports.Set("softmaxRows", Napi::Function::New(env, SoftmaxRows));
   exports.Set("squaredErrorDeltaSums", Napi::Function::New(env, SquaredErrorDeltaSums));
   exports.Set("colSums", Napi::Function::New(env, ColSums));
   exports.Set("dot", Napi::Function::New(env, Dot));

@@ -1,4 +1,4 @@
-import { ShapeError } from "../errors.ts";
+import { ArgumentError, ShapeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import type { DType, FloatArray, Matrix } from "./matrix.ts";
 import type { SparseOps } from "./sparse.ts";
@@ -47,6 +47,14 @@ export interface Backend<T extends FloatArray = FloatArray> {
    * same pass (the autoencoder's output bias gradient).
    */
   squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>, sums?: Matrix<T>, scale?: number): number;
+  /**
+   * Each row of P (m × k logits) becomes its softmax, the row's maximum subtracted before exp so
+   * that nothing overflows; returns Σᵢ −log P[i, yᵢ] over the labels (m integers in [0, k)),
+   * computed from the logits (log-sum-exp) rather than from P, so that a probability that rounds
+   * to 0 still gives a finite cost. On float32, probabilities below FLOAT32_MIN_NORMAL are
+   * stored as 0. A NaN or infinite logit gives NaN.
+   */
+  softmaxRows(P: Matrix<T>, labels: Int32Array): number;
   /** out (1 × n) = scale · column sums of A (m × n). */
   colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void;
   /** Σ x². */
@@ -91,6 +99,19 @@ export function gemmThenBiasSigmoid<T extends FloatArray>(
 /** Checks that a bias/row vector has n elements. */
 export function checkRow(name: string, v: Matrix, n: number): void {
   if (v.size !== n) throw new ShapeError(`${name} must have ${n} elements (one per column), got ${v.rows} × ${v.cols}`);
+}
+
+/** Checks that `labels` has one class in [0, P.cols) per row of P, for softmaxRows. */
+export function checkClassLabels(P: Matrix, labels: Int32Array): void {
+  if (labels.length !== P.rows) {
+    throw new ShapeError(`softmaxRows: labels must have one entry per row of P (${P.rows}), got ${labels.length}`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    if (y < 0 || y >= P.cols) {
+      throw new ArgumentError(`softmaxRows: labels[${i}] must be a class in [0, ${P.cols - 1}], got ${y}`);
+    }
+  }
 }
 
 /** Checks that two operands have the same number of elements. */

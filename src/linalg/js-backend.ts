@@ -1,6 +1,6 @@
 import { ArgumentError } from "../errors.ts";
-import { type Backend, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
-import { checkSameShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
+import { type Backend, checkClassLabels, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
+import { checkSameShape, type DType, FLOAT32_MIN_NORMAL, type FloatArray, Matrix } from "./matrix.ts";
 import { sigmoid } from "./sigmoid.ts";
 import { JsSparseOps } from "./sparse.ts";
 
@@ -130,6 +130,28 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     }
     if (sums) this.colSums(delta, scale, sums);
     return total;
+  }
+
+  softmaxRows(P: Matrix<T>, labels: Int32Array): number {
+    checkClassLabels(P, labels);
+    const k = P.cols;
+    const p = P.data;
+    const tiny = this.dtype === "float32" ? FLOAT32_MIN_NORMAL : 0;
+    let nll = 0;
+    for (let i = 0; i < P.rows; i++) {
+      const row = i * k;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < k; c++) max = Math.max(max, p[row + c] as number);
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += Math.exp((p[row + c] as number) - max);
+      const logSum = Math.log(sum);
+      nll -= (p[row + (labels[i] as number)] as number) - max - logSum;
+      for (let c = 0; c < k; c++) {
+        const q = Math.exp((p[row + c] as number) - max - logSum);
+        p[row + c] = q < tiny ? 0 : q;
+      }
+    }
+    return nll;
   }
 
   colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void {

@@ -5,7 +5,7 @@ import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
-import { type Backend, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
+import { type Backend, checkClassLabels, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix } from "./matrix.ts";
 import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 
@@ -36,6 +36,7 @@ export interface NativeKernels {
     scale: number,
     out: Float32Array,
   ): number;
+  softmaxRows(P: Float32Array, labels: Int32Array, rows: number, k: number): number;
   colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
   dot(x: Float32Array, y: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
@@ -290,6 +291,11 @@ export class NativeBackend implements Backend<Float32Array> {
     if (!sums) return this.#k.squaredErrorDelta(A3.data, X.data, delta.data);
     checkRow("sums", sums, A3.cols);
     return this.#k.squaredErrorDeltaSums(A3.data, X.data, delta.data, A3.rows, A3.cols, scale, sums.data);
+  }
+
+  softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {
+    checkClassLabels(P, labels);
+    return P.size > 0 ? this.#k.softmaxRows(P.data, labels, P.rows, P.cols) : 0;
   }
 
   colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {

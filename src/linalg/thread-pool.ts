@@ -17,6 +17,7 @@ export const POOL_FUNCTIONS = [
   "twoLoop",
   "colSumsRange",
   "squaredErrorDeltaRange",
+  "softmaxRows",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -2,7 +2,7 @@ import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
-import { type Backend, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { type Backend, checkClassLabels, checkRow, checkSize, gemmDims } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
 import {
   countNonZeros,
@@ -59,6 +59,7 @@ interface KernelExports {
     total: number,
   ): number;
   sumSquares(x: number, n: number): number;
+  softmaxRows(P: number, labels: number, rows: number, k: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
   twoLoop(
@@ -716,6 +717,18 @@ export class WasmBackend implements Backend<Float32Array> {
     const parts = split(A3.size, this.#ways(A3.size, 1 << 18), 4).map(([i, n]) => [a + i * 4, x + i * 4, n, d + i * 4]);
     if (parts.length === 1) return this.#k.squaredErrorDelta(a, x, A3.size, d);
     return this.#parallel("squaredErrorDelta", parts).reduce((sum, v) => sum + v, 0);
+  }
+
+  softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {
+    checkClassLabels(P, labels);
+    const p = this.#own("P", P);
+    if (P.rows === 0) return 0;
+    const l = this.#scratchOf(labels.length * 4);
+    new Int32Array(this.#memory.buffer, l, labels.length).set(labels);
+    const k = P.cols;
+    const parts = split(P.rows, this.#ways(P.size, 1 << 16), 4).map(([r, n]) => [p + r * k * 4, l + r * 4, n, k]);
+    if (parts.length === 1) return this.#k.softmaxRows(p, l, P.rows, k);
+    return this.#parallel("softmaxRows", parts).reduce((sum, v) => sum + v, 0);
   }
 
   colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {

@@ -1,6 +1,6 @@
 import { checkNumber } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
-import { checkShape, FLOAT32_MIN_NORMAL, type FloatArray, type Matrix } from "../linalg/matrix.ts";
+import { checkShape, type FloatArray, type Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
@@ -12,11 +12,9 @@ export function softmaxLayout(classes: number, features: number): ParamLayout {
 }
 
 /**
- * Forward: P (m × k) = softmax of the rows of F θᵀ, with each row's maximum subtracted before
- * exp so that nothing overflows. Returns Σᵢ −log P[i, yᵢ], computed from the logits
- * (log-sum-exp) rather than from P, so that a probability that rounds to 0 still gives a
- * finite cost. On a float32 backend, probabilities below FLOAT32_MIN_NORMAL are stored as 0, as
- * its kernels store their element-wise results. F (m × d), θ (k × d).
+ * Forward: P (m × k) = softmax of the rows of F θᵀ (backend.softmaxRows: each row's maximum
+ * subtracted before exp). Returns Σᵢ −log P[i, yᵢ], computed from the logits (log-sum-exp). F (m
+ * × d), θ (k × d).
  */
 export function softmaxForward<T extends FloatArray>(
   backend: Backend<T>,
@@ -26,24 +24,7 @@ export function softmaxForward<T extends FloatArray>(
   P: Matrix<T>,
 ): number {
   backend.gemm(false, true, 1, F, theta, 0, P);
-  const k = P.cols;
-  const p = P.data;
-  const tiny = backend.dtype === "float32" ? FLOAT32_MIN_NORMAL : 0;
-  let nll = 0;
-  for (let i = 0; i < P.rows; i++) {
-    const row = i * k;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < k; c++) max = Math.max(max, p[row + c] as number);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += Math.exp((p[row + c] as number) - max);
-    const logSum = Math.log(sum);
-    nll -= (p[row + (labels[i] as number)] as number) - max - logSum;
-    for (let c = 0; c < k; c++) {
-      const q = Math.exp((p[row + c] as number) - max - logSum);
-      p[row + c] = q < tiny ? 0 : q;
-    }
-  }
-  return nll;
+  return backend.softmaxRows(P, labels);
 }
 
 /**

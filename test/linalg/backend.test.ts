@@ -339,6 +339,74 @@ for (const { label, backend, tolerance } of await allBackends()) {
       }
     });
 
+    it("softmaxRows matches the float64 softmax and its cost: row tails, wide rows, large logits, threads", () => {
+      for (const [m, k, offset] of [
+        [1, 1, 0],
+        [1, 3, 0],
+        [4, 10, 0],
+        [5, 10, 0], // one row past a group of four
+        [6, 7, 1000], // two past; logits near 1000, where e^z overflows without the max subtracted
+        [7, 17, -500], // three past
+        [2, 200, 0],
+        [9003, 10, 0], // split across threads
+      ] as const) {
+        const z = randomValues(m * k, -20, 20).map((v) => v + offset);
+        const labels = Int32Array.from({ length: m }, () => Math.floor(rng.uniform() * k));
+        const P = backend.fromValues(m, k, z);
+        const z32 = Array.from(P.data); // the logits as the backend holds them
+        const nll = backend.softmaxRows(P, labels);
+        let expected = 0;
+        // The cost's error scales with its terms, 1 + |log Σ e^(z − max)| + |z_y − max| a row: a
+        // float32 sum of the exponentials (at least 1) is exact to a few ε, an absolute error of its log.
+        let terms = 0;
+        for (let i = 0; i < m; i++) {
+          const row = z32.slice(i * k, (i + 1) * k);
+          const max = Math.max(...row);
+          const sum = row.reduce((acc, v) => acc + Math.exp(v - max), 0);
+          const zy = (row[labels[i] as number] as number) - max;
+          expected += Math.log(sum) - zy;
+          terms += 1 + Math.abs(Math.log(sum)) + Math.abs(zy);
+          for (let c = 0; c < k; c++) {
+            const q = Math.exp((row[c] as number) - max) / sum;
+            const got = P.data[i * k + c] as number;
+            assert.ok(
+              Math.abs(got - q) <= tolerance * (q + 1e-3),
+              `${m}×${k} P[${i}][${c}]: expected ${q}, got ${got}`,
+            );
+          }
+        }
+        const costError = Math.abs(nll - expected) / Math.max(terms, 1e-300);
+        assert.ok(costError <= tolerance, `${m}×${k} cost: expected ${expected}, got ${nll} (error ${costError})`);
+        if (k === 1) assert.equal(nll, 0);
+        backend.free(P);
+      }
+    });
+
+    it("softmaxRows: a probability below 2^-126 is 0 on float32 and the cost stays finite; NaN and ∞ give NaN", () => {
+      const P = backend.fromValues(1, 4, [0, -200, -87.5, -80]);
+      const nll = backend.softmaxRows(P, Int32Array.of(1));
+      const sum = 1 + Math.exp(-200) + Math.exp(-87.5) + Math.exp(-80);
+      assertClose(nll, 200 + Math.log(sum), 1e-7, "cost of a label whose probability underflows");
+      assert.equal(P.data[1], backend.dtype === "float32" ? 0 : Math.exp(-200) / sum);
+      if (backend.dtype === "float32") assert.equal(P.data[2], 0, "e^-87.5 ≈ 9.8e-39 is below 2^-126");
+      assertClose(P.data[3] as number, Math.exp(-80), 1e-5, "e^-80 ≈ 1.8e-35 is kept");
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+        const Q = backend.fromValues(5, 2, [0, 1, 2, 3, bad, 0, 4, 5, 6, 7]);
+        assert.ok(Number.isNaN(backend.softmaxRows(Q, Int32Array.of(0, 1, 0, 1, 0))), `cost with a logit ${bad}`);
+      }
+    });
+
+    it("softmaxRows rejects labels that do not fit P, naming the entry", () => {
+      const P = backend.zeros(3, 4);
+      assert.throws(() => backend.softmaxRows(P, Int32Array.of(0, 1)), /one entry per row of P \(3\), got 2/);
+      assert.throws(
+        () => backend.softmaxRows(P, Int32Array.of(0, 4, 1)),
+        /labels\[1\] must be a class in \[0, 3\], got 4/,
+      );
+      assert.throws(() => backend.softmaxRows(P, Int32Array.of(0, 1, -1)), ArgumentError);
+      assert.equal(backend.softmaxRows(backend.zeros(0, 4), new Int32Array(0)), 0);
+    });
+
     it("element-wise kernels reject mismatched shapes", () => {
       assert.throws(
         () => backend.biasSigmoid(backend.zeros(2, 3), backend.zeros(1, 4), backend.zeros(2, 3)),
