@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
-import type { DType, FloatArray, Matrix } from "./matrix.ts";
+import { checkSameShape, type DType, type FloatArray, type Matrix } from "./matrix.ts";
 import type { SparseOps } from "./sparse.ts";
 
 /**
@@ -55,6 +55,22 @@ export interface Backend<T extends FloatArray = FloatArray> {
    * stored as 0. A NaN or infinite logit gives NaN.
    */
   softmaxRows(P: Matrix<T>, labels: Int32Array): number;
+  /**
+   * An autoencoder's output layer and its delta in one call: with A3 = σ(H·Wᵀ + 1·bᵀ) (H m × h,
+   * W n × h, b 1 × n, X m × n), delta (m × n) = (A3 − X) ⊙ A3 ⊙ (1 − A3) and sums (1 × n) = scale
+   * · its column sums; returns Σ (A3 − X)². A3 itself is not kept. gemmBiasSigmoid then
+   * squaredErrorDelta, in delta, where the backend has nothing better (native: the product, then
+   * one pass for the sigmoid, the delta and the sums).
+   */
+  reconstructionDelta(
+    H: Matrix<T>,
+    W: Matrix<T>,
+    b: Matrix<T>,
+    X: Matrix<T>,
+    delta: Matrix<T>,
+    sums: Matrix<T>,
+    scale: number,
+  ): number;
   /** out (1 × n) = scale · column sums of A (m × n). */
   colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void;
   /** Σ x². */
@@ -94,6 +110,26 @@ export function gemmThenBiasSigmoid<T extends FloatArray>(
   checkRow("b", b, out.cols);
   backend.gemm(false, true, 1, A, W, 0, out);
   backend.biasSigmoid(out, b, out);
+}
+
+/**
+ * reconstructionDelta in its two steps, gemmBiasSigmoid then squaredErrorDelta in place, for a
+ * backend without a fused pass; X and sums are checked before delta is written.
+ */
+export function gemmBiasSigmoidThenDelta<T extends FloatArray>(
+  backend: Backend<T>,
+  H: Matrix<T>,
+  W: Matrix<T>,
+  b: Matrix<T>,
+  X: Matrix<T>,
+  delta: Matrix<T>,
+  sums: Matrix<T>,
+  scale: number,
+): number {
+  checkSameShape("X", X, "delta", delta);
+  checkRow("sums", sums, delta.cols);
+  backend.gemmBiasSigmoid(H, W, b, delta);
+  return backend.squaredErrorDelta(delta, X, delta, sums, scale);
 }
 
 /** Checks that a bias/row vector has n elements. */

@@ -1,5 +1,13 @@
 import { ArgumentError } from "../errors.ts";
-import { type Backend, checkClassLabels, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
+import {
+  type Backend,
+  checkClassLabels,
+  checkRow,
+  checkSize,
+  gemmBiasSigmoidThenDelta,
+  gemmDims,
+  gemmThenBiasSigmoid,
+} from "./backend.ts";
 import { checkSameShape, type DType, FLOAT32_MIN_NORMAL, type FloatArray, Matrix } from "./matrix.ts";
 import { sigmoid } from "./sigmoid.ts";
 import { JsSparseOps } from "./sparse.ts";
@@ -130,6 +138,18 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     }
     if (sums) this.colSums(delta, scale, sums);
     return total;
+  }
+
+  reconstructionDelta(
+    H: Matrix<T>,
+    W: Matrix<T>,
+    b: Matrix<T>,
+    X: Matrix<T>,
+    delta: Matrix<T>,
+    sums: Matrix<T>,
+    scale: number,
+  ): number {
+    return gemmBiasSigmoidThenDelta(this, H, W, b, X, delta, sums, scale);
   }
 
   softmaxRows(P: Matrix<T>, labels: Int32Array): number {

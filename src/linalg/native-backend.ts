@@ -35,6 +35,7 @@ export interface NativeKernels {
     cols: number,
     scale: number,
     out: Float32Array,
+    bias: Float32Array | null,
   ): number;
   softmaxRows(P: Float32Array, labels: Int32Array, rows: number, k: number): number;
   colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
@@ -290,7 +291,25 @@ export class NativeBackend implements Backend<Float32Array> {
     checkSameShape("A3", A3, "delta", delta);
     if (!sums) return this.#k.squaredErrorDelta(A3.data, X.data, delta.data);
     checkRow("sums", sums, A3.cols);
-    return this.#k.squaredErrorDeltaSums(A3.data, X.data, delta.data, A3.rows, A3.cols, scale, sums.data);
+    return this.#k.squaredErrorDeltaSums(A3.data, X.data, delta.data, A3.rows, A3.cols, scale, sums.data, null);
+  }
+
+  reconstructionDelta(
+    H: Matrix<Float32Array>,
+    W: Matrix<Float32Array>,
+    b: Matrix<Float32Array>,
+    X: Matrix<Float32Array>,
+    delta: Matrix<Float32Array>,
+    sums: Matrix<Float32Array>,
+    scale: number,
+  ): number {
+    checkSameShape("X", X, "delta", delta);
+    checkRow("sums", sums, delta.cols);
+    checkRow("b", b, delta.cols);
+    // The product's pre-activations in delta, then one pass: σ(Z + b), the delta and its sums.
+    this.gemm(false, true, 1, H, W, 0, delta);
+    const d = delta.data;
+    return this.#k.squaredErrorDeltaSums(d, X.data, d, delta.rows, delta.cols, scale, sums.data, b.data);
   }
 
   softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {

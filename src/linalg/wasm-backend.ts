@@ -2,7 +2,7 @@ import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
-import { type Backend, checkClassLabels, checkRow, checkSize, gemmDims } from "./backend.ts";
+import { type Backend, checkClassLabels, checkRow, checkSize, gemmBiasSigmoidThenDelta, gemmDims } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
 import {
   countNonZeros,
@@ -717,6 +717,18 @@ export class WasmBackend implements Backend<Float32Array> {
     const parts = split(A3.size, this.#ways(A3.size, 1 << 18), 4).map(([i, n]) => [a + i * 4, x + i * 4, n, d + i * 4]);
     if (parts.length === 1) return this.#k.squaredErrorDelta(a, x, A3.size, d);
     return this.#parallel("squaredErrorDelta", parts).reduce((sum, v) => sum + v, 0);
+  }
+
+  reconstructionDelta(
+    H: Matrix<Float32Array>,
+    W: Matrix<Float32Array>,
+    b: Matrix<Float32Array>,
+    X: Matrix<Float32Array>,
+    delta: Matrix<Float32Array>,
+    sums: Matrix<Float32Array>,
+    scale: number,
+  ): number {
+    return gemmBiasSigmoidThenDelta(this, H, W, b, X, delta, sums, scale);
   }
 
   softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {

@@ -64,7 +64,7 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
   const m = X.rows;
   const n = X.cols;
   const layout = sparseAutoencoderLayout(n, h);
-  /** A2 (m × h) hidden activations; A3 (m × n) reconstruction, then Δ3 in place; D2 (m × h) Δ2. */
+  /** A2 (m × h) hidden activations; A3 (m × n) Δ3, the reconstruction's delta; D2 (m × h) Δ2. */
   const A2 = backend.zeros(m, h);
   const A3 = backend.zeros(m, n);
   const D2 = backend.zeros(m, h);
@@ -83,11 +83,10 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
       const W2 = p.W2 as Matrix<T>;
       // Forward.
       encoderForward(backend, X, W1, p.b1 as Matrix<T>, A2, Xs);
-      encoderForward(backend, A2, W2, p.b2 as Matrix<T>, A3);
       backend.colSums(A2, 1 / m, rhoHat);
+      // The decoder, A3 = σ(A2·W2ᵀ + b2), with Δ3 (in A3's place) and ∇b2 = column sums of Δ3 / m.
       const delta3 = A3;
-      // Δ3 in place of A3, and ∇b2 = column sums of Δ3 / m in the same pass.
-      const squaredError = backend.squaredErrorDelta(A3, X, delta3, g.b2 as Matrix<T>, 1 / m);
+      const squaredError = backend.reconstructionDelta(A2, W2, p.b2 as Matrix<T>, X, delta3, g.b2 as Matrix<T>, 1 / m);
       let kl = 0;
       const r = rhoHat.data;
       const s = sparsity.data;

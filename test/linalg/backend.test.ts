@@ -128,6 +128,59 @@ for (const { label, backend, tolerance } of await allBackends()) {
       );
     });
 
+    it("reconstructionDelta gives the decoder's delta, its column sums and Σ (A3 − X)² for A3 = σ(H·Wᵀ + b)", () => {
+      for (const [m, n, h] of [
+        [1, 1, 1],
+        [7, 13, 5],
+        [300, 784, 20], // the first autoencoder's width
+        [5000, 30, 16], // split across threads
+      ] as const) {
+        const hv = randomValues(m * h, 0, 1);
+        const w = randomValues(n * h, -2, 2);
+        const b = randomValues(n, -2, 2);
+        const x = randomValues(m * n, 0, 1).map((v) => (v < 0.6 ? 0 : v)); // mostly zeros, as pixels are
+        const delta = backend.fromValues(m, n, new Array(m * n).fill(Number.NaN));
+        const sums = backend.fromValues(1, n, new Array(n).fill(Number.NaN));
+        const H = backend.fromValues(m, h, hv);
+        const W = backend.fromValues(n, h, w);
+        const X = backend.fromValues(m, n, x);
+        const x32 = Array.from(X.data);
+        const squares = backend.reconstructionDelta(H, W, backend.fromValues(1, n, b), X, delta, sums, 0.5);
+        const z = referenceGemm(false, true, m, n, h, 1, hv, w, 0, new Array(m * n).fill(0));
+        const a3 = z.map((v, i) => sigmoid(v + (b[i % n] as number)));
+        const d = a3.map((a, i) => (a - (x32[i] as number)) * a * (1 - a));
+        const colSums = Array.from(
+          { length: n },
+          (_, j) => 0.5 * d.filter((_, i) => i % n === j).reduce((t, v) => t + v, 0),
+        );
+        const expected = a3.reduce((t, a, i) => t + (a - (x32[i] as number)) ** 2, 0);
+        const bound = backend.dtype === "float32" ? 1e-6 * Math.max(8, h) : 1e-13;
+        assert.ok(
+          relativeMaxError(delta.data, d) <= bound,
+          `${m}×${n}·${h}: delta error ${relativeMaxError(delta.data, d)}`,
+        );
+        assert.ok(relativeMaxError(sums.data, colSums) <= bound * 10, `${m}×${n}·${h}: sums`);
+        assertClose(squares, expected, bound * 10, `${m}×${n}·${h}: Σ (A3 − X)²`);
+      }
+      // Shapes are checked before delta is written.
+      const delta = backend.fromValues(2, 4, new Array(8).fill(7));
+      const [H, W, b] = [backend.zeros(2, 3), backend.zeros(4, 3), backend.zeros(1, 4)];
+      assert.throws(
+        () => backend.reconstructionDelta(H, W, b, backend.zeros(2, 5), delta, backend.zeros(1, 4), 1),
+        ShapeError,
+      );
+      assert.throws(
+        () => backend.reconstructionDelta(H, W, b, backend.zeros(2, 4), delta, backend.zeros(1, 3), 1),
+        /sums must have 4 elements/,
+      );
+      assert.throws(
+        () =>
+          backend.reconstructionDelta(H, W, backend.zeros(1, 3), backend.zeros(2, 4), delta, backend.zeros(1, 4), 1),
+        /b must have 4 elements/,
+      );
+      assert.deepEqual(Array.from(delta.data), new Array(8).fill(7));
+    });
+
     it("gemm with beta = 0 ignores NaN already in C: edge tiles, whole tiles, several depth blocks, threads, thin", () => {
       for (const [M, N, K, ta, tb] of [
         [3, 9, 2, false, false],
