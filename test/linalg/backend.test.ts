@@ -132,8 +132,10 @@ for (const { label, backend, tolerance } of await allBackends()) {
       for (const [m, n, h] of [
         [1, 1, 1],
         [7, 13, 5],
-        [300, 784, 20], // the first autoencoder's width
-        [5000, 30, 16], // split across threads
+        [300, 784, 20], // the first autoencoder's width; several blocks of rows
+        [3000, 100, 40], // split across threads by rows
+        [40, 3000, 100], // by columns, past one panel of 2048
+        [9, 10, 1100], // three depth blocks: the delta goes with the last
       ] as const) {
         const hv = randomValues(m * h, 0, 1);
         const w = randomValues(n * h, -2, 2);
