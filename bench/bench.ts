@@ -218,6 +218,36 @@ interface RunStats {
   peakMemoryMiB: number | null;
   accuracyBefore: number | null;
   accuracyAfter: number | null;
+  /** Seconds and cost evaluations of each stage, as the run reported them (null when it did not). */
+  stages: Record<Stage, { seconds: number; evaluations: number }> | null;
+}
+
+const STAGES = ["autoencoder 1", "autoencoder 2", "softmax", "fine-tuning"] as const;
+type Stage = (typeof STAGES)[number];
+/** The peer's names for the stages (its `stage seconds` and `evals` lines). */
+const PEER_STAGES: Record<Stage, string> = {
+  "autoencoder 1": "ae1",
+  "autoencoder 2": "ae2",
+  softmax: "softmax",
+  "fine-tuning": "finetune",
+};
+
+/** The peer's `name=value` pairs from the line that starts with `prefix`. */
+function peerValues(stdout: string, prefix: string): Map<string, number> {
+  const line = stdout.split("\n").find((l) => l.startsWith(prefix)) ?? "";
+  return new Map([...line.matchAll(/(\w+)=([\d.]+)/g)].map((m) => [m[1] as string, Number(m[2])]));
+}
+
+function peerStages(stdout: string): RunStats["stages"] {
+  const seconds = peerValues(stdout, "stage seconds");
+  const evaluations = peerValues(stdout, "evals");
+  const stages = {} as NonNullable<RunStats["stages"]>;
+  for (const stage of STAGES) {
+    const [t, e] = [seconds.get(PEER_STAGES[stage]), evaluations.get(PEER_STAGES[stage])];
+    if (t === undefined || e === undefined) return null;
+    stages[stage] = { seconds: t, evaluations: e };
+  }
+  return stages;
 }
 
 /** Runs a command under GNU time, returning its output, wall time and peak resident memory. */
@@ -248,13 +278,23 @@ async function fullRun(): Promise<Record<string, unknown>> {
       root,
     );
     const o = run.ok
-      ? (JSON.parse(run.stdout) as { accuracyBeforeFineTuning: number; accuracyAfterFineTuning: number })
+      ? (JSON.parse(run.stdout) as {
+          accuracyBeforeFineTuning: number;
+          accuracyAfterFineTuning: number;
+          seconds: Record<Stage, number>;
+          evaluations: Record<Stage, number>;
+        })
       : null;
     ours[backend] = {
       wallSeconds: run.wall,
       peakMemoryMiB: run.peakMiB,
       accuracyBefore: o?.accuracyBeforeFineTuning ?? null,
       accuracyAfter: o?.accuracyAfterFineTuning ?? null,
+      stages: o
+        ? (Object.fromEntries(
+            STAGES.map((stage) => [stage, { seconds: o.seconds[stage], evaluations: o.evaluations[stage] }]),
+          ) as NonNullable<RunStats["stages"]>)
+        : null,
     };
   }
   const peerScript = `${root}../shared/peers/ufldl_torch.py`;
@@ -271,6 +311,7 @@ async function fullRun(): Promise<Record<string, unknown>> {
           peakMemoryMiB: peer.peakMiB,
           accuracyBefore: acc ? Number(acc[1]) / 100 : null,
           accuracyAfter: acc ? Number(acc[2]) / 100 : null,
+          stages: peerStages(peer.stdout),
         }
       : null;
   }
@@ -292,6 +333,17 @@ async function fullRun(): Promise<Record<string, unknown>> {
   log(`${"".padEnd(28)} ${"wall".padStart(9)} ${"peak RSS".padStart(11)}  before → after fine-tuning`);
   for (const [backend, r] of Object.entries(ours)) log(row(`stackae (--backend ${backend})`, r));
   log(row("PyTorch peer", torch));
+  log(`\nper stage: seconds (cost evaluations)${STAGES.map((stage) => stage.padStart(16)).join("")}`);
+  const stageRow = (name: string, r: RunStats | null) => {
+    if (!r?.stages) return;
+    const cells = STAGES.map((stage) => {
+      const { seconds, evaluations } = (r.stages as NonNullable<RunStats["stages"]>)[stage];
+      return `${seconds.toFixed(1)} s (${evaluations})`.padStart(16);
+    });
+    log(`${name.padEnd(37)}${cells.join("")}`);
+  };
+  for (const [backend, r] of Object.entries(ours)) stageRow(`stackae (--backend ${backend})`, r);
+  stageRow("PyTorch peer", torch);
   if (torch) {
     for (const [backend, q] of Object.entries(ratios)) {
       log(
