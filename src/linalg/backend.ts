@@ -126,10 +126,16 @@ export function gemmBiasSigmoidThenDelta<T extends FloatArray>(
   sums: Matrix<T>,
   scale: number,
 ): number {
-  checkSameShape("X", X, "delta", delta);
-  checkRow("sums", sums, delta.cols);
+  checkReconstructionDelta(b, X, delta, sums);
   backend.gemmBiasSigmoid(H, W, b, delta);
   return backend.squaredErrorDelta(delta, X, delta, sums, scale);
+}
+
+/** reconstructionDelta's checks of b, X and sums against delta (the product's are gemm's). */
+export function checkReconstructionDelta(b: Matrix, X: Matrix, delta: Matrix, sums: Matrix): void {
+  checkRow("b", b, delta.cols);
+  checkSameShape("X", X, "delta", delta);
+  checkRow("sums", sums, delta.cols);
 }
 
 /** Checks that a bias/row vector has n elements. */

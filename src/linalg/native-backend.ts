@@ -5,7 +5,15 @@ import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
-import { type Backend, checkClassLabels, checkRow, checkSize, gemmDims, gemmThenBiasSigmoid } from "./backend.ts";
+import {
+  type Backend,
+  checkClassLabels,
+  checkReconstructionDelta,
+  checkRow,
+  checkSize,
+  gemmDims,
+  gemmThenBiasSigmoid,
+} from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix } from "./matrix.ts";
 import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 
@@ -303,9 +311,7 @@ export class NativeBackend implements Backend<Float32Array> {
     sums: Matrix<Float32Array>,
     scale: number,
   ): number {
-    checkSameShape("X", X, "delta", delta);
-    checkRow("sums", sums, delta.cols);
-    checkRow("b", b, delta.cols);
+    checkReconstructionDelta(b, X, delta, sums);
     // The product's pre-activations in delta, then one pass: σ(Z + b), the delta and its sums.
     this.gemm(false, true, 1, H, W, 0, delta);
     const d = delta.data;
