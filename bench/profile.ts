@@ -1,4 +1,5 @@
-// `npm run bench:profile -- [--backend wasm|native] [--stage ae1|ae2|finetune] [--dense] [--scale S]`:
+// `npm run bench:profile -- [--backend wasm|native] [--stage ae1|ae2|finetune] [--dense] [--scale S]
+// [--checkpoint FILE]`:
 // where one full-batch cost + gradient of a stage of the reference experiment spends its time, per
 // backend call (the backend wrapped in a timing proxy), averaged over 3 evaluations after one
 // warm-up. ae2 and finetune start from random parameters and, for ae2, random features in [0, 1].
@@ -7,15 +8,26 @@
 // shapes alone. --scale 20 saturates the sigmoids as trained weights do, and shows what tiny
 // activations and deltas cost the products (the float32 kernels store results below 2^-126 as 0,
 // since subnormal operands make Intel's cores multiply through microcode assists).
+// --checkpoint FILE takes the parameters of a real run instead: a checkpoint of the reference
+// experiment written inside the profiled stage (`stackae train --checkpoint FILE`, stopped there
+// with Ctrl-C), whose L-BFGS iterate is evaluated; for ae2 the features are then encoder 1's.
 
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 setFlagsFromString("--no-liftoff");
-const { createBackend, createSparseAutoencoderCost, createStackCost, readMnist, Rng, scalePixels } = await import(
-  "../src/index.ts"
-);
+const {
+  createBackend,
+  createSparseAutoencoderCost,
+  createStackCost,
+  encoderForward,
+  loadCheckpoint,
+  readMnist,
+  Rng,
+  scalePixels,
+  stackLayout,
+} = await import("../src/index.ts");
 type Backend = Awaited<ReturnType<typeof createBackend>>;
 
 const { values } = parseArgs({
@@ -24,6 +36,7 @@ const { values } = parseArgs({
     stage: { type: "string", default: "ae1" },
     dense: { type: "boolean", default: false },
     scale: { type: "string", default: "0.1" },
+    checkpoint: { type: "string" },
   },
 });
 const name = values.backend as "wasm" | "native";
@@ -59,12 +72,31 @@ const timed = timing(backend) as Backend;
 
 const m = 60000;
 const { train } = readMnist();
-const X = backend.zeros(m, stage === "ae2" ? 200 : 784);
-if (stage === "ae2") {
+const checkpoint = values.checkpoint === undefined ? null : loadCheckpoint(values.checkpoint);
+const stageIndex = { ae1: 0, ae2: 1, finetune: 3 }[stage] as number;
+if (checkpoint) {
+  const { settings, stage: at, optimizer, data } = checkpoint;
+  if (settings.layers.join() !== "200,200" || data.examples !== m || data.unlabeled !== null) {
+    throw new Error(`--checkpoint: not a checkpoint of the reference experiment (layers ${settings.layers.join(",")})`);
+  }
+  if (at !== stageIndex || optimizer?.kind !== "lbfgs") {
+    throw new Error(
+      `--checkpoint: written at stage ${at} (${optimizer?.kind ?? "not begun"}), not inside ${stage} with L-BFGS`,
+    );
+  }
+}
+const pixels = backend.zeros(m, 784);
+scalePixels(train.pixels.subarray(0, m * 784), pixels.data);
+let X = pixels;
+if (stage === "ae2" && checkpoint) {
+  const layout = stackLayout([784, 200, 200], 10);
+  const params = backend.fromValues(1, layout.length, checkpoint.params);
+  X = backend.zeros(m, 200);
+  encoderForward(backend, pixels, layout.view(params, "W1"), layout.view(params, "b1"), X);
+} else if (stage === "ae2") {
+  X = backend.zeros(m, 200);
   const rng = new Rng(2);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.uniform();
-} else {
-  scalePixels(train.pixels.subarray(0, m * 784), X.data);
 }
 const sparseInput = values.dense ? "never" : "auto";
 const objective =
@@ -79,7 +111,10 @@ const objective =
 const rng = new Rng(1);
 const scale = Number(values.scale);
 if (!(scale > 0)) throw new Error(`--scale: a positive number, not ${values.scale}`);
-const theta = Float32Array.from({ length: objective.layout.length }, () => (rng.uniform() - 0.5) * scale);
+const theta =
+  checkpoint?.optimizer?.kind === "lbfgs"
+    ? Float32Array.from(checkpoint.optimizer.x)
+    : Float32Array.from({ length: objective.layout.length }, () => (rng.uniform() - 0.5) * scale);
 const grad = new Float32Array(theta.length);
 objective.cost(theta, grad);
 times.clear();
