@@ -24,7 +24,8 @@ export function encoderForward<T extends FloatArray>(
  * pre-activation, writes ∇W = δ_outᵀ A_in / m and ∇b = column sums of δ_out / m (unless gradB
  * is null: the caller has written it, as the autoencoder does with squaredErrorDelta), and when
  * `delta_in` is given, δ_in (m × n) = (δ_out W) ⊙ A_in ⊙ (1 − A_in) for the layer below.
- * `sparseIn` as in encoderForward.
+ * `sparseIn` as in encoderForward. With a `deltaScale` s (a power of two), delta_out holds
+ * s·δ_out: ∇W and ∇b still come out unscaled, and δ_in is s·δ_in.
  */
 export function encoderBackward<T extends FloatArray>(
   backend: Backend<T>,
@@ -35,11 +36,12 @@ export function encoderBackward<T extends FloatArray>(
   gradB: Matrix<T> | null,
   delta_in?: Matrix<T>,
   sparseIn?: SparseMatrix | null,
+  deltaScale = 1,
 ): void {
-  const m = A_in.rows;
-  if (sparseIn && backend.sparse) backend.sparse.transposedMul(1 / m, delta_out, sparseIn, gradW);
-  else backend.gemm(true, false, 1 / m, delta_out, A_in, 0, gradW);
-  if (gradB) backend.colSums(delta_out, 1 / m, gradB);
+  const unscale = 1 / (A_in.rows * deltaScale);
+  if (sparseIn && backend.sparse) backend.sparse.transposedMul(unscale, delta_out, sparseIn, gradW);
+  else backend.gemm(true, false, unscale, delta_out, A_in, 0, gradW);
+  if (gradB) backend.colSums(delta_out, unscale, gradB);
   if (delta_in) {
     backend.gemm(false, false, 1, delta_out, W, 0, delta_in);
     backend.sigmoidGradMul(A_in, delta_in, delta_in);

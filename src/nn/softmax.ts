@@ -30,7 +30,8 @@ export function softmaxForward<T extends FloatArray>(
 /**
  * The backward twin of softmaxForward. P holds the probabilities and becomes G = P − Y.
  * Writes ∇θ = Gᵀ F / m + λ θ and, when `deltaF` (m × d) is given, deltaF = G θ: the gradient
- * of m·J with respect to F, which the stack propagates into its encoders (SPEC §4).
+ * of m·J with respect to F, which the stack propagates into its encoders (SPEC §4), times
+ * `deltaScale`.
  */
 export function softmaxBackward<T extends FloatArray>(
   backend: Backend<T>,
@@ -41,6 +42,7 @@ export function softmaxBackward<T extends FloatArray>(
   lambda: number,
   gradTheta: Matrix<T>,
   deltaF?: Matrix<T>,
+  deltaScale = 1,
 ): void {
   const k = P.cols;
   const p = P.data;
@@ -50,7 +52,7 @@ export function softmaxBackward<T extends FloatArray>(
   }
   backend.gemm(true, false, 1 / F.rows, P, F, 0, gradTheta);
   backend.axpy(lambda, theta, gradTheta);
-  if (deltaF) backend.gemm(false, false, 1, P, theta, 0, deltaF);
+  if (deltaF) backend.gemm(false, false, deltaScale, P, theta, 0, deltaF);
 }
 
 export interface SoftmaxOptions {

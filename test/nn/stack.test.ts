@@ -1,0 +1,132 @@
+// The fine-tuning cost scales its deltas by 2^64 during backpropagation (DELTA_SCALE): its
+// gradient must be the one that unscaled backpropagation gives, bit for bit where that is a
+// normal float, on every backend, and it must stay finite where only the scaled deltas overflow.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Backend } from "../../src/linalg/backend.ts";
+import type { Matrix } from "../../src/linalg/matrix.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { sparseCopy } from "../../src/linalg/sparse.ts";
+import { encoderBackward, encoderForward } from "../../src/nn/encoder.ts";
+import { softmaxBackward, softmaxForward } from "../../src/nn/softmax.ts";
+import { createStackCost, stackLayout } from "../../src/nn/stack.ts";
+import { allBackends } from "../helpers.ts";
+
+const sizes: [number, number, number] = [30, 12, 8];
+const classes = 4;
+const m = 40;
+const lambda = 1e-4;
+const rng = new Rng(11);
+const labels = Array.from({ length: m }, () => rng.int(classes));
+/** Dense data, and data with 80 % zeros, which the first encoder multiplies as a sparse matrix. */
+const dense = Array.from({ length: m * sizes[0] }, () => rng.uniform());
+const sparse = dense.map((v) => (rng.uniform() < 0.8 ? 0 : v));
+
+/** ∇J of the stack by backpropagation without any scaling, from the cost's own building blocks. */
+function unscaledGradient(backend: Backend, x: number[], theta: Float32Array): Float32Array {
+  const layout = stackLayout(sizes, classes);
+  const X = backend.fromValues(m, sizes[0] as number, x);
+  const Xs = sparseCopy(backend.sparse, X, "auto");
+  const params = backend.fromValues(1, layout.length, theta);
+  const grad = backend.zeros(1, layout.length);
+  const p = layout.views(params);
+  const g = layout.views(grad);
+  const acts: Matrix[] = [X];
+  const deltas: Matrix[] = [X];
+  for (let l = 1; l < sizes.length; l++) {
+    acts.push(backend.zeros(m, sizes[l] as number));
+    deltas.push(backend.zeros(m, sizes[l] as number));
+    encoderForward(
+      backend,
+      acts[l - 1] as Matrix,
+      p[`W${l}`] as Matrix,
+      p[`b${l}`] as Matrix,
+      acts[l] as Matrix,
+      l === 1 ? Xs : null,
+    );
+  }
+  const L = sizes.length - 1;
+  const P = backend.zeros(m, classes);
+  const y = Int32Array.from(labels);
+  softmaxForward(backend, acts[L] as Matrix, p.theta as Matrix, y, P);
+  softmaxBackward(backend, acts[L] as Matrix, p.theta as Matrix, y, P, lambda, g.theta as Matrix, deltas[L]);
+  backend.sigmoidGradMul(acts[L] as Matrix, deltas[L] as Matrix, deltas[L] as Matrix);
+  for (let l = L; l >= 1; l--) {
+    encoderBackward(
+      backend,
+      acts[l - 1] as Matrix,
+      deltas[l] as Matrix,
+      p[`W${l}`] as Matrix,
+      g[`W${l}`] as Matrix,
+      g[`b${l}`] as Matrix,
+      l > 1 ? (deltas[l - 1] as Matrix) : undefined,
+      l === 1 ? Xs : null,
+    );
+  }
+  const out = Float32Array.from(grad.data);
+  for (const a of [...acts, ...deltas.slice(1), P, params, grad]) backend.free(a);
+  if (Xs) backend.sparse?.free(Xs);
+  return out;
+}
+
+/** Every weight uniform in [−r, r], θ (the last `classes · hL` values) in [−t, t]. */
+function parameters(r: number, t: number): Float32Array {
+  const layout = stackLayout(sizes, classes);
+  const draw = new Rng(5);
+  const out = Float32Array.from({ length: layout.length }, () => draw.uniformIn(-r, r));
+  const theta = layout.slice(out, "theta");
+  for (let i = 0; i < theta.length; i++) theta[i] = draw.uniformIn(-t, t);
+  return out;
+}
+
+/** Asserts that `scaled` has the bits of `plain` wherever plain is a normal float (or zero). */
+function assertSameNormals(scaled: Float32Array, plain: Float32Array): void {
+  let compared = 0;
+  for (let i = 0; i < plain.length; i++) {
+    const v = plain[i] as number;
+    if (v !== 0 && Math.abs(v) < 2 ** -126) continue;
+    compared++;
+    if (!Object.is(scaled[i], v)) assert.fail(`gradient[${i}] is ${scaled[i]}, unscaled backpropagation gives ${v}`);
+  }
+  assert.ok(compared > plain.length / 2, `only ${compared} of ${plain.length} entries were normal floats`);
+}
+
+for (const { label, backend } of await allBackends()) {
+  describe(`stack cost with scaled deltas, ${label}`, () => {
+    const cases: [string, number[], number, number][] = [
+      ["dense data, small weights", dense, 0.3, 0.3],
+      ["sparse data, small weights", sparse, 0.3, 0.3],
+      ["dense data, saturating weights", dense, 12, 3],
+      ["sparse data, saturating weights", sparse, 12, 3],
+    ];
+    for (const [name, x, r, t] of cases) {
+      it(`${name}: the gradient of unscaled backpropagation`, () => {
+        const theta = parameters(r, t);
+        const cost = createStackCost(backend, backend.fromValues(m, sizes[0] as number, x), labels, {
+          sizes,
+          classes,
+          lambda,
+        });
+        const grad = new Float32Array(theta.length);
+        cost.cost(theta, grad);
+        cost.dispose();
+        assertSameNormals(grad, unscaledGradient(backend, x, theta));
+      });
+    }
+
+    it("θ of 1e25: deltas that overflow once scaled by 2^64 are made again unscaled", () => {
+      const theta = parameters(0.3, 1e25);
+      const cost = createStackCost(backend, backend.fromValues(m, sizes[0] as number, dense), labels, {
+        sizes,
+        classes,
+        lambda,
+      });
+      const grad = new Float32Array(theta.length);
+      cost.cost(theta, grad);
+      cost.dispose();
+      const plain = unscaledGradient(backend, dense, theta);
+      assert.ok(plain.every(Number.isFinite), "the unscaled gradient should be finite");
+      assertSameNormals(grad, plain);
+    });
+  });
+}
