@@ -77,7 +77,9 @@ const stageIndex = { ae1: 0, ae2: 1, finetune: 3 }[stage] as number;
 if (checkpoint) {
   const { settings, stage: at, optimizer, data } = checkpoint;
   if (settings.layers.join() !== "200,200" || data.examples !== m || data.unlabeled !== null) {
-    throw new Error(`--checkpoint: not a checkpoint of the reference experiment (layers ${settings.layers.join(",")})`);
+    throw new Error(
+      `--checkpoint: not a checkpoint of the reference experiment (layers ${settings.layers.join(",")}, ${data.examples} examples, ${data.unlabeled ?? "no"} unlabelled images; expected 200,200, ${m} and none)`,
+    );
   }
   if (at !== stageIndex || optimizer?.kind !== "lbfgs") {
     throw new Error(
