@@ -11,7 +11,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
 import { readMnist } from "../src/data/files.ts";
 import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
@@ -19,8 +18,9 @@ import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backe
 import { Rng } from "../src/linalg/rng.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
+import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 
-setFlagsFromString("--experimental-wasm-relaxed-simd");
+enableRelaxedSimd();
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const json = args.has("--json");

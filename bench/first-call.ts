@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 const SHAPE = [60000, 200, 784] as const;
 
 if (process.argv[2] === "--child") {
-  const { createWasmBackend } = await import("../src/index.ts");
+  const { createWasmBackend, enableRelaxedSimd } = await import("../src/index.ts");
+  enableRelaxedSimd();
   const backend = await createWasmBackend({ threads: 1, relaxedSimd: true });
   const [m, n, k] = SHAPE;
   const X = backend.zeros(m, k);
@@ -28,11 +29,7 @@ if (process.argv[2] === "--child") {
   const self = fileURLToPath(import.meta.url);
   console.log(`first and later calls of one ${SHAPE.join(" × ")} product, wasm FMA, 1 thread, fresh process each`);
   for (const flags of [[], ["--no-liftoff"]]) {
-    const child = spawnSync(
-      process.execPath,
-      ["--experimental-wasm-relaxed-simd", ...flags, "--import", "tsx", self, "--child"],
-      { encoding: "utf8" },
-    );
+    const child = spawnSync(process.execPath, [...flags, "--import", "tsx", self, "--child"], { encoding: "utf8" });
     if (child.status !== 0) throw new Error(`the child process failed: ${child.stderr}`);
     const [first, ...rest] = JSON.parse(child.stdout) as number[];
     const later = rest.map((t) => t.toFixed(0)).join(", ");

@@ -14,8 +14,9 @@
 
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
+import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 
-setFlagsFromString("--experimental-wasm-relaxed-simd");
+enableRelaxedSimd();
 setFlagsFromString("--no-liftoff");
 const {
   createBackend,

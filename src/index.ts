@@ -22,3 +22,4 @@ export {
 export { loadCheckpoint, loadModel, saveCheckpoint, saveModel, WriteError, writeFileAtomic } from "./io/files.ts";
 export { nodePlatform } from "./platform/node.ts";
 export { getPlatform, type Platform, setPlatform } from "./platform/platform.ts";
+export { enableRelaxedSimd, relaxedSimdAvailable } from "./platform/relaxed-simd.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { setFlagsFromString } from "node:v8";
 import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 
 export interface BackendCase {
   label: string;
@@ -12,8 +12,8 @@ export interface BackendCase {
   tolerance: number;
 }
 
-// Relaxed SIMD (fused multiply-add) needs this V8 flag on Node 20; the CLI sets it the same way.
-setFlagsFromString("--experimental-wasm-relaxed-simd");
+// Relaxed SIMD (fused multiply-add) needs a V8 flag on Node 20; the CLI sets it the same way.
+enableRelaxedSimd();
 
 /** Every backend present, with the precision its results can be held to. */
 export async function allBackends(): Promise<BackendCase[]> {

@@ -31,6 +31,7 @@ it("exports the API the README documents", () => {
     "DataError",
     "ModelFileError",
     "NumericalError",
+    "enableRelaxedSimd",
   ]) {
     assert.equal(typeof (stackae as Record<string, unknown>)[name], "function", name);
   }

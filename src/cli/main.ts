@@ -2,6 +2,7 @@
 // The stackae command line. Only this folder prints or exits; the library throws typed errors.
 import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
+import { enableRelaxedSimd } from "../platform/relaxed-simd.ts";
 import { EXIT, errorReport, exitCodeFor, formatError } from "./exit.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
@@ -9,7 +10,7 @@ import { registerTrain } from "./train.ts";
 
 // Fused multiply-add (relaxed SIMD) is behind a flag on Node 20; V8 accepts it at run time, before
 // the first WebAssembly module is compiled. The kernels fall back to plain SIMD where it is absent.
-setFlagsFromString("--experimental-wasm-relaxed-simd");
+enableRelaxedSimd();
 // V8 first runs WebAssembly through its baseline compiler and swaps in optimised code between
 // calls, so the first product (one call of a few hundred milliseconds) ran whole in baseline code:
 // 2.8 s instead of 0.65 s on 60000 × 200 × 784 (`npm run bench:first-call`). The module is small;

@@ -133,7 +133,8 @@ export interface WasmBackendOptions {
   threads?: number;
   /**
    * Use the relaxed-SIMD build (fused multiply-add): "auto" (default) where the engine accepts it.
-   * Node 20 accepts it only with `--experimental-wasm-relaxed-simd`.
+   * Node 20 accepts it only with `--experimental-wasm-relaxed-simd` (`enableRelaxedSimd()` sets it);
+   * Node 22 and later, and current browsers, have it on.
    */
   relaxedSimd?: boolean | "auto";
 }
@@ -153,7 +154,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const canRelax = WebAssembly.validate(relaxed);
   if (want === true && !canRelax) {
     throw new ArgumentError(
-      "relaxedSimd: true needs an engine with relaxed SIMD; on Node 20 start node with --experimental-wasm-relaxed-simd",
+      "relaxedSimd: true needs an engine with relaxed SIMD; on Node 20 call enableRelaxedSimd() first, or start node with --experimental-wasm-relaxed-simd",
     );
   }
   const bytes = want !== false && canRelax ? relaxed : await readKernel(`kernels-simd${shared}.wasm`);
