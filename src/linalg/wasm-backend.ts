@@ -369,10 +369,10 @@ export class WasmBackend implements Backend<Float32Array> {
   ): void {
     const k = S.length;
     const parts = this.#ways(g.length, 1 << 15);
-    // [sList: k i32][yList: k i32][rho: k f64][sync: 2 i32, 2·parts f64][alpha: parts·k f64]
+    // [sList: k i32][yList: k i32][rho: k f64][sync: 4 i32, 2·parts f64][alpha: parts·k f64]
     const rhoAt = align(8 * k);
     const sync = rhoAt + align(8 * k);
-    const alpha = sync + align(8 + 16 * parts);
+    const alpha = sync + align(16 + 16 * parts);
     const block = this.#alloc(alpha + 8 * parts * k);
     try {
       const buffer = this.#memory.buffer;
@@ -382,7 +382,7 @@ export class WasmBackend implements Backend<Float32Array> {
         offsets[k + i] = (Y[i] as Float32Array).byteOffset;
       });
       new Float64Array(buffer, block + rhoAt, k).set(rho);
-      new Int32Array(buffer, block + sync, 2).fill(0);
+      new Int32Array(buffer, block + sync, 4).fill(0);
       const args = (part: number) => [
         part,
         parts,

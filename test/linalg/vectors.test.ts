@@ -2,80 +2,19 @@
 // recursion in one call, against properties that do not come from the code under test (the BFGS
 // secant equation, the recursion in float64) and against the optimiser's own recursion.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
-import type { FloatArray } from "../../src/linalg/matrix.ts";
+import { fileURLToPath } from "node:url";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
 import type { VectorOps } from "../../src/optim/types.ts";
 import { allBackends } from "../helpers.ts";
 import { logistic } from "../optim/problems.ts";
+import { history, maxDiff, recursion64 } from "./two-loop-fixtures.ts";
 
 const cases = (await allBackends()).filter((c) => c.backend.vectors?.twoLoop);
 after(async () => {
   for (const { backend } of cases) await backend.dispose();
 });
-
-/** k pairs of n values with y = A·s for a diagonal A in [1, 3] (so yᵀs > 0), their ρ, and a gradient. */
-function history(vec: VectorOps, n: number, k: number, seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648 - 0.5;
-  };
-  const vector = (values: ArrayLike<number>): Float32Array => {
-    const v = vec.zeros ? vec.zeros(n) : new Float32Array(n);
-    v.set(values);
-    return v;
-  };
-  const a = Float64Array.from({ length: n }, () => 2 + 2 * next());
-  const S = Array.from({ length: k }, () => vector(Float32Array.from({ length: n }, next)));
-  const Y = S.map((s) => vector(Float32Array.from(s, (v, i) => (a[i] as number) * v)));
-  const rho = S.map((s, j) => {
-    let ys = 0;
-    for (let i = 0; i < n; i++) ys += (s[i] as number) * ((Y[j] as Float32Array)[i] as number);
-    return 1 / ys;
-  });
-  const g = vector(Float32Array.from({ length: n }, next));
-  const d = vector([]);
-  const release = () => {
-    for (const v of [...S, ...Y, g, d]) vec.release?.(v);
-  };
-  return { S, Y, rho, g, d, release };
-}
-
-/** The two-loop recursion in float64 (Nocedal & Wright, Algorithm 7.4). */
-function recursion64(g: FloatArray, S: FloatArray[], Y: FloatArray[], rho: number[], hDiag: number): Float64Array {
-  const n = g.length;
-  const q = Float64Array.from(g, (v) => -v);
-  const dot = (x: FloatArray) => {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += (x[i] as number) * (q[i] as number);
-    return sum;
-  };
-  const alpha: number[] = [];
-  for (let j = S.length - 1; j >= 0; j--) {
-    const a = (rho[j] as number) * dot(S[j] as FloatArray);
-    alpha[j] = a;
-    const y = Y[j] as FloatArray;
-    for (let i = 0; i < n; i++) q[i] = (q[i] as number) - a * (y[i] as number);
-  }
-  for (let i = 0; i < n; i++) q[i] = hDiag * (q[i] as number);
-  for (let j = 0; j < S.length; j++) {
-    const c = (alpha[j] as number) - (rho[j] as number) * dot(Y[j] as FloatArray);
-    const s = S[j] as FloatArray;
-    for (let i = 0; i < n; i++) q[i] = (q[i] as number) + c * (s[i] as number);
-  }
-  return q;
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { error: number; size: number } {
-  let error = 0;
-  let size = 0;
-  for (let i = 0; i < b.length; i++) {
-    error = Math.max(error, Math.abs((a[i] as number) - (b[i] as number)));
-    size = Math.max(size, Math.abs(b[i] as number));
-  }
-  return { error, size };
-}
 
 for (const { label, backend } of cases) {
   const vec = backend.vectors as VectorOps;
@@ -136,3 +75,15 @@ for (const { label, backend } of cases) {
     });
   });
 }
+
+// The barrier between the threads' parts of each dot product spins, then sleeps until the last
+// thread arrives and wakes it: threads without a core of their own must get to run.
+it("wasm twoLoop on more threads than cores: every call right, none hangs", () => {
+  const script = fileURLToPath(new URL("./two-loop-stress.ts", import.meta.url));
+  const run = spawnSync(process.execPath, ["--import", "tsx", script, "20"], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(run.signal, null, `killed by ${run.signal} after 120 s: a thread slept through its wake-up`);
+  assert.equal(run.status, 0, run.stderr);
+  const m = /^ok (\d+) threads 20 calls (\S+)$/m.exec(run.stdout);
+  assert.ok(m, run.stdout);
+  assert.ok(Number(m[2]) <= 1e-5, `max error ${m[2]} of max |d| on ${m[1]} threads`);
+});
