@@ -116,6 +116,13 @@ const PAGE = 65536;
 const ALIGN = 64;
 /** 4 GiB of 64 KiB pages: the most a 32-bit WebAssembly memory can address. */
 const MAX_PAGES = 65536;
+/** The least `maxMemory`: the kernels' own buffers and a small problem. */
+const MIN_MEMORY = 16 * 2 ** 20;
+/**
+ * What `vectors.zeros` leaves free of the memory's maximum for the matrices and scratch that a
+ * cost evaluation allocates and frees again; past it, vectors go to JavaScript's memory.
+ */
+const VECTOR_HEADROOM = 128 * 2 ** 20;
 
 /** Raised when the WebAssembly memory cannot grow to hold a requested matrix. */
 export class OutOfMemoryError extends StackaeError {
@@ -137,6 +144,12 @@ export interface WasmBackendOptions {
    * Node 22 and later, and current browsers, have it on.
    */
   relaxedSimd?: boolean | "auto";
+  /**
+   * The most bytes the WebAssembly memory may grow to (default and at most 4 GiB, what 32-bit
+   * addresses reach; at least 16 MiB). Matrices beyond it raise OutOfMemoryError; L-BFGS's
+   * history vectors (`vectors.zeros`) then go to JavaScript's memory instead.
+   */
+  maxMemory?: number;
 }
 
 /** Creates the float32 WebAssembly SIMD backend. */
@@ -149,6 +162,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     min: 1,
     max: 256,
   });
+  const maxPages = Math.floor(
+    checkNumber("maxMemory", options.maxMemory ?? MAX_PAGES * PAGE, { min: MIN_MEMORY, max: MAX_PAGES * PAGE }) / PAGE,
+  );
   const shared = threads > 1 ? "-shared" : "";
   const relaxed = await readKernel(`kernels-relaxed${shared}.wasm`);
   const canRelax = WebAssembly.validate(relaxed);
@@ -158,10 +174,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     );
   }
   const bytes = want !== false && canRelax ? relaxed : await readKernel(`kernels-simd${shared}.wasm`);
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: threads > 1 });
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: maxPages, shared: threads > 1 });
   const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
-  const backend = new WasmBackend(memory, instance.exports as unknown as KernelExports);
+  const backend = new WasmBackend(memory, instance.exports as unknown as KernelExports, maxPages * PAGE);
   if (threads > 1) await backend.startThreads(module, threads - 1);
   return backend;
 }
@@ -199,6 +215,10 @@ export class WasmBackend implements Backend<Float32Array> {
   #workerBuffers: { packA: number; packB: number; tile: number }[] = [];
   /** Every SharedArrayBuffer of the memory that a `vectors.zeros` view was made on (one per size). */
   readonly #vectorBuffers = new WeakSet<ArrayBufferLike>();
+  /** The vectors that `vectors.zeros` made in JavaScript's memory, the WebAssembly memory being full. */
+  readonly #outsideVectors = new WeakSet<Float32Array>();
+  /** The most bytes the memory may grow to. */
+  readonly #maxBytes: number;
   /**
    * SIMD dot and axpy for an optimiser, with its vectors in this memory (`zeros`, `release`). Only
    * over a shared memory: growing a private one detaches every view of it, a shared one's stay.
@@ -207,8 +227,9 @@ export class WasmBackend implements Backend<Float32Array> {
   /** Products with a sparse data matrix, its arrays in this memory (assembly/kernels.ts, sparseMulT). */
   readonly sparse: SparseOps<Float32Array>;
 
-  constructor(memory: WebAssembly.Memory, exports: KernelExports) {
+  constructor(memory: WebAssembly.Memory, exports: KernelExports, maxBytes = MAX_PAGES * PAGE) {
     this.#memory = memory;
+    this.#maxBytes = maxBytes;
     this.#k = exports;
     this.fma = exports.usesRelaxedSimd() !== 0;
     this.#heap = new Float32Array(memory.buffer);
@@ -324,7 +345,7 @@ export class WasmBackend implements Backend<Float32Array> {
   }
 
   #vectorOps(): VectorOps {
-    const here = (v: FloatArray): v is Float32Array => v instanceof Float32Array && this.#vectorBuffers.has(v.buffer);
+    const here = (v: FloatArray): boolean => v instanceof Float32Array && this.#vectorBuffers.has(v.buffer);
     return {
       dot: (x, y) => (here(x) && here(y) ? this.#k.dot(x.byteOffset, y.byteOffset, x.length) : jsDot(x, y)),
       axpy: (alpha, x, y) => {
@@ -342,15 +363,25 @@ export class WasmBackend implements Backend<Float32Array> {
         this.#twoLoop(g as Float32Array, S as Float32Array[], Y as Float32Array[], rho, hDiag, d as Float32Array);
         return true;
       },
+      // A history that does not fit (L-BFGS keeps 2 × 100 vectors of the parameters' size) goes on
+      // in JavaScript's memory, with the recursion, dot and axpy there: slower, where running out
+      // of memory would end the run.
       zeros: (n) => {
-        const start = this.#alloc(n * 4);
+        const start = this.#alloc(n * 4, this.#maxBytes - VECTOR_HEADROOM);
+        if (start < 0) {
+          const v = new Float32Array(n);
+          this.#outsideVectors.add(v);
+          return v;
+        }
         const buffer = this.#memory.buffer;
         this.#vectorBuffers.add(buffer);
         return new Float32Array(buffer, start, n).fill(0);
       },
       release: (v) => {
-        if (!here(v)) throw new ArgumentError("vectors.release: this vector was not made by vectors.zeros");
-        this.#release(v.byteOffset);
+        if (here(v)) this.#release(v.byteOffset);
+        else if (!(v instanceof Float32Array) || !this.#outsideVectors.delete(v)) {
+          throw new ArgumentError("vectors.release: this vector was not made by vectors.zeros");
+        }
       },
     };
   }
@@ -467,7 +498,12 @@ export class WasmBackend implements Backend<Float32Array> {
     return this.#heap;
   }
 
-  #alloc(bytes: number): number {
+  /**
+   * The byte offset of `bytes` of memory. Grows the memory where no free block fits: past `limit`
+   * bytes (a soft limit below the maximum), or where it cannot grow, it returns −1 when given a
+   * limit, and raises OutOfMemoryError when not.
+   */
+  #alloc(bytes: number, limit?: number): number {
     const size = Math.max(ALIGN, align(bytes));
     let start = -1;
     for (let i = 0; i < this.#free.length; i++) {
@@ -486,13 +522,16 @@ export class WasmBackend implements Backend<Float32Array> {
       start = this.#top;
       const end = start + size;
       const have = this.#memory.buffer.byteLength;
+      if (limit !== undefined && end > limit) return -1;
       if (end > have) {
         const pages = Math.ceil((end - have) / PAGE);
         try {
+          if (end > this.#maxBytes) throw new RangeError("past maxMemory");
           this.#memory.grow(pages);
         } catch (cause) {
+          if (limit !== undefined) return -1;
           throw new OutOfMemoryError(
-            `WebAssembly memory cannot grow by ${pages} pages to ${((end / 2 ** 20) | 0).toLocaleString()} MiB (the limit is 4 GiB): use fewer training examples or smaller layers`,
+            `WebAssembly memory cannot grow by ${pages} pages to ${Math.ceil(end / 2 ** 20).toLocaleString()} MiB (its limit is ${(this.#maxBytes / 2 ** 20).toLocaleString()} MiB): use fewer training examples or smaller layers, or the native backend (--backend native), which has no such limit`,
             { cause },
           );
         }

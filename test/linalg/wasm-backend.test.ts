@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend, OutOfMemoryError } from "../../src/linalg/wasm-backend.ts";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
-import type { LbfgsState } from "../../src/optim/types.ts";
+import type { LbfgsState, VectorOps } from "../../src/optim/types.ts";
 import { logistic } from "../optim/problems.ts";
 
 const threaded = await createWasmBackend({ threads: 2 });
@@ -138,5 +138,77 @@ describe("L-BFGS with the wasm backend's vectors", () => {
     const resumed = lbfgs(p.full, new Float32Array(40), { maxIter: 20, corrections: 5, vectors, resume: saved });
     assert.equal(resumed.iterations, whole.iterations);
     assert.deepEqual(Array.from(resumed.x), Array.from(whole.x));
+  });
+});
+
+describe("a wasm backend's memory limit (maxMemory)", () => {
+  const MiB = 2 ** 20;
+
+  it("raises OutOfMemoryError past it, naming the limit and what to do, and keeps what it holds", async () => {
+    const small = await createWasmBackend({ threads: 1, maxMemory: 32 * MiB });
+    try {
+      const kept = small.fromValues(2, 2, [1, 2, 3, 4]);
+      assert.throws(
+        () => small.zeros(4096, 4096), // 64 MiB
+        (e: unknown) =>
+          e instanceof OutOfMemoryError && /its limit is 32 MiB/.test(e.message) && /--backend native/.test(e.message),
+      );
+      assert.deepEqual(Array.from(kept.data), [1, 2, 3, 4]);
+      const fits = small.zeros(1024, 4096); // 16 MiB still fits
+      small.free(fits);
+    } finally {
+      await small.dispose();
+    }
+  });
+
+  it("is checked: at least 16 MiB, at most 4 GiB", async () => {
+    await assert.rejects(createWasmBackend({ threads: 1, maxMemory: 8 * MiB }), ArgumentError);
+    await assert.rejects(createWasmBackend({ threads: 1, maxMemory: 2 ** 33 }), ArgumentError);
+    await assert.rejects(createWasmBackend({ threads: 1, maxMemory: Number.NaN }), ArgumentError);
+  });
+
+  it("sends L-BFGS's history to JavaScript's memory when the WebAssembly memory is full, with the same run", async () => {
+    // 160 MiB leaves 32 MiB for vectors below the 128 MiB kept for evaluations: about seven
+    // vectors of 2^20 values; the history of 6 pairs and L-BFGS's own vectors need 17.
+    const full = await createWasmBackend({ threads: 2, maxMemory: 160 * MiB });
+    try {
+      const n = 2 ** 20;
+      const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 997) / 10);
+      const quadratic = (x: Float32Array, g: Float32Array) => {
+        let f = 0;
+        for (let i = 0; i < n; i++) {
+          const ax = (a[i] as number) * (x[i] as number);
+          f += 0.5 * (x[i] as number) * ax;
+          g[i] = ax;
+        }
+        return f;
+      };
+      const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const before = full.bytesInUse;
+      const kinds = new Set<string>();
+      const plain = lbfgs(quadratic as never, x0, { maxIter: 12, corrections: 6 });
+      const r = lbfgs(quadratic as never, x0, {
+        maxIter: 12,
+        corrections: 6,
+        vectors: full.vectors,
+        onProgress: (q) => {
+          for (const s of (q.state() as LbfgsState).S) kinds.add(s.buffer instanceof SharedArrayBuffer ? "wasm" : "js");
+        },
+      });
+      assert.deepEqual([...kinds].sort(), ["js", "wasm"], "the history is in both memories");
+      assert.equal(r.iterations, plain.iterations);
+      assert.ok(Math.abs(r.cost - plain.cost) <= 1e-5 * Math.abs(plain.cost), `${r.cost} vs ${plain.cost}`);
+      assert.equal(full.bytesInUse, before, "every vector in the memory given back");
+      const vectors = full.vectors as Required<VectorOps>;
+      const made = [vectors.zeros(n)];
+      while ((made.at(-1) as Float32Array).buffer instanceof SharedArrayBuffer) made.push(vectors.zeros(n));
+      assert.ok(made.length >= 2 && made.length <= 9, `${made.length - 1} vectors in the memory`);
+      const outside = made.at(-1) as Float32Array;
+      for (const v of made) vectors.release(v);
+      assert.throws(() => vectors.release(outside), ArgumentError, "released twice");
+      assert.equal(full.bytesInUse, before);
+    } finally {
+      await full.dispose();
+    }
   });
 });
