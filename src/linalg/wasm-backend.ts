@@ -526,12 +526,11 @@ export class WasmBackend implements Backend<Float32Array> {
       if (end > have) {
         const pages = Math.ceil((end - have) / PAGE);
         try {
-          if (end > this.#maxBytes) throw new RangeError("past maxMemory");
           this.#memory.grow(pages);
         } catch (cause) {
           if (limit !== undefined) return -1;
           throw new OutOfMemoryError(
-            `WebAssembly memory cannot grow by ${pages} pages to ${Math.ceil(end / 2 ** 20).toLocaleString()} MiB (its limit is ${(this.#maxBytes / 2 ** 20).toLocaleString()} MiB): use fewer training examples or smaller layers, or the native backend (--backend native), which has no such limit`,
+            `WebAssembly memory cannot grow by ${pages} pages to ${Math.ceil(end / 2 ** 20).toLocaleString()} MiB (its limit is ${(this.#maxBytes / 2 ** 20).toLocaleString()} MiB): use fewer training examples or smaller layers, or the native backend (--backend native, or createBackend("native")), which has no such limit`,
             { cause },
           );
         }
