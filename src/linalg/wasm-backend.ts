@@ -116,7 +116,7 @@ const PAGE = 65536;
 const ALIGN = 64;
 /** 4 GiB of 64 KiB pages: the most a 32-bit WebAssembly memory can address. */
 const MAX_PAGES = 65536;
-/** The least `maxMemory`: the kernels' own buffers and a small problem. */
+/** The least `maxMemory`; a backend with threads needs its buffers too (see kernelBufferBytes). */
 const MIN_MEMORY = 16 * 2 ** 20;
 /**
  * What `vectors.zeros` leaves free of the memory's maximum for the matrices and scratch that a
@@ -146,8 +146,9 @@ export interface WasmBackendOptions {
   relaxedSimd?: boolean | "auto";
   /**
    * The most bytes the WebAssembly memory may grow to (default and at most 4 GiB, what 32-bit
-   * addresses reach; at least 16 MiB). Matrices beyond it raise OutOfMemoryError; L-BFGS's
-   * history vectors (`vectors.zeros`) then go to JavaScript's memory instead.
+   * addresses reach; at least 16 MiB, and 4.2 MiB per thread for the kernels' packing buffers).
+   * Matrices beyond it raise OutOfMemoryError; L-BFGS's history vectors (`vectors.zeros`) then go
+   * to JavaScript's memory instead.
    */
   maxMemory?: number;
 }
@@ -177,9 +178,28 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const memory = new WebAssembly.Memory({ initial: 64, maximum: maxPages, shared: threads > 1 });
   const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
-  const backend = new WasmBackend(memory, instance.exports as unknown as KernelExports, maxPages * PAGE);
+  const exports = instance.exports as unknown as KernelExports;
+  const need = await kernelBufferBytes(exports, threads);
+  if (need > maxPages * PAGE) {
+    const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20).toLocaleString()} MiB`;
+    throw new ArgumentError(
+      `maxMemory: ${mib(maxPages * PAGE)} does not hold the kernels' buffers for ${threads} threads (${mib(need)}); give at least ${mib(need + MIN_MEMORY)} or fewer threads`,
+    );
+  }
+  const backend = new WasmBackend(memory, exports, maxPages * PAGE);
   if (threads > 1) await backend.startThreads(module, threads - 1);
   return backend;
+}
+
+/**
+ * Bytes the kernels' own buffers take (as the constructor and startThreads allocate them): the
+ * static data, each thread's packing buffers, the calling thread's counter and each worker's
+ * control block.
+ */
+async function kernelBufferBytes(k: KernelExports, threads: number): Promise<number> {
+  const buffers = [k.PACK_A_BYTES, k.PACK_B_BYTES, k.TILE_BYTES].reduce((sum, g) => sum + align(g.value as number), 0);
+  const control = threads > 1 ? align((await import("./thread-pool.ts")).CONTROL_BYTES) : 0;
+  return align(k.heapBase()) + buffers + ALIGN + (threads - 1) * (buffers + control);
 }
 
 function wasmAbort(): never {

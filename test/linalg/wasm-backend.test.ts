@@ -161,10 +161,15 @@ describe("a wasm backend's memory limit (maxMemory)", () => {
     }
   });
 
-  it("is checked: at least 16 MiB, at most 4 GiB", async () => {
+  it("is checked: at least 16 MiB and the kernels' buffers, at most 4 GiB", async () => {
     await assert.rejects(createWasmBackend({ threads: 1, maxMemory: 8 * MiB }), ArgumentError);
     await assert.rejects(createWasmBackend({ threads: 1, maxMemory: 2 ** 33 }), ArgumentError);
     await assert.rejects(createWasmBackend({ threads: 1, maxMemory: Number.NaN }), ArgumentError);
+    // Each thread packs into 4.2 MiB of its own: 8 threads' buffers do not fit 16 MiB.
+    await assert.rejects(
+      createWasmBackend({ threads: 8, maxMemory: 16 * MiB }),
+      (e: unknown) => e instanceof ArgumentError && /maxMemory: 16 MiB .* 8 threads/.test(e.message),
+    );
   });
 
   it("sends L-BFGS's history to JavaScript's memory when the WebAssembly memory is full, with the same run", async () => {
