@@ -16,6 +16,13 @@ enableRelaxedSimd();
 // 2.8 s instead of 0.65 s on 60000 × 200 × 784 (`npm run bench:first-call`). The module is small;
 // optimise it up front.
 setFlagsFromString("--no-liftoff");
+// A reader that stops early (`stackae predict MODEL FILE | head`) closes the pipe; Node ignores
+// SIGPIPE, so the next write fails with EPIPE, which would end the process with a stack trace.
+// Stop quietly instead, as Unix tools do.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(EXIT.ok);
+});
 
 const program = new Command()
   .name("stackae")

@@ -72,14 +72,13 @@ export function registerModelCommands(program: Command): void {
         } else {
           throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
         }
-        predict(backend, model, inputs).forEach((p, index) => {
-          results.push({ file: path, index, predicted: p });
+        const predicted = predict(backend, model, inputs);
+        predicted.forEach((p, index) => {
+          if (flags.json) results.push({ file: path, index, predicted: p });
+          else process.stdout.write(`${path}${predicted.length > 1 ? `[${index}]` : ""}: ${p}\n`);
         });
       }
       if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      else
-        for (const r of results)
-          process.stdout.write(`${r.file}${r.index > 0 || files.length === 0 ? `[${r.index}]` : ""}: ${r.predicted}\n`);
     });
 
   program

@@ -77,7 +77,7 @@ export function registerTrain(program: Command): void {
     )
     .option("--threads <n>", "threads for the kernels (default: the cores present)", int(1, 256))
     .option("--out <file>", "save the fine-tuned network as safetensors")
-    .option("--report <dir>", "write the first layer's features and each stage's cost curve as PNG")
+    .option("--report <dir>", "write the first layer's features (PNG), each stage's cost curve (SVG) and stages.json")
     .option(
       "--checkpoint <file>",
       "save the run's whole state to FILE (atomically) at each stage's start and every --checkpoint-every iterations",

@@ -1,6 +1,6 @@
 // Smoke tests of every command, run as a user would (a child process), on small fixture data.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -141,6 +141,32 @@ describe("stackae CLI", () => {
     const p = stackae("predict", model, png);
     assert.equal(p.code, 0, p.stderr);
     assert.equal(p.stdout.trim(), `${png}: ${predictions[0]?.predicted}`);
+  });
+
+  it("predict numbers the images of a file that holds several, and stops quietly when its reader does", async () => {
+    const idx = join(data, MNIST_FILES.testImages);
+    const one = join(dir, "one-image-idx3-ubyte");
+    writeFileSync(one, encodeIdx([1, 28, 28], te.pixels.subarray(0, 784)));
+    const r = stackae("predict", model, one, idx);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines.length, 501);
+    assert.match(lines[0] as string, /one-image-idx3-ubyte: \d$/);
+    assert.ok(lines[1]?.startsWith(`${idx}[0]: `), lines[1]);
+    assert.ok(lines[500]?.startsWith(`${idx}[499]: `), lines[500]);
+    // `stackae predict … | head -1`: 20 × 500 lines, more than a pipe holds, and the reader closes
+    // its end after the first chunk.
+    const child = spawn(process.execPath, ["--import", "tsx", main, "predict", model, ...Array(20).fill(idx)], {
+      cwd: root,
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
   });
 
   it("features draws a PNG of the first layer's tiles", () => {
