@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { WriteError, writeFileAtomic } from "../io/files.ts";
+import { fileErrorReason } from "../errors.ts";
+import { checkWritable, WriteError, writeFileAtomic } from "../io/files.ts";
 import { encodePng } from "../io/png.ts";
 import { modelLayout, type StackedModel } from "../nn/model.ts";
 import type { TrainResult } from "../train/pipeline.ts";
@@ -26,13 +27,27 @@ export function imageShapeOf(model: StackedModel, metadata: Record<string, strin
   return side * side === model.sizes[0] ? [side, side] : [1, model.sizes[0] as number];
 }
 
-/** Writes features.png and costs.svg into `dir`. */
-export function writeReport(dir: string, result: TrainResult, imageShape: [number, number]): void {
+/** The files `writeReport` writes into its folder. */
+export const REPORT_FILES = ["features.png", "features-before-fine-tuning.png", "costs.svg", "stages.json"] as const;
+
+/**
+ * Makes the report folder, if it is not there, and checks that it takes new files: before
+ * training, so that no run is lost to a report that cannot be written at its end.
+ */
+export function prepareReportDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (cause) {
-    throw new WriteError(dir, `the report folder cannot be made (${(cause as Error).message})`, { cause });
+    const code = (cause as { code?: string }).code;
+    const why = code === "EEXIST" ? "it is a file, not a folder" : fileErrorReason(cause);
+    throw new WriteError(dir, `the report folder cannot be made (${why}); choose another path`, { cause });
   }
+  for (const file of REPORT_FILES) checkWritable(join(dir, file));
+}
+
+/** Writes the features before and after fine-tuning, the cost curves and the stages into `dir`. */
+export function writeReport(dir: string, result: TrainResult, imageShape: [number, number]): void {
+  prepareReportDir(dir);
   writeFileAtomic(join(dir, "features.png"), encodePng(featuresImage(result.model, imageShape)));
   writeFileAtomic(
     join(dir, "features-before-fine-tuning.png"),

@@ -12,7 +12,7 @@ import type { PartialSettings, TrainSettings } from "../train/settings.ts";
 import { describeBackend } from "./backend.ts";
 import { loadData, loadUnlabeled } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
-import { writeReport } from "./report.ts";
+import { prepareReportDir, writeReport } from "./report.ts";
 
 /** What the main thread asks for. */
 export interface TrainJob {
@@ -73,6 +73,7 @@ export async function runTraining(
   const stop = new Int32Array(job.stop);
   // Outputs are checked first, so that no training is lost to a path that cannot be written.
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
+  if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
   const data = loadData(job.data);
   const labelled = job.trainLimit === undefined ? data.train : data.train.head(job.trainLimit);

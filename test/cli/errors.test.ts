@@ -174,6 +174,23 @@ describe("outputs that cannot be written exit 6, before any training", () => {
       assert.doesNotMatch(r.stderr, /autoencoder 1/, "no training was started");
     }
   });
+  it("--report under a file, over a file, or with a folder where one of its files goes", () => {
+    const d = dataDir("writes3");
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x");
+    const taken = join(dir, "report-taken");
+    mkdirSync(join(taken, "costs.svg"), { recursive: true });
+    for (const [target, pattern] of [
+      [join(file, "report"), /a-file\/report: the report folder cannot be made \(a part of the path is not a folder\)/],
+      [file, /a-file: the report folder cannot be made \(it is a file, not a folder\)/],
+      [taken, /report-taken\/costs\.svg: cannot be written \(it is a folder\); choose another path/],
+    ] as const) {
+      const r = stackae("train", "--data", d, "--report", target);
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, pattern);
+      assert.doesNotMatch(r.stderr, /autoencoder 1/, "no training was started");
+    }
+  });
   it("--out over a folder, which is left as it was", () => {
     const folder = join(dir, "a-folder");
     mkdirSync(folder);
