@@ -19,16 +19,16 @@ export function registerModelCommands(program: Command): void {
     .option("--json", "print one JSON object")
     .action(async (file: string, flags: { data?: string; json?: boolean }) => {
       const { model } = loadModel(file);
-      const { test } = loadData(flags.data);
+      const { test, dir } = loadData(flags.data);
       if (test.size !== model.sizes[0]) {
         throw new DataError(
-          `test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs`,
+          `${dir}: test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs: evaluate on images of the model's size (--data DIR)`,
         );
       }
       const outside = test.labels.findIndex((y) => y >= model.classes);
       if (outside >= 0) {
         throw new DataError(
-          `test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
+          `${dir}: test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
         );
       }
       const backend = await createBackend();

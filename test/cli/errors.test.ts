@@ -84,7 +84,7 @@ describe("data errors exit 3", () => {
     expectFailure(
       ["eval", model, "--data", other],
       3,
-      /test images have 400 pixels \(20 × 20\) but .*model\.safetensors takes 784 inputs/,
+      /other: test images have 400 pixels \(20 × 20\) but .*model\.safetensors takes 784 inputs: evaluate on images of the model's size \(--data DIR\)/,
     );
   });
   it("test labels outside the model's classes", () => {
@@ -94,7 +94,7 @@ describe("data errors exit 3", () => {
     expectFailure(
       ["eval", model, "--data", d],
       3,
-      /test label 12 \(image 7\) is not one of the 10 classes of .*model\.safetensors/,
+      /labels: test label 12 \(image 7\) is not one of the 10 classes of .*model\.safetensors/,
     );
   });
   it("a folder that does not exist, or a file of the wrong kind for --unlabeled", () => {
