@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The stackae command line. Only this folder prints or exits; the library throws typed errors.
+import { createRequire } from "node:module";
 import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
 import { enableRelaxedSimd } from "../platform/relaxed-simd.ts";
@@ -27,12 +28,16 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 const program = new Command()
   .name("stackae")
   .description("Stacked sparse autoencoders with fine-tuning (UFLDL), on WebAssembly SIMD")
+  .version(createRequire(import.meta.url)("../../package.json").version, "-v, --version")
   .exitOverride()
-  .showHelpAfterError();
+  // A usage error is one line like every other failure (README, "When things go wrong"), and a
+  // pointer to the help rather than the whole of it, which pushed the line off a small terminal.
+  .configureOutput({ outputError: (text, write) => write(`stackae: ${text.replace(/^error: /, "")}`) })
+  .showHelpAfterError("(add --help to see every flag)");
 
 program
   .command("gradcheck")
-  .description("check every cost's analytic gradient against a numerical one (SPEC §5, float64)")
+  .description("check every cost's analytic gradient against central differences (float64)")
   .option("--json", "print one JSON object instead of lines")
   .action((options: { json?: boolean }) => {
     process.exitCode = gradcheckCommand(options) ? EXIT.ok : EXIT.failed;

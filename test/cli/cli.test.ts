@@ -179,6 +179,12 @@ describe("stackae CLI", () => {
     assert.equal(png.height, 8 * 28 + 9);
   });
 
+  it("--version prints the package's version", () => {
+    const r = stackae("--version");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}\n`);
+  });
+
   it("bad flags are usage errors (exit 2) naming the flag and value", () => {
     for (const [args, pattern] of [
       [["train", "--layers", "200,,200"], /--layers.*positive integers separated by commas.*"200,,200"/],
@@ -193,6 +199,8 @@ describe("stackae CLI", () => {
       const r = stackae(...args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
+      // One line as for every failure, then a pointer to --help, not the whole help.
+      assert.match(r.stderr, /^stackae: [^\n]+\n\(add --help to see every flag\)\n$/);
     }
   });
 
