@@ -133,7 +133,11 @@ export async function runTraining(
       iterations[s.name] = s.iterations;
       evaluations[s.name] = s.evaluations;
     }
-    seconds.total = round((performance.now() - started) / 1000);
+    // A resumed run's stages count the seconds they spent before the checkpoint; so does its total.
+    const earlier = resume
+      ? resume.stages.reduce((t, s) => t + s.seconds, 0) + (resume.optimizer ? resume.seconds : 0)
+      : 0;
+    seconds.total = round(earlier + (performance.now() - started) / 1000);
     const summary: TrainSummary = {
       accuracyBeforeFineTuning: before,
       accuracyAfterFineTuning: after,

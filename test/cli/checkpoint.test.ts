@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { loadCheckpoint } from "../../src/io/files.ts";
+import { loadCheckpoint, saveCheckpoint } from "../../src/io/files.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const main = join(root, "src/cli/main.ts");
@@ -110,6 +110,20 @@ describe("checkpoints and resume, from the command line", () => {
     child.kill("SIGTERM");
     assert.equal((await exited(child)).code, 143);
     assert.equal(loadCheckpoint(ck).stage, 0);
+  });
+
+  it("a resumed run's seconds count the time before the checkpoint, in its stage and in the total", () => {
+    // As if the run had spent 1,000 s in the first autoencoder before it stopped.
+    const c = loadCheckpoint(join(dir, "term.checkpoint"));
+    const slow = join(dir, "slow.checkpoint");
+    saveCheckpoint(slow, { ...c, seconds: c.seconds + 1000 });
+    const r = stackae("train", "--train-limit", "2000", "--threads", "2", "--resume", slow, "--json", "--quiet");
+    assert.equal(r.code, 0, r.stderr);
+    const seconds = JSON.parse(r.stdout).seconds as Record<string, number>;
+    assert.ok((seconds["autoencoder 1"] as number) >= 1000, JSON.stringify(seconds));
+    const stages = Object.entries(seconds).filter(([k]) => k !== "total");
+    const sum = stages.reduce((t, [, v]) => t + v, 0);
+    assert.ok((seconds.total as number) >= sum - 0.05, JSON.stringify(seconds));
   });
 
   it("refuses settings flags beside --resume, other data, and a model file as checkpoint", () => {
