@@ -243,9 +243,17 @@ function printSummary(flags: TrainFlags, summary: TrainSummary, stages: StageRep
   }
   out.write(`test accuracy before fine-tuning: ${(100 * summary.accuracyBeforeFineTuning).toFixed(2)}%\n`);
   out.write(`test accuracy after fine-tuning: ${(100 * summary.accuracyAfterFineTuning).toFixed(2)}%\n`);
+  const { settings } = summary;
   for (const s of stages) {
+    // Minibatch stages count epochs (what --ae-iters and the others set) and take a step a batch.
+    const stage =
+      s.name === "softmax" ? settings.softmax : s.name === "fine-tuning" ? settings.fineTune : settings.autoencoder;
+    const work =
+      s.optimizer === "lbfgs"
+        ? `${s.iterations} iterations, ${s.evaluations} evaluations`
+        : `${stage.iterations} epochs, ${s.iterations} steps of ${stage.batchSize}`;
     out.write(
-      `  ${s.name.padEnd(14)} ${formatSeconds(s.seconds).padStart(12)}  ${s.iterations} iterations, ${s.evaluations} evaluations, cost ${s.cost.toPrecision(6)}\n`,
+      `  ${s.name.padEnd(14)} ${formatSeconds(s.seconds).padStart(12)}  ${work}, cost ${s.cost.toPrecision(6)}\n`,
     );
   }
   out.write(

@@ -102,12 +102,18 @@ describe("stackae CLI", () => {
       "3",
       "--finetune-iters",
       "3",
+      "--finetune-optimizer",
+      "adam",
+      "--batch-size",
+      "100",
       "--quiet",
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^test accuracy before fine-tuning: \d+\.\d\d%$/m);
     assert.match(r.stdout, /^test accuracy after fine-tuning: \d+\.\d\d%$/m);
-    assert.match(r.stdout, /autoencoder 1 .* s {2}3 iterations/);
+    assert.match(r.stdout, /autoencoder 1 .* s {2}3 iterations, \d+ evaluations, cost /);
+    // A minibatch stage counts the epochs asked for, and its steps: 1,000 images in batches of 100.
+    assert.match(r.stdout, /fine-tuning .* s {2}3 epochs, 30 steps of 100, cost /);
     assert.equal(r.stderr, "", "--quiet prints no progress");
   });
 
