@@ -45,7 +45,9 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
       },
     };
   }
-  // Not a terminal: a line at the start, every 10 % or 30 s, and at the end of each stage.
+  // Not a terminal: a line at the start, every 10 % or 30 s, and at the end of each stage. L-BFGS
+  // counts iterations; the minibatch optimisers take a step a batch.
+  const unit = (info: StageInfo) => (info.optimizer === "lbfgs" ? "iteration" : "step");
   let lastLine = 0;
   let lastTenth = 0;
   return {
@@ -53,7 +55,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
       lastLine = performance.now();
       lastTenth = 0;
       stream.write(
-        `[${info.index + 1}/${info.count}] ${info.name}: ${info.optimizer}, up to ${info.maxIterations} iterations\n`,
+        `[${info.index + 1}/${info.count}] ${info.name}: ${info.optimizer}, up to ${info.maxIterations} ${unit(info)}s\n`,
       );
     },
     onProgress(info, p) {
@@ -62,13 +64,13 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
         lastTenth = tenth;
         lastLine = performance.now();
         stream.write(
-          `[${info.index + 1}/${info.count}] ${info.name}: iteration ${p.iteration}/${info.maxIterations}, cost ${p.cost.toPrecision(6)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
+          `[${info.index + 1}/${info.count}] ${info.name}: ${unit(info)} ${p.iteration}/${info.maxIterations}, cost ${p.cost.toPrecision(6)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
         );
       }
     },
     onStageEnd(info, r) {
       stream.write(
-        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${r.iterations} iterations, ${r.evaluations} evaluations, cost ${r.cost.toPrecision(6)} (${r.message})\n`,
+        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${r.iterations} ${unit(info)}s, ${r.evaluations} evaluations, cost ${r.cost.toPrecision(6)} (${r.message})\n`,
       );
     },
   };

@@ -117,6 +117,32 @@ describe("stackae CLI", () => {
     assert.equal(r.stderr, "", "--quiet prints no progress");
   });
 
+  it("progress off a terminal: a line per tenth of a stage, in iterations for L-BFGS and steps for minibatches", () => {
+    const r = stackae(
+      "train",
+      "--data",
+      data,
+      "--layers",
+      "16",
+      "--ae-iters",
+      "10",
+      "--softmax-iters",
+      "3",
+      "--finetune-iters",
+      "2",
+      "--finetune-optimizer",
+      "sgd",
+      "--batch-size",
+      "200",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^\[1\/3\] autoencoder 1: lbfgs, up to 10 iterations$/m);
+    assert.match(r.stderr, /^\[1\/3\] autoencoder 1: iteration 5\/10, cost /m);
+    assert.match(r.stderr, /^\[3\/3\] fine-tuning: sgd, up to 10 steps$/m);
+    assert.match(r.stderr, /^\[3\/3\] fine-tuning: step 5\/10, cost /m);
+    assert.match(r.stderr, /^\[3\/3\] fine-tuning: done in \d+ s: 10 steps, 10 evaluations, cost /m);
+  });
+
   it("eval reports the same accuracy as train, with a confusion matrix", () => {
     const r = stackae("eval", model, "--data", data, "--json");
     assert.equal(r.code, 0, r.stderr);
