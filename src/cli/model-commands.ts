@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { DataError } from "../data/errors.ts";
 import { readBytes, readIdx } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
-import { imageToInput } from "../data/images.ts";
+import { digitToInput, imageToInput } from "../data/images.ts";
 import { loadModel, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
@@ -51,8 +51,12 @@ export function registerModelCommands(program: Command): void {
   program
     .command("predict <model> <files...>")
     .description("predict the class of IDX image files or PNG pictures (resized to the model's input)")
+    .option(
+      "--center",
+      "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass",
+    )
     .option("--json", "print one JSON object")
-    .action(async (file: string, files: string[], flags: { json?: boolean }) => {
+    .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean }) => {
       const { model, metadata } = loadModel(file);
       const [rows, cols] = imageShapeOf(model, metadata);
       const backend = await createBackend();
@@ -62,7 +66,8 @@ export function registerModelCommands(program: Command): void {
         const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
         let inputs: Float32Array | Uint8Array;
         if (isPng) {
-          inputs = imageToInput(decodePngGray(bytes, path), rows, cols);
+          const picture = decodePngGray(bytes, path);
+          inputs = flags.center ? digitToInput(picture, rows, cols) : imageToInput(picture, rows, cols);
         } else if (isGzip(bytes) || bytes[2] === 0x08) {
           const idx = readIdx(path, 3);
           const [, r, c] = idx.dims as [number, number, number];

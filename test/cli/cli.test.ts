@@ -175,6 +175,35 @@ describe("stackae CLI", () => {
     assert.equal(p.stdout.trim(), `${png}: ${predictions[0]?.predicted}`);
   });
 
+  it("predict --center finds a small digit anywhere in a large picture, as MNIST prepared its digits", () => {
+    const idx = stackae("predict", model, join(data, MNIST_FILES.testImages), "--json");
+    const expected = (JSON.parse(idx.stdout) as { predicted: number }[]).slice(0, 20).map((p) => p.predicted);
+    // Each of the first 20 test digits, drawn black on white at 3 × its size somewhere in 300 × 300.
+    const files: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const W = 300;
+      const picture = new Uint8Array(W * W).fill(255);
+      const [ox, oy] = [20 + ((i * 37) % 180), 10 + ((i * 53) % 190)];
+      for (let y = 0; y < 84; y++) {
+        for (let x = 0; x < 84; x++) {
+          picture[(oy + y) * W + ox + x] =
+            255 - (te.pixels[i * 784 + Math.floor(y / 3) * 28 + Math.floor(x / 3)] as number);
+        }
+      }
+      files.push(join(dir, `corner-${i}.png`));
+      writeFileSync(files[i] as string, encodePng({ width: W, height: W, data: picture }));
+    }
+    const agree = (args: string[]) => {
+      const r = stackae("predict", model, ...files, ...args, "--json");
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { predicted: number }[]).filter((p, i) => p.predicted === expected[i]).length;
+    };
+    const centred = agree(["--center"]);
+    const resized = agree([]);
+    assert.ok(centred >= 16, `--center: ${centred} of 20 agree with the IDX images' predictions`);
+    assert.ok(resized <= 10, `resized only: ${resized} of 20 agree`);
+  });
+
   it("predict numbers the images of a file that holds several, and stops quietly when its reader does", async () => {
     const idx = join(data, MNIST_FILES.testImages);
     const one = join(dir, "one-image-idx3-ubyte");
