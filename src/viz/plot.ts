@@ -14,15 +14,20 @@ function esc(s: string): string {
 }
 
 function fmt(v: number): string {
+  if (v === 0) return "0";
   return Math.abs(v) >= 1000 || Math.abs(v) < 0.01 ? v.toExponential(1) : v.toPrecision(3);
 }
 
-/** An SVG document with one panel per curve, side by side. */
+/** Panels per row: the four stages of the reference experiment make a 2 × 2 grid, 840 px wide. */
+const COLUMNS = 2;
+
+/** An SVG document with one panel per curve, in rows of two. */
 export function costCurvesSvg(curves: readonly Curve[], title = "cost per iteration"): string {
-  const panels = curves.map((curve, i) => panel(curve, i * W));
-  const width = Math.max(1, curves.length) * W;
+  const panels = curves.map((curve, i) => panel(curve, (i % COLUMNS) * W, Math.floor(i / COLUMNS) * H));
+  const width = Math.min(COLUMNS, Math.max(1, curves.length)) * W;
+  const height = Math.max(1, Math.ceil(curves.length / COLUMNS)) * H + 24;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 24}" viewBox="0 0 ${width} ${H + 24}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="8" y="16" font-size="14">${esc(title)}</text>`,
     `<g transform="translate(0,24)">${panels.join("")}</g>`,
@@ -30,12 +35,12 @@ export function costCurvesSvg(curves: readonly Curve[], title = "cost per iterat
   ].join("\n");
 }
 
-function panel(curve: Curve, x0: number): string {
+function panel(curve: Curve, x0: number, y0: number): string {
   const values = curve.values.filter((v) => Number.isFinite(v));
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const out = [
-    `<g transform="translate(${x0},0)">`,
+    `<g transform="translate(${x0},${y0})">`,
     `<text x="${M.left}" y="18" font-weight="bold">${esc(curve.name)}</text>`,
   ];
   out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
