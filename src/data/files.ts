@@ -1,6 +1,6 @@
 // Reading data sets from disk (Node). The rest of the library works on bytes and arrays.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -58,13 +58,41 @@ export const MNIST_SHA256: Record<string, string> = {
   "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 };
 
-/** The path of `name` in `dir`, or of `name.gz`; a DataError listing what was looked for if neither exists. */
+/**
+ * The path of the IDX file `name` (e.g. train-images-idx3-ubyte) in `dir`. Besides the name
+ * itself, each optionally `.gz`, it takes the names other copies of such data sets use: a dot
+ * for the last dash (`train-images.idx3-ubyte`, as on Kaggle), `test` for `t10k`, and a prefix
+ * ending in a dash, underscore or dot (EMNIST's `emnist-letters-test-images-idx3-ubyte.gz`).
+ * More than one such candidate is an error naming them all, as is none.
+ */
 export function findDataFile(dir: string, name: string): string {
   for (const candidate of [join(dir, name), join(dir, `${name}.gz`)]) if (existsSync(candidate)) return candidate;
+  const dotted = name.replace(/-(idx\d-ubyte)$/, ".$1");
+  const names = [name, dotted, ...[name, dotted].filter((n) => n.startsWith("t10k-")).map((n) => `test-${n.slice(5)}`)];
+  const pattern = new RegExp(`^(?:.*[-_.])?(?:${names.map(escapeRegExp).join("|")})(?:\\.gz)?$`);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (cause) {
+    const why = existsSync(dir) ? "it is not a folder" : fileErrorReason(cause, "no such folder");
+    throw new DataError(`${dir}: ${why}; a data folder holds the four MNIST-style IDX files`, dir, { cause });
+  }
+  const found = entries.filter((entry) => pattern.test(entry)).sort();
+  if (found.length === 1) return join(dir, found[0] as string);
+  if (found.length > 1) {
+    throw new DataError(
+      `${dir}: has ${found.length} files that could be ${name}: ${found.join(", ")}; give a folder that holds one data set`,
+      join(dir, name),
+    );
+  }
   throw new DataError(
-    `${dir}: has no ${name} (nor ${name}.gz); a data folder holds the four MNIST-style IDX files`,
+    `${dir}: has no ${name} (nor ${names.slice(1).join(", ")}, each optionally .gz and after a prefix such as emnist-letters-); a data folder holds the four MNIST-style IDX files`,
     join(dir, name),
   );
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export interface TrainTest {

@@ -268,7 +268,10 @@ describe("stackae CLI", () => {
   it("bad files exit with their class's code and one line that names the file, and no stack trace", () => {
     const missing = stackae("train", "--data", join(dir, "nowhere"), "--quiet");
     assert.equal(missing.code, 3);
-    assert.match(missing.stderr, /^stackae: .*nowhere: has no train-images-idx3-ubyte/);
+    assert.match(
+      missing.stderr,
+      /^stackae: .*nowhere: no such folder; a data folder holds the four MNIST-style IDX files/,
+    );
     assert.doesNotMatch(missing.stderr, /\n {4}at /);
     const notModel = join(dir, "not-a-model.safetensors");
     writeFileSync(notModel, "hello");

@@ -98,7 +98,7 @@ describe("data errors exit 3", () => {
     );
   });
   it("a folder that does not exist, or a file of the wrong kind for --unlabeled", () => {
-    expectFailure(["train", "--data", join(dir, "nowhere"), "--quiet"], 3, /nowhere: has no train-images-idx3-ubyte/);
+    expectFailure(["train", "--data", join(dir, "nowhere"), "--quiet"], 3, /nowhere: no such folder/);
     const d = dataDir("for-unlabeled");
     expectFailure(
       ["train", "--data", d, "--unlabeled", join(d, MNIST_FILES.trainLabels), "--quiet"],

@@ -106,7 +106,40 @@ describe("data folders", () => {
   });
   it("says which file is missing", () => {
     const d = folder("missing", { [MNIST_FILES.trainImages]: images });
-    throwsData(() => readDataDir(d), /has no train-labels-idx1-ubyte \(nor train-labels-idx1-ubyte\.gz\)/);
+    throwsData(
+      () => readDataDir(d),
+      /has no train-labels-idx1-ubyte \(nor train-labels\.idx1-ubyte, each optionally \.gz and after a prefix such as emnist-letters-\)/,
+    );
+    throwsData(() => readDataDir(join(dir, "no-such")), /no-such: no such folder/);
+    throwsData(() => readDataDir(join(d, MNIST_FILES.trainImages)), /train-images-idx3-ubyte: it is not a folder/);
+  });
+  it("takes the names other copies use: Kaggle's dots, EMNIST's prefixes, gzipped or not", () => {
+    const kaggle = folder("kaggle", {
+      "train-images.idx3-ubyte": images,
+      "train-labels.idx1-ubyte": labels,
+      "t10k-images.idx3-ubyte": images,
+      "t10k-labels.idx1-ubyte": labels,
+    });
+    assert.equal(readDataDir(kaggle).train.count, 3);
+    const emnist = folder("emnist", {
+      "emnist-letters-train-images-idx3-ubyte.gz": gzipSync(images),
+      "emnist-letters-train-labels-idx1-ubyte.gz": gzipSync(labels),
+      "emnist-letters-test-images-idx3-ubyte.gz": gzipSync(images),
+      "emnist-letters-test-labels-idx1-ubyte.gz": gzipSync(labels),
+      "emnist-mapping.txt": new TextEncoder().encode("1 65\n"),
+    });
+    const { train, test } = readDataDir(emnist);
+    assert.deepEqual([train.count, test.count], [3, 3]);
+    // The exact name wins over prefixed ones; two prefixed candidates are an error naming both.
+    const two = folder("two", {
+      [MNIST_FILES.trainImages]: images,
+      "a-train-labels-idx1-ubyte": labels,
+      "b-train-labels-idx1-ubyte.gz": gzipSync(labels),
+    });
+    throwsData(
+      () => readDataDir(two),
+      /two: has 2 files that could be train-labels-idx1-ubyte: a-train-labels-idx1-ubyte, b-train-labels-idx1-ubyte\.gz; give a folder that holds one data set/,
+    );
   });
   it("LabelledImages checks that pixels make whole images and that labels match", () => {
     throwsData(
