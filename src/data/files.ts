@@ -104,13 +104,15 @@ export interface TrainTest {
 
 /** Reads the training and test sets from a folder with the four standard names (each optionally .gz). */
 export function readDataDir(dir: string): TrainTest {
-  const pair = (images: string, labels: string) => {
+  const pair = (images: string, labels: string, use: string) => {
     const ip = findDataFile(dir, images);
     const lp = findDataFile(dir, labels);
-    return LabelledImages.fromIdx(readIdx(ip, 3), readIdx(lp, 1), { images: ip, labels: lp });
+    const idx = readIdx(ip, 3);
+    if (idx.dims[0] === 0) throw new DataError(`${ip}: holds no images (${idx.dims.join(" × ")}); ${use}`, ip);
+    return LabelledImages.fromIdx(idx, readIdx(lp, 1), { images: ip, labels: lp });
   };
-  const train = pair(MNIST_FILES.trainImages, MNIST_FILES.trainLabels);
-  const test = pair(MNIST_FILES.testImages, MNIST_FILES.testLabels);
+  const train = pair(MNIST_FILES.trainImages, MNIST_FILES.trainLabels, "give at least one to train on");
+  const test = pair(MNIST_FILES.testImages, MNIST_FILES.testLabels, "give at least one to measure accuracy on");
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new DataError(
       `${dir}: training images are ${train.rows} × ${train.cols} but test images are ${test.rows} × ${test.cols}`,

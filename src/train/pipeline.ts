@@ -165,8 +165,12 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   }
   const settings = resolveSettings(resume ? resume.settings : options.settings);
   const every = checkNumber("checkpointEvery", options.checkpointEvery ?? 0, { integer: true, min: 0 });
-  const n = input.inputSize;
+  const n = checkNumber("inputSize", input.inputSize, { integer: true, min: 1 });
   const m = input.labels.length;
+  if (m === 0) throw new ArgumentError("there are no training examples: give at least one, with its label");
+  if (input.unlabeled && input.unlabeled.length === 0) {
+    throw new ArgumentError("unlabeled holds no examples: give at least one, or leave it out");
+  }
   if (input.inputs.length !== m * n) {
     throw new StackaeError(
       "ERR_SHAPE",

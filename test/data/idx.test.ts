@@ -113,6 +113,24 @@ describe("data folders", () => {
     throwsData(() => readDataDir(join(dir, "no-such")), /no-such: no such folder/);
     throwsData(() => readDataDir(join(d, MNIST_FILES.trainImages)), /train-images-idx3-ubyte: it is not a folder/);
   });
+  it("refuses a training or test set with no images, before any training", () => {
+    const empty = encodeIdx([0, 2, 2], new Uint8Array(0));
+    const none = encodeIdx([0], new Uint8Array(0));
+    const noTrain = folder("no-train", {
+      [MNIST_FILES.trainImages]: empty,
+      [MNIST_FILES.trainLabels]: none,
+      [MNIST_FILES.testImages]: images,
+      [MNIST_FILES.testLabels]: labels,
+    });
+    throwsData(() => readDataDir(noTrain), /train-images-idx3-ubyte: holds no images \(0 × 2 × 2\); give at least one/);
+    const noTest = folder("no-test", {
+      [MNIST_FILES.trainImages]: images,
+      [MNIST_FILES.trainLabels]: labels,
+      [MNIST_FILES.testImages]: empty,
+      [MNIST_FILES.testLabels]: none,
+    });
+    throwsData(() => readDataDir(noTest), /t10k-images-idx3-ubyte: holds no images .*to measure accuracy on/);
+  });
   it("takes the names other copies use: Kaggle's dots, EMNIST's prefixes, gzipped or not", () => {
     const kaggle = folder("kaggle", {
       "train-images.idx3-ubyte": images,

@@ -105,6 +105,21 @@ describe("the pipeline on 2,000 MNIST images (chance is 10 %)", () => {
   });
 });
 
+describe("the pipeline's input", () => {
+  it("refuses no examples, an empty unlabelled set and an input size that is not a positive integer", () => {
+    const none = { inputs: new Float32Array(0), labels: new Uint8Array(0), inputSize: 784 };
+    assert.throws(() => trainStackedAutoencoder(backend, none), {
+      name: "ArgumentError",
+      message: /there are no training examples/,
+    });
+    const one = { inputs: new Float32Array(4), labels: Uint8Array.of(0), inputSize: 4 };
+    assert.throws(() => trainStackedAutoencoder(backend, { ...one, unlabeled: new Float32Array(0) }), {
+      message: /unlabeled holds no examples/,
+    });
+    assert.throws(() => trainStackedAutoencoder(backend, { ...one, inputSize: 0 }), { message: /inputSize/ });
+  });
+});
+
 describe("settings", () => {
   it("default to SPEC §6", () => {
     const s = resolveSettings();
