@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileErrorReason } from "../errors.ts";
 import { checkWritable, WriteError, writeFileAtomic } from "../io/files.ts";
 import { encodePng } from "../io/png.ts";
@@ -35,12 +35,17 @@ export const REPORT_FILES = ["features.png", "features-before-fine-tuning.png", 
  * training, so that no run is lost to a report that cannot be written at its end.
  */
 export function prepareReportDir(dir: string): void {
+  const cannot = (why: string, cause?: unknown) =>
+    new WriteError(dir, `the report folder cannot be made (${why}); choose another path`, { cause });
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw cannot("it is a file, not a folder");
+  // The folders missing above it, made one at a time: Node's mkdirSync(dir, { recursive: true })
+  // never returns where mkdir fails with ENOENT under a folder that exists, as in /proc.
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
   try {
-    mkdirSync(dir, { recursive: true });
+    for (const d of missing) mkdirSync(d);
   } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    const why = code === "EEXIST" ? "it is a file, not a folder" : fileErrorReason(cause);
-    throw new WriteError(dir, `the report folder cannot be made (${why}); choose another path`, { cause });
+    throw cannot(fileErrorReason(cause, "the folder above it takes no new folders"), cause);
   }
   for (const file of REPORT_FILES) checkWritable(join(dir, file));
 }

@@ -191,6 +191,22 @@ describe("outputs that cannot be written exit 6, before any training", () => {
       assert.doesNotMatch(r.stderr, /autoencoder 1/, "no training was started");
     }
   });
+  it("--report where the file system takes no new folder, such as /proc, fails at once", {
+    skip: process.platform !== "linux",
+  }, () => {
+    // Node's recursive mkdirSync never returns there.
+    const r = spawnSync(process.execPath, ["--import", "tsx", main, "train", "--report", "/proc/stackae/report"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+      killSignal: "SIGKILL",
+    });
+    assert.equal(r.status, 6, `status ${r.status}, signal ${r.signal}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /\/proc\/stackae\/report: the report folder cannot be made \(the folder above it takes no new folders\)/,
+    );
+  });
   it("--out over a folder, which is left as it was", () => {
     const folder = join(dir, "a-folder");
     mkdirSync(folder);
