@@ -102,7 +102,11 @@ export interface TrainTest {
   dir: string;
 }
 
-/** Reads the training and test sets from a folder with the four standard names (each optionally .gz). */
+/**
+ * Reads the training and test sets from a folder with the four MNIST-style IDX files (found by
+ * `findDataFile`: the standard names, each optionally .gz, or the names other copies use). Each
+ * set must hold at least one image, and both the same image size.
+ */
 export function readDataDir(dir: string): TrainTest {
   const pair = (images: string, labels: string, use: string) => {
     const ip = findDataFile(dir, images);
