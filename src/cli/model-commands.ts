@@ -6,7 +6,7 @@ import { digitToInput, imageToInput } from "../data/images.ts";
 import { loadModel, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
-import { accuracy, confusionMatrix, predict } from "../nn/model.ts";
+import { accuracy, confusionMatrix, predict, predictProbabilities } from "../nn/model.ts";
 import { loadData } from "./data.ts";
 import { int } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
@@ -55,12 +55,12 @@ export function registerModelCommands(program: Command): void {
       "--center",
       "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass",
     )
-    .option("--json", "print one JSON object")
+    .option("--json", "print a JSON array: each image's file, index, predicted class and class probabilities")
     .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean }) => {
       const { model, metadata } = loadModel(file);
       const [rows, cols] = imageShapeOf(model, metadata);
       const backend = await createBackend();
-      const results: { file: string; index: number; predicted: number }[] = [];
+      const results: { file: string; index: number; predicted: number; probabilities: number[] }[] = [];
       for (const path of files) {
         const bytes = readBytes(path);
         const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
@@ -77,11 +77,20 @@ export function registerModelCommands(program: Command): void {
         } else {
           throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
         }
-        const predicted = predict(backend, model, inputs);
-        predicted.forEach((p, index) => {
-          if (flags.json) results.push({ file: path, index, predicted: p });
-          else process.stdout.write(`${path}${predicted.length > 1 ? `[${index}]` : ""}: ${p}\n`);
-        });
+        if (flags.json) {
+          const k = model.classes;
+          const probabilities = predictProbabilities(backend, model, inputs);
+          for (let index = 0; index < probabilities.length / k; index++) {
+            const row = Array.from(probabilities.subarray(index * k, (index + 1) * k));
+            const predicted = row.indexOf(Math.max(...row));
+            results.push({ file: path, index, predicted, probabilities: row.map((v) => Number(v.toPrecision(6))) });
+          }
+        } else {
+          const predicted = predict(backend, model, inputs);
+          predicted.forEach((p, index) => {
+            process.stdout.write(`${path}${predicted.length > 1 ? `[${index}]` : ""}: ${p}\n`);
+          });
+        }
       }
       if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     });

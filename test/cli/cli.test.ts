@@ -161,8 +161,17 @@ describe("stackae CLI", () => {
     const idx = join(data, MNIST_FILES.testImages);
     const r = stackae("predict", model, idx, "--json");
     assert.equal(r.code, 0, r.stderr);
-    const predictions = JSON.parse(r.stdout) as { predicted: number }[];
+    const predictions = JSON.parse(r.stdout) as { predicted: number; probabilities: number[] }[];
     assert.equal(predictions.length, 500);
+    // Each image's ten probabilities sum to 1, and the class predicted is the most probable one,
+    // the same class as the text output gives.
+    const text = stackae("predict", model, idx).stdout.trim().split("\n");
+    for (const [i, p] of predictions.entries()) {
+      assert.equal(p.probabilities.length, 10);
+      assert.ok(Math.abs(p.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+      assert.equal(p.predicted, p.probabilities.indexOf(Math.max(...p.probabilities)));
+      assert.equal(text[i], `${idx}[${i}]: ${p.predicted}`);
+    }
     // The first test digit drawn black on white at twice the size must get the same prediction.
     const big = new Uint8Array(56 * 56);
     for (let y = 0; y < 56; y++) {
