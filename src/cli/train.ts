@@ -171,7 +171,13 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
   // Ctrl-C or SIGTERM: the worker stops at the end of its iteration and writes a checkpoint.
   // A second one quits at once; the checkpoint last written stays whole.
   let signal: NodeJS.Signals | null = null;
+  // Until a stage starts (the data still loading, say) there is no new state to save: stop at once.
+  let training = false;
   const onSignal = (s: NodeJS.Signals) => {
+    if (!training) {
+      process.stderr.write(`\nstackae: ${s} before training started: stopped, nothing to save\n`);
+      process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
+    }
     if (signal !== null) {
       process.stderr.write(`\nstackae: ${s} again: quitting without a new checkpoint\n`);
       process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
@@ -191,8 +197,10 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
   try {
     const outcome = await new Promise<WorkerMessage & { type: "done" | "error" }>((resolve, reject) => {
       worker.on("message", (m: WorkerMessage) => {
-        if (m.type === "stageStart") events.onStageStart?.(m.info);
-        else if (m.type === "progress") events.onProgress?.(m.info, { ...m.progress, state: noState });
+        if (m.type === "stageStart") {
+          training = true;
+          events.onStageStart?.(m.info);
+        } else if (m.type === "progress") events.onProgress?.(m.info, { ...m.progress, state: noState });
         else if (m.type === "stageEnd") events.onStageEnd?.(m.info, m.report);
         else if (m.type === "checkpoint" && !process.stderr.isTTY)
           log(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})`);

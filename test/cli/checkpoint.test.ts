@@ -1,12 +1,15 @@
 // Runs that are killed or interrupted, then resumed, end in the same model file as a run that
 // never stopped. Everything as a user would do it: child processes and signals.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { encodeIdx } from "../../src/data/idx.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../src/io/files.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -102,6 +105,41 @@ describe("checkpoints and resume, from the command line", () => {
     const r = stackae("train", "--train-limit", "2000", "--threads", "2", "--resume", ck, "--out", out, "--quiet");
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readFileSync(out), readFileSync(whole));
+  });
+
+  it("SIGINT before training starts stops at once, with nothing to save", {
+    skip: process.platform === "win32",
+  }, async () => {
+    // A data folder whose training images are a named pipe that no one writes: reading it
+    // blocks, so the run is still loading its data when the signal comes.
+    const data = join(dir, "fifo-data");
+    mkdirSync(data);
+    execFileSync("mkfifo", [join(data, "train-images-idx3-ubyte")]);
+    writeFileSync(join(data, "train-labels-idx1-ubyte"), encodeIdx([1], Uint8Array.of(0)));
+    writeFileSync(join(data, "t10k-images-idx3-ubyte"), encodeIdx([1, 2, 2], new Uint8Array(4)));
+    writeFileSync(join(data, "t10k-labels-idx1-ubyte"), encodeIdx([1], Uint8Array.of(0)));
+    const child = spawn(process.execPath, [...node, "train", "--data", data], { cwd: dir });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Opening the pipe for writing returns once the run has opened it for reading.
+    const writer = await open(join(data, "train-images-idx3-ubyte"), "w");
+    let ended = false;
+    const done = exited(child).then((r) => {
+      ended = true;
+      return r;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.kill("SIGINT");
+    while (!/before training started/.test(stderr) && !ended) await sleep(50);
+    // The exit waits for the worker's blocked read to return: close the pipe. Had the signal only
+    // asked the worker to stop after an iteration, the empty file would end the run with exit 3.
+    await writer.close();
+    const { code, signal } = await done;
+    clearTimeout(timer);
+    assert.equal(code, 130, `code ${code}, signal ${signal}: ${stderr}`);
+    assert.match(stderr, /stackae: SIGINT before training started: stopped, nothing to save/);
   });
 
   it("SIGTERM exits 143 with a checkpoint too", async () => {
