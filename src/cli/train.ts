@@ -197,14 +197,24 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
   try {
     const outcome = await new Promise<WorkerMessage & { type: "done" | "error" }>((resolve, reject) => {
       worker.on("message", (m: WorkerMessage) => {
-        if (m.type === "stageStart") {
-          training = true;
-          events.onStageStart?.(m.info);
-        } else if (m.type === "progress") events.onProgress?.(m.info, { ...m.progress, state: noState });
-        else if (m.type === "stageEnd") events.onStageEnd?.(m.info, m.report);
-        else if (m.type === "checkpoint" && !process.stderr.isTTY)
-          log(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})`);
-        else if (m.type === "done" || m.type === "error") resolve(m);
+        switch (m.type) {
+          case "stageStart":
+            training = true;
+            events.onStageStart?.(m.info);
+            break;
+          case "progress":
+            events.onProgress?.(m.info, { ...m.progress, state: noState });
+            break;
+          case "stageEnd":
+            events.onStageEnd?.(m.info, m.report);
+            break;
+          case "checkpoint":
+            if (!process.stderr.isTTY) log(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})`);
+            break;
+          case "done":
+          case "error":
+            resolve(m);
+        }
       });
       worker.on("error", reject);
       worker.on("exit", (code) => reject(new Error(`the training worker exited (code ${code}) without a result`)));
