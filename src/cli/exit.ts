@@ -17,7 +17,7 @@ export const EXIT = {
   write: 6,
   /** A bug in stackae: the message asks for a report. */
   internal: 70,
-  /** Stopped by SIGINT (Ctrl-C) or SIGTERM, after writing a checkpoint: 128 + the signal's number. */
+  /** Stopped by SIGINT (Ctrl-C) or SIGTERM, after writing a checkpoint once a stage has started: 128 + the signal's number. */
   interrupted: 130,
   terminated: 143,
 } as const;
