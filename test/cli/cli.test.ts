@@ -152,6 +152,15 @@ describe("stackae CLI", () => {
       out.confusion.flat().reduce((a: number, b: number) => a + b, 0),
       500,
     );
+    // A folder with the two test files alone is enough.
+    const testOnly = join(dir, "test-only");
+    mkdirSync(testOnly);
+    for (const f of [MNIST_FILES.testImages, `${MNIST_FILES.testLabels}.gz`]) {
+      writeFileSync(join(testOnly, f), readFileSync(join(data, f)));
+    }
+    const alone = stackae("eval", model, "--data", testOnly, "--json");
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(JSON.parse(alone.stdout).accuracy, out.accuracy);
     const text = stackae("eval", model, "--data", data);
     assert.match(text.stdout, /test accuracy: \d+\.\d\d% of 500 images/);
     assert.match(text.stdout, /confusion matrix/);
