@@ -53,12 +53,13 @@ export function prepareReportDir(dir: string): void {
 /** Writes the features before and after fine-tuning, the cost curves and the stages into `dir`. */
 export function writeReport(dir: string, result: TrainResult, imageShape: [number, number]): void {
   prepareReportDir(dir);
-  writeFileAtomic(join(dir, "features.png"), encodePng(featuresImage(result.model, imageShape)));
-  writeFileAtomic(
-    join(dir, "features-before-fine-tuning.png"),
-    encodePng(featuresImage(result.pretrained, imageShape)),
-  );
   const svg = costCurvesSvg(result.stages.map((s) => ({ name: `${s.name} (${s.optimizer})`, values: s.costs })));
-  writeFileAtomic(join(dir, "costs.svg"), new TextEncoder().encode(svg));
-  writeFileAtomic(join(dir, "stages.json"), new TextEncoder().encode(JSON.stringify(result.stages, null, 2)));
+  // Keyed by REPORT_FILES, so that the files checked before training are the files written.
+  const files: Record<(typeof REPORT_FILES)[number], Uint8Array> = {
+    "features.png": encodePng(featuresImage(result.model, imageShape)),
+    "features-before-fine-tuning.png": encodePng(featuresImage(result.pretrained, imageShape)),
+    "costs.svg": new TextEncoder().encode(svg),
+    "stages.json": new TextEncoder().encode(JSON.stringify(result.stages, null, 2)),
+  };
+  for (const name of REPORT_FILES) writeFileAtomic(join(dir, name), files[name]);
 }
