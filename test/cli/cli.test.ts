@@ -32,6 +32,12 @@ writeFileSync(join(data, MNIST_FILES.trainLabels), encodeIdx([1000], tr.labels))
 writeFileSync(join(data, MNIST_FILES.testImages), encodeIdx([500, 28, 28], te.pixels));
 writeFileSync(join(data, `${MNIST_FILES.testLabels}.gz`), gzipSync(encodeIdx([500], te.labels)));
 const model = join(dir, "model.safetensors");
+
+/** A short run on the small folder: one 16-unit autoencoder, and each stage's iterations. */
+function trainSmall([ae, softmax, finetune]: [number, number, number], ...flags: string[]) {
+  const iters = ["--ae-iters", `${ae}`, "--softmax-iters", `${softmax}`, "--finetune-iters", `${finetune}`];
+  return stackae("train", "--data", data, "--layers", "16", ...iters, ...flags);
+}
 const report = join(dir, "report");
 
 describe("stackae CLI", () => {
@@ -90,24 +96,7 @@ describe("stackae CLI", () => {
   });
 
   it("train prints the two accuracy lines and the seconds of each stage", () => {
-    const r = stackae(
-      "train",
-      "--data",
-      data,
-      "--layers",
-      "16",
-      "--ae-iters",
-      "3",
-      "--softmax-iters",
-      "3",
-      "--finetune-iters",
-      "3",
-      "--finetune-optimizer",
-      "adam",
-      "--batch-size",
-      "100",
-      "--quiet",
-    );
+    const r = trainSmall([3, 3, 3], "--finetune-optimizer", "adam", "--batch-size", "100", "--quiet");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^test accuracy before fine-tuning: \d+\.\d\d%$/m);
     assert.match(r.stdout, /^test accuracy after fine-tuning: \d+\.\d\d%$/m);
@@ -118,23 +107,7 @@ describe("stackae CLI", () => {
   });
 
   it("progress off a terminal: a line per tenth of a stage, in iterations for L-BFGS and steps for minibatches", () => {
-    const r = stackae(
-      "train",
-      "--data",
-      data,
-      "--layers",
-      "16",
-      "--ae-iters",
-      "10",
-      "--softmax-iters",
-      "3",
-      "--finetune-iters",
-      "2",
-      "--finetune-optimizer",
-      "sgd",
-      "--batch-size",
-      "200",
-    );
+    const r = trainSmall([10, 3, 2], "--finetune-optimizer", "sgd", "--batch-size", "200");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^\[1\/3\] autoencoder 1: lbfgs, up to 10 iterations$/m);
     assert.match(r.stderr, /^\[1\/3\] autoencoder 1: iteration 5\/10, cost /m);
