@@ -1,11 +1,14 @@
 // The training of `stackae train`, in a worker thread: the main thread stays free to draw
 // progress and to catch SIGINT/SIGTERM, which it passes on through a flag in shared memory.
 // Everything is reported to the main thread as messages; nothing here prints.
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { DataError } from "../data/errors.ts";
-import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel } from "../io/files.ts";
+import { fileErrorReason } from "../errors.ts";
+import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
-import { accuracy, predict } from "../nn/model.ts";
+import { accuracy, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
 import { type StageInfo, type StageReport, type TrainCheckpoint, trainStackedAutoencoder } from "../train/pipeline.ts";
 import type { PartialSettings, TrainSettings } from "../train/settings.ts";
@@ -61,14 +64,23 @@ export type WorkerMessage =
   | { type: "progress"; info: StageInfo; progress: Omit<Progress, "state"> & { seconds: number } }
   | { type: "stageEnd"; info: StageInfo; report: StageReport }
   | { type: "checkpoint"; file: string; stage: string; iteration: number }
-  | { type: "done"; summary: TrainSummary; stages: StageReport[] }
+  | ({ type: "done" } & TrainOutcome)
   | { type: "error"; error: ErrorReport; checkpoint: string | null };
 
-/** Runs the job, posting progress; returns the summary. */
-export async function runTraining(
-  job: TrainJob,
-  post: (m: WorkerMessage) => void,
-): Promise<{ summary: TrainSummary; stages: StageReport[] }> {
+/** A finished run: its results, where its model went, and the outputs that could not be written. */
+export interface TrainOutcome {
+  summary: TrainSummary;
+  stages: StageReport[];
+  /** The model file written: `out`, or a file in the temporary folder when `out` failed. */
+  savedTo: string | null;
+  /** The report folder written (null: none asked for, or it failed). */
+  reportTo: string | null;
+  /** Outputs that failed once the training was done; the results above stand. */
+  failures: ErrorReport[];
+}
+
+/** Runs the job, posting progress; returns the results. */
+export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => void): Promise<TrainOutcome> {
   const started = performance.now();
   const stop = new Int32Array(job.stop);
   // Outputs are checked first, so that no training is lost to a path that cannot be written.
@@ -159,20 +171,72 @@ export async function runTraining(
       backend: describeBackend(backend),
       node: process.version,
     };
-    if (job.out) {
-      saveModel(job.out, result.model, {
-        settings: JSON.stringify(result.settings),
-        accuracyBeforeFineTuning: String(before),
-        accuracyAfterFineTuning: String(after),
-        trainImages: String(labelled.count),
-        imageShape: JSON.stringify([labelled.rows, labelled.cols]),
-        createdBy: "stackae train",
-      });
+    // The outputs were checked before training, but a disk can fill or a folder go away during
+    // the run. From here a failure is reported beside the results instead of replacing them.
+    const failures: ErrorReport[] = [];
+    const savedTo = job.out
+      ? saveTrainedModel(
+          job.out,
+          result.model,
+          {
+            settings: JSON.stringify(result.settings),
+            accuracyBeforeFineTuning: String(before),
+            accuracyAfterFineTuning: String(after),
+            trainImages: String(labelled.count),
+            imageShape: JSON.stringify([labelled.rows, labelled.cols]),
+            createdBy: "stackae train",
+          },
+          failures,
+        )
+      : null;
+    let reportTo: string | null = null;
+    if (job.report) {
+      try {
+        writeReport(job.report, result, [labelled.rows, labelled.cols]);
+        reportTo = job.report;
+      } catch (error) {
+        if (!(error instanceof WriteError)) throw error;
+        failures.push(errorReport(error));
+      }
     }
-    if (job.report) writeReport(job.report, result, [labelled.rows, labelled.cols]);
-    return { summary, stages: result.stages };
+    return { summary, stages: result.stages, savedTo, reportTo, failures };
   } finally {
     await backend.dispose();
+  }
+}
+
+/**
+ * Saves the trained model to `path`; where that fails, to a file in the temporary folder, so
+ * that the run is not lost. Returns the file written (null: neither could be), and adds to
+ * `failures` the error to report when it is not `path`.
+ */
+function saveTrainedModel(
+  path: string,
+  model: StackedModel,
+  metadata: Record<string, string>,
+  failures: ErrorReport[],
+): string | null {
+  try {
+    saveModel(path, model, metadata);
+    return path;
+  } catch (error) {
+    if (!(error instanceof WriteError)) throw error;
+    const rescue = join(tmpdir(), `stackae-${process.pid}-${basename(path)}`);
+    try {
+      saveModel(rescue, model, metadata);
+      failures.push({
+        ...errorReport(error),
+        message: `${error.message}; the trained model is saved in ${rescue} instead: move it from there`,
+      });
+      return rescue;
+    } catch (again) {
+      const why = fileErrorReason(again instanceof WriteError ? again.cause : again);
+      failures.push({
+        ...errorReport(error),
+        message: `${error.message}, nor in ${rescue} (${why}): the trained model is lost`,
+      });
+      return null;
+    }
   }
 }
 
@@ -180,8 +244,8 @@ if (parentPort && (workerData as { stackaeTrainJob?: TrainJob } | null)?.stackae
   const port = parentPort;
   const job = (workerData as { stackaeTrainJob: TrainJob }).stackaeTrainJob;
   try {
-    const { summary, stages } = await runTraining(job, (m) => port.postMessage(m));
-    port.postMessage({ type: "done", summary, stages } satisfies WorkerMessage);
+    const outcome = await runTraining(job, (m) => port.postMessage(m));
+    port.postMessage({ type: "done", ...outcome } satisfies WorkerMessage);
   } catch (error) {
     const stopped = Atomics.load(new Int32Array(job.stop), 0) !== 0;
     port.postMessage({

@@ -2,13 +2,12 @@ import { extname } from "node:path";
 import type { Command } from "commander";
 import { ArgumentError } from "../errors.ts";
 import { BACKENDS, type BackendName } from "../linalg/index.ts";
-import type { StageReport } from "../train/pipeline.ts";
 import { OPTIMIZERS, type OptimizerName, type PartialSettings, SPEC_SETTINGS } from "../train/settings.ts";
-import { EXIT, ReportedError } from "./exit.ts";
+import { EXIT, formatError, ReportedError } from "./exit.ts";
 import { startModuleWorker } from "./module-worker.ts";
 import { choice, fraction, int, nonNegative, positive, sizes } from "./parse.ts";
 import { formatSeconds, progressReporter } from "./progress.ts";
-import type { TrainJob, TrainSummary, WorkerMessage } from "./train-worker.ts";
+import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
 interface TrainFlags {
   data?: string;
@@ -39,6 +38,7 @@ interface TrainFlags {
   resume?: string;
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 const S = SPEC_SETTINGS;
@@ -232,7 +232,10 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
         e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
       throw new ReportedError({ ...e, message: `${e.message}${kept}` });
     }
-    printSummary(flags, outcome.summary, outcome.stages);
+    printSummary(flags, outcome);
+    // An output that failed after training: the results above stand, the failure is reported.
+    for (const failure of outcome.failures) process.stderr.write(formatError(failure, flags.verbose === true));
+    if (outcome.failures.length > 0) process.exitCode = EXIT.write;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -253,7 +256,7 @@ const noState = (): never => {
   throw new Error("optimizer state is not sent across threads");
 };
 
-function printSummary(flags: TrainFlags, summary: TrainSummary, stages: StageReport[]): void {
+function printSummary(flags: TrainFlags, { summary, stages, savedTo, reportTo }: TrainOutcome): void {
   const out = process.stdout;
   if (flags.json) {
     out.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -277,6 +280,6 @@ function printSummary(flags: TrainFlags, summary: TrainSummary, stages: StageRep
   out.write(
     `  ${"total".padEnd(14)} ${formatSeconds(summary.seconds.total ?? Number.NaN).padStart(12)}  (seed ${summary.seed}, ${summary.data.trainImages} training images${summary.resumedFrom ? `, resumed from ${summary.resumedFrom}` : ""})\n`,
   );
-  if (flags.out) out.write(`model saved to ${flags.out}\n`);
-  if (flags.report) out.write(`report written to ${flags.report}\n`);
+  if (savedTo) out.write(`model saved to ${savedTo}\n`);
+  if (reportTo) out.write(`report written to ${reportTo}\n`);
 }

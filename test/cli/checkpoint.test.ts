@@ -2,7 +2,7 @@
 // never stopped. Everything as a user would do it: child processes and signals.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,13 +42,21 @@ function stackae(...args: string[]) {
 }
 
 /** Starts a run; resolves with the child once `ready` matches its stderr. */
-function startUntil(args: string[], ready: RegExp): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [...node, ...args], { cwd: dir });
+function startUntil(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
+  const child = spawn(process.execPath, [...node, ...args], { cwd: dir, env });
+  let out = "";
   let err = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
     child.stderr.on("data", (chunk: Buffer) => {
       err += chunk.toString();
-      if (ready.test(err)) resolve({ child, stderr: () => err });
+      if (ready.test(err)) resolve({ child, stdout: () => out, stderr: () => err });
     });
     child.on("exit", (code) => reject(new Error(`the run ended (code ${code}) before ${ready}:\n${err}`)));
   });
@@ -178,5 +186,38 @@ describe("checkpoints and resume, from the command line", () => {
     const model = stackae("train", "--resume", whole, "--quiet");
     assert.equal(model.code, 4);
     assert.match(model.stderr, /whole\.safetensors: is safetensors but not a stackae checkpoint/);
+  });
+});
+
+describe("outputs that fail at the end of a run", () => {
+  it("a model whose folder went away is saved in the temporary folder; the results are printed, exit 6", async () => {
+    const gone = join(dir, "gone");
+    const report = join(dir, "report-now-a-file");
+    const rescue = join(dir, "tmp");
+    for (const d of [gone, rescue]) mkdirSync(d);
+    const { child, stdout, stderr } = await startUntil(
+      ["train", ...RUN, "--out", join(gone, "model.safetensors"), "--report", report],
+      /autoencoder 1: iteration/,
+      { ...process.env, TMPDIR: rescue },
+    );
+    // Both outputs were checked before training; now the model's folder goes, the report's
+    // folder becomes a file.
+    rmSync(gone, { recursive: true });
+    rmSync(report, { recursive: true });
+    writeFileSync(report, "");
+    const { code } = await exited(child);
+    assert.equal(code, 6, stderr());
+    assert.match(stdout(), /^test accuracy after fine-tuning: \d+\.\d\d%$/m);
+    const saved = new RegExp(
+      `^stackae: ${gone}/model\\.safetensors: cannot be written \\(its folder does not exist\\); nothing was replaced; the trained model is saved in (${rescue}/stackae-\\d+-model\\.safetensors) instead: move it from there$`,
+      "m",
+    );
+    const [, rescued] = saved.exec(stderr()) ?? assert.fail(stderr());
+    assert.ok(stdout().endsWith(`model saved to ${rescued}\n`), "where the model went, and no report");
+    assert.match(
+      stderr(),
+      /^stackae: .*report-now-a-file: the report folder cannot be made \(it is a file, not a folder\)/m,
+    );
+    assert.deepEqual(readFileSync(rescued as string), readFileSync(whole), "the model the run would have saved");
   });
 });
