@@ -63,39 +63,40 @@ export function registerModelCommands(program: Command): void {
       const { model, metadata } = loadModel(file);
       const [rows, cols] = imageShapeOf(model, metadata);
       const backend = await createBackend();
-      const results: { file: string; index: number; predicted: number; probabilities: number[] }[] = [];
+      const n = model.sizes[0] as number;
+      const k = model.classes;
+      // The JSON array one image a line, written as the images are predicted, as the text is.
+      if (flags.json) process.stdout.write("[");
+      let first = true;
       for (const path of files) {
-        const bytes = readBytes(path);
-        const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-        let inputs: Float32Array | Uint8Array;
-        if (isPng) {
-          const picture = decodePngGray(bytes, path);
-          inputs = flags.center ? digitToInput(picture, rows, cols) : imageToInput(picture, rows, cols);
-        } else if (isGzip(bytes) || bytes[2] === 0x08) {
-          const idx = readIdx(path, 3);
-          const [, r, c] = idx.dims as [number, number, number];
-          if (r * c !== model.sizes[0])
-            throw new DataError(`${path}: images are ${r} × ${c} but ${file} takes ${model.sizes[0]} inputs`, path);
-          inputs = idx.data;
-        } else {
-          throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
-        }
-        if (flags.json) {
-          const k = model.classes;
-          const probabilities = predictProbabilities(backend, model, inputs);
-          for (let index = 0; index < probabilities.length / k; index++) {
-            const row = Array.from(probabilities.subarray(index * k, (index + 1) * k));
-            const predicted = row.indexOf(Math.max(...row));
-            results.push({ file: path, index, predicted, probabilities: row.map((v) => Number(v.toPrecision(6))) });
+        const inputs = readPredictInputs(path, file, model.sizes[0] as number, [rows, cols], flags.center === true);
+        const count = inputs.length / n;
+        // A block of images at a time: the lines go out as they are ready, and memory stays bounded.
+        for (let start = 0; start < count; start += PREDICT_BLOCK) {
+          const block = inputs.subarray(start * n, Math.min(count, start + PREDICT_BLOCK) * n);
+          let text = "";
+          if (flags.json) {
+            const probabilities = predictProbabilities(backend, model, block);
+            for (let i = 0; i < probabilities.length / k; i++) {
+              const row = Array.from(probabilities.subarray(i * k, (i + 1) * k));
+              const item = {
+                file: path,
+                index: start + i,
+                predicted: row.indexOf(Math.max(...row)),
+                probabilities: row.map((v) => Number(v.toPrecision(6))),
+              };
+              text += `${first ? "\n" : ",\n"}  ${JSON.stringify(item)}`;
+              first = false;
+            }
+          } else {
+            predict(backend, model, block).forEach((p, i) => {
+              text += `${path}${count > 1 ? `[${start + i}]` : ""}: ${p}\n`;
+            });
           }
-        } else {
-          const predicted = predict(backend, model, inputs);
-          predicted.forEach((p, index) => {
-            process.stdout.write(`${path}${predicted.length > 1 ? `[${index}]` : ""}: ${p}\n`);
-          });
+          process.stdout.write(text);
         }
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      if (flags.json) process.stdout.write(first ? "]\n" : "\n]\n");
     });
 
   program
@@ -108,4 +109,31 @@ export function registerModelCommands(program: Command): void {
       writeFileAtomic(flags.out, encodePng(featuresImage(model, imageShapeOf(model, metadata), flags.scale)));
       process.stdout.write(`wrote ${flags.out}\n`);
     });
+}
+
+/** Images predicted and printed at a time. */
+const PREDICT_BLOCK = 1000;
+
+/** The inputs of one file given to `predict`: the images of an IDX file, or a PNG picture prepared. */
+function readPredictInputs(
+  path: string,
+  modelFile: string,
+  inputSize: number,
+  [rows, cols]: [number, number],
+  center: boolean,
+): Float32Array | Uint8Array {
+  const bytes = readBytes(path);
+  const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  if (isPng) {
+    const picture = decodePngGray(bytes, path);
+    return center ? digitToInput(picture, rows, cols) : imageToInput(picture, rows, cols);
+  }
+  if (isGzip(bytes) || bytes[2] === 0x08) {
+    const idx = readIdx(path, 3);
+    const [, r, c] = idx.dims as [number, number, number];
+    if (r * c !== inputSize)
+      throw new DataError(`${path}: images are ${r} × ${c} but ${modelFile} takes ${inputSize} inputs`, path);
+    return idx.data;
+  }
+  throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
 }

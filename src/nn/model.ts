@@ -60,40 +60,51 @@ export function predict<T extends FloatArray>(
 
 /**
  * The probability of every class for each of the m examples in `inputs` (as for `predict`):
- * m × classes values, row-major, each row summing to 1, computed in float64 from the logits.
+ * m × classes values, row-major, each row summing to 1, computed in float64 from the logits, in
+ * blocks of `blockRows` examples as `predict` is.
  */
 export function predictProbabilities<T extends FloatArray>(
   backend: Backend<T>,
   model: StackedModel,
   inputs: FloatArray | Uint8Array,
+  blockRows = 5000,
 ): Float64Array {
   const { layout, n, m } = checkInputs(model, inputs);
   const k = model.classes;
   const theta = backend.fromValues(1, layout.length, model.params);
-  const X = inputsToMatrix(backend, m, n, inputs);
-  const F = stackFeatures(backend, layout, theta, X);
-  const Z = backend.zeros(m, k);
+  const out = new Float64Array(m * k);
   try {
-    backend.gemm(false, true, 1, F, layout.view(theta, "theta"), 0, Z);
-    const out = Float64Array.from(Z.data);
-    for (let i = 0; i < m; i++) {
-      const row = out.subarray(i * k, (i + 1) * k);
-      let max = Number.NEGATIVE_INFINITY;
-      for (const z of row) max = Math.max(max, z);
-      let sum = 0;
-      for (let c = 0; c < k; c++) {
-        row[c] = Math.exp((row[c] as number) - max);
-        sum += row[c] as number;
+    for (let start = 0; start < m; start += blockRows) {
+      const rows = Math.min(blockRows, m - start);
+      const X = inputsToMatrix(backend, rows, n, inputs.subarray(start * n, (start + rows) * n));
+      const F = stackFeatures(backend, layout, theta, X);
+      const Z = backend.zeros(rows, k);
+      try {
+        backend.gemm(false, true, 1, F, layout.view(theta, "theta"), 0, Z);
+        out.set(Z.data, start * k);
+      } finally {
+        backend.free(Z);
+        if (F !== X) backend.free(F);
+        backend.free(X);
       }
-      for (let c = 0; c < k; c++) row[c] = (row[c] as number) / sum;
     }
-    return out;
   } finally {
-    backend.free(Z);
-    if (F !== X) backend.free(F);
-    backend.free(X);
     backend.free(theta);
   }
+  for (let i = 0; i < m; i++) softmaxRow(out.subarray(i * k, (i + 1) * k));
+  return out;
+}
+
+/** Turns one row of class scores into probabilities, in place (shifted by its largest score). */
+function softmaxRow(row: Float64Array): void {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const z of row) max = Math.max(max, z);
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) {
+    row[c] = Math.exp((row[c] as number) - max);
+    sum += row[c] as number;
+  }
+  for (let c = 0; c < row.length; c++) row[c] = (row[c] as number) / sum;
 }
 
 /** Checks a model and inputs for it; returns the layout, the input size n and the example count m. */

@@ -221,6 +221,33 @@ describe("stackae CLI", () => {
     assert.equal(code, 0);
   });
 
+  it("predict --json on more images than a block: one image a line, the same as each part alone", () => {
+    // 1,500 images in one file: the 1,000 training images, then the 500 test images.
+    const both = join(dir, "both-images-idx3-ubyte");
+    writeFileSync(both, encodeIdx([1500, 28, 28], Uint8Array.from([...tr.pixels, ...te.pixels])));
+    const r = stackae("predict", model, both, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 1500 + 2, "[, a line per image, ]");
+    const all = JSON.parse(r.stdout) as { file: string; index: number; predicted: number }[];
+    assert.deepEqual(
+      all.map((p) => p.index),
+      Array.from({ length: 1500 }, (_, i) => i),
+    );
+    const alone = JSON.parse(stackae("predict", model, join(data, MNIST_FILES.testImages), "--json").stdout) as {
+      predicted: number;
+    }[];
+    assert.deepEqual(
+      all.slice(1000).map((p) => p.predicted),
+      alone.map((p) => p.predicted),
+    );
+    const text = stackae("predict", model, both).stdout.trim().split("\n");
+    assert.deepEqual(
+      text,
+      all.map((p) => `${both}[${p.index}]: ${p.predicted}`),
+    );
+  });
+
   it("features draws a PNG of the first layer's tiles", () => {
     const out = join(dir, "features.png");
     const r = stackae("features", model, "--out", out, "--scale", "1");

@@ -43,3 +43,20 @@ it("predictProbabilities equals a direct float64 computation, rows sum to 1, and
     assert.equal(row.indexOf(Math.max(...row)), predicted[i]);
   }
 });
+
+it("predict and predictProbabilities give the same in blocks of any size as in one", () => {
+  const sizes = [6, 4];
+  const classes = 3;
+  const rng = new Rng(12);
+  const params = Float32Array.from({ length: modelLayout({ sizes, classes }).length }, () => rng.normal());
+  const model = { sizes, classes, params };
+  const inputs = Float32Array.from({ length: 11 * 6 }, () => rng.uniform());
+  const backend = new JsBackend("float64");
+  const whole = predictProbabilities(backend, model, inputs, 11);
+  const predicted = predict(backend, model, inputs, 11);
+  // 3 does not divide 11: the last block is short.
+  for (const block of [1, 3, 10]) {
+    assert.deepEqual(predictProbabilities(backend, model, inputs, block), whole, `blocks of ${block}`);
+    assert.deepEqual(predict(backend, model, inputs, block), predicted, `blocks of ${block}`);
+  }
+});
