@@ -77,7 +77,11 @@ export function registerTrain(program: Command): void {
       choice(BACKENDS),
       "auto",
     )
-    .option("--threads <n>", "threads for the kernels (default: the cores present)", int(1, 256))
+    .option(
+      "--threads <n>",
+      "threads for the kernels (default: the cores present, no more than the CPU quota allows)",
+      int(1, 256),
+    )
     .option("--out <file>", "save the fine-tuned network as safetensors")
     .option("--report <dir>", "write the first layer's features (PNG), each stage's cost curve (SVG) and stages.json")
     .option(

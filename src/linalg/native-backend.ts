@@ -112,13 +112,17 @@ export async function nativeAvailable(): Promise<boolean> {
   return (await (await getPlatform()).loadNative()) !== null;
 }
 
-/** Creates the native backend; `threads` sets OpenBLAS's thread count (default: its own, the cores). */
+/**
+ * Creates the native backend; `threads` sets OpenBLAS's thread count. By default OpenBLAS keeps
+ * its own (the cores, or OPENBLAS_NUM_THREADS), lowered to the platform's count where that is
+ * smaller: where the control group's CPU quota allows fewer cores' time, which OpenBLAS ignores.
+ */
 export async function createNativeBackend(options: { threads?: number } = {}): Promise<NativeBackend> {
-  const kernels = (await (await getPlatform()).loadNative()) as NativeKernels | null;
+  const platform = await getPlatform();
+  const kernels = (await platform.loadNative()) as NativeKernels | null;
   if (kernels === null) throw new NativeMissingError();
-  if (options.threads !== undefined) {
-    kernels.threads(checkNumber("threads", options.threads, { integer: true, min: 1, max: 256 }));
-  }
+  const threads = options.threads ?? Math.min(kernels.threads(), platform.defaultThreads());
+  kernels.threads(checkNumber("threads", threads, { integer: true, min: 1, max: 256 }));
   return new NativeBackend(kernels);
 }
 

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { StackaeError } from "../errors.ts";
+import { cgroupCpuLimit } from "./cpu-quota.ts";
 import type { KernelThread, KernelThreadData, Platform } from "./platform.ts";
 
 const require = createRequire(import.meta.url);
@@ -27,7 +28,8 @@ export const nodePlatform: Platform = {
       );
     }
   },
-  defaultThreads: () => Math.max(1, availableParallelism()),
+  // The cores this process may run on, and no more than its control group's CPU quota allows.
+  defaultThreads: () => Math.max(1, Math.min(availableParallelism(), cgroupCpuLimit() ?? Number.POSITIVE_INFINITY)),
   async loadNative() {
     if (native === undefined) {
       // The addon sets OPENBLAS_THREAD_TIMEOUT (unless set) before it opens OpenBLAS: see its Init.

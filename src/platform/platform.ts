@@ -23,7 +23,10 @@ export interface Platform {
   readonly name: "node" | "web";
   /** The bytes of a file of the package's wasm/ folder. */
   readKernel(name: string): Promise<Uint8Array<ArrayBuffer>>;
-  /** Threads worth starting by default: the cores present where threads can share memory, else 1. */
+  /**
+   * Threads worth starting by default: the cores present (no more than the CPU quota allows, on
+   * Linux) where threads can share memory, else 1.
+   */
   defaultThreads(): number;
   /**
    * Starts a thread that runs `body` (the source of a function of (data, ready)) with `data`.
