@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
 import { readBytes, readIdx } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
@@ -20,9 +21,12 @@ export function registerModelCommands(program: Command): void {
       "folder with the MNIST-style test files (the training ones are not needed); default: MNIST's",
     )
     .option("--json", "print one JSON object")
-    .action(async (file: string, flags: { data?: string; json?: boolean }) => {
-      const { model } = loadModel(file);
-      const { test, dir } = loadTestData(flags.data);
+    .option("--transpose", TRANSPOSE_HELP)
+    .option("--no-transpose", NO_TRANSPOSE_HELP)
+    .action(async (file: string, flags: { data?: string; json?: boolean; transpose?: boolean }) => {
+      const { model, metadata } = loadModel(file);
+      const { test: stored, dir } = loadTestData(flags.data);
+      const test = transposeFor(flags, metadata) ? stored.transposed() : stored;
       if (test.size !== model.sizes[0]) {
         throw new DataError(
           `${dir}: test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs: evaluate on images of the model's size (--data DIR)`,
@@ -59,8 +63,11 @@ export function registerModelCommands(program: Command): void {
       "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass",
     )
     .option("--json", "print a JSON array: each image's file, index, predicted class and class probabilities")
-    .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean }) => {
+    .option("--transpose", `${TRANSPOSE_HELP} (PNG pictures are taken as they are)`)
+    .option("--no-transpose", NO_TRANSPOSE_HELP)
+    .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean; transpose?: boolean }) => {
       const { model, metadata } = loadModel(file);
+      const transpose = transposeFor(flags, metadata);
       const [rows, cols] = imageShapeOf(model, metadata);
       const backend = await createBackend();
       const n = model.sizes[0] as number;
@@ -69,7 +76,10 @@ export function registerModelCommands(program: Command): void {
       if (flags.json) process.stdout.write("[");
       let first = true;
       for (const path of files) {
-        const inputs = readPredictInputs(path, file, model.sizes[0] as number, [rows, cols], flags.center === true);
+        const inputs = readPredictInputs(path, file, model.sizes[0] as number, [rows, cols], {
+          center: flags.center === true,
+          transpose,
+        });
         const count = inputs.length / n;
         // A block of images at a time: the lines go out as they are ready, and memory stays bounded.
         for (let start = 0; start < count; start += PREDICT_BLOCK) {
@@ -111,6 +121,15 @@ export function registerModelCommands(program: Command): void {
     });
 }
 
+const TRANSPOSE_HELP =
+  "transpose each IDX image as it is read, as for EMNIST's files (default: as the model was trained)";
+const NO_TRANSPOSE_HELP = "take the IDX images as they are, whatever the model was trained with";
+
+/** Whether IDX images are transposed for this model: as the flags say, else as it was trained (`train --transpose`). */
+function transposeFor(flags: { transpose?: boolean }, metadata: Record<string, string>): boolean {
+  return flags.transpose ?? metadata.transposed === "true";
+}
+
 /** Images predicted and printed at a time. */
 const PREDICT_BLOCK = 1000;
 
@@ -120,7 +139,7 @@ function readPredictInputs(
   modelFile: string,
   inputSize: number,
   [rows, cols]: [number, number],
-  center: boolean,
+  { center, transpose }: { center: boolean; transpose: boolean },
 ): Float32Array | Uint8Array {
   const bytes = readBytes(path);
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
@@ -130,10 +149,10 @@ function readPredictInputs(
   }
   if (isGzip(bytes) || bytes[2] === 0x08) {
     const idx = readIdx(path, 3);
-    const [, r, c] = idx.dims as [number, number, number];
+    const [n, r, c] = idx.dims as [number, number, number];
     if (r * c !== inputSize)
       throw new DataError(`${path}: images are ${r} × ${c} but ${modelFile} takes ${inputSize} inputs`, path);
-    return idx.data;
+    return transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
   }
   throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
 }

@@ -4,6 +4,7 @@
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
+import type { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
 import { fileErrorReason } from "../errors.ts";
 import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
@@ -22,6 +23,8 @@ export interface TrainJob {
   data?: string | undefined;
   unlabeled?: string | undefined;
   trainLimit?: number | undefined;
+  /** The IDX files store each image transposed (EMNIST): transpose them as they are read. */
+  transpose: boolean;
   /** Undefined when resuming: the checkpoint's settings are used. */
   settings?: PartialSettings | undefined;
   backend: BackendName;
@@ -53,6 +56,8 @@ export interface TrainSummary {
     testImages: number;
     unlabeledImages: number | null;
     imageSize: [number, number];
+    /** Whether the files' images were transposed as they were read (--transpose). */
+    transposed: boolean;
     classes: number;
   };
   backend: string;
@@ -88,14 +93,16 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
   const data = loadData(job.data);
-  const labelled = job.trainLimit === undefined ? data.train : data.train.head(job.trainLimit);
-  const unlabeled = job.unlabeled === undefined ? undefined : loadUnlabeled(job.unlabeled);
+  const upright = (images: LabelledImages) => (job.transpose ? images.transposed() : images);
+  const labelled = upright(job.trainLimit === undefined ? data.train : data.train.head(job.trainLimit));
+  const test = upright(data.test);
+  const unlabeled = job.unlabeled === undefined ? undefined : upright(loadUnlabeled(job.unlabeled));
   if (unlabeled && unlabeled.size !== labelled.size) {
     throw new DataError(
       `${job.unlabeled}: images are ${unlabeled.rows} × ${unlabeled.cols}, the labelled ones ${labelled.rows} × ${labelled.cols}`,
     );
   }
-  const classes = Math.max(labelled.classes, data.test.classes);
+  const classes = Math.max(labelled.classes, test.classes);
   const backend = await createBackend(
     job.backend,
     job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
@@ -133,9 +140,8 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
         onStageEnd: (info, report) => post({ type: "stageEnd", info, report }),
       },
     );
-    const testInputs = data.test.pixels;
-    const before = accuracy(predict(backend, result.pretrained, testInputs), data.test.labels);
-    const after = accuracy(predict(backend, result.model, testInputs), data.test.labels);
+    const before = accuracy(predict(backend, result.pretrained, test.pixels), test.labels);
+    const after = accuracy(predict(backend, result.model, test.pixels), test.labels);
     const round = (x: number) => Math.round(x * 100) / 100;
     const seconds: Record<string, number> = {};
     const iterations: Record<string, number> = {};
@@ -163,9 +169,10 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
       data: {
         source: data.dir,
         trainImages: labelled.count,
-        testImages: data.test.count,
+        testImages: test.count,
         unlabeledImages: unlabeled?.count ?? null,
         imageSize: [labelled.rows, labelled.cols],
+        transposed: job.transpose,
         classes,
       },
       backend: describeBackend(backend),
@@ -184,6 +191,8 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
             accuracyAfterFineTuning: String(after),
             trainImages: String(labelled.count),
             imageShape: JSON.stringify([labelled.rows, labelled.cols]),
+            // eval and predict transpose IDX images for such a model too, unless told otherwise.
+            transposed: String(job.transpose),
             createdBy: "stackae train",
           },
           failures,

@@ -15,6 +15,7 @@ interface TrainFlags {
   layers: number[];
   seed: number;
   trainLimit?: number;
+  transpose?: boolean;
   optimizer?: OptimizerName;
   aeOptimizer?: OptimizerName;
   softmaxOptimizer?: OptimizerName;
@@ -57,6 +58,7 @@ export function registerTrain(program: Command): void {
     .option("--layers <sizes>", "hidden units of each autoencoder, bottom first", sizes, S.layers)
     .option("--seed <n>", "random seed: the same seed gives the same run", int(0, 2 ** 32 - 1), S.seed)
     .option("--train-limit <n>", "use only the first N training images", int(1))
+    .option("--transpose", "the IDX files store each image transposed, as EMNIST's do: transpose them as they are read")
     .option("--optimizer <name>", `optimizer of every stage: ${OPTIMIZERS.join(", ")}`, choice(OPTIMIZERS))
     .option("--ae-optimizer <name>", "optimizer of the autoencoders", choice(OPTIMIZERS))
     .option("--softmax-optimizer <name>", "optimizer of the softmax", choice(OPTIMIZERS))
@@ -156,6 +158,7 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
     data: flags.data,
     unlabeled: flags.unlabeled,
     trainLimit: flags.trainLimit,
+    transpose: flags.transpose === true,
     settings: flags.resume === undefined ? settingsOf(flags) : undefined,
     backend: flags.backend,
     threads: flags.threads,
@@ -253,6 +256,7 @@ function resumeDataFlags(flags: TrainFlags): string {
   if (flags.data !== undefined) parts.push(`--data ${flags.data}`);
   if (flags.unlabeled !== undefined) parts.push(`--unlabeled ${flags.unlabeled}`);
   if (flags.trainLimit !== undefined) parts.push(`--train-limit ${flags.trainLimit}`);
+  if (flags.transpose) parts.push("--transpose");
   return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }
 

@@ -71,6 +71,21 @@ export class LabelledImages {
     return new LabelledImages(this.rows, this.cols, pixels, labels);
   }
 
+  /**
+   * Every image transposed (a copy, cols × rows): for files that store their images column by
+   * column, as EMNIST's do, so that the images, and the features learned from them, stand upright.
+   */
+  transposed(): LabelledImages {
+    const { rows, cols, size } = this;
+    const pixels = new Uint8Array(this.pixels.length);
+    for (let i = 0; i < this.count; i++) {
+      const from = this.pixels.subarray(i * size, (i + 1) * size);
+      const to = pixels.subarray(i * size, (i + 1) * size);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) to[c * rows + r] = from[r * cols + c] as number;
+    }
+    return new LabelledImages(cols, rows, pixels, this.labels);
+  }
+
   /** The images as an m × (rows·cols) matrix in the backend's memory, scaled to [0, 1]. */
   toMatrix<T extends FloatArray>(backend: Backend<T>): Matrix<T> {
     return inputsToMatrix(backend, this.count, this.size, this.pixels);

@@ -10,6 +10,7 @@ import { gzipSync } from "node:zlib";
 import { PNG } from "pngjs";
 import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
+import { loadModel } from "../../src/io/files.ts";
 import { encodePng } from "../../src/io/png.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -246,6 +247,58 @@ describe("stackae CLI", () => {
       text,
       all.map((p) => `${both}[${p.index}]: ${p.predicted}`),
     );
+  });
+
+  it("--transpose: files of transposed images (EMNIST) train the network upright files train; eval and predict follow the model", () => {
+    // The small folder again, each image transposed, under EMNIST's names.
+    const emnist = join(dir, "emnist");
+    mkdirSync(emnist);
+    const name = (f: string) => join(emnist, `emnist-digits-${f.replace("t10k-", "test-")}`);
+    writeFileSync(name(MNIST_FILES.trainImages), encodeIdx([1000, 28, 28], tr.transposed().pixels));
+    writeFileSync(name(MNIST_FILES.trainLabels), encodeIdx([1000], tr.labels));
+    writeFileSync(name(MNIST_FILES.testImages), encodeIdx([500, 28, 28], te.transposed().pixels));
+    writeFileSync(name(MNIST_FILES.testLabels), encodeIdx([500], te.labels));
+    const upright = join(dir, "upright.safetensors");
+    const transposed = join(dir, "transposed.safetensors");
+    assert.equal(trainSmall([5, 5, 5], "--seed", "7", "--quiet", "--out", upright).code, 0);
+    const iters = ["--ae-iters", "5", "--softmax-iters", "5", "--finetune-iters", "5"];
+    const t = stackae(
+      "train",
+      "--data",
+      emnist,
+      "--transpose",
+      "--layers",
+      "16",
+      ...iters,
+      "--seed",
+      "7",
+      "--json",
+      "--quiet",
+      "--out",
+      transposed,
+    );
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(JSON.parse(t.stdout).data.transposed, true);
+    assert.deepEqual(loadModel(transposed).model.params, loadModel(upright).model.params, "the same network");
+    assert.equal(loadModel(transposed).metadata.transposed, "true");
+    // eval and predict transpose the files' images for this model, unless told not to.
+    const accuracyOf = (...args: string[]) => JSON.parse(stackae("eval", ...args, "--json").stdout).accuracy as number;
+    const expected = accuracyOf(upright, "--data", data);
+    assert.equal(accuracyOf(transposed, "--data", emnist), expected);
+    assert.notEqual(accuracyOf(transposed, "--data", emnist, "--no-transpose"), expected);
+    assert.equal(accuracyOf(upright, "--data", emnist, "--transpose"), expected);
+    const predicted = (...args: string[]) => stackae("predict", ...args).stdout.replace(/^.*: /gm, "");
+    assert.equal(
+      predicted(transposed, name(MNIST_FILES.testImages)),
+      predicted(upright, join(data, MNIST_FILES.testImages)),
+    );
+    // The features stand upright: the same picture as the upright model's.
+    const pictures = [upright, transposed].map((m) => {
+      const out = `${m}.png`;
+      assert.equal(stackae("features", m, "--out", out).code, 0);
+      return readFileSync(out);
+    });
+    assert.deepEqual(pictures[1], pictures[0]);
   });
 
   it("features draws a PNG of the first layer's tiles", () => {

@@ -20,6 +20,21 @@ it("LabelledImages.head and filter keep images and labels together", () => {
   assert.equal(images.classes, 10);
 });
 
+it("LabelledImages.transposed turns each image's rows into columns, and back", () => {
+  // Two 2 × 3 images: 1 2 3 / 4 5 6, then 7 8 9 / 10 11 12.
+  const images = new LabelledImages(
+    2,
+    3,
+    Uint8Array.from({ length: 12 }, (_, i) => i + 1),
+    Uint8Array.of(4, 5),
+  );
+  const t = images.transposed();
+  assert.deepEqual([t.rows, t.cols, t.count], [3, 2, 2]);
+  assert.deepEqual(Array.from(t.pixels), [1, 4, 2, 5, 3, 6, 7, 10, 8, 11, 9, 12]);
+  assert.deepEqual(Array.from(t.labels), [4, 5]);
+  assert.deepEqual(t.transposed().pixels, images.pixels);
+});
+
 it("NaN or infinite inputs are refused by name, example and place, before any work", () => {
   const inputs = new Float32Array(12).fill(0.5);
   inputs[7] = Number.NaN;
