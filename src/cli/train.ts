@@ -240,6 +240,10 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
       throw new ReportedError({ ...e, message: `${e.message}${kept}` });
     }
     printSummary(flags, outcome);
+    // Minutes of training, then nothing to eval or predict with: say so where it can still help.
+    if (flags.out === undefined && !flags.quiet) {
+      process.stderr.write("the model was not saved: add --out FILE to keep it (for eval, predict and features)\n");
+    }
     // An output that failed after training: the results above stand, the failure is reported.
     for (const failure of outcome.failures) process.stderr.write(formatError(failure, flags.verbose === true));
     if (outcome.failures.length > 0) process.exitCode = EXIT.write;

@@ -90,6 +90,7 @@ describe("stackae CLI", () => {
       /\[1\/3\] autoencoder 1: lbfgs, up to 20 iterations/,
       "progress lines on a non-terminal stderr",
     );
+    assert.doesNotMatch(r.stderr, /not saved/);
     assert.ok(existsSync(model));
     for (const f of ["features.png", "costs.svg", "features-before-fine-tuning.png"])
       assert.ok(existsSync(join(report, f)), f);
@@ -115,6 +116,7 @@ describe("stackae CLI", () => {
     assert.match(r.stderr, /^\[3\/3\] fine-tuning: sgd, up to 10 steps$/m);
     assert.match(r.stderr, /^\[3\/3\] fine-tuning: step 5\/10, cost /m);
     assert.match(r.stderr, /^\[3\/3\] fine-tuning: done in \d+ s: 10 steps, 10 evaluations, cost /m);
+    assert.match(r.stderr, /^the model was not saved: add --out FILE to keep it/m, "a run without --out says so");
   });
 
   it("eval reports the same accuracy as train, with a confusion matrix", () => {
