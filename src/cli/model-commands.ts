@@ -9,6 +9,7 @@ import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities } from "../nn/model.ts";
 import { loadTestData } from "./data.ts";
+import { formatInfo, modelInfo } from "./info.ts";
 import { int } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
@@ -107,6 +108,15 @@ export function registerModelCommands(program: Command): void {
         }
       }
       if (flags.json) process.stdout.write(first ? "]\n" : "\n]\n");
+    });
+
+  program
+    .command("info <model>")
+    .description("what a model file holds: layers, tensors, image shape, and how it was trained")
+    .option("--json", "print one JSON object")
+    .action((file: string, flags: { json?: boolean }) => {
+      const info = modelInfo(file, loadModel(file));
+      process.stdout.write(flags.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
     });
 
   program

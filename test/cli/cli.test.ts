@@ -303,6 +303,33 @@ describe("stackae CLI", () => {
     assert.deepEqual(pictures[1], pictures[0]);
   });
 
+  it("info tells the layers, tensors and training of a model; its train flags train the same model again", () => {
+    const r = stackae("info", model);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^.*model\.safetensors: a stackae model, 784 → 64 → softmax\(10\)$/m);
+    assert.match(r.stdout, /^parameters: 50,880 float32 \(W1 64 × 784, b1 64, theta 10 × 64\)$/m);
+    assert.match(r.stdout, /^images: 28 × 28$/m);
+    assert.match(r.stdout, /^trained on: 1,000 images$/m);
+    const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+    assert.ok(
+      r.stdout.includes(
+        `test accuracy when trained: ${pct(summary.accuracyBeforeFineTuning)} before fine-tuning, ${pct(summary.accuracyAfterFineTuning)} after`,
+      ),
+      r.stdout,
+    );
+    const [, flags] = /^train flags: (.*), besides --data and --train-limit$/m.exec(r.stdout) ?? assert.fail(r.stdout);
+    assert.equal(flags, "--layers 64 --seed 3 --ae-iters 20 --softmax-iters 30 --finetune-iters 20");
+    const again = join(dir, "again.safetensors");
+    const t = stackae("train", "--data", data, ...(flags as string).split(" "), "--quiet", "--out", again);
+    assert.equal(t.code, 0, t.stderr);
+    assert.deepEqual(readFileSync(again), readFileSync(model), "the same model file, byte for byte");
+    const json = JSON.parse(stackae("info", model, "--json").stdout);
+    assert.deepEqual(json.sizes, [784, 64]);
+    assert.equal(json.parameters, 64 * 784 + 64 + 10 * 64);
+    assert.equal(json.accuracyAfterFineTuning, summary.accuracyAfterFineTuning);
+    assert.deepEqual(json.settings, summary.settings);
+  });
+
   it("features draws a PNG of the first layer's tiles", () => {
     const out = join(dir, "features.png");
     const r = stackae("features", model, "--out", out, "--scale", "1");

@@ -1,0 +1,104 @@
+// `stackae info MODEL`: what a model file holds and how it was trained, from its tensors and the
+// metadata `stackae train` writes (a model saved by the library may carry none of it).
+import type { ModelFile } from "../io/model-file.ts";
+import { modelLayout } from "../nn/model.ts";
+import { SPEC_SETTINGS, type StageSettings, type TrainSettings } from "../train/settings.ts";
+import { imageShapeOf } from "./report.ts";
+
+export interface ModelInfo {
+  file: string;
+  sizes: number[];
+  classes: number;
+  parameters: number;
+  tensors: { name: string; shape: number[] }[];
+  imageShape: [number, number];
+  transposed: boolean;
+  /** What `stackae train` recorded; null where the model does not say. */
+  trainImages: number | null;
+  accuracyBeforeFineTuning: number | null;
+  accuracyAfterFineTuning: number | null;
+  settings: TrainSettings | null;
+  createdBy: string | null;
+}
+
+export function modelInfo(file: string, { model, metadata }: ModelFile): ModelInfo {
+  const layout = modelLayout(model);
+  const number = (key: string) => {
+    const v = metadata[key];
+    return v === undefined || !Number.isFinite(Number(v)) ? null : Number(v);
+  };
+  let settings: TrainSettings | null = null;
+  try {
+    settings = metadata.settings === undefined ? null : (JSON.parse(metadata.settings) as TrainSettings);
+  } catch {}
+  return {
+    file,
+    sizes: [...model.sizes],
+    classes: model.classes,
+    parameters: layout.length,
+    tensors: layout.tensors.map((t) => ({ name: t.name, shape: t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols] })),
+    imageShape: imageShapeOf(model, metadata),
+    transposed: metadata.transposed === "true",
+    trainImages: number("trainImages"),
+    accuracyBeforeFineTuning: number("accuracyBeforeFineTuning"),
+    accuracyAfterFineTuning: number("accuracyAfterFineTuning"),
+    settings,
+    createdBy: metadata.createdBy ?? null,
+  };
+}
+
+/** The lines `stackae info` prints. */
+export function formatInfo(info: ModelInfo): string {
+  const count = (n: number) => n.toLocaleString("en-US");
+  const lines = [
+    `${info.file}: a stackae model, ${info.sizes.join(" → ")} → softmax(${info.classes})`,
+    `parameters: ${count(info.parameters)} float32 (${info.tensors.map((t) => `${t.name} ${t.shape.join(" × ")}`).join(", ")})`,
+    `images: ${info.imageShape.join(" × ")}${info.transposed ? ", stored transposed in the files it was trained on (eval and predict transpose IDX images for it)" : ""}`,
+  ];
+  if (info.trainImages !== null) lines.push(`trained on: ${count(info.trainImages)} images`);
+  if (info.accuracyBeforeFineTuning !== null && info.accuracyAfterFineTuning !== null) {
+    const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+    lines.push(
+      `test accuracy when trained: ${pct(info.accuracyBeforeFineTuning)} before fine-tuning, ${pct(info.accuracyAfterFineTuning)} after`,
+    );
+  }
+  if (info.settings !== null) {
+    const flags = trainFlags(info.settings);
+    const all = `${flags}${info.transposed ? " --transpose" : ""}`.trim();
+    lines.push(
+      `train flags: ${all === "" ? "none (the reference experiment's settings)" : all}, besides --data and --train-limit`,
+    );
+  }
+  if (info.createdBy !== null) lines.push(`written by: ${info.createdBy}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The `stackae train` flags that give these settings: those that differ from the defaults. */
+export function trainFlags(settings: TrainSettings): string {
+  const S = SPEC_SETTINGS;
+  const flags: string[] = [];
+  const add = (flag: string, value: unknown, base: unknown) => {
+    if (value !== undefined && value !== base) flags.push(`--${flag} ${value}`);
+  };
+  add("layers", settings.layers.join(","), S.layers.join(","));
+  add("seed", settings.seed, S.seed);
+  const stages: [string, StageSettings, StageSettings][] = [
+    ["ae", settings.autoencoder, S.autoencoder],
+    ["softmax", settings.softmax, S.softmax],
+    ["finetune", settings.fineTune, S.fineTune],
+  ];
+  const optimizers = new Set([settings.autoencoder.optimizer, settings.softmax.optimizer, settings.fineTune.optimizer]);
+  const [only] = optimizers;
+  if (optimizers.size === 1) add("optimizer", only, "lbfgs");
+  for (const [prefix, stage, base] of stages) {
+    if (optimizers.size > 1) add(`${prefix}-optimizer`, stage.optimizer, base.optimizer);
+    add(`${prefix}-iters`, stage.iterations, base.iterations);
+    add(`${prefix}-lambda`, stage.lambda, base.lambda);
+  }
+  add("beta", settings.autoencoder.beta, S.autoencoder.beta);
+  add("rho", settings.autoencoder.rho, S.autoencoder.rho);
+  // The CLI sets one batch size and learning rate for every minibatch stage.
+  add("batch-size", settings.fineTune.batchSize, S.fineTune.batchSize);
+  add("learning-rate", settings.fineTune.learningRate ?? settings.autoencoder.learningRate, undefined);
+  return flags.join(" ");
+}
