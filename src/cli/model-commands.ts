@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
-import { readBytes, readIdx } from "../data/files.ts";
+import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
+import { fileErrorReason } from "../errors.ts";
 import { loadModel, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
@@ -58,7 +60,9 @@ export function registerModelCommands(program: Command): void {
 
   program
     .command("predict <model> <files...>")
-    .description("predict the class of IDX image files or PNG pictures (resized to the model's input)")
+    .description(
+      "predict the class of IDX image files or PNG pictures (resized to the model's input); - reads standard input",
+    )
     .option(
       "--center",
       "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass",
@@ -151,18 +155,27 @@ function readPredictInputs(
   [rows, cols]: [number, number],
   { center, transpose }: { center: boolean; transpose: boolean },
 ): Float32Array | Uint8Array {
-  const bytes = readBytes(path);
+  const bytes = path === "-" ? readStdin() : readBytes(path);
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   if (isPng) {
     const picture = decodePngGray(bytes, path);
     return center ? digitToInput(picture, rows, cols) : imageToInput(picture, rows, cols);
   }
   if (isGzip(bytes) || bytes[2] === 0x08) {
-    const idx = readIdx(path, 3);
+    const idx = decodeIdxFile(bytes, path, 3);
     const [n, r, c] = idx.dims as [number, number, number];
     if (r * c !== inputSize)
       throw new DataError(`${path}: images are ${r} × ${c} but ${modelFile} takes ${inputSize} inputs`, path);
     return transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
   }
   throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
+}
+
+/** All of standard input (`predict MODEL -`): a PNG picture or an IDX file piped in. */
+function readStdin(): Uint8Array {
+  try {
+    return readFileSync(0);
+  } catch (cause) {
+    throw new DataError(`-: standard input cannot be read (${fileErrorReason(cause)})`, "-", { cause });
+  }
 }

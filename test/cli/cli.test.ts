@@ -167,6 +167,18 @@ describe("stackae CLI", () => {
     const p = stackae("predict", model, png);
     assert.equal(p.code, 0, p.stderr);
     assert.equal(p.stdout.trim(), `${png}: ${predictions[0]?.predicted}`);
+    // "-" reads standard input: the picture, then the IDX file, piped in.
+    const piped = (input: Buffer) =>
+      spawnSync(process.execPath, ["--import", "tsx", main, "predict", model, "-"], {
+        cwd: root,
+        encoding: "utf8",
+        input,
+      });
+    assert.equal(piped(readFileSync(png)).stdout, `-: ${predictions[0]?.predicted}\n`);
+    assert.deepEqual(
+      piped(readFileSync(idx)).stdout.trim().split("\n"),
+      text.map((line) => line.replace(idx, "-")),
+    );
   });
 
   it("predict --center finds a small digit anywhere in a large picture, as MNIST prepared its digits", () => {
