@@ -81,7 +81,7 @@ export function registerModelCommands(program: Command): void {
       if (flags.json) process.stdout.write("[");
       let first = true;
       for (const path of files) {
-        const inputs = readPredictInputs(path, file, model.sizes[0] as number, [rows, cols], {
+        const inputs = readPredictInputs(path, file, n, [rows, cols], {
           center: flags.center === true,
           transpose,
         });
