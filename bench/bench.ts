@@ -47,17 +47,32 @@ const SHAPES: Shape[] = [
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
+/**
+ * A timed sample lasts at least this long: a short product (the minibatch's takes 0.35 ms) is
+ * called as many times as that needs and the sample is their mean, here and for numpy alike. Timed
+ * one call at a time, numpy's minibatch product ranged from 115 to 237 GFLOP/s between runs.
+ */
+const SAMPLE_MS = 20;
+
+/** GFLOP/s: the median of `n` samples after one call that also sets the calls per sample; n = 1 times that call alone. */
 function timeGemm(backend: Backend, s: Shape, n: number): number {
   const rng = new Rng(1);
   const A = backend.zeros(s.transA ? s.K : s.M, s.transA ? s.M : s.K);
   const B = backend.zeros(s.transB ? s.N : s.K, s.transB ? s.K : s.N);
   const C = backend.zeros(s.M, s.N);
   for (const m of [A, B]) for (let i = 0; i < m.size; i++) m.data[i] = rng.uniform() - 0.5;
-  const times: number[] = [];
-  for (let r = 0; r < n; r++) {
-    const t0 = performance.now();
-    backend.gemm(s.transA, s.transB, 1, A, B, 0, C);
-    times.push(performance.now() - t0);
+  const call = () => backend.gemm(s.transA, s.transB, 1, A, B, 0, C);
+  const t0 = performance.now();
+  call();
+  const times = [performance.now() - t0];
+  if (n > 1) {
+    const calls = Math.max(1, Math.ceil(SAMPLE_MS / (times[0] as number)));
+    times.length = 0;
+    for (let r = 0; r < n; r++) {
+      const t = performance.now();
+      for (let c = 0; c < calls; c++) call();
+      times.push((performance.now() - t) / calls);
+    }
   }
   for (const m of [C, B, A]) backend.free(m);
   return (2 * s.M * s.N * s.K) / (median(times) * 1e6);
@@ -70,18 +85,21 @@ function python(code: string, argv: string[], python = "python3"): unknown | nul
 }
 
 const NUMPY_GEMM = `
-import sys, time, json, numpy as np
+import sys, time, json, math, numpy as np
 out = []
-for M, N, K, ta, tb, reps in json.loads(sys.argv[1]):
+for M, N, K, ta, tb, reps, sample_ms in json.loads(sys.argv[1]):
     rng = np.random.default_rng(0)
     A = rng.random((K, M) if ta else (M, K), dtype=np.float32)
     B = rng.random((N, K) if tb else (K, N), dtype=np.float32)
     a = A.T if ta else A
     b = B.T if tb else B
-    a @ b
+    t = time.perf_counter(); a @ b; first = time.perf_counter() - t
+    calls = max(1, math.ceil(sample_ms / 1000 / first))
     ts = []
     for _ in range(reps):
-        t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for _ in range(calls): a @ b
+        ts.append((time.perf_counter() - t) / calls)
     ts.sort()
     out.append(2 * M * N * K / ts[len(ts) // 2] / 1e9)
 print(json.dumps({"gflops": out, "version": np.__version__}))
@@ -130,7 +148,9 @@ async function main(): Promise<void> {
   log(`stackae bench — ${new Date().toISOString()}, ${cpu}, ${cpus().length} cores, Node ${process.version}`);
 
   // 1. gemm
-  const numpy = python(NUMPY_GEMM, [JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB, reps]))]) as {
+  const numpy = python(NUMPY_GEMM, [
+    JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB, reps, SAMPLE_MS])),
+  ]) as {
     gflops: number[];
     version: string;
   } | null;
@@ -149,7 +169,9 @@ async function main(): Promise<void> {
     if (!quick || i === SHAPES.length - 1) add("plain JS, 1 thread", timeGemm(js, s, 1));
     if (np !== null) add(`numpy ${numpy?.version}`, np);
   });
-  log(`\ngemm, float32 GFLOP/s (median of ${reps}; plain JS once); ratio to numpy float32 matmul in the same run`);
+  log(
+    `\ngemm, float32 GFLOP/s (median of ${reps} samples of at least ${SAMPLE_MS} ms each, after one call; plain JS: one call); ratio to numpy float32 matmul in the same run`,
+  );
   log(
     `${"product".padEnd(22)} ${"M×N×K".padEnd(17)} ${"backend".padEnd(28)} ${"GFLOP/s".padStart(8)} ${"÷ numpy".padStart(8)}`,
   );
