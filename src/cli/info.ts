@@ -1,11 +1,14 @@
-// `stackae info MODEL`: what a model file holds and how it was trained, from its tensors and the
-// metadata `stackae train` writes (a model saved by the library may carry none of it).
+// `stackae info FILE`: what a model file holds and how it was trained, from its tensors and the
+// metadata `stackae train` writes (a model saved by the library may carry none of it); or where
+// the run a checkpoint was taken from stands.
 import type { ModelFile } from "../io/model-file.ts";
 import { modelLayout } from "../nn/model.ts";
+import { stageName, type TrainCheckpoint, type TrainDataSummary } from "../train/pipeline.ts";
 import { SPEC_SETTINGS, type StageSettings, type TrainSettings } from "../train/settings.ts";
 import { imageShapeOf } from "./report.ts";
 
 export interface ModelInfo {
+  kind: "model";
   file: string;
   sizes: number[];
   classes: number;
@@ -32,6 +35,7 @@ export function modelInfo(file: string, { model, metadata }: ModelFile): ModelIn
     settings = metadata.settings === undefined ? null : (JSON.parse(metadata.settings) as TrainSettings);
   } catch {}
   return {
+    kind: "model",
     file,
     sizes: [...model.sizes],
     classes: model.classes,
@@ -71,6 +75,66 @@ export function formatInfo(info: ModelInfo): string {
   }
   if (info.createdBy !== null) lines.push(`written by: ${info.createdBy}`);
   return `${lines.join("\n")}\n`;
+}
+
+export interface CheckpointInfo {
+  kind: "checkpoint";
+  file: string;
+  sizes: number[];
+  classes: number;
+  /** The stage in progress: its name, its number from 1, and how many the run has. */
+  stage: { name: string; number: number; of: number };
+  /** The stage's optimiser, its iterations (minibatch steps) so far, and for adam and sgd the epoch. */
+  optimizer: string;
+  iterations: number;
+  epoch: number | null;
+  seconds: number;
+  finished: { name: string; iterations: number; cost: number; seconds: number }[];
+  data: TrainDataSummary;
+  settings: TrainSettings;
+}
+
+export function checkpointInfo(file: string, c: TrainCheckpoint): CheckpointInfo {
+  const L = c.settings.layers.length;
+  return {
+    kind: "checkpoint",
+    file,
+    sizes: [c.data.inputSize, ...c.settings.layers],
+    classes: c.data.classes,
+    stage: { name: stageName(c.stage, L), number: c.stage + 1, of: L + 2 },
+    optimizer: stageSettings(c.settings, c.stage).optimizer,
+    iterations: c.optimizer?.iterations ?? 0,
+    epoch: c.optimizer?.kind === "lbfgs" || c.optimizer === null ? null : c.optimizer.epoch,
+    seconds: c.optimizer === null ? 0 : c.seconds,
+    finished: c.stages.map((r) => ({ name: r.name, iterations: r.iterations, cost: r.cost, seconds: r.seconds })),
+    data: c.data,
+    settings: c.settings,
+  };
+}
+
+/** The lines `stackae info` prints for a checkpoint. */
+export function formatCheckpointInfo(info: CheckpointInfo): string {
+  const count = (n: number) => n.toLocaleString("en-US");
+  const { stage, data } = info;
+  const planned = stageSettings(info.settings, stage.number - 1).iterations;
+  const progress =
+    info.optimizer === "lbfgs"
+      ? `iteration ${info.iterations} of ${planned}`
+      : `step ${info.iterations}${info.epoch === null ? "" : `, epoch ${info.epoch} of ${planned}`}`;
+  const lines = [
+    `${info.file}: a stackae checkpoint of a ${info.sizes.join(" → ")} → softmax(${info.classes}) run`,
+    `in progress: ${stage.name} (stage ${stage.number} of ${stage.of}, ${info.optimizer}), ${info.iterations === 0 ? "at its start" : `after ${progress}, ${info.seconds.toFixed(1)} s in it`}`,
+    `finished: ${info.finished.length === 0 ? "none" : info.finished.map((f) => `${f.name} (${f.iterations} iterations, cost ${f.cost.toPrecision(6)}, ${f.seconds.toFixed(1)} s)`).join(", ")}`,
+    `data: ${count(data.examples)} examples of ${data.inputSize} values in ${data.classes} classes${data.unlabeled === null ? "" : `, ${count(data.unlabeled)} unlabelled`} (checksum ${data.checksum})`,
+    `train flags: ${trainFlags(info.settings) || "none (the reference experiment's settings)"}, besides --data and --train-limit`,
+    `resume with: npx stackae train --resume ${info.file}, and the data flags the run started with`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function stageSettings(settings: TrainSettings, stage: number): StageSettings {
+  const L = settings.layers.length;
+  return stage < L ? settings.autoencoder : stage === L ? settings.softmax : settings.fineTune;
 }
 
 /** The `stackae train` flags that give these settings: those that differ from the defaults. */

@@ -6,12 +6,12 @@ import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
 import { fileErrorReason } from "../errors.ts";
-import { loadModel, writeFileAtomic } from "../io/files.ts";
+import { loadModel, loadModelOrCheckpoint, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities } from "../nn/model.ts";
 import { loadTestData } from "./data.ts";
-import { formatInfo, modelInfo } from "./info.ts";
+import { checkpointInfo, formatCheckpointInfo, formatInfo, modelInfo } from "./info.ts";
 import { int } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
@@ -115,12 +115,16 @@ export function registerModelCommands(program: Command): void {
     });
 
   program
-    .command("info <model>")
-    .description("what a model file holds: layers, tensors, image shape, and how it was trained")
+    .command("info <file>")
+    .description(
+      "what a model file holds (layers, tensors, image shape, how it was trained), or where a checkpoint's run stands",
+    )
     .option("--json", "print one JSON object")
     .action((file: string, flags: { json?: boolean }) => {
-      const info = modelInfo(file, loadModel(file));
-      process.stdout.write(flags.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
+      const loaded = loadModelOrCheckpoint(file);
+      const info = loaded.kind === "model" ? modelInfo(file, loaded) : checkpointInfo(file, loaded.checkpoint);
+      if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      else process.stdout.write(info.kind === "model" ? formatInfo(info) : formatCheckpointInfo(info));
     });
 
   program

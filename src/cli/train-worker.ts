@@ -11,7 +11,13 @@ import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel, WriteError } 
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
-import { type StageInfo, type StageReport, type TrainCheckpoint, trainStackedAutoencoder } from "../train/pipeline.ts";
+import {
+  type StageInfo,
+  type StageReport,
+  stageName,
+  type TrainCheckpoint,
+  trainStackedAutoencoder,
+} from "../train/pipeline.ts";
 import type { PartialSettings, TrainSettings } from "../train/settings.ts";
 import { describeBackend } from "./backend.ts";
 import { loadData, loadUnlabeled } from "./data.ts";
@@ -108,18 +114,17 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
     job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
   );
   try {
-    const stageName = (c: TrainCheckpoint) =>
-      c.stage < c.settings.layers.length
-        ? `autoencoder ${c.stage + 1}`
-        : c.stage === c.settings.layers.length
-          ? "softmax"
-          : "fine-tuning";
     const onCheckpoint = (c: TrainCheckpoint) => {
       const stopping = Atomics.load(stop, 0) !== 0;
       const file = job.checkpoint ?? (stopping ? job.interruptFile : null);
       if (file === null) return;
       saveCheckpoint(file, c);
-      post({ type: "checkpoint", file, stage: stageName(c), iteration: c.optimizer?.iterations ?? 0 });
+      post({
+        type: "checkpoint",
+        file,
+        stage: stageName(c.stage, c.settings.layers.length),
+        iteration: c.optimizer?.iterations ?? 0,
+      });
     };
     const result = trainStackedAutoencoder(
       backend,

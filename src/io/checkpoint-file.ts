@@ -9,6 +9,7 @@ import { resolveSettings } from "../train/settings.ts";
 import {
   decodeSafetensors,
   ModelFileError,
+  type Safetensors,
   safetensorsParts,
   type Tensor,
   type TensorData,
@@ -77,7 +78,11 @@ export function encodeCheckpoint(c: TrainCheckpoint): Uint8Array[] {
 
 /** Decodes and checks a checkpoint; every error names `file`. */
 export function decodeCheckpoint(bytes: Uint8Array, file: string): TrainCheckpoint {
-  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  return checkpointFromSafetensors(decodeSafetensors(bytes, file), file);
+}
+
+/** Checks decoded safetensors as a checkpoint (`decodeCheckpoint` without the decoding). */
+export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, file: string): TrainCheckpoint {
   const bad = (message: string) => new ModelFileError(file, message);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw bad(

@@ -14,9 +14,9 @@ import { basename, dirname, join } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { TrainCheckpoint } from "../train/pipeline.ts";
-import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint-file.ts";
-import { decodeModel, encodeModel, type ModelFile } from "./model-file.ts";
-import { ModelFileError } from "./safetensors.ts";
+import { CHECKPOINT_FORMAT, checkpointFromSafetensors, decodeCheckpoint, encodeCheckpoint } from "./checkpoint-file.ts";
+import { decodeModel, encodeModel, type ModelFile, modelFromSafetensors } from "./model-file.ts";
+import { decodeSafetensors, ModelFileError } from "./safetensors.ts";
 
 /** A file that cannot be written. */
 export class WriteError extends StackaeError {
@@ -89,6 +89,16 @@ export function saveCheckpoint(path: string, checkpoint: TrainCheckpoint): void 
 
 export function loadCheckpoint(path: string): TrainCheckpoint {
   return decodeCheckpoint(readFile(path), path);
+}
+
+/** A model or a checkpoint, whichever the file at `path` is (read and decoded once). */
+export function loadModelOrCheckpoint(
+  path: string,
+): ({ kind: "model" } & ModelFile) | { kind: "checkpoint"; checkpoint: TrainCheckpoint } {
+  const decoded = decodeSafetensors(readFile(path), path);
+  return decoded.metadata.format === CHECKPOINT_FORMAT
+    ? { kind: "checkpoint", checkpoint: checkpointFromSafetensors(decoded, path) }
+    : { kind: "model", ...modelFromSafetensors(decoded, path) };
 }
 
 function readFile(path: string): Uint8Array {

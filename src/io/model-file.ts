@@ -2,7 +2,8 @@
 // float32, and string metadata naming the format, its version, the layer sizes, the activation
 // and the training settings. Readable by any safetensors reader (see the README for numpy).
 import { checkModel, modelLayout, type StackedModel } from "../nn/model.ts";
-import { decodeSafetensors, encodeSafetensors, ModelFileError, type Tensor } from "./safetensors.ts";
+import { CHECKPOINT_FORMAT } from "./checkpoint-file.ts";
+import { decodeSafetensors, encodeSafetensors, ModelFileError, type Safetensors, type Tensor } from "./safetensors.ts";
 
 export const MODEL_FORMAT = "stackae-model";
 export const MODEL_VERSION = 1;
@@ -36,8 +37,17 @@ export function encodeModel(model: StackedModel, extra: Record<string, string> =
 
 /** Decodes and checks a model file; every error names `file` and what to do. */
 export function decodeModel(bytes: Uint8Array, file: string): ModelFile {
-  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  return modelFromSafetensors(decodeSafetensors(bytes, file), file);
+}
+
+/** Checks decoded safetensors as a model file (`decodeModel` without the decoding). */
+export function modelFromSafetensors({ tensors, metadata }: Safetensors, file: string): ModelFile {
   const bad = (message: string) => new ModelFileError(file, message);
+  if (metadata.format === CHECKPOINT_FORMAT) {
+    throw bad(
+      `is a stackae checkpoint, not a model: finish its run with \`stackae train --resume ${file} --out model.safetensors\` (and the data flags the run started with)`,
+    );
+  }
   if (metadata.format !== MODEL_FORMAT) {
     throw bad(
       `is safetensors but not a stackae model (metadata "format" is ${JSON.stringify(metadata.format ?? null)}; expected "${MODEL_FORMAT}"): train one with \`stackae train --out FILE\``,

@@ -120,6 +120,11 @@ export interface TrainCheckpoint {
   seconds: number;
 }
 
+/** The name of a run's stage `stage` (as in TrainCheckpoint) for a stack of `layers` autoencoders. */
+export function stageName(stage: number, layers: number): string {
+  return stage < layers ? `autoencoder ${stage + 1}` : stage === layers ? "softmax" : "fine-tuning";
+}
+
 /** The shape of a run's data, and a checksum of its values. */
 export interface TrainDataSummary {
   examples: number;
@@ -324,7 +329,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         try {
           x = run(
             l - 1,
-            `autoencoder ${l}`,
+            stageName(l - 1, L),
             ae,
             F.rows,
             objective,
@@ -371,7 +376,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         try {
           const x = run(
             L,
-            "softmax",
+            stageName(L, L),
             sm,
             m,
             objective,
@@ -398,7 +403,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     try {
       tuned = run(
         L + 1,
-        "fine-tuning",
+        stageName(L + 1, L),
         ft,
         m,
         objective,

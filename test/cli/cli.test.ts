@@ -342,6 +342,37 @@ describe("stackae CLI", () => {
     assert.deepEqual(json.settings, summary.settings);
   });
 
+  it("info on a checkpoint tells where its run stands; eval refuses it, saying how to finish the run", () => {
+    const ck = join(dir, "info.ckpt");
+    const r = trainSmall([12, 5, 12], "--quiet", "--checkpoint", ck, "--checkpoint-every", "5");
+    assert.equal(r.code, 0, r.stderr);
+    const info = stackae("info", ck);
+    assert.equal(info.code, 0, info.stderr);
+    const lines = info.stdout.split("\n");
+    assert.equal(lines[0], `${ck}: a stackae checkpoint of a 784 → 16 → softmax(10) run`);
+    // Checkpoints every 5 iterations: the last one of fine-tuning's 12 is at iteration 10.
+    assert.match(
+      lines[1] as string,
+      /^in progress: fine-tuning \(stage 3 of 3, lbfgs\), after iteration 10 of 12, [\d.]+ s in it$/,
+    );
+    assert.match(
+      lines[2] as string,
+      /^finished: autoencoder 1 \(12 iterations, cost [\d.]+, [\d.]+ s\), softmax \(\d+ iterations, /,
+    );
+    assert.match(lines[3] as string, /^data: 1,000 examples of 784 values in 10 classes \(checksum [0-9a-f]{8}\)$/);
+    assert.equal(
+      lines[4],
+      "train flags: --layers 16 --ae-iters 12 --softmax-iters 5 --finetune-iters 12, besides --data and --train-limit",
+    );
+    assert.equal(JSON.parse(stackae("info", ck, "--json").stdout).iterations, 10);
+    const e = stackae("eval", ck);
+    assert.equal(e.code, 4);
+    assert.match(
+      e.stderr,
+      /info\.ckpt: is a stackae checkpoint, not a model: finish its run with `stackae train --resume /,
+    );
+  });
+
   it("features draws a PNG of the first layer's tiles", () => {
     const out = join(dir, "features.png");
     const r = stackae("features", model, "--out", out, "--scale", "1");
