@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
@@ -73,6 +73,8 @@ export function registerModelCommands(program: Command): void {
     .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean; transpose?: boolean }) => {
       const { model, metadata } = loadModel(file);
       const transpose = transposeFor(flags, metadata);
+      // A file that is not there fails before any line is printed (the JSON array stays whole).
+      for (const path of files) if (path !== "-") checkReadable(path);
       const [rows, cols] = imageShapeOf(model, metadata);
       const backend = await createBackend();
       const n = model.sizes[0] as number;
@@ -173,6 +175,16 @@ function readPredictInputs(
     return transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
   }
   throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
+}
+
+/** Fails, naming the file, where `path` is not a file that can be read. */
+function checkReadable(path: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+    if (statSync(path).isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
+  } catch (cause) {
+    throw new DataError(`${path}: cannot be read (${fileErrorReason(cause)})`, path, { cause });
+  }
 }
 
 /** All of standard input (`predict MODEL -`): a PNG picture or an IDX file piped in. */

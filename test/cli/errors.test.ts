@@ -106,6 +106,15 @@ describe("data errors exit 3", () => {
       /train-labels-idx1-ubyte: magic number 2049 has 1 dimension\(s\); expected 2051/,
     );
   });
+  it("predict: a file that is not there, even the last of several, fails before anything is printed", () => {
+    const images = join(dataDir("for-predict"), MNIST_FILES.testImages);
+    for (const args of [[], ["--json"]]) {
+      const r = stackae("predict", model, images, join(dir, "absent.png"), ...args);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^stackae: .*absent\.png: cannot be read \(no such file\)$/m);
+    }
+  });
 });
 
 describe("model and checkpoint file errors exit 4", () => {
