@@ -20,7 +20,15 @@ export {
   type TrainTest,
   verifyMnist,
 } from "./data/files.ts";
-export { loadCheckpoint, loadModel, saveCheckpoint, saveModel, WriteError, writeFileAtomic } from "./io/files.ts";
+export {
+  loadCheckpoint,
+  loadModel,
+  loadModelOrCheckpoint,
+  saveCheckpoint,
+  saveModel,
+  WriteError,
+  writeFileAtomic,
+} from "./io/files.ts";
 export { nodePlatform } from "./platform/node.ts";
 export { getPlatform, type Platform, setPlatform } from "./platform/platform.ts";
 export { enableRelaxedSimd, relaxedSimdAvailable } from "./platform/relaxed-simd.ts";

@@ -24,6 +24,7 @@ it("exports the API the README documents", () => {
     "decodeModel",
     "saveModel",
     "loadModel",
+    "loadModelOrCheckpoint",
     "readIdx",
     "StackaeError",
     "ShapeError",
