@@ -4,6 +4,7 @@
 import {
   decodeModel,
   digitToInput,
+  encodeModel,
   JsBackend,
   predictProbabilities,
   type StackedModel,
@@ -93,10 +94,12 @@ form.addEventListener("submit", (event) => {
   worker = new Worker(new URL("./train-worker.ts", import.meta.url), { type: "module" });
   let stages = 1;
   let maxIterations = 1;
+  let trainImages = 0;
   let stageName = "";
   worker.onmessage = (e: MessageEvent<TrainMessage>) => {
     const m = e.data;
     if (m.type === "started") {
+      trainImages = m.images;
       status.textContent = `Training on ${m.images} images, ${m.threads} thread(s)${m.fma ? ", FMA" : ""}…`;
     } else if (m.type === "stage") {
       stages = m.count;
@@ -114,6 +117,7 @@ form.addEventListener("submit", (event) => {
       useModel(
         m.model,
         `Trained in ${m.seconds.toFixed(0)} s: test accuracy ${(100 * m.accuracy).toFixed(1)} % on ${m.testImages} test images.`,
+        { accuracyAfterFineTuning: String(m.accuracy), trainImages: String(trainImages) },
       );
     } else {
       finishTraining();
@@ -167,9 +171,25 @@ drop.addEventListener("drop", (e) => {
   if (file) void loadFile(file);
 });
 
-function useModel(m: StackedModel, message: string): void {
+/** The model's file, as the command line saves it: to take from the page to `stackae eval` and the rest. */
+let modelFile: Uint8Array | null = null;
+
+$("save").addEventListener("click", () => {
+  if (modelFile === null) return;
+  // A buffer of its own, never shared memory.
+  const url = URL.createObjectURL(
+    new Blob([modelFile as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }),
+  );
+  const link = Object.assign(document.createElement("a"), { href: url, download: "model.safetensors" });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+});
+
+function useModel(m: StackedModel, message: string, metadata: Record<string, string> = {}): void {
   model = m;
   status.textContent = message;
+  modelFile = encodeModel(m, { imageShape: "[28,28]", createdBy: "stackae demo", ...metadata });
+  $("save-row").hidden = false;
   document.body.dataset.model = "ready";
   showFeatures(m);
   classify();

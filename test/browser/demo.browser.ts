@@ -11,8 +11,9 @@ import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type PreviewServer, preview } from "vite";
 import { readMnist } from "../../src/data/files.ts";
-import { saveModel } from "../../src/io/files.ts";
+import { loadModel, saveModel } from "../../src/io/files.ts";
 import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { accuracy, predict } from "../../src/nn/model.ts";
 import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -134,6 +135,23 @@ describe("the demo page in Chromium", () => {
     assert.equal(zero.digit, "0");
     mkdirSync(results, { recursive: true });
     await page.screenshot({ path: join(results, "demo.png"), fullPage: true });
+  });
+
+  it("saves the model trained in the page as a file the command line reads, with the page's test accuracy", async (t) => {
+    const download = page.waitForEvent("download");
+    await page.click("#save");
+    const file = await (await download).path();
+    const { model, metadata } = loadModel(file);
+    assert.deepEqual(model.sizes, [784, 100]);
+    assert.equal(metadata.createdBy, "stackae demo");
+    // The page tests on MNIST's first 1,000 test images (demo/prepare.ts).
+    const test = readMnist().test.head(1000);
+    const backend = await createWasmBackend({ threads: 1 });
+    const inNode = accuracy(predict(backend, model, test.pixels), test.labels);
+    await backend.dispose();
+    const inPage = Number(metadata.accuracyAfterFineTuning);
+    t.diagnostic(`test accuracy: ${inPage} in the page, ${inNode} in Node`);
+    assert.ok(Math.abs(inNode - inPage) <= 0.002, `${inNode} in Node, ${inPage} in the page`);
   });
 
   it("loads a model file trained in Node and predicts with it", async () => {
