@@ -1,8 +1,9 @@
 // The CPU quota of this process's control group (Linux): a container started with `--cpus 2` on
 // a 64-core host may use two cores' time, but sees 64 cores. Node 20's os.availableParallelism()
 // (libuv 1.46) ignores the quota, so a kernel thread per core would spin 64 threads on two
-// cores' time; libuv takes the quota into account from 1.49 (Node 22), and so does this, for
-// every Node version.
+// cores' time. libuv reads quotas from 1.49 on, but on this project's machine (cgroup v1, the cpu
+// controller on its own mount) Node 22.23 and 24.22 (libuv 1.51, 1.52) still reported 2 under a
+// quota of one core, and of half a core. This reads v1 and v2 alike, on every Node version.
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 
