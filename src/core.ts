@@ -104,6 +104,7 @@ export {
   AbortedError,
   checksum,
   NumericalError,
+  ResumeDataError,
   type StageInfo,
   type StageReport,
   type TrainCheckpoint,

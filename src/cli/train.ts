@@ -237,7 +237,12 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
       }
       const kept =
         e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
-      throw new ReportedError({ ...e, message: `${e.message}${kept}` });
+      // The data flags are the command line's: say which ones a resumed run must repeat.
+      const hint =
+        e.name === "ResumeDataError"
+          ? " (the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed in its resume command)"
+          : "";
+      throw new ReportedError({ ...e, message: `${e.message}${hint}${kept}` });
     }
     printSummary(flags, outcome);
     // Minutes of training, then nothing to eval or predict with: say so where it can still help.

@@ -421,6 +421,9 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   }
 }
 
+/** A checkpoint resumed on other data than its run was started with (an ArgumentError, ERR_ARGUMENT). */
+export class ResumeDataError extends ArgumentError {}
+
 /** Checks that a checkpoint belongs to this data and these settings before anything is trained. */
 function checkResume(c: TrainCheckpoint, data: TrainDataSummary, length: number, count: number): void {
   const d = c.data;
@@ -432,12 +435,12 @@ function checkResume(c: TrainCheckpoint, data: TrainDataSummary, length: number,
     d.classes !== data.classes ||
     d.unlabeled !== data.unlabeled
   ) {
-    throw new ArgumentError(
+    throw new ResumeDataError(
       `the checkpoint was taken on ${shape(d)}, this run has ${shape(data)}: resume with the data the run started with`,
     );
   }
   if (d.checksum !== data.checksum) {
-    throw new ArgumentError(
+    throw new ResumeDataError(
       `the checkpoint was taken on data with checksum ${d.checksum}, this run's is ${data.checksum} (same shape, other values): resume with the data the run started with`,
     );
   }

@@ -183,6 +183,10 @@ describe("checkpoints and resume, from the command line", () => {
     const data = stackae("train", "--resume", ck, "--train-limit", "1999", "--quiet");
     assert.equal(data.code, 2);
     assert.match(data.stderr, /checkpoint was taken on 2000 examples .* this run has 1999/);
+    assert.match(
+      data.stderr,
+      /the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed/,
+    );
     const model = stackae("train", "--resume", whole, "--quiet");
     assert.equal(model.code, 4);
     assert.match(model.stderr, /whole\.safetensors: is safetensors but not a stackae checkpoint/);

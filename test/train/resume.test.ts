@@ -135,12 +135,16 @@ describe("resuming a run from its checkpoints", () => {
     assert.throws(
       () =>
         trainStackedAutoencoder(backend, { inputs: other.pixels, labels: other.labels, inputSize: 784 }, { resume: c }),
-      { message: /checkpoint was taken on 600 examples of 784 values in 10 classes, this run has 601/ },
+      {
+        name: "ResumeDataError",
+        code: "ERR_ARGUMENT",
+        message: /checkpoint was taken on 600 examples of 784 values in 10 classes, this run has 601/,
+      },
     );
     const shifted = train.pixels.slice(784, 601 * 784);
     assert.throws(
       () => trainStackedAutoencoder(backend, { inputs: shifted, labels: data.labels, inputSize: 784 }, { resume: c }),
-      { message: /checksum/ },
+      { name: "ResumeDataError", message: /checksum/ },
     );
     assert.throws(() => resumeFrom(c, { settings: { seed: 3 } }), ArgumentError);
     const wrong = { ...c, params: new Float32Array(10) };
