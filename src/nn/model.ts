@@ -1,7 +1,7 @@
 import { checkFiniteInputs, inputsToMatrix } from "../data/dataset.ts";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
-import type { FloatArray } from "../linalg/matrix.ts";
+import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { ParamLayout } from "./layout.ts";
 import { stackFeatures, stackLayout, stackPredict } from "./stack.ts";
 
@@ -39,22 +39,11 @@ export function predict<T extends FloatArray>(
   inputs: FloatArray | Uint8Array,
   blockRows = 5000,
 ): Int32Array {
-  const { layout, n, m } = checkInputs(model, inputs);
-  const theta = backend.fromValues(1, layout.length, model.params);
+  const { layout, m } = checkInputs(model, inputs);
   const out = new Int32Array(m);
-  try {
-    for (let start = 0; start < m; start += blockRows) {
-      const rows = Math.min(blockRows, m - start);
-      const X = inputsToMatrix(backend, rows, n, inputs.subarray(start * n, (start + rows) * n));
-      try {
-        out.set(stackPredict(backend, layout, theta, X), start);
-      } finally {
-        backend.free(X);
-      }
-    }
-  } finally {
-    backend.free(theta);
-  }
+  inBlocks(backend, model, inputs, blockRows, (theta, X, start) => {
+    out.set(stackPredict(backend, layout, theta, X), start);
+  });
   return out;
 }
 
@@ -69,28 +58,20 @@ export function predictProbabilities<T extends FloatArray>(
   inputs: FloatArray | Uint8Array,
   blockRows = 5000,
 ): Float64Array {
-  const { layout, n, m } = checkInputs(model, inputs);
+  const { layout, m } = checkInputs(model, inputs);
   const k = model.classes;
-  const theta = backend.fromValues(1, layout.length, model.params);
   const out = new Float64Array(m * k);
-  try {
-    for (let start = 0; start < m; start += blockRows) {
-      const rows = Math.min(blockRows, m - start);
-      const X = inputsToMatrix(backend, rows, n, inputs.subarray(start * n, (start + rows) * n));
-      const F = stackFeatures(backend, layout, theta, X);
-      const Z = backend.zeros(rows, k);
-      try {
-        backend.gemm(false, true, 1, F, layout.view(theta, "theta"), 0, Z);
-        out.set(Z.data, start * k);
-      } finally {
-        backend.free(Z);
-        if (F !== X) backend.free(F);
-        backend.free(X);
-      }
+  inBlocks(backend, model, inputs, blockRows, (theta, X, start) => {
+    const F = stackFeatures(backend, layout, theta, X);
+    const Z = backend.zeros(X.rows, k);
+    try {
+      backend.gemm(false, true, 1, F, layout.view(theta, "theta"), 0, Z);
+      out.set(Z.data, start * k);
+    } finally {
+      backend.free(Z);
+      if (F !== X) backend.free(F);
     }
-  } finally {
-    backend.free(theta);
-  }
+  });
   for (let i = 0; i < m; i++) softmaxRow(out.subarray(i * k, (i + 1) * k));
   return out;
 }
@@ -105,6 +86,35 @@ function softmaxRow(row: Float64Array): void {
     sum += row[c] as number;
   }
   for (let c = 0; c < row.length; c++) row[c] = (row[c] as number) / sum;
+}
+
+/**
+ * Calls `body` with the model's parameters and each block of up to `blockRows` examples of
+ * `inputs` (from example `start`) as a matrix in the backend, freeing them after.
+ */
+function inBlocks<T extends FloatArray>(
+  backend: Backend<T>,
+  model: StackedModel,
+  inputs: FloatArray | Uint8Array,
+  blockRows: number,
+  body: (theta: Matrix<T>, X: Matrix<T>, start: number) => void,
+): void {
+  const n = model.sizes[0] as number;
+  const m = inputs.length / n;
+  const theta = backend.fromValues(1, model.params.length, model.params);
+  try {
+    for (let start = 0; start < m; start += blockRows) {
+      const rows = Math.min(blockRows, m - start);
+      const X = inputsToMatrix(backend, rows, n, inputs.subarray(start * n, (start + rows) * n));
+      try {
+        body(theta, X, start);
+      } finally {
+        backend.free(X);
+      }
+    }
+  } finally {
+    backend.free(theta);
+  }
 }
 
 /** Checks a model and inputs for it; returns the layout, the input size n and the example count m. */
