@@ -1,8 +1,8 @@
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
-import { decodeIdxFile, readBytes } from "../data/files.ts";
+import { checkReadable, decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
 import { fileErrorReason } from "../errors.ts";
@@ -175,16 +175,6 @@ function readPredictInputs(
     return transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
   }
   throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
-}
-
-/** Fails, naming the file, where `path` is not a file that can be read. */
-function checkReadable(path: string): void {
-  try {
-    accessSync(path, constants.R_OK);
-    if (statSync(path).isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
-  } catch (cause) {
-    throw new DataError(`${path}: cannot be read (${fileErrorReason(cause)})`, path, { cause });
-  }
 }
 
 /** All of standard input (`predict MODEL -`): a PNG picture or an IDX file piped in. */
