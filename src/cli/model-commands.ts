@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
 import { DataError } from "../data/errors.ts";
-import { checkReadable, decodeIdxFile, readBytes } from "../data/files.ts";
+import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
-import { fileErrorReason } from "../errors.ts";
+import { ArgumentError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpoint, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
@@ -73,20 +73,26 @@ export function registerModelCommands(program: Command): void {
     .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean; transpose?: boolean }) => {
       const { model, metadata } = loadModel(file);
       const transpose = transposeFor(flags, metadata);
-      // A file that is not there fails before any line is printed (the JSON array stays whole).
-      for (const path of files) if (path !== "-") checkReadable(path);
+      if (files.filter((path) => path === "-").length > 1)
+        throw new ArgumentError("predict: - (standard input) can be given once");
       const [rows, cols] = imageShapeOf(model, metadata);
-      const backend = await createBackend();
       const n = model.sizes[0] as number;
       const k = model.classes;
+      const read = (path: string) =>
+        readPredictInputs(path, file, n, [rows, cols], { center: flags.center === true, transpose });
+      // Every file is read and decoded before the first line, so that a missing or damaged one fails
+      // with nothing printed (the JSON array stays whole). Only standard input's images are kept;
+      // the files are read again in their turn, so that memory holds one file's images at a time.
+      const kept = files.map((path) => {
+        const inputs = read(path);
+        return path === "-" ? inputs : null;
+      });
+      const backend = await createBackend();
       // The JSON array one image a line, written as the images are predicted, as the text is.
       if (flags.json) process.stdout.write("[");
       let first = true;
-      for (const path of files) {
-        const inputs = readPredictInputs(path, file, n, [rows, cols], {
-          center: flags.center === true,
-          transpose,
-        });
+      for (const [i, path] of files.entries()) {
+        const inputs = kept[i] ?? read(path);
         const count = inputs.length / n;
         // A block of images at a time: the lines go out as they are ready, and memory stays bounded.
         for (let start = 0; start < count; start += PREDICT_BLOCK) {

@@ -1,6 +1,6 @@
 // Reading data sets from disk (Node). The rest of the library works on bytes and arrays.
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -14,22 +14,8 @@ export function readBytes(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (cause) {
-    throw unreadable(path, cause);
+    throw new DataError(`${path}: cannot be read (${fileErrorReason(cause)})`, path, { cause });
   }
-}
-
-/** Fails as `readBytes` would where `path` is not a file that can be read, without reading it. */
-export function checkReadable(path: string): void {
-  try {
-    accessSync(path, constants.R_OK);
-    if (statSync(path).isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
-  } catch (cause) {
-    throw unreadable(path, cause);
-  }
-}
-
-function unreadable(path: string, cause: unknown): DataError {
-  return new DataError(`${path}: cannot be read (${fileErrorReason(cause)})`, path, { cause });
 }
 
 /** Reads an IDX file, gzip-compressed or not (recognised by its first two bytes, not its name). */

@@ -106,14 +106,24 @@ describe("data errors exit 3", () => {
       /train-labels-idx1-ubyte: magic number 2049 has 1 dimension\(s\); expected 2051/,
     );
   });
-  it("predict: a file that is not there, even the last of several, fails before anything is printed", () => {
+  it("predict: a file that is missing or damaged, even the last of several, fails before anything is printed", () => {
     const images = join(dataDir("for-predict"), MNIST_FILES.testImages);
-    for (const args of [[], ["--json"]]) {
-      const r = stackae("predict", model, images, join(dir, "absent.png"), ...args);
-      assert.equal(r.code, 3, r.stderr);
-      assert.equal(r.stdout, "");
-      assert.match(r.stderr, /^stackae: .*absent\.png: cannot be read \(no such file\)$/m);
+    const truncated = join(dir, "truncated-idx3-ubyte");
+    writeFileSync(truncated, encodeIdx([te.count, 28, 28], te.pixels).subarray(0, 5000));
+    const cases: [string, RegExp][] = [
+      [join(dir, "absent.png"), /absent\.png: cannot be read \(no such file\)$/m],
+      [truncated, /truncated-idx3-ubyte: .*the file has 5000 bytes: it is truncated$/m],
+    ];
+    for (const [last, pattern] of cases) {
+      for (const args of [[], ["--json"]]) {
+        const r = stackae("predict", model, images, images, last, ...args);
+        assert.equal(r.code, 3, r.stderr);
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr, /^stackae: /);
+        assert.match(r.stderr, pattern);
+      }
     }
+    expectFailure(["predict", model, "-", images, "-"], 2, /- \(standard input\) can be given once/);
   });
 });
 
