@@ -122,6 +122,31 @@ describe("minibatch mechanics", () => {
     assert.ok(Number.isFinite(r.x[0] as number));
     assert.equal(r.iterations, 5);
   });
+  it("stops on a non-finite gradient under a finite cost, and only then", () => {
+    const withGradient = (value: (call: number) => number) => {
+      let calls = 0;
+      return {
+        examples: 4,
+        cost: (_x: FloatArray, g: FloatArray) => {
+          calls++;
+          g.fill(value(calls));
+          return 1;
+        },
+      };
+    };
+    const nan = sgd(withGradient((call) => (call > 3 ? Number.NaN : 1)), new Float64Array(2), { batchSize: 1 });
+    assert.equal(nan.status, "nonFinite");
+    assert.equal(nan.iterations, 3);
+    // Finite elements whose sum of magnitudes overflows float64 are not a non-finite gradient.
+    const huge = sgd(withGradient(() => 1e308), new Float64Array(2), {
+      epochs: 1,
+      batchSize: 4,
+      learningRate: 1e-300,
+      momentum: 0,
+    });
+    assert.equal(huge.status, "epochsDone");
+    assert.deepEqual(Array.from(huge.x), [-1e8, -1e8]);
+  });
   it("can be stopped by the callback or an AbortSignal", () => {
     const q = leastSquares(5, 20, 2, 1);
     assert.equal(sgd(q.minibatch, new Float64Array(5), { onProgress: (p) => p.iteration < 3 }).status, "stopped");
