@@ -134,16 +134,24 @@ describe("minibatch mechanics", () => {
         },
       };
     };
-    const nan = sgd(withGradient((call) => (call > 3 ? Number.NaN : 1)), new Float64Array(2), { batchSize: 1 });
+    const nan = sgd(
+      withGradient((call) => (call > 3 ? Number.NaN : 1)),
+      new Float64Array(2),
+      { batchSize: 1 },
+    );
     assert.equal(nan.status, "nonFinite");
     assert.equal(nan.iterations, 3);
     // Finite elements whose sum of magnitudes overflows float64 are not a non-finite gradient.
-    const huge = sgd(withGradient(() => 1e308), new Float64Array(2), {
-      epochs: 1,
-      batchSize: 4,
-      learningRate: 1e-300,
-      momentum: 0,
-    });
+    const huge = sgd(
+      withGradient(() => 1e308),
+      new Float64Array(2),
+      {
+        epochs: 1,
+        batchSize: 4,
+        learningRate: 1e-300,
+        momentum: 0,
+      },
+    );
     assert.equal(huge.status, "epochsDone");
     assert.deepEqual(Array.from(huge.x), [-1e8, -1e8]);
   });
