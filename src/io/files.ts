@@ -14,8 +14,8 @@ import { basename, dirname, join } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { TrainCheckpoint } from "../train/pipeline.ts";
-import { CHECKPOINT_FORMAT, checkpointFromSafetensors, decodeCheckpoint, encodeCheckpoint } from "./checkpoint-file.ts";
-import { decodeModel, encodeModel, type ModelFile, modelFromSafetensors } from "./model-file.ts";
+import { CHECKPOINT_FORMAT, checkpointFromSafetensors, encodeCheckpoint } from "./checkpoint-file.ts";
+import { encodeModel, type ModelFile, modelFromSafetensors } from "./model-file.ts";
 import { decodeSafetensors, ModelFileError } from "./safetensors.ts";
 
 /** A file that cannot be written. */
@@ -79,7 +79,7 @@ export function saveModel(path: string, model: StackedModel, metadata: Record<st
 }
 
 export function loadModel(path: string): ModelFile {
-  return decodeModel(readFile(path), path);
+  return modelFromSafetensors(decodeSafetensors(readFile(path), path, { views: true }), path);
 }
 
 /** Writes a training checkpoint atomically: the old checkpoint stays until the new one is whole. */
@@ -88,14 +88,17 @@ export function saveCheckpoint(path: string, checkpoint: TrainCheckpoint): void 
 }
 
 export function loadCheckpoint(path: string): TrainCheckpoint {
-  return decodeCheckpoint(readFile(path), path);
+  return checkpointFromSafetensors(decodeSafetensors(readFile(path), path, { views: true }), path);
 }
 
-/** A model or a checkpoint, whichever the file at `path` is (read and decoded once). */
+/**
+ * A model or a checkpoint, whichever the file at `path` is (read and decoded once). The loaders
+ * read the file into a buffer of their own, whose tensors they then take as views, not copies.
+ */
 export function loadModelOrCheckpoint(
   path: string,
 ): ({ kind: "model" } & ModelFile) | { kind: "checkpoint"; checkpoint: TrainCheckpoint } {
-  const decoded = decodeSafetensors(readFile(path), path);
+  const decoded = decodeSafetensors(readFile(path), path, { views: true });
   return decoded.metadata.format === CHECKPOINT_FORMAT
     ? { kind: "checkpoint", checkpoint: checkpointFromSafetensors(decoded, path) }
     : { kind: "model", ...modelFromSafetensors(decoded, path) };

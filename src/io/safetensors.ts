@@ -99,8 +99,13 @@ function littleEndianBytes(data: TensorData): Uint8Array {
   return out;
 }
 
-/** Decodes and checks a safetensors file; `file` names it in errors. Tensor data is copied out. */
-export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors {
+/**
+ * Decodes and checks a safetensors file; `file` names it in errors. Tensor data is copied out,
+ * unless `views` is set: then each tensor whose data is aligned to its element size in `bytes` is
+ * a view of it (on little-endian machines), which saves a copy of the file where the caller owns
+ * `bytes` and lets it go (a checkpoint of the reference experiment holds 255 MB).
+ */
+export function decodeSafetensors(bytes: Uint8Array, file: string, { views = false } = {}): Safetensors {
   const bad = (message: string) => new ModelFileError(file, message);
   if (bytes.length < 8)
     throw bad(`${bytes.length} bytes is too short for a safetensors file (it starts with an 8-byte header length)`);
@@ -178,11 +183,19 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
         `tensor ${e.name}: shape [${e.shape}] of ${e.dtype} needs ${count * size} bytes, its offsets span ${e.end - e.begin}`,
       );
     }
-    const data =
-      e.dtype === "F32" ? new Float32Array(count) : e.dtype === "F64" ? new Float64Array(count) : new Int32Array(count);
-    // Copied byte for byte on little-endian machines. `bytes` may be a Node Buffer, whose slice()
-    // is a view into a shared pool rather than a copy, hence the explicit offsets.
+    // `bytes` may be a Node Buffer, whose slice() is a view into a shared pool rather than a copy,
+    // hence the explicit offsets.
     const at = bytes.byteOffset + dataStart + e.begin;
+    const type = e.dtype === "F32" ? Float32Array : e.dtype === "F64" ? Float64Array : Int32Array;
+    if (views && LITTLE_ENDIAN && at % size === 0 && bytes.buffer instanceof ArrayBuffer) {
+      tensors.set(e.name, {
+        dtype: e.dtype as Tensor["dtype"],
+        shape: e.shape,
+        data: new type(bytes.buffer, at, count),
+      });
+      continue;
+    }
+    const data = new type(count);
     if (LITTLE_ENDIAN) {
       new Uint8Array(data.buffer).set(new Uint8Array(bytes.buffer, at, e.end - e.begin));
     } else {

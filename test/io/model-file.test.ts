@@ -201,4 +201,17 @@ describe("hostile or wrong model files get a ModelFileError naming the file", ()
     const { tensors } = decodeSafetensors(readFileSync(path), path);
     assert.deepEqual(Array.from(tensors.get("a")?.data ?? []), [1, 2]);
   });
+  it("with `views`, takes aligned tensors as views of the bytes and copies the others", () => {
+    // One float32, then a float64 four bytes on: the second is not aligned to its 8 bytes.
+    const bytes = encodeSafetensors([
+      ["f", { dtype: "F32", shape: [1], data: Float32Array.of(1.5) }],
+      ["d", { dtype: "F64", shape: [2], data: Float64Array.of(-2.25, 1e300) }],
+    ]);
+    const copied = decodeSafetensors(bytes, "x.safetensors").tensors;
+    const viewed = decodeSafetensors(bytes, "x.safetensors", { views: true }).tensors;
+    for (const name of ["f", "d"]) assert.deepEqual(viewed.get(name), copied.get(name));
+    assert.equal(viewed.get("f")?.data.buffer, bytes.buffer, "aligned: a view");
+    assert.notEqual(viewed.get("d")?.data.buffer, bytes.buffer, "unaligned: a copy");
+    assert.notEqual(copied.get("f")?.data.buffer, bytes.buffer, "without views: a copy");
+  });
 });
