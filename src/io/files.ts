@@ -16,7 +16,7 @@ import type { StackedModel } from "../nn/model.ts";
 import type { TrainCheckpoint } from "../train/pipeline.ts";
 import { CHECKPOINT_FORMAT, checkpointFromSafetensors, encodeCheckpoint } from "./checkpoint-file.ts";
 import { encodeModel, type ModelFile, modelFromSafetensors } from "./model-file.ts";
-import { decodeSafetensors, ModelFileError } from "./safetensors.ts";
+import { decodeSafetensors, ModelFileError, type Safetensors } from "./safetensors.ts";
 
 /** A file that cannot be written. */
 export class WriteError extends StackaeError {
@@ -79,7 +79,7 @@ export function saveModel(path: string, model: StackedModel, metadata: Record<st
 }
 
 export function loadModel(path: string): ModelFile {
-  return modelFromSafetensors(decodeSafetensors(readFile(path), path, { views: true }), path);
+  return modelFromSafetensors(readSafetensors(path), path);
 }
 
 /** Writes a training checkpoint atomically: the old checkpoint stays until the new one is whole. */
@@ -88,20 +88,22 @@ export function saveCheckpoint(path: string, checkpoint: TrainCheckpoint): void 
 }
 
 export function loadCheckpoint(path: string): TrainCheckpoint {
-  return checkpointFromSafetensors(decodeSafetensors(readFile(path), path, { views: true }), path);
+  return checkpointFromSafetensors(readSafetensors(path), path);
 }
 
-/**
- * A model or a checkpoint, whichever the file at `path` is (read and decoded once). The loaders
- * read the file into a buffer of their own, whose tensors they then take as views, not copies.
- */
+/** A model or a checkpoint, whichever the file at `path` is (read and decoded once). */
 export function loadModelOrCheckpoint(
   path: string,
 ): ({ kind: "model" } & ModelFile) | { kind: "checkpoint"; checkpoint: TrainCheckpoint } {
-  const decoded = decodeSafetensors(readFile(path), path, { views: true });
+  const decoded = readSafetensors(path);
   return decoded.metadata.format === CHECKPOINT_FORMAT
     ? { kind: "checkpoint", checkpoint: checkpointFromSafetensors(decoded, path) }
     : { kind: "model", ...modelFromSafetensors(decoded, path) };
+}
+
+/** The file at `path`, decoded: its tensors are views of the buffer it was read into, which no one else holds. */
+function readSafetensors(path: string): Safetensors {
+  return decodeSafetensors(readFile(path), path, { views: true });
 }
 
 function readFile(path: string): Uint8Array {
