@@ -242,8 +242,8 @@ export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: 
   const v = new Float64Array(x0.length);
   return runEpochs("adam", cost, x0, p, options, [m, v], (x, g, rate, t) => {
     // x −= η·m̂ / (√v̂ + ε), m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ): the bias corrections folded into
-    // two factors, since a division per element took as long as the rest of the loop (314,584
-    // parameters: 1.71 ms a step with the three divisions, 0.94 ms with one).
+    // two factors, since a division per element took as long as the rest of the loop (a scratch
+    // loop over 314,584 parameters: 1.71 ms with the three divisions, 0.94 ms with one).
     const stepPerM = rate / (1 - b1 ** t);
     const perV = 1 / (1 - b2 ** t);
     for (let i = 0; i < x.length; i++) {
