@@ -33,9 +33,9 @@ const EXIT = -1;
 
 /**
  * Milliseconds a thread spins for the other side before it sleeps in Atomics.wait: a worker for its
- * next call, the main thread for a worker's result. Waking a sleeping thread took tens of
- * microseconds here, as long as a minibatch's product: 256 × 200 × 200 on 2 threads took 0.30 ms
- * with no spin and 0.23 ms with it (one thread: 0.44 ms). Bounded, so that a thread without a core
+ * next call, the main thread for a worker's result. A call's two wake-ups cost about 70 µs here,
+ * a fifth of a minibatch's product: 256 × 200 × 200 on 2 threads took 0.30 ms with no spin and
+ * 0.23 ms with it (one thread: 0.44 ms; a scratch loop). Bounded, so that a thread without a core
  * of its own (more threads than cores, other work on them) is not kept from running for long.
  */
 const SPIN_MS = 0.03;
