@@ -5,6 +5,7 @@ import type { ModelFile } from "../io/model-file.ts";
 import { modelLayout } from "../nn/model.ts";
 import { stageName, type TrainCheckpoint, type TrainDataSummary } from "../train/pipeline.ts";
 import { SPEC_SETTINGS, type StageSettings, type TrainSettings } from "../train/settings.ts";
+import { plural } from "./progress.ts";
 import { imageShapeOf } from "./report.ts";
 
 export interface ModelInfo {
@@ -124,7 +125,7 @@ export function formatCheckpointInfo(info: CheckpointInfo): string {
   const lines = [
     `${info.file}: a stackae checkpoint of a ${info.sizes.join(" → ")} → softmax(${info.classes}) run`,
     `in progress: ${stage.name} (stage ${stage.number} of ${stage.of}, ${info.optimizer}), ${info.iterations === 0 ? "at its start" : `after ${progress}, ${info.seconds.toFixed(1)} s in it`}`,
-    `finished: ${info.finished.length === 0 ? "none" : info.finished.map((f) => `${f.name} (${f.iterations} iterations, cost ${f.cost.toPrecision(6)}, ${f.seconds.toFixed(1)} s)`).join(", ")}`,
+    `finished: ${info.finished.length === 0 ? "none" : info.finished.map((f) => `${f.name} (${plural(f.iterations, "iteration")}, cost ${f.cost.toPrecision(6)}, ${f.seconds.toFixed(1)} s)`).join(", ")}`,
     `data: ${count(data.examples)} examples of ${data.inputSize} values in ${data.classes} classes${data.unlabeled === null ? "" : `, ${count(data.unlabeled)} unlabelled`} (checksum ${data.checksum})`,
     `train flags: ${trainFlags(info.settings) || "none (the reference experiment's settings)"}, besides --data and --train-limit`,
     `resume with: npx stackae train --resume ${info.file}, and the data flags the run started with`,

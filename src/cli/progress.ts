@@ -11,6 +11,11 @@ export function formatSeconds(s: number): string {
   return m < 60 ? `${m} min ${whole % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** `n` and the noun, in the plural unless n is 1: "1 iteration", "12 iterations". */
+export function plural(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** Training events that draw progress on `stream`; none when quiet. */
 export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): TrainEvents {
   if (quiet) return {};
@@ -55,7 +60,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
       lastLine = performance.now();
       lastTenth = 0;
       stream.write(
-        `[${info.index + 1}/${info.count}] ${info.name}: ${info.optimizer}, up to ${info.maxIterations} ${unit(info)}s\n`,
+        `[${info.index + 1}/${info.count}] ${info.name}: ${info.optimizer}, up to ${plural(info.maxIterations, unit(info))}\n`,
       );
     },
     onProgress(info, p) {
@@ -70,7 +75,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
     },
     onStageEnd(info, r) {
       stream.write(
-        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${r.iterations} ${unit(info)}s, ${r.evaluations} evaluations, cost ${r.cost.toPrecision(6)} (${r.message})\n`,
+        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${plural(r.iterations, unit(info))}, ${plural(r.evaluations, "evaluation")}, cost ${r.cost.toPrecision(6)} (${r.message})\n`,
       );
     },
   };

@@ -6,7 +6,7 @@ import { OPTIMIZERS, type OptimizerName, type PartialSettings, SPEC_SETTINGS } f
 import { EXIT, formatError, ReportedError } from "./exit.ts";
 import { startModuleWorker } from "./module-worker.ts";
 import { choice, fraction, int, nonNegative, positive, sizes } from "./parse.ts";
-import { formatSeconds, progressReporter } from "./progress.ts";
+import { formatSeconds, plural, progressReporter } from "./progress.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
 interface TrainFlags {
@@ -288,8 +288,8 @@ function printSummary(flags: TrainFlags, { summary, stages, savedTo, reportTo }:
       s.name === "softmax" ? settings.softmax : s.name === "fine-tuning" ? settings.fineTune : settings.autoencoder;
     const work =
       s.optimizer === "lbfgs"
-        ? `${s.iterations} iterations, ${s.evaluations} evaluations`
-        : `${stage.iterations} epochs, ${s.iterations} steps of ${stage.batchSize}`;
+        ? `${plural(s.iterations, "iteration")}, ${plural(s.evaluations, "evaluation")}`
+        : `${plural(stage.iterations, "epoch")}, ${plural(s.iterations, "step")} of ${stage.batchSize}`;
     out.write(
       `  ${s.name.padEnd(14)} ${formatSeconds(s.seconds).padStart(12)}  ${work}, cost ${s.cost.toPrecision(6)}\n`,
     );
