@@ -281,7 +281,10 @@ function printSummary(flags: TrainFlags, { summary, stages, savedTo, reportTo }:
   }
   out.write(`test accuracy before fine-tuning: ${(100 * summary.accuracyBeforeFineTuning).toFixed(2)}%\n`);
   out.write(`test accuracy after fine-tuning: ${(100 * summary.accuracyAfterFineTuning).toFixed(2)}%\n`);
-  const { settings } = summary;
+  const { settings, data } = summary;
+  // A batch holds at most the images its stage trains on: the autoencoders' unlabelled ones where given.
+  const examples = (stage: string) =>
+    stage.startsWith("autoencoder") && data.unlabeledImages !== null ? data.unlabeledImages : data.trainImages;
   for (const s of stages) {
     // Minibatch stages count epochs (what --ae-iters and the others set) and take a step a batch.
     const stage =
@@ -289,7 +292,7 @@ function printSummary(flags: TrainFlags, { summary, stages, savedTo, reportTo }:
     const work =
       s.optimizer === "lbfgs"
         ? `${plural(s.iterations, "iteration")}, ${plural(s.evaluations, "evaluation")}`
-        : `${plural(stage.iterations, "epoch")}, ${plural(s.iterations, "step")} of ${stage.batchSize}`;
+        : `${plural(stage.iterations, "epoch")}, ${plural(s.iterations, "step")} of ${Math.min(stage.batchSize, examples(s.name))}`;
     out.write(
       `  ${s.name.padEnd(14)} ${formatSeconds(s.seconds).padStart(12)}  ${work}, cost ${s.cost.toPrecision(6)}\n`,
     );

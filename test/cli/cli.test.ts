@@ -106,6 +106,10 @@ describe("stackae CLI", () => {
     // A minibatch stage counts the epochs asked for, and its steps: 1,000 images in batches of 100.
     assert.match(r.stdout, /fine-tuning .* s {2}3 epochs, 30 steps of 100, cost /);
     assert.equal(r.stderr, "", "--quiet prints no progress");
+    // A batch larger than the data holds all 1,000 images: one step an epoch, counted in the singular.
+    const whole = trainSmall([1, 1, 1], "--optimizer", "adam", "--batch-size", "5000", "--quiet");
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stdout, /autoencoder 1 .* s {2}1 epoch, 1 step of 1000, cost /);
   });
 
   it("progress off a terminal: a line per tenth of a stage, in iterations for L-BFGS and steps for minibatches", () => {
