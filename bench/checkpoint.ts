@@ -1,11 +1,11 @@
 // `npm run bench:checkpoint`: the time to write (flushed to disk) and read back a checkpoint of
 // the reference experiment's largest stage: the first autoencoder (784 → 200 → 784, 314,584
-// parameters) with a full L-BFGS history of 100 correction pairs, 255 MB. Synthetic values; the
-// size, not the values, sets the time.
+// parameters) with a full L-BFGS history of 100 correction pairs, 255 MB, and to read its header
+// alone, as `stackae info` does. Synthetic values; the size, not the values, sets the time.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCheckpoint, saveCheckpoint } from "../src/io/files.ts";
+import { loadCheckpoint, loadModelOrCheckpointHeader, saveCheckpoint } from "../src/io/files.ts";
 import { Rng } from "../src/linalg/rng.ts";
 import type { TrainCheckpoint } from "../src/train/pipeline.ts";
 import { resolveSettings } from "../src/train/settings.ts";
@@ -40,6 +40,7 @@ const file = join(dir, "checkpoint.safetensors");
 console.log("checkpoint of autoencoder 1 with 100 L-BFGS pairs (median of 5)");
 const writes: number[] = [];
 const reads: number[] = [];
+const headers: number[] = [];
 for (let i = 0; i < 5; i++) {
   let t = performance.now();
   saveCheckpoint(file, checkpoint);
@@ -47,6 +48,9 @@ for (let i = 0; i < 5; i++) {
   t = performance.now();
   loadCheckpoint(file);
   reads.push(performance.now() - t);
+  t = performance.now();
+  loadModelOrCheckpointHeader(file);
+  headers.push(performance.now() - t);
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1] as number;
 console.log(`size ${(statSync(file).size / 1e6).toFixed(0)} MB`);
@@ -55,5 +59,8 @@ console.log(
 );
 console.log(
   `read and check: ${(median(reads) / 1000).toFixed(2)} s (${reads.map((r) => (r / 1000).toFixed(2)).join(", ")})`,
+);
+console.log(
+  `read and check the header alone (stackae info): ${median(headers).toFixed(2)} ms (${headers.map((h) => h.toFixed(2)).join(", ")})`,
 );
 rmSync(dir, { recursive: true, force: true });

@@ -19,18 +19,24 @@ export {
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
+  type CheckpointHeader,
+  checkpointHeaderOf,
   decodeCheckpoint,
   encodeCheckpoint,
+  type OptimizerHeader,
 } from "./io/checkpoint-file.ts";
 export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
 export {
   decodeSafetensors,
+  decodeSafetensorsHeader,
   encodeSafetensors,
   ModelFileError,
   type Safetensors,
+  type SafetensorsHeader,
   safetensorsParts,
   type Tensor,
   type TensorData,
+  type TensorEntry,
   tensor,
 } from "./io/safetensors.ts";
 export type { Backend } from "./linalg/backend.ts";

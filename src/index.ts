@@ -24,6 +24,7 @@ export {
   loadCheckpoint,
   loadModel,
   loadModelOrCheckpoint,
+  loadModelOrCheckpointHeader,
   saveCheckpoint,
   saveModel,
   WriteError,

@@ -25,6 +25,8 @@ it("exports the API the README documents", () => {
     "saveModel",
     "loadModel",
     "loadModelOrCheckpoint",
+    "loadModelOrCheckpointHeader",
+    "decodeSafetensorsHeader",
     "readIdx",
     "StackaeError",
     "ShapeError",

@@ -1,9 +1,10 @@
 // `stackae info FILE`: what a model file holds and how it was trained, from its tensors and the
 // metadata `stackae train` writes (a model saved by the library may carry none of it); or where
 // the run a checkpoint was taken from stands.
+import type { CheckpointHeader } from "../io/checkpoint-file.ts";
 import type { ModelFile } from "../io/model-file.ts";
 import { modelLayout } from "../nn/model.ts";
-import { stageName, type TrainCheckpoint, type TrainDataSummary } from "../train/pipeline.ts";
+import { stageName, type TrainDataSummary } from "../train/pipeline.ts";
 import { SPEC_SETTINGS, type StageSettings, type TrainSettings } from "../train/settings.ts";
 import { plural } from "./progress.ts";
 import { imageShapeOf } from "./report.ts";
@@ -95,7 +96,7 @@ export interface CheckpointInfo {
   settings: TrainSettings;
 }
 
-export function checkpointInfo(file: string, c: TrainCheckpoint): CheckpointInfo {
+export function checkpointInfo(file: string, c: CheckpointHeader): CheckpointInfo {
   const L = c.settings.layers.length;
   return {
     kind: "checkpoint",

@@ -6,7 +6,7 @@ import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
 import { ArgumentError, fileErrorReason } from "../errors.ts";
-import { loadModel, loadModelOrCheckpoint, writeFileAtomic } from "../io/files.ts";
+import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities } from "../nn/model.ts";
@@ -129,7 +129,7 @@ export function registerModelCommands(program: Command): void {
     )
     .option("--json", "print one JSON object")
     .action((file: string, flags: { json?: boolean }) => {
-      const loaded = loadModelOrCheckpoint(file);
+      const loaded = loadModelOrCheckpointHeader(file);
       const info = loaded.kind === "model" ? modelInfo(file, loaded) : checkpointInfo(file, loaded.checkpoint);
       if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       else process.stdout.write(info.kind === "model" ? formatInfo(info) : formatCheckpointInfo(info));

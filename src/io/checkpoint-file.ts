@@ -81,8 +81,34 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): TrainCheckpoi
   return checkpointFromSafetensors(decodeSafetensors(bytes, file), file);
 }
 
-/** Checks decoded safetensors as a checkpoint (`decodeCheckpoint` without the decoding). */
-export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, file: string): TrainCheckpoint {
+/** The optimiser's scalars as a checkpoint's header holds them; its vectors are tensors. */
+export type OptimizerHeader =
+  | (Pick<LbfgsState, "kind" | "cost" | "iterations" | "evaluations" | "hDiag"> & { pairs: number })
+  | (Pick<
+      MinibatchState,
+      "kind" | "iterations" | "evaluations" | "epoch" | "position" | "epochSum" | "epochCost" | "rng"
+    > & { moments: number });
+
+/** A checkpoint without its tensors' values: where its run stands, all that `stackae info` tells. */
+export interface CheckpointHeader extends Omit<TrainCheckpoint, "params" | "costs" | "stages" | "optimizer"> {
+  stages: Omit<StageReport, "costs">[];
+  optimizer: OptimizerHeader | null;
+}
+
+/** What the checks of a tensor need: its dtype and shape (a decoded tensor, or a header's entry). */
+type TensorShape = Pick<Tensor, "dtype" | "shape">;
+
+const DTYPE_NAMES: Record<Tensor["dtype"], string> = { F32: "Float32", F64: "Float64", I32: "Int32" };
+
+/**
+ * Checks a checkpoint's metadata, and its tensors' names, dtypes and lengths against it, without
+ * their values: from a file's header alone (`decodeSafetensorsHeader`), or from decoded tensors.
+ */
+export function checkpointHeaderOf(
+  metadata: Record<string, string>,
+  tensors: ReadonlyMap<string, TensorShape>,
+  file: string,
+): CheckpointHeader {
   const bad = (message: string) => new ModelFileError(file, message);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw bad(
@@ -112,15 +138,17 @@ export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, fi
     (v as { s: unknown[] }).s.length === 4 &&
     (v as { s: unknown[] }).s.every((w) => Number.isInteger(w) && (w as number) >= 0 && (w as number) < 2 ** 32) &&
     ((v as { spare: unknown }).spare === null || isNum((v as { spare: unknown }).spare));
-  const get = <D extends TensorData>(name: string, type: new (n: number) => D, length?: number): D => {
+  const length = (t: TensorShape) => t.shape.reduce((a, b) => a * b, 1);
+  /** Checks that tensor `name` is there, of `dtype` (and of `n` values, if given); returns its length. */
+  const check = (name: string, dtype: Tensor["dtype"], n?: number): number => {
     const t = tensors.get(name);
     if (!t) throw bad(`has no tensor ${name}: the checkpoint is damaged`);
-    if (!(t.data instanceof type) || (length !== undefined && t.data.length !== length)) {
+    if (t.dtype !== dtype || (n !== undefined && length(t) !== n)) {
       throw bad(
-        `tensor ${name} is ${t.dtype} of ${t.data.length} values; expected ${type.name.replace("Array", "")}${length === undefined ? "" : ` of ${length}`}`,
+        `tensor ${name} is ${t.dtype} of ${length(t)} values; expected ${DTYPE_NAMES[dtype]}${n === undefined ? "" : ` of ${n}`}`,
       );
     }
-    return t.data as D;
+    return length(t);
   };
 
   let settings: TrainCheckpoint["settings"];
@@ -139,11 +167,11 @@ export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, fi
     checksum: need<string>(d.checksum, "data.checksum", (v) => typeof v === "string" && /^[0-9a-f]{8}$/.test(v)),
   };
   const reports = need<unknown[]>(s.stages, "stages", Array.isArray);
-  const stages: StageReport[] = reports.map((r, i) => {
+  const stages: CheckpointHeader["stages"] = reports.map((r, i) => {
     const o = need<Record<string, unknown>>(r, `stages[${i}]`, isObj);
     const text = (k: string) => need<string>(o[k], `stages[${i}].${k}`, (v) => typeof v === "string");
     const int = (k: string) => need<number>(o[k], `stages[${i}].${k}`, isInt);
-    return {
+    const report = {
       name: text("name"),
       optimizer: text("optimizer"),
       iterations: int("iterations"),
@@ -152,68 +180,93 @@ export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, fi
       status: text("status"),
       message: text("message"),
       seconds: need<number>(o.seconds, `stages[${i}].seconds`, isNum),
-      costs: Array.from(get(`stage${i}.costs`, Float64Array)),
     };
+    check(`stage${i}.costs`, "F64");
+    return report;
   });
-  const params = get("params", Float32Array);
-  let optimizer: OptimizerState | null = null;
+  check("params", "F32");
+  let optimizer: OptimizerHeader | null = null;
   if (s.optimizer !== null) {
     const o = need<Record<string, unknown>>(s.optimizer, "optimizer", isObj);
-    const x = get("x", Float32Array);
-    const n = x.length;
+    const n = check("x", "F32");
     const iterations = need<number>(o.iterations, "optimizer.iterations", isInt);
     const evaluations = need<number>(o.evaluations, "optimizer.evaluations", isInt);
     if (o.kind === "lbfgs") {
       const pairs = need<number>(o.pairs, "optimizer.pairs", isInt);
-      const lbfgs: LbfgsState = {
+      check("g", "F32", n);
+      const cost = need<number>(o.cost, "optimizer.cost", isNum);
+      for (let i = 0; i < pairs; i++) check(`S${i}`, "F32", n);
+      for (let i = 0; i < pairs; i++) check(`Y${i}`, "F32", n);
+      check("rho", "F64", pairs);
+      optimizer = {
         kind: "lbfgs",
-        x,
-        g: get("g", Float32Array, n),
-        cost: need<number>(o.cost, "optimizer.cost", isNum),
+        cost,
         iterations,
         evaluations,
-        S: Array.from({ length: pairs }, (_, i) => get(`S${i}`, Float32Array, n)),
-        Y: Array.from({ length: pairs }, (_, i) => get(`Y${i}`, Float32Array, n)),
-        rho: Array.from(get("rho", Float64Array, pairs)),
+        pairs,
         hDiag: need<number>(o.hDiag, "optimizer.hDiag", isNum),
       };
-      optimizer = lbfgs;
     } else if (o.kind === "adam" || o.kind === "sgd") {
-      const count = need<number>(o.moments, "optimizer.moments", isInt);
-      const order = get("order", Int32Array);
-      const minibatch: MinibatchState = {
+      const moments = need<number>(o.moments, "optimizer.moments", isInt);
+      check("order", "I32");
+      check("last", "F32", n);
+      optimizer = {
         kind: o.kind,
-        x,
-        last: get("last", Float32Array, n),
         iterations,
         evaluations,
         epoch: need<number>(o.epoch, "optimizer.epoch", isInt),
-        order,
         position: need<number>(o.position, "optimizer.position", isInt),
         epochSum: need<number>(o.epochSum, "optimizer.epochSum", isNum),
         epochCost: need<number | null>(o.epochCost, "optimizer.epochCost", (v) => v === null || isNum(v)) ?? Number.NaN,
-        rng: need(o.rng, "optimizer.rng", isRng),
-        moments: Array.from({ length: count }, (_, i) => {
-          const t = tensors.get(`moment${i}`);
-          if (!t || t.data instanceof Int32Array || t.data.length !== n)
-            throw bad(`tensor moment${i} is missing or malformed`);
-          return t.data;
-        }),
+        rng: need<MinibatchState["rng"]>(o.rng, "optimizer.rng", isRng),
+        moments,
       };
-      optimizer = minibatch;
+      for (let i = 0; i < moments; i++) {
+        const t = tensors.get(`moment${i}`);
+        if (!t || t.dtype === "I32" || length(t) !== n) throw bad(`tensor moment${i} is missing or malformed`);
+      }
     } else {
       throw bad(`state.optimizer.kind ${JSON.stringify(o.kind)} is not lbfgs, adam or sgd`);
     }
   }
+  const stage = need<number>(s.stage, "stage", isInt);
+  const rng = need<CheckpointHeader["rng"]>(s.rng, "rng", isRng);
+  check("costs", "F64");
+  return { settings, data, stage, rng, stages, optimizer, seconds: need<number>(s.seconds, "seconds", isNum) };
+}
+
+/** Checks decoded safetensors as a checkpoint (`decodeCheckpoint` without the decoding). */
+export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, file: string): TrainCheckpoint {
+  const header = checkpointHeaderOf(metadata, tensors, file);
+  // Every tensor read below was checked by checkpointHeaderOf: there, of its dtype and length.
+  const values = <D extends TensorData>(name: string) => (tensors.get(name) as Tensor).data as D;
+  const o = header.optimizer;
+  let optimizer: OptimizerState | null = null;
+  if (o?.kind === "lbfgs") {
+    const { pairs, ...scalars } = o;
+    optimizer = {
+      ...scalars,
+      x: values<Float32Array>("x"),
+      g: values<Float32Array>("g"),
+      S: Array.from({ length: pairs }, (_, i) => values<Float32Array>(`S${i}`)),
+      Y: Array.from({ length: pairs }, (_, i) => values<Float32Array>(`Y${i}`)),
+      rho: Array.from(values<Float64Array>("rho")),
+    };
+  } else if (o) {
+    const { moments, ...scalars } = o;
+    optimizer = {
+      ...scalars,
+      x: values<Float32Array>("x"),
+      last: values<Float32Array>("last"),
+      order: values<Int32Array>("order"),
+      moments: Array.from({ length: moments }, (_, i) => values<Float32Array | Float64Array>(`moment${i}`)),
+    };
+  }
   return {
-    settings,
-    data,
-    stage: need<number>(s.stage, "stage", isInt),
-    params,
-    rng: need(s.rng, "rng", isRng),
-    stages,
+    ...header,
+    params: values<Float32Array>("params"),
+    stages: header.stages.map((r, i) => ({ ...r, costs: Array.from(values<Float64Array>(`stage${i}.costs`)) })),
     optimizer,
-    costs: Array.from(get("costs", Float64Array)),
-    seconds: need<number>(s.seconds, "seconds", isNum),
+    costs: Array.from(values<Float64Array>("costs")),
   };
 }

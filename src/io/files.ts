@@ -2,9 +2,11 @@
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -14,9 +16,22 @@ import { basename, dirname, join } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { TrainCheckpoint } from "../train/pipeline.ts";
-import { CHECKPOINT_FORMAT, checkpointFromSafetensors, encodeCheckpoint } from "./checkpoint-file.ts";
+import {
+  CHECKPOINT_FORMAT,
+  type CheckpointHeader,
+  checkpointFromSafetensors,
+  checkpointHeaderOf,
+  encodeCheckpoint,
+} from "./checkpoint-file.ts";
 import { encodeModel, type ModelFile, modelFromSafetensors } from "./model-file.ts";
-import { decodeSafetensors, ModelFileError, type Safetensors } from "./safetensors.ts";
+import {
+  decodeSafetensors,
+  decodeSafetensorsHeader,
+  MAX_HEADER_BYTES,
+  ModelFileError,
+  type Safetensors,
+  type SafetensorsHeader,
+} from "./safetensors.ts";
 
 /** A file that cannot be written. */
 export class WriteError extends StackaeError {
@@ -101,16 +116,64 @@ export function loadModelOrCheckpoint(
     : { kind: "model", ...modelFromSafetensors(decoded, path) };
 }
 
+/**
+ * A model, or a checkpoint without its tensors' values (what `stackae info` shows), with every
+ * check but of those values: only a checkpoint's header is read, where its tensors can take
+ * hundreds of MB (255 MB for the reference experiment's first autoencoder).
+ */
+export function loadModelOrCheckpointHeader(
+  path: string,
+): ({ kind: "model" } & ModelFile) | { kind: "checkpoint"; checkpoint: CheckpointHeader } {
+  const header = readSafetensorsHeader(path);
+  return header.metadata.format === CHECKPOINT_FORMAT
+    ? { kind: "checkpoint", checkpoint: checkpointHeaderOf(header.metadata, header.tensors, path) }
+    : { kind: "model", ...loadModel(path) };
+}
+
+/** The header of the safetensors file at `path`, read and checked without the data after it. */
+function readSafetensorsHeader(path: string): SafetensorsHeader {
+  const fd = fileOp(path, () => openSync(path, "r"));
+  try {
+    const size = fileOp(path, () => fstatSync(fd).size);
+    let head = readBytes(fd, path, Math.min(8, size));
+    if (size >= 8) {
+      const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+      // A length beyond the file or the limit is refused by decodeSafetensorsHeader, from these 8 bytes.
+      if (n <= BigInt(Math.min(size - 8, MAX_HEADER_BYTES))) head = readBytes(fd, path, 8 + Number(n));
+    }
+    return decodeSafetensorsHeader(head, size, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first `length` bytes of the open file `fd`. */
+function readBytes(fd: number, path: string, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  while (at < length) {
+    const read = fileOp(path, () => readSync(fd, bytes, at, length - at, at));
+    if (read === 0) throw new ModelFileError(path, `ended after ${at} bytes while it was read: it is being rewritten`);
+    at += read;
+  }
+  return bytes;
+}
+
+/** Runs a file system call, turning its failure into a ModelFileError that names `path`. */
+function fileOp<R>(path: string, op: () => R): R {
+  try {
+    return op();
+  } catch (cause) {
+    const why = fileErrorReason(cause);
+    throw new ModelFileError(path, why === "no such file" ? why : `cannot be read (${why})`, { cause });
+  }
+}
+
 /** The file at `path`, decoded: its tensors are views of the buffer it was read into, which no one else holds. */
 function readSafetensors(path: string): Safetensors {
   return decodeSafetensors(readFile(path), path, { views: true });
 }
 
 function readFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (cause) {
-    const why = fileErrorReason(cause);
-    throw new ModelFileError(path, why === "no such file" ? why : `cannot be read (${why})`, { cause });
-  }
+  return fileOp(path, () => readFileSync(path));
 }

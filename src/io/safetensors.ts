@@ -99,28 +99,49 @@ function littleEndianBytes(data: TensorData): Uint8Array {
   return out;
 }
 
+/** A tensor as the header describes it: dtype, shape and its bytes' range within the data. */
+export interface TensorEntry {
+  dtype: Tensor["dtype"];
+  shape: number[];
+  /** Offsets from the start of the data (the end of the header). */
+  begin: number;
+  end: number;
+}
+
+/** The header of a safetensors file, checked against the file's length. */
+export interface SafetensorsHeader {
+  tensors: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+  /** Where the tensors' data begins in the file: 8 + the header's length. */
+  dataStart: number;
+}
+
 /**
- * Decodes and checks a safetensors file; `file` names it in errors. Tensor data is copied out,
- * unless `views` is set: then each tensor whose data is aligned to its element size in `bytes` is
- * a view of it (on little-endian machines), which saves a copy of the file where the caller owns
- * `bytes` and lets it go (a checkpoint of the reference experiment holds 255 MB).
+ * Decodes and checks the header of a safetensors file of `fileLength` bytes; `head` holds the
+ * file's first bytes: 8, or the whole header where those 8 give a length that fits the file.
+ * Every check of `decodeSafetensors` but for the data itself is made here: offsets in range, in
+ * order, without overlap or gaps, covering the data, and shapes that fit dtypes stackae reads.
  */
-export function decodeSafetensors(bytes: Uint8Array, file: string, { views = false } = {}): Safetensors {
+export function decodeSafetensorsHeader(head: Uint8Array, fileLength: number, file: string): SafetensorsHeader {
   const bad = (message: string) => new ModelFileError(file, message);
-  if (bytes.length < 8)
-    throw bad(`${bytes.length} bytes is too short for a safetensors file (it starts with an 8-byte header length)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) {
+  if (fileLength < 8)
+    throw bad(`${fileLength} bytes is too short for a safetensors file (it starts with an 8-byte header length)`);
+  const n = new DataView(head.buffer, head.byteOffset, head.byteLength).getBigUint64(0, true);
+  if (n > BigInt(fileLength - 8)) {
     throw bad(
-      `the header length ${n} runs past the end of the file (${bytes.length} bytes): not a safetensors file, or truncated`,
+      `the header length ${n} runs past the end of the file (${fileLength} bytes): not a safetensors file, or truncated`,
     );
   }
   if (n > BigInt(MAX_HEADER_BYTES)) throw bad(`the header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   const headerLength = Number(n);
+  if (head.length < 8 + headerLength) {
+    throw new RangeError(
+      `decodeSafetensorsHeader needs the file's first ${8 + headerLength} bytes, got ${head.length}`,
+    );
+  }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(8, 8 + headerLength)));
   } catch (cause) {
     throw new ModelFileError(
       file,
@@ -131,7 +152,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, { views = fal
   if (typeof header !== "object" || header === null || Array.isArray(header))
     throw bad("the header is not a JSON object");
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   const metadata: Record<string, string> = {};
   const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
@@ -172,27 +193,39 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, { views = fal
     expected = e.end;
   }
   if (expected !== dataLength) throw bad(`the tensors cover ${expected} of the ${dataLength} data bytes`);
-  const tensors = new Map<string, Tensor>();
-  for (const e of entries) {
-    const size = DTYPE_BYTES[e.dtype];
+  const tensors = new Map<string, TensorEntry>();
+  for (const { name, dtype, shape, begin, end } of entries) {
+    const size = DTYPE_BYTES[dtype];
     if (size === undefined)
-      throw bad(`tensor ${e.name}: dtype ${e.dtype} is valid safetensors, but stackae reads only F32, F64 and I32`);
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    if (count * size !== e.end - e.begin) {
+      throw bad(`tensor ${name}: dtype ${dtype} is valid safetensors, but stackae reads only F32, F64 and I32`);
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (count * size !== end - begin) {
       throw bad(
-        `tensor ${e.name}: shape [${e.shape}] of ${e.dtype} needs ${count * size} bytes, its offsets span ${e.end - e.begin}`,
+        `tensor ${name}: shape [${shape}] of ${dtype} needs ${count * size} bytes, its offsets span ${end - begin}`,
       );
     }
+    tensors.set(name, { dtype: dtype as Tensor["dtype"], shape, begin, end });
+  }
+  return { tensors, metadata, dataStart };
+}
+
+/**
+ * Decodes and checks a safetensors file; `file` names it in errors. Tensor data is copied out,
+ * unless `views` is set: then each tensor whose data is aligned to its element size in `bytes` is
+ * a view of it (on little-endian machines), which saves a copy of the file where the caller owns
+ * `bytes` and lets it go (a checkpoint of the reference experiment holds 255 MB).
+ */
+export function decodeSafetensors(bytes: Uint8Array, file: string, { views = false } = {}): Safetensors {
+  const header = decodeSafetensorsHeader(bytes, bytes.length, file);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, e] of header.tensors) {
+    const count = e.shape.reduce((a, b) => a * b, 1);
     // `bytes` may be a Node Buffer, whose slice() is a view into a shared pool rather than a copy,
     // hence the explicit offsets.
-    const at = bytes.byteOffset + dataStart + e.begin;
+    const at = bytes.byteOffset + header.dataStart + e.begin;
     const type = e.dtype === "F32" ? Float32Array : e.dtype === "F64" ? Float64Array : Int32Array;
-    if (views && LITTLE_ENDIAN && at % size === 0 && bytes.buffer instanceof ArrayBuffer) {
-      tensors.set(e.name, {
-        dtype: e.dtype as Tensor["dtype"],
-        shape: e.shape,
-        data: new type(bytes.buffer, at, count),
-      });
+    if (views && LITTLE_ENDIAN && at % type.BYTES_PER_ELEMENT === 0 && bytes.buffer instanceof ArrayBuffer) {
+      tensors.set(name, { dtype: e.dtype, shape: e.shape, data: new type(bytes.buffer, at, count) });
       continue;
     }
     const data = new type(count);
@@ -209,7 +242,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, { views = fal
               : dv.getInt32(i * 4, true);
       }
     }
-    tensors.set(e.name, { dtype: e.dtype as Tensor["dtype"], shape: e.shape, data });
+    tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata: header.metadata };
 }

@@ -3,11 +3,17 @@
 // in the JSON header) and decoded. Each decode must return or throw a StackaeError, within a
 // time limit, with memory bounded. Used by test/fuzz/fuzz.test.ts (a bounded number of cases)
 // and by `npm run fuzz` (test/fuzz/run.ts, as long as asked).
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { gzipSync } from "node:zlib";
 import { decodeIdxFile } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
 import { StackaeError } from "../../src/errors.ts";
-import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
+import { type CheckpointHeader, decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
+import { loadModelOrCheckpoint, loadModelOrCheckpointHeader } from "../../src/io/files.ts";
 import { decodeModel, encodeModel } from "../../src/io/model-file.ts";
 import { concatBytes } from "../../src/io/safetensors.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
@@ -37,7 +43,61 @@ export interface FuzzReport {
   failures: FuzzFailure[];
 }
 
-/** The three file formats, each with a few valid files to start from. */
+/** A checkpoint without its tensors' values: what checkpointHeaderOf gives for its file. */
+export function withoutValues(c: TrainCheckpoint): CheckpointHeader {
+  const { params: _p, costs: _c, optimizer: o, stages, ...rest } = c;
+  let optimizer: CheckpointHeader["optimizer"] = null;
+  if (o?.kind === "lbfgs") {
+    const { x: _x, g: _g, S, Y: _y, rho: _r, ...scalars } = o;
+    optimizer = { ...scalars, pairs: S.length };
+  } else if (o) {
+    const { x: _x, last: _l, order: _o, moments, ...scalars } = o;
+    optimizer = { ...scalars, moments: moments.length };
+  }
+  return { ...rest, stages: stages.map(({ costs: _, ...r }) => r), optimizer };
+}
+
+/** A scratch file for the readers that take a path, removed when the process exits. */
+const scratch = (() => {
+  let path: string | null = null;
+  return () => {
+    if (path === null) {
+      const dir = mkdtempSync(join(tmpdir(), "stackae-fuzz-"));
+      process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+      path = join(dir, "fuzz.checkpoint");
+    }
+    return path;
+  };
+})();
+
+/**
+ * `stackae info`'s reader, which reads a checkpoint's header alone from its file, must refuse
+ * exactly what the whole file's reader refuses, with the same message, and agree with it on what
+ * it accepts.
+ */
+function readBothWays(bytes: Uint8Array): unknown {
+  const path = scratch();
+  writeFileSync(path, bytes);
+  const attempt = <R>(read: () => R): { value: R } | { error: StackaeError } => {
+    try {
+      return { value: read() };
+    } catch (error) {
+      if (error instanceof StackaeError) return { error };
+      throw error;
+    }
+  };
+  const full = attempt(() => {
+    const r = loadModelOrCheckpoint(path);
+    return r.kind === "model" ? r : { kind: r.kind, checkpoint: withoutValues(r.checkpoint) };
+  });
+  const head = attempt(() => loadModelOrCheckpointHeader(path));
+  const said = (o: typeof full) => ("error" in o ? `refused it (${o.error.message})` : "accepted it");
+  if ("error" in full && "error" in head && full.error.message === head.error.message) throw full.error;
+  if ("value" in full && "value" in head && isDeepStrictEqual(full.value, head.value)) return head.value;
+  throw new Error(`the header-only reader ${said(head)} where the full reader ${said(full)}, or they disagree`);
+}
+
+/** The three file formats, each with a few valid files to start from; checkpoints read two ways. */
 export function targets(): Target[] {
   const rng = new Rng(1);
   const pixels = Uint8Array.from({ length: 6 * 7 * 5 }, () => rng.nextUint32() & 0xff);
@@ -91,6 +151,13 @@ export function targets(): Target[] {
       name: "checkpoint",
       seeds: withState.slice(0, 3).map((c) => concatBytes(encodeCheckpoint(c))),
       decode: (bytes) => decodeCheckpoint(bytes, "fuzz.checkpoint"),
+    },
+    {
+      name: "checkpoint header",
+      seeds: [...withState.slice(0, 2), ...adamRun.filter((c) => c.optimizer !== null).slice(0, 1)].map((c) =>
+        concatBytes(encodeCheckpoint(c)),
+      ),
+      decode: readBothWays,
     },
   ];
 }

@@ -1,0 +1,113 @@
+// Model and checkpoint files on disk: the header-only reader that `stackae info` uses.
+import assert from "node:assert/strict";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { readMnist } from "../../src/data/files.ts";
+import {
+  loadCheckpoint,
+  loadModelOrCheckpoint,
+  loadModelOrCheckpointHeader,
+  saveCheckpoint,
+  saveModel,
+} from "../../src/io/files.ts";
+import { ModelFileError } from "../../src/io/safetensors.ts";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
+import { type TrainCheckpoint, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
+import { withoutValues } from "../fuzz/fuzz.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "stackae-files-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const { train } = readMnist();
+const data = train.head(100);
+const checkpoints: TrainCheckpoint[] = [];
+const run = trainStackedAutoencoder(
+  new JsBackend("float32"),
+  { inputs: data.pixels, labels: data.labels, inputSize: 784 },
+  {
+    settings: { layers: [8], autoencoder: { iterations: 3 }, softmax: { iterations: 3 }, fineTune: { iterations: 2 } },
+    checkpointEvery: 2,
+    onCheckpoint: (c) => void checkpoints.push(structuredClone(c)),
+  },
+);
+
+describe("loadModelOrCheckpointHeader", () => {
+  it("gives a checkpoint's state without its tensors' values, as the full reader has it", () => {
+    const inside = checkpoints.filter((c) => c.optimizer?.kind === "lbfgs" && c.stages.length > 0);
+    assert.ok(inside.length > 0, "a checkpoint inside a stage after the first");
+    for (const c of [checkpoints[0] as TrainCheckpoint, ...inside]) {
+      const path = join(dir, "run.ckpt");
+      saveCheckpoint(path, c);
+      const head = loadModelOrCheckpointHeader(path);
+      assert.equal(head.kind, "checkpoint");
+      if (head.kind !== "checkpoint") return;
+      assert.deepEqual(head.checkpoint, withoutValues(c));
+      const full = loadModelOrCheckpoint(path);
+      assert.equal(full.kind, "checkpoint");
+      if (full.kind === "checkpoint") assert.deepEqual(head.checkpoint, withoutValues(full.checkpoint));
+    }
+  });
+
+  it("reads a model whole", () => {
+    const path = join(dir, "model.safetensors");
+    saveModel(path, run.model, { createdBy: "test" });
+    const m = loadModelOrCheckpointHeader(path);
+    assert.equal(m.kind, "model");
+    if (m.kind === "model") assert.deepEqual(Array.from(m.model.params), Array.from(run.model.params));
+  });
+
+  it("reads only the header: a checkpoint of 2.2 GB (a sparse file), which cannot be read whole", () => {
+    // The last checkpoint's file, with `params` grown to 550 M values, the other tensors after it.
+    const small = join(dir, "small.ckpt");
+    saveCheckpoint(small, checkpoints.at(-1) as TrainCheckpoint);
+    const bytes = new Uint8Array(readFileSync(small));
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    const params = header.params as { shape: number[]; data_offsets: [number, number] };
+    assert.equal(params.data_offsets[0], 0, "params come first");
+    const oldBytes = params.data_offsets[1];
+    const count = 550_000_000;
+    const grow = count * 4 - oldBytes;
+    for (const [name, e] of Object.entries(header)) {
+      if (name === "__metadata__" || name === "params") continue;
+      const entry = e as { data_offsets: [number, number] };
+      entry.data_offsets = [entry.data_offsets[0] + grow, entry.data_offsets[1] + grow];
+    }
+    params.shape = [count];
+    params.data_offsets = [0, count * 4];
+    let json = JSON.stringify(header);
+    json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+    const head = new Uint8Array(8 + Buffer.byteLength(json));
+    new DataView(head.buffer).setBigUint64(0, BigInt(Buffer.byteLength(json)), true);
+    head.set(new TextEncoder().encode(json), 8);
+    const big = join(dir, "big.ckpt");
+    const fd = openSync(big, "w");
+    writeSync(fd, head, 0, head.length, 0);
+    const rest = bytes.subarray(8 + n + oldBytes);
+    writeSync(fd, rest, 0, rest.length, head.length + count * 4);
+    closeSync(fd);
+
+    const info = loadModelOrCheckpointHeader(big);
+    assert.equal(info.kind, "checkpoint");
+    if (info.kind === "checkpoint") assert.deepEqual(info.checkpoint, withoutValues(loadCheckpoint(small)));
+    assert.throws(
+      () => loadCheckpoint(big),
+      (e) => e instanceof ModelFileError && /cannot be read/.test(e.message),
+    );
+  });
+
+  it("refuses what the full reader refuses: a truncated checkpoint, a missing file", () => {
+    const path = join(dir, "cut.ckpt");
+    const c = checkpoints.at(-1) as TrainCheckpoint;
+    saveCheckpoint(path, c);
+    truncateSync(path, 4000);
+    assert.throws(
+      () => loadModelOrCheckpointHeader(path),
+      /cut\.ckpt: tensor .* lie outside the .* data bytes|runs past the end/,
+    );
+    assert.throws(() => loadModelOrCheckpointHeader(join(dir, "none.ckpt")), /none\.ckpt: no such file/);
+    assert.throws(() => loadModelOrCheckpointHeader(dir), /cannot be read \(it is a folder\)/);
+  });
+});
