@@ -153,7 +153,12 @@ function readBytes(fd: number, path: string, length: number): Uint8Array {
   let at = 0;
   while (at < length) {
     const read = fileOp(path, () => readSync(fd, bytes, at, length - at, at));
-    if (read === 0) throw new ModelFileError(path, `ended after ${at} bytes while it was read: it is being rewritten`);
+    if (read === 0) {
+      throw new ModelFileError(
+        path,
+        `shrank to ${at} bytes while it was read: another program may be writing it; try again`,
+      );
+    }
     at += read;
   }
   return bytes;
