@@ -1001,6 +1001,40 @@ export function sparseMulT(
  */
 export const BLOCK_ROWS: i32 = 256;
 
+/** The number of non-zero values among a's n f32 (−0 is zero, NaN is not), four at a time. */
+export function countNonZeros(a: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let lanes = i32x4.splat(0);
+  let i = 0;
+  // f32x4.ne gives −1 in each lane that is not zero.
+  for (; i + 4 <= n; i += 4) lanes = i32x4.sub(lanes, f32x4.ne(v128.load(a + (<usize>i << 2)), zero));
+  let count =
+    i32x4.extract_lane(lanes, 0) + i32x4.extract_lane(lanes, 1) + i32x4.extract_lane(lanes, 2) + i32x4.extract_lane(lanes, 3);
+  for (; i < n; i++) count += <i32>(load<f32>(a + (<usize>i << 2)) != 0);
+  return count;
+}
+
+/**
+ * The CSR arrays of a (rows × cols f32, row-major): rowStart (rows + 1 i32), colIndex (i32) and
+ * values (f32), each of the non-zeros' count + 1: every value is stored, and the next slot taken
+ * only after a non-zero, so that the loop has no branch on the data (MNIST's zeros and non-zeros
+ * come in no order a branch predictor learns), and the last store may fall on the extra slot.
+ */
+export function csrFill(a: usize, rows: i32, cols: i32, rowStart: usize, colIndex: usize, values: usize): void {
+  let p = 0;
+  for (let i = 0; i < rows; i++) {
+    store<i32>(rowStart + (<usize>i << 2), p);
+    const row = a + ((<usize>i * <usize>cols) << 2);
+    for (let j = 0; j < cols; j++) {
+      const v = load<f32>(row + (<usize>j << 2));
+      store<i32>(colIndex + (<usize>p << 2), j);
+      store<f32>(values + (<usize>p << 2), v);
+      p += <i32>(v != 0);
+    }
+  }
+  store<i32>(rowStart + (<usize>rows << 2), p);
+}
+
 /**
  * The non-zeros of each block of BLOCK_ROWS rows of a CSR matrix (rows × n) in column order, for
  * sparseTMulBlocks: block b's non-zeros keep their places [rowStart[b·BLOCK_ROWS],

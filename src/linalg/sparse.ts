@@ -17,6 +17,13 @@ export interface SparseMatrix {
 export interface SparseOps<T extends FloatArray = FloatArray> {
   /** A CSR copy of A's non-zero entries (A itself is not kept). */
   fromDense(A: Matrix<T>): SparseMatrix;
+  /** The number of A's non-zero entries, where the backend counts them faster than countNonZeros over A.data. */
+  nonZeros?(A: Matrix<T>): number;
+  /**
+   * Whether a minibatch's own sparse copy, taken for each batch ("each-evaluation"), costs less
+   * than its two products save: the pipeline's minibatch stages take one where this is true.
+   */
+  readonly perBatch?: boolean;
   /**
    * C (m × h) = S · Wᵀ, S (m × n), W (h × n). With a bias row b (1 × h), C = σ(S·Wᵀ + 1·bᵀ): the
    * backend's biasSigmoid applied to each row as it is stored (an encoder's forward pass in one
@@ -49,25 +56,61 @@ export function countNonZeros(a: ArrayLike<number>): number {
   return nz;
 }
 
-/** How a cost treats its data matrix: "auto" goes sparse at ≤ SPARSE_DENSITY_LIMIT non-zeros where the backend can. */
-export type SparseMode = "auto" | "never";
+/**
+ * How a cost treats its data matrix: "auto" goes sparse at ≤ SPARSE_DENSITY_LIMIT non-zeros where
+ * the backend can, with a copy taken when the cost is made; "each-evaluation" likewise, but takes
+ * the copy again at every evaluation, for data rewritten between evaluations (a minibatch);
+ * "never" keeps the products dense.
+ */
+export type SparseMode = "auto" | "each-evaluation" | "never";
+
+const SPARSE_MODES: readonly string[] = ["auto", "each-evaluation", "never"];
 
 /** Checks a SparseMode option. */
 export function checkSparseMode(mode: unknown): SparseMode {
   if (mode === undefined) return "auto";
-  if (mode !== "auto" && mode !== "never") {
-    throw new ArgumentError(`sparseInput must be "auto" or "never", got ${JSON.stringify(mode)}`);
+  if (typeof mode !== "string" || !SPARSE_MODES.includes(mode)) {
+    throw new ArgumentError(`sparseInput must be "auto", "each-evaluation" or "never", got ${JSON.stringify(mode)}`);
   }
-  return mode;
+  return mode as SparseMode;
+}
+
+/** A cost's sparse copy of its data: `current()` at the start of each evaluation, `free()` when the cost is disposed. */
+export interface SparseInput {
+  current(): SparseMatrix | null;
+  free(): void;
+}
+
+/** The sparse copy of X that a cost's products use as `mode` says (null from `current()`: dense). */
+export function sparseInput<T extends FloatArray>(
+  ops: SparseOps<T> | undefined,
+  X: Matrix<T>,
+  mode: SparseMode,
+): SparseInput {
+  let S = mode === "each-evaluation" ? null : sparseCopy(ops, X, mode);
+  const free = () => {
+    if (S) ops?.free(S);
+    S = null;
+  };
+  if (mode !== "each-evaluation") return { current: () => S, free };
+  return {
+    current() {
+      free();
+      S = sparseCopy(ops, X, "auto");
+      return S;
+    },
+    free,
+  };
 }
 
 /** A sparse copy of X for its products when `mode` and X's density call for it and the backend can; else null. */
 export function sparseCopy<T extends FloatArray>(
   ops: SparseOps<T> | undefined,
   X: Matrix<T>,
-  mode: SparseMode = "auto",
+  mode: "auto" | "never" = "auto",
 ): SparseMatrix | null {
-  if (!ops || mode === "never" || density(X) > SPARSE_DENSITY_LIMIT) return null;
+  if (!ops || mode === "never" || X.size === 0) return null;
+  if ((ops.nonZeros?.(X) ?? countNonZeros(X.data)) / X.size > SPARSE_DENSITY_LIMIT) return null;
   return ops.fromDense(X);
 }
 

@@ -4,14 +4,7 @@ import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkClassLabels, checkRow, checkSize, gemmBiasSigmoidThenDelta, gemmDims } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
-import {
-  countNonZeros,
-  fillCsr,
-  mulTransposedDims,
-  type SparseMatrix,
-  type SparseOps,
-  transposedMulDims,
-} from "./sparse.ts";
+import { mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
 
 /** The exports of assembly/kernels.ts (addresses are byte offsets into the memory). */
@@ -87,6 +80,8 @@ interface KernelExports {
     Z: number,
     bias: number,
   ): void;
+  countNonZeros(a: number, n: number): number;
+  csrFill(a: number, rows: number, cols: number, rowStart: number, colIndex: number, values: number): void;
   columnBlocks(
     rowStart: number,
     colIndex: number,
@@ -272,20 +267,19 @@ export class WasmBackend implements Backend<Float32Array> {
       return S;
     };
     return {
+      // A batch of 256 MNIST images, first autoencoder, 2 threads (scratch timing): 5.93 ms an
+      // evaluation with a copy of the batch taken each time (fromDense 0.32 ms) against 6.12-6.49
+      // dense. Dᵀ·S runs on one thread there: the batch is one block of BLOCK_ROWS rows.
+      perBatch: true,
+      nonZeros: (A) => this.#k.countNonZeros(this.#own("A", A), A.size),
       fromDense: (A) => {
-        const nnz = countNonZeros(A.data);
+        const a = this.#own("A", A);
+        const nnz = this.#k.countNonZeros(a, A.size);
+        // csrFill's last store may fall one past the non-zeros: hence nnz + 1.
         const rowStart = this.#alloc((A.rows + 1) * 4);
-        const colIndex = this.#alloc(nnz * 4);
-        const values = this.#alloc(nnz * 4);
-        const buffer = this.#memory.buffer;
-        fillCsr(
-          A.data, // after the allocations: growing a private memory detaches older views
-          A.rows,
-          A.cols,
-          new Int32Array(buffer, rowStart, A.rows + 1),
-          new Int32Array(buffer, colIndex, nnz),
-          new Float32Array(buffer, values, nnz),
-        );
+        const colIndex = this.#alloc((nnz + 1) * 4);
+        const values = this.#alloc((nnz + 1) * 4);
+        this.#k.csrFill(a, A.rows, A.cols, rowStart, colIndex, values);
         // The non-zeros again in column order within blocks of rows, for Dᵀ·S (transposedMul).
         const blockRows = this.#k.BLOCK_ROWS.value as number;
         const starts = Math.ceil(A.rows / blockRows) * (A.cols + 1);

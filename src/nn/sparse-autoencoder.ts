@@ -2,7 +2,7 @@ import { checkNumber } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
-import { checkSparseMode, type SparseMode, sparseCopy } from "../linalg/sparse.ts";
+import { checkSparseMode, type SparseMode, sparseInput } from "../linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { ParamLayout } from "./layout.ts";
 import { defineObjective, type Objective } from "./objective.ts";
@@ -33,7 +33,9 @@ export interface DataOptions {
   /**
    * "auto" (default): where the backend has sparse products and at most 30 % of X is non-zero
    * (MNIST: 19 %), the two products with X skip its zeros; "never": always dense. The sparse
-   * copy is taken when the cost is made: X must not change afterwards (use "never" if it does).
+   * copy is taken when the cost is made: X must not change afterwards. If it does (a minibatch
+   * rewritten in place), use "each-evaluation", which takes the copy again at every evaluation,
+   * or "never".
    */
   sparseInput?: SparseMode;
 }
@@ -71,8 +73,8 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
   /** rhoHat (1 × h) mean activations; sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). */
   const rhoHat = backend.zeros(1, h);
   const sparsity = backend.zeros(1, h);
-  /** A sparse copy of X for the two products with it, or null (dense). */
-  const Xs = sparseCopy(backend.sparse, X, sparseMode);
+  /** The sparse copy of X for the two products with it (null: dense). */
+  const sparseX = sparseInput(backend.sparse, X, sparseMode);
 
   return defineObjective(
     backend,
@@ -81,6 +83,7 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
     (p, g) => {
       const W1 = p.W1 as Matrix<T>;
       const W2 = p.W2 as Matrix<T>;
+      const Xs = sparseX.current();
       // Forward.
       encoderForward(backend, X, W1, p.b1 as Matrix<T>, A2, Xs);
       backend.colSums(A2, 1 / m, rhoHat);
@@ -107,9 +110,7 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
       backend.axpy(lambda, W1, g.W1 as Matrix<T>);
       return J;
     },
-    () => {
-      if (Xs) backend.sparse?.free(Xs);
-    },
+    () => sparseX.free(),
   );
 }
 

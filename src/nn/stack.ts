@@ -1,7 +1,7 @@
 import { checkNumber, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
-import { checkSparseMode, sparseCopy } from "../linalg/sparse.ts";
+import { checkSparseMode, type SparseMatrix, sparseInput } from "../linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
@@ -84,11 +84,16 @@ export function createStackCost<T extends FloatArray>(
   }
   const P = backend.zeros(m, options.classes);
   const workspace = [...acts.slice(1), ...deltas.slice(1), P];
-  /** A sparse copy of X for the first encoder's two products with it, or null (dense). */
-  const Xs = L > 0 ? sparseCopy(backend.sparse, X, sparseMode) : null;
+  /** The sparse copy of X for the first encoder's two products with it (null: dense). */
+  const sparseX = sparseInput(backend.sparse, X, L > 0 ? sparseMode : "never");
 
-  /** J, and ∇J by backpropagation with every delta below the softmax times `deltaScale`. */
-  const evaluate = (p: Record<string, Matrix<T>>, g: Record<string, Matrix<T>>, deltaScale: number) => {
+  /** J, and ∇J by backpropagation with every delta below the softmax times `deltaScale`; Xs is X's sparse copy. */
+  const evaluate = (
+    p: Record<string, Matrix<T>>,
+    g: Record<string, Matrix<T>>,
+    deltaScale: number,
+    Xs: SparseMatrix | null,
+  ) => {
     for (let l = 1; l <= L; l++) {
       encoderForward(
         backend,
@@ -138,13 +143,12 @@ export function createStackCost<T extends FloatArray>(
     layout,
     workspace,
     (p, g) => {
-      const J = evaluate(p, g, DELTA_SCALE);
+      const Xs = sparseX.current();
+      const J = evaluate(p, g, DELTA_SCALE, Xs);
       // A gradient of 2^64 or more overflows scaled: then it is computed again unscaled.
-      return finite(g) ? J : evaluate(p, g, 1);
+      return finite(g) ? J : evaluate(p, g, 1, Xs);
     },
-    () => {
-      if (Xs) backend.sparse?.free(Xs);
-    },
+    () => sparseX.free(),
   );
 }
 

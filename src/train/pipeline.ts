@@ -209,6 +209,9 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   const first = resume?.stage ?? 0;
 
   /** Runs stage k from init(), or from the checkpoint when the run resumes inside it. */
+  // A minibatch's rows change every step: where the backend's sparse copy pays for itself at
+  // that size, each batch takes its own; elsewhere the batches' products stay dense.
+  const batchSparse = backend.sparse?.perBatch ? "each-evaluation" : "never";
   const run = (
     k: number,
     name: string,
@@ -333,8 +336,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
             ae,
             F.rows,
             objective,
-            // A batch's rows change every step: a sparse copy taken once would go stale.
-            (Xb) => createSparseAutoencoderCost(backend, Xb, { ...cfg, sparseInput: "never" }),
+            (Xb) => createSparseAutoencoderCost(backend, Xb, { ...cfg, sparseInput: batchSparse }),
             F,
             undefined,
             init,
@@ -407,7 +409,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         ft,
         m,
         objective,
-        (Xb, yb) => createStackCost(backend, Xb, yb, { ...cfg, sparseInput: "never" }),
+        (Xb, yb) => createStackCost(backend, Xb, yb, { ...cfg, sparseInput: batchSparse }),
         X,
         labels,
         () => params.slice(),

@@ -42,6 +42,26 @@ for (const { label, backend } of await allBackends()) {
   if (!sparse) continue;
   const tol = backend.dtype === "float32" ? 1e-5 : 1e-13;
   describe(`sparse products, ${label}`, () => {
+    it("count non-zeros as `v !== 0` does (−0 is zero, NaN is not), in rows of any length", () => {
+      for (const [rows, cols] of [
+        [1, 1],
+        [3, 5],
+        [7, 13],
+        [64, 784],
+      ] as const) {
+        const v = sparseValues(rows, cols, 0.3);
+        v[0] = -0;
+        if (v.length > 2) v[v.length - 1] = Number.NaN;
+        const A = backend.fromValues(rows, cols, v);
+        const count = Array.from(A.data).filter((x) => x !== 0).length;
+        if (sparse.nonZeros) assert.equal(sparse.nonZeros(A), count, `${rows} × ${cols}`);
+        const S = sparse.fromDense(A);
+        assert.equal(S.nnz, count, `${rows} × ${cols}`);
+        sparse.free(S);
+        backend.free(A);
+      }
+    });
+
     it("S·Wᵀ and α·Dᵀ·S match the dense products, overwriting C", () => {
       for (const [m, n, h, fill] of SHAPES) {
         const s = sparseValues(m, n, fill);
@@ -124,6 +144,38 @@ for (const { label, backend } of await allBackends()) {
       }
       backend.free(X);
     });
+
+    it('"each-evaluation" follows data rewritten in place, as a minibatch is; "auto" keeps its first copy', () => {
+      const [m, n, h] = [40, 30, 7];
+      const X = backend.fromValues(m, n, sparseValues(m, n, 0.2));
+      const labels = Array.from({ length: m }, (_, i) => i % 3);
+      const opts = { hidden: h, lambda: 3e-3, beta: 3, rho: 0.1 };
+      const stackOpts = { sizes: [n, h, 5], classes: 3, lambda: 1e-4 };
+      type Mode = "auto" | "each-evaluation" | "never";
+      for (const make of [
+        (mode: Mode) => createSparseAutoencoderCost(backend, X, { ...opts, sparseInput: mode }),
+        (mode: Mode) => createStackCost(backend, X, labels, { ...stackOpts, sparseInput: mode }),
+      ]) {
+        X.data.set(sparseValues(m, n, 0.2));
+        const [each, once] = [make("each-evaluation"), make("auto")];
+        const theta = new Float64Array(each.layout.length).map(() => rng.uniformIn(-0.3, 0.3));
+        const grad = new Float64Array(theta.length);
+        X.data.set(sparseValues(m, n, 0.2)); // new rows, as the next batch brings
+        const dense = make("never");
+        const wantGrad = new Float64Array(theta.length);
+        const want = dense.cost(theta, wantGrad);
+        const got = each.cost(theta, grad);
+        assert.ok(Math.abs(got - want) <= tol * 10 * Math.abs(want), `each-evaluation: J ${got} vs ${want}`);
+        assert.ok(relativeMaxError(grad, wantGrad) <= tol * 100, "each-evaluation: the gradient");
+        if (density(X) <= SPARSE_DENSITY_LIMIT) {
+          const staleGrad = new Float64Array(theta.length);
+          once.cost(theta, staleGrad);
+          assert.ok(relativeMaxError(staleGrad, wantGrad) > 0.01, "auto's copy was taken when the cost was made");
+        }
+        for (const c of [each, once, dense]) c.dispose();
+      }
+      backend.free(X);
+    });
   });
 }
 
@@ -159,7 +211,7 @@ describe("sparse copies", () => {
           rho: 0.1,
           sparseInput: "yes" as never,
         }),
-      /sparseInput must be "auto" or "never", got "yes"/,
+      /sparseInput must be "auto", "each-evaluation" or "never", got "yes"/,
     );
   });
 });
