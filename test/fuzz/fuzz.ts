@@ -153,7 +153,7 @@ export function targets(): Target[] {
       decode: (bytes) => decodeCheckpoint(bytes, "fuzz.checkpoint"),
     },
     {
-      name: "checkpoint header",
+      name: "checkpoint-header",
       seeds: [...withState.slice(0, 2), ...adamRun.filter((c) => c.optimizer !== null).slice(0, 1)].map((c) =>
         concatBytes(encodeCheckpoint(c)),
       ),
