@@ -208,10 +208,10 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   const stages: StageReport[] = resume ? resume.stages.map((r) => ({ ...r, costs: [...r.costs] })) : [];
   const first = resume?.stage ?? 0;
 
-  /** Runs stage k from init(), or from the checkpoint when the run resumes inside it. */
   // A minibatch's rows change every step: where the backend's sparse copy pays for itself at
   // that size, each batch takes its own; elsewhere the batches' products stay dense.
   const batchSparse = backend.sparse?.perBatch ? "each-evaluation" : "never";
+  /** Runs stage k from init(), or from the checkpoint when the run resumes inside it. */
   const run = (
     k: number,
     name: string,
