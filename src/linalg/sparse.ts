@@ -44,9 +44,9 @@ export interface SparseOps<T extends FloatArray = FloatArray> {
  */
 export const SPARSE_DENSITY_LIMIT = 0.3;
 
-/** Fraction of non-zero entries of A (1 for an empty matrix). */
-export function density(A: Matrix): number {
-  return A.size === 0 ? 1 : countNonZeros(A.data) / A.size;
+/** Fraction of non-zero entries of A (1 for an empty matrix), counted by `ops.nonZeros` where the backend has it. */
+export function density<T extends FloatArray>(A: Matrix<T>, ops?: SparseOps<T>): number {
+  return A.size === 0 ? 1 : (ops?.nonZeros?.(A) ?? countNonZeros(A.data)) / A.size;
 }
 
 /** Number of non-zero entries of `a`. */
@@ -109,8 +109,7 @@ export function sparseCopy<T extends FloatArray>(
   X: Matrix<T>,
   mode: "auto" | "never" = "auto",
 ): SparseMatrix | null {
-  if (!ops || mode === "never" || X.size === 0) return null;
-  if ((ops.nonZeros?.(X) ?? countNonZeros(X.data)) / X.size > SPARSE_DENSITY_LIMIT) return null;
+  if (!ops || mode === "never" || density(X, ops) > SPARSE_DENSITY_LIMIT) return null;
   return ops.fromDense(X);
 }
 
