@@ -174,19 +174,19 @@ async function main(): Promise<void> {
   }[] = [];
   SHAPES.forEach((s, i) => {
     const np = numpy?.gflops[i] ?? null;
-    const add = (backend: string, gflops: number) =>
+    const add = (backend: string, gflops: number, numpyRuns?: number[]) =>
       gemm.push({
         backend,
         shape: [s.M, s.N, s.K],
         what: s.what,
         gflops,
         ratioToNumpy: np === null ? null : gflops / np,
+        ...(numpyRuns && { numpyRuns }),
       });
     for (const o of ourGemm[i] ?? []) add(o.backend, o.gflops);
     if (np !== null) {
-      add(`numpy ${numpy?.version}`, np);
       const runs = [numpyBefore?.gflops[i], numpyAfter?.gflops[i]].filter((g) => g !== undefined);
-      (gemm.at(-1) as (typeof gemm)[number]).numpyRuns = runs;
+      add(`numpy ${numpy?.version}`, np, runs);
     }
   });
   log(
