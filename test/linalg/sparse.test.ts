@@ -34,6 +34,7 @@ const SHAPES: [number, number, number, number][] = [
   [12, 10, 6, 0], // all zeros
   [3000, 100, 23, 0.2], // enough work to split across threads
   [500, 784, 200, 0.19], // the first autoencoder's width and density
+  [256, 784, 203, 0.19], // a minibatch: one block of rows (wasm: 256), split by columns across threads
   [2100, 60, 230, 0.2], // wider than one chunk of registers (native: 208 columns); a short last column block (native: 20 of 32 rows, wasm: 52 of 256)
 ];
 
