@@ -1127,11 +1127,11 @@ export function columnBlocks(
 const TB: i32 = 20;
 
 /**
- * Gt (n × h) += Sᵀ · D over rows [r0, r1) of S (r0 a multiple of BLOCK_ROWS), from S's column
- * blocks (columnBlocks): for each block and each column k, Σ S[i][k] · D[i, c:c+TB] over the
- * block's non-zeros of column k is summed in registers and added to Gt once, so that each
- * non-zero reads a slice of D from L1 instead of reading and writing a slice of Gt (79 → 53 ms
- * for the first autoencoder's Dᵀ·S, 2 threads).
+ * Gt (n × h) += Sᵀ · D over rows [r0, r1) of S (r0 a multiple of BLOCK_ROWS) and columns
+ * [c0, c1) of D and Gt, from S's column blocks (columnBlocks): for each block and each column k,
+ * Σ S[i][k] · D[i, c:c+TB] over the block's non-zeros of column k is summed in registers and
+ * added to Gt once, so that each non-zero reads a slice of D from L1 instead of reading and
+ * writing a slice of Gt (79 → 53 ms for the first autoencoder's Dᵀ·S, 2 threads).
  */
 export function sparseTMulBlocks(
   r0: i32, r1: i32, c0: i32, c1: i32, n: i32, colStart: usize, row: usize, blockValues: usize, D: usize, h: i32, Gt: usize,
