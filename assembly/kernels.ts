@@ -1048,8 +1048,9 @@ const COMPRESS: usize = memory.data<u8>([
  * to the front of the vector (COMPRESS), which is stored whole, and the next slot is the first
  * after them; one at a time at the end of a row, every value is stored and the next slot taken
  * only after a non-zero. So the loop has no branch on the data (MNIST's zeros and non-zeros come
- * in no order a branch predictor learns), and the last store may fall on the extra slots. 256
- * MNIST rows took 159 µs one value at a time.
+ * in no order a branch predictor learns), and the last store may fall on the extra slots. One
+ * value at a time it took 159 µs of fromDense's 267 for 256 MNIST rows; fromDense with free went
+ * from 261–285 to 178–181 µs (scratch timings, 2026-12-02).
  */
 export function csrFill(a: usize, rows: i32, cols: i32, rowStart: usize, colIndex: usize, values: usize): void {
   const zero = f32x4.splat(0);
@@ -1201,7 +1202,8 @@ export function sparseTMulBlocks(
 
 /**
  * out (cols × rows) = alpha · (A₀ + A₁ + … + A_{parts−1})ᵀ, each Aₚ rows × cols, `stride` bytes
- * apart. In 4 × 4 blocks transposed in registers: 200 × 784 took 173 µs one float at a time.
+ * apart. In 4 × 4 blocks transposed in registers: 200 × 784 takes 51 µs, where one float at a
+ * time took 173 (a scratch loop calling the kernel, 2026-12-02).
  */
 export function transposeSum(A: usize, parts: i32, stride: usize, rows: i32, cols: i32, alpha: f32, out: usize): void {
   const rowBytes = <usize>cols << 2;
