@@ -123,11 +123,14 @@ export {
 } from "./train/pipeline.ts";
 export {
   type AutoencoderSettings,
+  defaultIterations,
+  MINIBATCH_EPOCHS,
   OPTIMIZERS,
   type OptimizerName,
   type PartialSettings,
   resolveSettings,
   SPEC_SETTINGS,
+  type StageName,
   type StageSettings,
   type TrainSettings,
 } from "./train/settings.ts";

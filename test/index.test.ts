@@ -17,6 +17,8 @@ it("exports the API the README documents", () => {
     "checkGradient",
     "numericalGradient",
     "trainStackedAutoencoder",
+    "resolveSettings",
+    "defaultIterations",
     "predict",
     "accuracy",
     "confusionMatrix",
@@ -38,4 +40,5 @@ it("exports the API the README documents", () => {
   ]) {
     assert.equal(typeof (stackae as Record<string, unknown>)[name], "function", name);
   }
+  assert.deepEqual(stackae.MINIBATCH_EPOCHS, { autoencoder: 10, softmax: 100, fineTune: 10 });
 });

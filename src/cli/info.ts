@@ -5,7 +5,13 @@ import type { CheckpointHeader } from "../io/checkpoint-file.ts";
 import type { ModelFile } from "../io/model-file.ts";
 import { modelLayout } from "../nn/model.ts";
 import { stageName, type TrainDataSummary } from "../train/pipeline.ts";
-import { SPEC_SETTINGS, type StageSettings, type TrainSettings } from "../train/settings.ts";
+import {
+  defaultIterations,
+  SPEC_SETTINGS,
+  type StageName,
+  type StageSettings,
+  type TrainSettings,
+} from "../train/settings.ts";
 import { plural } from "./progress.ts";
 import { imageShapeOf } from "./report.ts";
 
@@ -148,17 +154,18 @@ export function trainFlags(settings: TrainSettings): string {
   };
   add("layers", settings.layers.join(","), S.layers.join(","));
   add("seed", settings.seed, S.seed);
-  const stages: [string, StageSettings, StageSettings][] = [
-    ["ae", settings.autoencoder, S.autoencoder],
-    ["softmax", settings.softmax, S.softmax],
-    ["finetune", settings.fineTune, S.fineTune],
+  const stages: [string, StageSettings, StageName][] = [
+    ["ae", settings.autoencoder, "autoencoder"],
+    ["softmax", settings.softmax, "softmax"],
+    ["finetune", settings.fineTune, "fineTune"],
   ];
   const optimizers = new Set([settings.autoencoder.optimizer, settings.softmax.optimizer, settings.fineTune.optimizer]);
   const [only] = optimizers;
   if (optimizers.size === 1) add("optimizer", only, "lbfgs");
-  for (const [prefix, stage, base] of stages) {
+  for (const [prefix, stage, name] of stages) {
+    const base = S[name];
     if (optimizers.size > 1) add(`${prefix}-optimizer`, stage.optimizer, base.optimizer);
-    add(`${prefix}-iters`, stage.iterations, base.iterations);
+    add(`${prefix}-iters`, stage.iterations, defaultIterations(name, stage.optimizer));
     add(`${prefix}-lambda`, stage.lambda, base.lambda);
   }
   add("beta", settings.autoencoder.beta, S.autoencoder.beta);

@@ -2,7 +2,14 @@ import { extname } from "node:path";
 import type { Command } from "commander";
 import { ArgumentError } from "../errors.ts";
 import { BACKENDS, type BackendName } from "../linalg/index.ts";
-import { OPTIMIZERS, type OptimizerName, type PartialSettings, SPEC_SETTINGS } from "../train/settings.ts";
+import {
+  defaultIterations,
+  OPTIMIZERS,
+  type OptimizerName,
+  type PartialSettings,
+  SPEC_SETTINGS,
+  type StageName,
+} from "../train/settings.ts";
 import { EXIT, formatError, ReportedError } from "./exit.ts";
 import { startModuleWorker } from "./module-worker.ts";
 import { choice, fraction, int, nonNegative, positive, sizes } from "./parse.ts";
@@ -20,9 +27,9 @@ interface TrainFlags {
   aeOptimizer?: OptimizerName;
   softmaxOptimizer?: OptimizerName;
   finetuneOptimizer?: OptimizerName;
-  aeIters: number;
-  softmaxIters: number;
-  finetuneIters: number;
+  aeIters?: number;
+  softmaxIters?: number;
+  finetuneIters?: number;
   aeLambda: number;
   beta: number;
   rho: number;
@@ -44,6 +51,10 @@ interface TrainFlags {
 
 const S = SPEC_SETTINGS;
 
+/** The default of a stage's iterations flag, for its help line. */
+const iters = (stage: StageName) =>
+  `(default: ${defaultIterations(stage, "lbfgs")}, or ${plural(defaultIterations(stage, "adam"), "epoch")})`;
+
 export function registerTrain(program: Command): void {
   program
     .command("train")
@@ -63,9 +74,13 @@ export function registerTrain(program: Command): void {
     .option("--ae-optimizer <name>", "optimizer of the autoencoders", choice(OPTIMIZERS))
     .option("--softmax-optimizer <name>", "optimizer of the softmax", choice(OPTIMIZERS))
     .option("--finetune-optimizer <name>", "optimizer of fine-tuning", choice(OPTIMIZERS))
-    .option("--ae-iters <n>", "iterations (epochs for adam/sgd) per autoencoder", int(0), S.autoencoder.iterations)
-    .option("--softmax-iters <n>", "iterations (epochs) of the softmax", int(0), S.softmax.iterations)
-    .option("--finetune-iters <n>", "iterations (epochs) of fine-tuning", int(0), S.fineTune.iterations)
+    .option(
+      "--ae-iters <n>",
+      `L-BFGS iterations per autoencoder, or epochs for adam/sgd ${iters("autoencoder")}`,
+      int(0),
+    )
+    .option("--softmax-iters <n>", `L-BFGS iterations of the softmax, or epochs ${iters("softmax")}`, int(0))
+    .option("--finetune-iters <n>", `L-BFGS iterations of fine-tuning, or epochs ${iters("fineTune")}`, int(0))
     .option("--ae-lambda <λ>", "weight decay of the autoencoders", nonNegative, S.autoencoder.lambda)
     .option("--beta <β>", "sparsity weight", nonNegative, S.autoencoder.beta)
     .option("--rho <ρ>", "sparsity target, in (0, 1)", fraction, S.autoencoder.rho)
@@ -122,7 +137,7 @@ const SETTING_FLAGS = [
 const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
 
 function settingsOf(flags: TrainFlags): PartialSettings {
-  const stage = (optimizer: OptimizerName | undefined, iterations: number, lambda: number) => ({
+  const stage = (optimizer: OptimizerName | undefined, iterations: number | undefined, lambda: number) => ({
     optimizer: optimizer ?? flags.optimizer ?? "lbfgs",
     iterations,
     lambda,

@@ -41,6 +41,22 @@ export const SPEC_SETTINGS: TrainSettings = {
   seed: 1,
 };
 
+export type StageName = "autoencoder" | "softmax" | "fineTune";
+
+/**
+ * Epochs of a stage optimised by adam or sgd when it is given no iterations. SPEC §6's counts are
+ * L-BFGS iterations: as epochs they would make a run of hours. With these, `--optimizer adam`
+ * on all of MNIST reached 98.01 % after fine-tuning in 29 s native and 38 s wasm on 2 cores (the
+ * README's "Faster recipes"); the softmax, convex and cheap, gets more epochs so that it comes
+ * closer to what 100 L-BFGS iterations reach (10 epochs left it at 72 % before fine-tuning).
+ */
+export const MINIBATCH_EPOCHS: Readonly<Record<StageName, number>> = { autoencoder: 10, softmax: 100, fineTune: 10 };
+
+/** The iterations a stage runs when none are given: SPEC §6's for L-BFGS, else `MINIBATCH_EPOCHS`. */
+export function defaultIterations(stage: StageName, optimizer: OptimizerName): number {
+  return optimizer === "lbfgs" ? SPEC_SETTINGS[stage].iterations : MINIBATCH_EPOCHS[stage];
+}
+
 export type PartialSettings = {
   layers?: number[];
   autoencoder?: Partial<AutoencoderSettings>;
@@ -51,14 +67,16 @@ export type PartialSettings = {
 
 const STAGE_KEYS = ["optimizer", "iterations", "lambda", "batchSize", "learningRate"];
 
-function stage<S extends StageSettings>(name: string, base: S, over: Partial<S> | undefined, extra: string[] = []): S {
+function stage<S extends StageSettings>(name: StageName, over: Partial<S> | undefined, extra: string[] = []): S {
   checkKeys(name, over ?? {}, [...STAGE_KEYS, ...extra]);
-  const s = { ...base, ...Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) } as S;
+  const given = Object.fromEntries(Object.entries(over ?? {}).filter(([, v]) => v !== undefined)) as Partial<S>;
+  const s = { ...(SPEC_SETTINGS[name] as S), ...given };
   if (!OPTIMIZERS.includes(s.optimizer)) {
     throw new ArgumentError(
       `${name}.optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${JSON.stringify(s.optimizer)}`,
     );
   }
+  if (given.iterations === undefined) s.iterations = defaultIterations(name, s.optimizer);
   checkNumber(`${name}.iterations`, s.iterations, { integer: true, min: 0 });
   checkNumber(`${name}.lambda`, s.lambda, { min: 0 });
   checkNumber(`${name}.batchSize`, s.batchSize, { integer: true, min: 1 });
@@ -66,7 +84,10 @@ function stage<S extends StageSettings>(name: string, base: S, over: Partial<S> 
   return s;
 }
 
-/** SPEC §6's settings with `over` applied, every value checked; unknown keys are rejected. */
+/**
+ * SPEC §6's settings with `over` applied, every value checked; unknown keys are rejected. A stage
+ * given adam or sgd and no iterations runs `MINIBATCH_EPOCHS` epochs.
+ */
 export function resolveSettings(over: PartialSettings = {}): TrainSettings {
   checkKeys("settings", over, ["layers", "autoencoder", "softmax", "fineTune", "seed"]);
   const layers = over.layers ?? [...SPEC_SETTINGS.layers];
@@ -76,14 +97,14 @@ export function resolveSettings(over: PartialSettings = {}): TrainSettings {
   layers.forEach((h, i) => {
     checkNumber(`layers[${i}]`, h, { integer: true, min: 1 });
   });
-  const autoencoder = stage("autoencoder", SPEC_SETTINGS.autoencoder, over.autoencoder, ["beta", "rho"]);
+  const autoencoder = stage<AutoencoderSettings>("autoencoder", over.autoencoder, ["beta", "rho"]);
   checkNumber("autoencoder.beta", autoencoder.beta, { min: 0 });
   checkNumber("autoencoder.rho", autoencoder.rho, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   return {
     layers: [...layers],
     autoencoder,
-    softmax: stage("softmax", SPEC_SETTINGS.softmax, over.softmax),
-    fineTune: stage("fineTune", SPEC_SETTINGS.fineTune, over.fineTune),
+    softmax: stage("softmax", over.softmax),
+    fineTune: stage("fineTune", over.fineTune),
     seed: checkNumber("seed", over.seed ?? SPEC_SETTINGS.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
   };
 }

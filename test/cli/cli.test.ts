@@ -110,6 +110,12 @@ describe("stackae CLI", () => {
     const whole = trainSmall([1, 1, 1], "--optimizer", "adam", "--batch-size", "5000", "--quiet");
     assert.equal(whole.code, 0, whole.stderr);
     assert.match(whole.stdout, /autoencoder 1 .* s {2}1 epoch, 1 step of 1000, cost /);
+    // Without iteration flags, adam runs epochs of its own, not the 400 L-BFGS iterations as epochs.
+    const defaults = stackae("train", "--data", data, "--layers", "16", "--optimizer", "adam", "--batch-size", "5000");
+    assert.equal(defaults.code, 0, defaults.stderr);
+    assert.match(defaults.stdout, /autoencoder 1 .* s {2}10 epochs, 10 steps of 1000, cost /);
+    assert.match(defaults.stdout, /softmax .* s {2}100 epochs, 100 steps of 1000, cost /);
+    assert.match(defaults.stdout, /fine-tuning .* s {2}10 epochs, 10 steps of 1000, cost /);
   });
 
   it("progress off a terminal: a line per tenth of a stage, in iterations for L-BFGS and steps for minibatches", () => {

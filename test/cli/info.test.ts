@@ -20,6 +20,22 @@ it("trainFlags gives the flags that differ from the reference experiment's", () 
     ),
     "--layers 50 --finetune-optimizer sgd --finetune-iters 3 --beta 2",
   );
+  // Iterations count against the defaults of the stage's optimiser: epochs for adam and sgd.
+  const epochs = (ae: number, softmax: number, fineTune: number) =>
+    trainFlags(
+      resolveSettings({
+        autoencoder: { optimizer: "adam", iterations: ae },
+        softmax: { optimizer: "adam", iterations: softmax },
+        fineTune: { optimizer: "adam", iterations: fineTune },
+      }),
+    );
+  assert.equal(epochs(10, 100, 10), "--optimizer adam");
+  assert.equal(epochs(400, 100, 400), "--optimizer adam --ae-iters 400 --finetune-iters 400");
+  assert.equal(
+    trainFlags(resolveSettings({ softmax: { optimizer: "sgd" } })),
+    "--softmax-optimizer sgd",
+    "the softmax's 100 epochs are its default, as its 100 L-BFGS iterations are",
+  );
 });
 
 it("info of a model saved by the library, without training metadata: its layers and tensors only", () => {

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
-import { ArgumentError } from "../../src/errors.ts";
 import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
 import { accuracy, predict } from "../../src/nn/model.ts";
 import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
-import { resolveSettings, SPEC_SETTINGS } from "../../src/train/settings.ts";
 
 const { train, test } = readMnist();
 const backend = await createWasmBackend();
@@ -117,33 +115,5 @@ describe("the pipeline's input", () => {
       message: /unlabeled holds no examples/,
     });
     assert.throws(() => trainStackedAutoencoder(backend, { ...one, inputSize: 0 }), { message: /inputSize/ });
-  });
-});
-
-describe("settings", () => {
-  it("default to SPEC §6", () => {
-    const s = resolveSettings();
-    assert.deepEqual(s.layers, [200, 200]);
-    assert.deepEqual(
-      [s.autoencoder.rho, s.autoencoder.lambda, s.autoencoder.beta, s.autoencoder.iterations, s.autoencoder.optimizer],
-      [0.1, 3e-3, 3, 400, "lbfgs"],
-    );
-    assert.deepEqual([s.softmax.lambda, s.softmax.iterations], [1e-4, 100]);
-    assert.deepEqual([s.fineTune.lambda, s.fineTune.iterations], [1e-4, 400]);
-    assert.deepEqual(s, resolveSettings({}));
-    assert.notEqual(s.layers, SPEC_SETTINGS.layers, "a copy, not the defaults themselves");
-  });
-  it("reject unknown keys and bad values, naming them", () => {
-    assert.throws(
-      () => resolveSettings({ autoencoder: { sparsity: 1 } as never }),
-      /autoencoder: unknown option "sparsity"/,
-    );
-    assert.throws(() => resolveSettings({ autoencoder: { rho: 1 } }), /autoencoder\.rho must be .* \(0, 1\), got 1/);
-    assert.throws(
-      () => resolveSettings({ softmax: { optimizer: "newton" as never } }),
-      /softmax\.optimizer must be one of lbfgs, adam, sgd, got "newton"/,
-    );
-    assert.throws(() => resolveSettings({ layers: [200, 0] }), /layers\[1\] must be an integer/);
-    assert.throws(() => resolveSettings({ fineTune: { iterations: -1 } }), ArgumentError);
   });
 });
