@@ -39,7 +39,8 @@ export interface TrainJob {
   report?: string | undefined;
   /** Where checkpoints go during the run (null: only when stopped, to `interruptFile`). */
   checkpoint: string | null;
-  checkpointEvery: number;
+  /** L-BFGS iterations, and minibatch steps, between checkpoints. */
+  checkpointEvery: { lbfgs: number; minibatch: number };
   interruptFile: string;
   resume?: string | undefined;
   /** Int32 flag set to 1 by the main thread to stop at the end of the iteration. */
@@ -137,7 +138,9 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
       },
       {
         ...(resume ? { resume } : { settings: job.settings }),
-        checkpointEvery: job.checkpoint ? job.checkpointEvery : 0,
+        checkpointEvery: job.checkpoint
+          ? (info) => job.checkpointEvery[info.optimizer === "lbfgs" ? "lbfgs" : "minibatch"]
+          : 0,
         onCheckpoint,
         shouldStop: () => Atomics.load(stop, 0) !== 0,
         onStageStart: (info) => post({ type: "stageStart", info }),

@@ -42,7 +42,7 @@ interface TrainFlags {
   out?: string;
   report?: string;
   checkpoint?: string;
-  checkpointEvery: number;
+  checkpointEvery?: number;
   resume?: string;
   json?: boolean;
   quiet?: boolean;
@@ -50,6 +50,14 @@ interface TrainFlags {
 }
 
 const S = SPEC_SETTINGS;
+
+/**
+ * Checkpoints by default: every 20 L-BFGS iterations (about 16 s of the reference experiment's
+ * first autoencoder on wasm), every 200 minibatch steps (about 1 s of it by adam, native). Every
+ * 20 steps, 5.9 MB each, made the README's faster recipe 13 % slower; every 200, no slower than
+ * the noise.
+ */
+const CHECKPOINT_EVERY = { lbfgs: 20, minibatch: 200 };
 
 /** The default of a stage's iterations flag, for its help line. */
 const iters = (stage: StageName) =>
@@ -105,7 +113,11 @@ export function registerTrain(program: Command): void {
       "--checkpoint <file>",
       "save the run's whole state to FILE (atomically) at each stage's start and every --checkpoint-every iterations",
     )
-    .option("--checkpoint-every <n>", "iterations (minibatch steps) between checkpoints", int(1), 20)
+    .option(
+      "--checkpoint-every <n>",
+      `L-BFGS iterations, or minibatch steps, between checkpoints (default: ${CHECKPOINT_EVERY.lbfgs} iterations, ${CHECKPOINT_EVERY.minibatch} steps)`,
+      int(1),
+    )
     .option("--resume <file>", "continue the run saved in this checkpoint (with its settings and the same data flags)")
     .option("--json", "print one JSON object with the results instead of lines")
     .option("--quiet", "no progress on stderr")
@@ -180,7 +192,10 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
     out: flags.out,
     report: flags.report,
     checkpoint,
-    checkpointEvery: flags.checkpointEvery,
+    checkpointEvery:
+      flags.checkpointEvery === undefined
+        ? CHECKPOINT_EVERY
+        : { lbfgs: flags.checkpointEvery, minibatch: flags.checkpointEvery },
     interruptFile: checkpoint ?? DEFAULT_INTERRUPT_FILE,
     resume: flags.resume,
     stop,

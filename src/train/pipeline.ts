@@ -149,8 +149,11 @@ export interface TrainOptions extends TrainEvents {
    * and when the run is stopped. Save it to continue later with `resume`.
    */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void;
-  /** Iterations (minibatch steps) between checkpoints within a stage; 0 (the default): none. */
-  checkpointEvery?: number;
+  /**
+   * Iterations (minibatch steps) between checkpoints within a stage; 0 (the default): none. A
+   * function gives each stage its own, from what `onStageStart` receives (its optimiser, say).
+   */
+  checkpointEvery?: number | ((stage: StageInfo) => number);
   /** Continue the run a checkpoint was taken from; its settings are used, so `settings` must be absent. */
   resume?: TrainCheckpoint;
 }
@@ -169,7 +172,11 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     throw new ArgumentError("give either settings or resume: a resumed run keeps the settings of its checkpoint");
   }
   const settings = resolveSettings(resume ? resume.settings : options.settings);
-  const every = checkNumber("checkpointEvery", options.checkpointEvery ?? 0, { integer: true, min: 0 });
+  const checkEvery = (n: number) => checkNumber("checkpointEvery", n, { integer: true, min: 0 });
+  const everyOption = options.checkpointEvery ?? 0;
+  // A number is checked now; what a function gives, as each stage starts.
+  const everyOf = typeof everyOption === "function" ? everyOption : () => everyOption;
+  if (typeof everyOption === "number") checkEvery(everyOption);
   const n = checkNumber("inputSize", input.inputSize, { integer: true, min: 1 });
   const m = input.labels.length;
   if (m === 0) throw new ArgumentError("there are no training examples: give at least one, with its label");
@@ -225,6 +232,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   ): Float32Array => {
     const steps = s.optimizer === "lbfgs" ? s.iterations : s.iterations * Math.ceil(rows / s.batchSize);
     const info: StageInfo = { name, index: k, count, optimizer: s.optimizer, maxIterations: steps };
+    const every = checkEvery(everyOf(info));
     const from = k === first && resume?.optimizer ? resume : null;
     const costs = from ? [...from.costs] : [];
     const before = from?.seconds ?? 0;

@@ -172,6 +172,34 @@ describe("checkpoints and resume, from the command line", () => {
     assert.ok((seconds.total as number) >= sum - 0.05, JSON.stringify(seconds));
   });
 
+  it("checkpoints by default every 20 L-BFGS iterations and every 200 minibatch steps, each stage from its start", () => {
+    const ck = join(dir, "default-every.checkpoint");
+    const r = stackae(
+      "train",
+      ...["--train-limit", "2000", "--layers", "16", "--ae-iters", "45", "--batch-size", "10", "--checkpoint", ck],
+      ...[
+        "--softmax-optimizer",
+        "adam",
+        "--softmax-iters",
+        "2",
+        "--finetune-optimizer",
+        "sgd",
+        "--finetune-iters",
+        "1",
+      ],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    // Off a terminal each checkpoint is a line; 2,000 images in batches of 10 are 200 steps an epoch.
+    const taken = [...r.stderr.matchAll(/^checkpoint: .*default-every\.checkpoint \((.+), iteration (\d+)\)$/gm)];
+    assert.deepEqual(
+      taken.map(([, stage, iteration]) => `${stage} ${iteration}`),
+      ["autoencoder 1 0", "autoencoder 1 20", "autoencoder 1 40", "softmax 0", "softmax 200", "softmax 400"].concat([
+        "fine-tuning 0",
+        "fine-tuning 200",
+      ]),
+    );
+  });
+
   it("refuses settings flags beside --resume, other data, and a model file as checkpoint", () => {
     const ck = join(dir, "term.checkpoint");
     const seed = stackae("train", "--resume", ck, "--seed", "5");

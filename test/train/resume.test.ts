@@ -107,6 +107,28 @@ describe("resuming a run from its checkpoints", () => {
     }
   });
 
+  it("checkpointEvery as a function gives each stage its own interval, checked as the stage starts", () => {
+    const settings = {
+      layers: [8],
+      autoencoder: { iterations: 6 },
+      softmax: { optimizer: "adam" as const, iterations: 2, batchSize: 100 },
+      fineTune: { iterations: 4 },
+    };
+    const taken: string[] = [];
+    trainStackedAutoencoder(backend, input, {
+      settings,
+      checkpointEvery: (stage) => (stage.optimizer === "lbfgs" ? 3 : 5),
+      onCheckpoint: (c) => void taken.push(`${c.stage} ${c.optimizer?.iterations ?? 0}`),
+    });
+    // Stages 0, 1 and 2; the softmax's 600 rows in batches of 100 are 12 steps.
+    assert.deepEqual(taken, ["0 0", "0 3", "0 6", "1 0", "1 5", "1 10", "2 0", "2 3"]);
+    assert.throws(
+      () => trainStackedAutoencoder(backend, input, { settings, checkpointEvery: () => 1.5 }),
+      /checkpointEvery must be an integer/,
+    );
+    assert.throws(() => trainStackedAutoencoder(backend, input, { settings, checkpointEvery: -1 }), ArgumentError);
+  });
+
   it("shouldStop writes a checkpoint and throws AbortedError; resuming from it finishes the run", () => {
     const settings = { layers: [16], seed: 2, autoencoder: { iterations: 10 }, fineTune: { iterations: 8 } };
     const whole = trainStackedAutoencoder(backend, input, { settings });
