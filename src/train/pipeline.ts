@@ -176,7 +176,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   const everyOption = options.checkpointEvery ?? 0;
   // A number is checked now; what a function gives, as each stage starts.
   const everyOf = typeof everyOption === "function" ? everyOption : () => everyOption;
-  if (typeof everyOption === "number") checkEvery(everyOption);
+  if (typeof everyOption !== "function") checkEvery(everyOption);
   const n = checkNumber("inputSize", input.inputSize, { integer: true, min: 1 });
   const m = input.labels.length;
   if (m === 0) throw new ArgumentError("there are no training examples: give at least one, with its label");
