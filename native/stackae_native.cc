@@ -451,6 +451,55 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// IEEE subnormals on this thread for the life of the object, inside a kernel's FlushSubnormals:
+// for float64 work that must give JavaScript's results bit for bit.
+class KeepSubnormals {
+ public:
+#if defined(__SSE__)
+  KeepSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ & ~0x8040u); }
+  ~KeepSubnormals() { _mm_setcsr(saved_); }
+  KeepSubnormals(const KeepSubnormals&) = delete;
+  KeepSubnormals& operator=(const KeepSubnormals&) = delete;
+
+ private:
+  unsigned saved_;
+#endif
+};
+
+// Adam's update of optim/minibatch.ts over [i0, i1), in its float64 arithmetic and order: no
+// contraction into fused multiply-adds, no reassociation, no reciprocals, so that each element
+// comes out as JavaScript computes it. The vectorised square roots and divisions are IEEE's.
+#pragma GCC push_options
+#pragma GCC optimize("no-associative-math", "no-reciprocal-math", "fp-contract=off")
+void AdamRange(size_t i0, size_t i1, float* x, const float* g, double* m, double* v, double b1, double b2,
+               double eps, double stepPerM, double perV) {
+  const double c1 = 1 - b1, c2 = 1 - b2;
+  for (size_t i = i0; i < i1; i++) {
+    const double gi = g[i];
+    const double mi = b1 * m[i] + c1 * gi;
+    const double vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    x[i] = static_cast<float>(static_cast<double>(x[i]) - (stepPerM * mi) / (std::sqrt(vi * perV) + eps));
+  }
+}
+#pragma GCC pop_options
+
+// adamStep(x, g, m, v, b1, b2, eps, stepPerM, perV): x, g Float32Array, m, v Float64Array.
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  float* x = Data(info[0]);
+  const float* g = Data(info[1]);
+  double* m = info[2].As<Napi::Float64Array>().Data();
+  double* v = info[3].As<Napi::Float64Array>().Data();
+  const double b1 = Num(info[4]), b2 = Num(info[5]), eps = Num(info[6]), stepPerM = Num(info[7]), perV = Num(info[8]);
+  const size_t n = Length(info[0]);
+  ParallelBlocks(n, 64, n, [&](int, size_t i0, size_t i1) {
+    KeepSubnormals ieee;
+    AdamRange(i0, i1, x, g, m, v, b1, b2, eps, stepPerM, perV);
+  });
+  return info.Env().Undefined();
+}
+
 // Waits until all `parts` threads have arrived. Spins (a step of the two-loop recursion takes
 // microseconds, waking a sleeping thread about as long), and yields after a while, so that a
 // thread the system has taken off its core gets it back.
@@ -858,6 +907,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dot", Napi::Function::New(env, Dot));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("twoLoop", Napi::Function::New(env, TwoLoop));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep));
   exports.Set("sparseMulT", Napi::Function::New(env, SparseMulT));
   exports.Set("sparseTMul", Napi::Function::New(env, SparseTMul));
   exports.Set("columnBlocks", Napi::Function::New(env, ColumnBlocks));

@@ -57,6 +57,17 @@ export interface NativeKernels {
     hDiag: number,
     d: Float32Array,
   ): void;
+  adamStep(
+    x: Float32Array,
+    g: Float32Array,
+    m: Float64Array,
+    v: Float64Array,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    stepPerM: number,
+    perV: number,
+  ): void;
   sparseMulT(
     rowStart: Int32Array,
     colIndex: Int32Array,
@@ -215,6 +226,12 @@ export class NativeBackend implements Backend<Float32Array> {
         if (!(allFloat32(S, g.length) && allFloat32(Y, g.length) && S.length === Y.length)) return false;
         if (rho.length !== S.length) return false;
         kernels.twoLoop(g, S, Y, Float64Array.from(rho), hDiag, d);
+        return true;
+      },
+      adamStep: (x, g, m, v, c) => {
+        if (!(x instanceof Float32Array && g instanceof Float32Array)) return false;
+        if (g.length !== x.length || m.length !== x.length || v.length !== x.length) return false;
+        kernels.adamStep(x, g, m, v, c.beta1, c.beta2, c.epsilon, c.stepPerM, c.perV);
         return true;
       },
     };

@@ -135,4 +135,22 @@ export interface VectorOps {
     hDiag: number,
     d: FloatArray,
   ): boolean;
+  /**
+   * Adam's step over every element, in float64 as `adam` computes it, bit for bit:
+   * m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², x ← x − stepPerM·m / (√(v·perV) + ε).
+   * Returns false, leaving every array as it was, where it cannot take these arrays (the
+   * optimiser then runs its own loop).
+   */
+  adamStep?(x: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, step: AdamCoefficients): boolean;
+}
+
+/** The scalars of one Adam step: the betas and ε, and the bias corrections folded into two factors. */
+export interface AdamCoefficients {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** η / (1 − β1ᵗ) */
+  stepPerM: number;
+  /** 1 / (1 − β2ᵗ) */
+  perV: number;
 }

@@ -292,7 +292,10 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         ...(optimizerState ? { resume: optimizerState as MinibatchState } : {}),
       };
       try {
-        result = s.optimizer === "adam" ? adam(batches, x0, common) : sgd(batches, x0, common);
+        result =
+          s.optimizer === "adam"
+            ? adam(batches, x0, { ...common, ...(backend.vectors ? { vectors: backend.vectors } : {}) })
+            : sgd(batches, x0, common);
       } finally {
         batches.dispose();
       }

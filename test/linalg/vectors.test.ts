@@ -1,11 +1,14 @@
-// The backends' vector operations for L-BFGS (`backend.vectors`): twoLoop, the whole two-loop
-// recursion in one call, against properties that do not come from the code under test (the BFGS
-// secant equation, the recursion in float64) and against the optimiser's own recursion.
+// The backends' vector operations for the optimisers (`backend.vectors`): twoLoop, L-BFGS's whole
+// two-loop recursion in one call, against properties that do not come from the code under test
+// (the BFGS secant equation, the recursion in float64) and against the optimiser's own recursion;
+// adamStep against adam's own loop, bit for bit.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Rng } from "../../src/linalg/rng.ts";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
+import { adam } from "../../src/optim/minibatch.ts";
 import type { VectorOps } from "../../src/optim/types.ts";
 import { allBackends } from "../helpers.ts";
 import { logistic } from "../optim/problems.ts";
@@ -72,6 +75,71 @@ for (const { label, backend } of cases) {
       assert.equal(calls, fast.iterations);
       assert.equal(fast.iterations, plain.iterations);
       assert.ok(Math.abs(fast.cost - plain.cost) <= 1e-5 * Math.abs(plain.cost), `${fast.cost} vs ${plain.cost}`);
+    });
+  });
+}
+
+const adamCases = (await allBackends()).filter((c) => c.backend.vectors?.adamStep);
+after(async () => {
+  for (const { backend } of adamCases) await backend.dispose();
+});
+
+for (const { label, backend } of adamCases) {
+  const vec = backend.vectors as VectorOps;
+  const adamStep = vec.adamStep as NonNullable<VectorOps["adamStep"]>;
+  describe(`vectors.adamStep, ${label}`, () => {
+    it("gives adam's own results bit for bit, subnormal moments included, over every thread's part", () => {
+      const n = 300_001; // past the threaded size, with an odd tail
+      const rng = new Rng(8);
+      const x = Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
+      const g = Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (-1 - 40 * rng.uniform()));
+      const m = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 4e-320 : 0));
+      const v = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 3e-321 : 0));
+      for (let i = 0; i < n; i += 6) g[i] = 0; // moments that only decay, some of them subnormal
+      const [x2, m2, v2] = [x.slice(), m.slice(), v.slice()];
+      for (let t = 1; t <= 5; t++) {
+        const c = {
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          stepPerM: 1e-3 / (1 - 0.9 ** t),
+          perV: 1 / (1 - 0.999 ** t),
+        };
+        assert.equal(adamStep(x, g, m, v, c), true);
+        for (let i = 0; i < n; i++) {
+          const gi = g[i] as number;
+          const mi = c.beta1 * (m2[i] as number) + (1 - c.beta1) * gi;
+          const vi = c.beta2 * (v2[i] as number) + (1 - c.beta2) * gi * gi;
+          m2[i] = mi;
+          v2[i] = vi;
+          x2[i] = (x2[i] as number) - (c.stepPerM * mi) / (Math.sqrt(vi * c.perV) + c.epsilon);
+        }
+      }
+      assert.ok(m2[0] !== 0 && Math.abs(m2[0] as number) < 2.2e-308, "a subnormal moment stayed subnormal");
+      const differ = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+        for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
+        return -1;
+      };
+      assert.equal(differ(m, m2), -1, "m");
+      assert.equal(differ(v, v2), -1, "v");
+      assert.equal(differ(x, x2), -1, "x");
+    });
+
+    it("declines float64 parameters and arrays of other lengths, leaving them as they were", () => {
+      const c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepPerM: 1, perV: 1 };
+      const x = new Float64Array(4).fill(1);
+      assert.equal(adamStep(x, new Float64Array(4).fill(1), new Float64Array(4), new Float64Array(4), c), false);
+      const short = new Float32Array(4).fill(1);
+      assert.equal(adamStep(short, new Float32Array(3).fill(1), new Float64Array(4), new Float64Array(4), c), false);
+      assert.deepEqual([...x, ...short], new Array(8).fill(1));
+    });
+
+    it("drives adam to the same point as adam's own loop", () => {
+      const p = logistic(30, 300, 1e-3, 5);
+      const options = { epochs: 5, batchSize: 32, learningRate: 0.02, seed: 3 };
+      const plain = adam(p.minibatch, new Float32Array(30), options);
+      const fast = adam(p.minibatch, new Float32Array(30), { ...options, vectors: vec });
+      assert.deepEqual(Array.from(fast.x), Array.from(plain.x));
     });
   });
 }

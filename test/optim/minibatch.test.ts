@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
 import type { FloatArray } from "../../src/linalg/matrix.ts";
 import { adam, sgd } from "../../src/optim/minibatch.ts";
+import type { VectorOps } from "../../src/optim/types.ts";
 import { distance, gradNorm, leastSquares, logistic, rosenbrock } from "./problems.ts";
 
 const rosen = { examples: 1, cost: (x: FloatArray, g: FloatArray) => rosenbrock(x, g) };
@@ -70,6 +71,41 @@ describe("adam on functions with known minima", () => {
       schedule: "cosine",
     });
     assert.ok(gradNorm(p.full, r.x) < 2e-3, `‖∇J‖ = ${gradNorm(p.full, r.x)}`);
+  });
+});
+
+describe("adam's vectors.adamStep", () => {
+  it("takes every step where it accepts the arrays, with the coefficients of the loop it replaces", () => {
+    const p = logistic(10, 300, 1e-2, 2);
+    const options = { epochs: 3, batchSize: 30, learningRate: 0.05, seed: 4 };
+    const plain = adam(p.minibatch, new Float32Array(10), options);
+    // A step that does the arithmetic of its documentation, in float64, element by element.
+    const seen: number[] = [];
+    const vectors: VectorOps = {
+      dot: () => 0,
+      axpy: () => {},
+      adamStep: (x, g, m, v, c) => {
+        seen.push(c.stepPerM);
+        for (let i = 0; i < x.length; i++) {
+          const gi = g[i] as number;
+          m[i] = c.beta1 * (m[i] as number) + (1 - c.beta1) * gi;
+          v[i] = c.beta2 * (v[i] as number) + (1 - c.beta2) * gi * gi;
+          x[i] =
+            (x[i] as number) - (c.stepPerM * (m[i] as number)) / (Math.sqrt((v[i] as number) * c.perV) + c.epsilon);
+        }
+        return true;
+      },
+    };
+    const stepped = adam(p.minibatch, new Float32Array(10), { ...options, vectors });
+    assert.equal(seen.length, plain.iterations);
+    assert.equal(seen[0], 0.05 / (1 - 0.9), "η / (1 − β1) at the first step");
+    assert.deepEqual(Array.from(stepped.x), Array.from(plain.x));
+    // One that declines leaves the loop to adam itself.
+    const declined = adam(p.minibatch, new Float32Array(10), {
+      ...options,
+      vectors: { ...vectors, adamStep: () => false },
+    });
+    assert.deepEqual(Array.from(declined.x), Array.from(plain.x));
   });
 });
 
