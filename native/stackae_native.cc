@@ -466,9 +466,11 @@ class KeepSubnormals {
 #endif
 };
 
-// Adam's update of optim/minibatch.ts over [i0, i1), in its float64 arithmetic and order: no
+// The optimisers' updates of optim/minibatch.ts, in their float64 arithmetic and order: no
 // contraction into fused multiply-adds, no reassociation, no reciprocals, so that each element
 // comes out as JavaScript computes it. The vectorised square roots and divisions are IEEE's.
+//
+// Adam's, over [i0, i1).
 #pragma GCC push_options
 #pragma GCC optimize("no-associative-math", "no-reciprocal-math", "fp-contract=off")
 void AdamRange(size_t i0, size_t i1, float* x, const float* g, double* m, double* v, double b1, double b2,
@@ -483,7 +485,32 @@ void AdamRange(size_t i0, size_t i1, float* x, const float* g, double* m, double
     x[i] = static_cast<float>(static_cast<double>(x[i]) - (stepPerM * mi) / (std::sqrt(vi * perV) + eps));
   }
 }
+// SGD's update of optim/minibatch.ts over [i0, i1): the velocity rounded to float32 as it is
+// stored, the step taken with it unrounded, as JavaScript does.
+void SgdRange(size_t i0, size_t i1, float* x, const float* g, float* vel, double mu, double rate, bool nesterov) {
+  for (size_t i = i0; i < i1; i++) {
+    const double gi = g[i];
+    const double vi = mu * static_cast<double>(vel[i]) - rate * gi;
+    vel[i] = static_cast<float>(vi);
+    x[i] = static_cast<float>(static_cast<double>(x[i]) + (nesterov ? mu * vi - rate * gi : vi));
+  }
+}
 #pragma GCC pop_options
+
+// sgdStep(x, g, v, momentum, rate, nesterov): x, g, v Float32Array.
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  float* x = Data(info[0]);
+  const float* g = Data(info[1]);
+  float* vel = Data(info[2]);
+  const double mu = Num(info[3]), rate = Num(info[4]);
+  const bool nesterov = info[5].As<Napi::Boolean>().Value();
+  const size_t n = Length(info[0]);
+  ParallelBlocks(n, 64, n, [&](int, size_t i0, size_t i1) {
+    KeepSubnormals ieee;
+    SgdRange(i0, i1, x, g, vel, mu, rate, nesterov);
+  });
+  return info.Env().Undefined();
+}
 
 // adamStep(x, g, m, v, b1, b2, eps, stepPerM, perV): x, g Float32Array, m, v Float64Array.
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
@@ -908,6 +935,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("twoLoop", Napi::Function::New(env, TwoLoop));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("sparseMulT", Napi::Function::New(env, SparseMulT));
   exports.Set("sparseTMul", Napi::Function::New(env, SparseTMul));
   exports.Set("columnBlocks", Napi::Function::New(env, ColumnBlocks));

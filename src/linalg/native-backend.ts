@@ -68,6 +68,7 @@ export interface NativeKernels {
     stepPerM: number,
     perV: number,
   ): void;
+  sgdStep(x: Float32Array, g: Float32Array, v: Float32Array, momentum: number, rate: number, nesterov: boolean): void;
   sparseMulT(
     rowStart: Int32Array,
     colIndex: Int32Array,
@@ -232,6 +233,12 @@ export class NativeBackend implements Backend<Float32Array> {
         if (!(x instanceof Float32Array && g instanceof Float32Array)) return false;
         if (g.length !== x.length || m.length !== x.length || v.length !== x.length) return false;
         kernels.adamStep(x, g, m, v, c.beta1, c.beta2, c.epsilon, c.stepPerM, c.perV);
+        return true;
+      },
+      sgdStep: (x, g, v, c) => {
+        if (!(x instanceof Float32Array && g instanceof Float32Array && v instanceof Float32Array)) return false;
+        if (g.length !== x.length || v.length !== x.length) return false;
+        kernels.sgdStep(x, g, v, c.momentum, c.rate, c.nesterov);
         return true;
       },
     };

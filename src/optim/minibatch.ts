@@ -42,6 +42,11 @@ export interface SgdOptions extends MinibatchCommon {
   momentum?: number;
   /** Nesterov's accelerated form (default false). */
   nesterov?: boolean;
+  /**
+   * Where `vectors.sgdStep` is given (the native backend's `backend.vectors`), the update runs
+   * there, on every thread, with the same results; default: a JavaScript loop.
+   */
+  vectors?: VectorOps;
 }
 
 export interface AdamOptions extends MinibatchCommon {
@@ -221,12 +226,14 @@ function checkResume(
 
 /** Minibatch SGD with momentum: v ← μv − η∇J, x ← x + v (Nesterov: x ← x + μv − η∇J). */
 export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: SgdOptions = {}): OptimResult<T> {
-  checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov"]);
+  checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov", "vectors"]);
   const p = plan("sgd", x0, options, 0.1);
   const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const nesterov = options.nesterov ?? false;
   const v = zerosLike(x0);
+  const step = options.vectors?.sgdStep?.bind(options.vectors);
   return runEpochs("sgd", cost, x0, p, options, [v], (x, g, rate) => {
+    if (step?.(x, g, v, { momentum: mu, rate, nesterov })) return;
     for (let i = 0; i < x.length; i++) {
       const gi = g[i] as number;
       const vi = mu * (v[i] as number) - rate * gi;

@@ -142,6 +142,17 @@ export interface VectorOps {
    * optimiser then runs its own loop).
    */
   adamStep?(x: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, step: AdamCoefficients): boolean;
+  /**
+   * SGD's step over every element, as `sgd` computes it, bit for bit: v ← μ·v − η·g (computed in
+   * float64, stored in v's precision), x ← x + v, or with Nesterov x ← x + μ·v − η·g, with the
+   * float64 v. Returns false, leaving every array as it was, where it cannot take these arrays.
+   */
+  sgdStep?(
+    x: FloatArray,
+    g: FloatArray,
+    v: FloatArray,
+    step: { momentum: number; rate: number; nesterov: boolean },
+  ): boolean;
 }
 
 /** The scalars of one Adam step: the betas and ε, and the bias corrections folded into two factors. */

@@ -292,10 +292,8 @@ export function trainStackedAutoencoder<T extends FloatArray>(
         ...(optimizerState ? { resume: optimizerState as MinibatchState } : {}),
       };
       try {
-        result =
-          s.optimizer === "adam"
-            ? adam(batches, x0, { ...common, ...(backend.vectors ? { vectors: backend.vectors } : {}) })
-            : sgd(batches, x0, common);
+        const withVectors = { ...common, ...(backend.vectors ? { vectors: backend.vectors } : {}) };
+        result = s.optimizer === "adam" ? adam(batches, x0, withVectors) : sgd(batches, x0, withVectors);
       } finally {
         batches.dispose();
       }

@@ -1,14 +1,14 @@
 // The backends' vector operations for the optimisers (`backend.vectors`): twoLoop, L-BFGS's whole
 // two-loop recursion in one call, against properties that do not come from the code under test
 // (the BFGS secant equation, the recursion in float64) and against the optimiser's own recursion;
-// adamStep against adam's own loop, bit for bit.
+// adamStep and sgdStep against the minibatch optimisers' own loops, bit for bit.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Rng } from "../../src/linalg/rng.ts";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
-import { adam } from "../../src/optim/minibatch.ts";
+import { adam, sgd } from "../../src/optim/minibatch.ts";
 import type { VectorOps } from "../../src/optim/types.ts";
 import { allBackends } from "../helpers.ts";
 import { logistic } from "../optim/problems.ts";
@@ -139,6 +139,57 @@ for (const { label, backend } of adamCases) {
       const options = { epochs: 5, batchSize: 32, learningRate: 0.02, seed: 3 };
       const plain = adam(p.minibatch, new Float32Array(30), options);
       const fast = adam(p.minibatch, new Float32Array(30), { ...options, vectors: vec });
+      assert.deepEqual(Array.from(fast.x), Array.from(plain.x));
+    });
+  });
+}
+
+const sgdCases = (await allBackends()).filter((c) => c.backend.vectors?.sgdStep);
+after(async () => {
+  for (const { backend } of sgdCases) await backend.dispose();
+});
+
+for (const { label, backend } of sgdCases) {
+  const vec = backend.vectors as VectorOps;
+  const sgdStep = vec.sgdStep as NonNullable<VectorOps["sgdStep"]>;
+  describe(`vectors.sgdStep, ${label}`, () => {
+    for (const nesterov of [false, true]) {
+      it(`gives sgd's own results bit for bit${nesterov ? ", Nesterov's form" : ""}, subnormal velocities included`, () => {
+        const n = 300_001;
+        const rng = new Rng(9);
+        const x = Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
+        const g = Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (-1 - 40 * rng.uniform()));
+        const v = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 3e-42 : 0));
+        for (let i = 0; i < n; i += 6) g[i] = 0;
+        const [x2, v2] = [x.slice(), v.slice()];
+        const c = { momentum: 0.9, rate: 0.1, nesterov };
+        for (let t = 1; t <= 5; t++) {
+          assert.equal(sgdStep(x, g, v, c), true);
+          for (let i = 0; i < n; i++) {
+            const gi = g[i] as number;
+            const vi = c.momentum * (v2[i] as number) - c.rate * gi;
+            v2[i] = vi;
+            x2[i] = (x2[i] as number) + (nesterov ? c.momentum * vi - c.rate * gi : vi);
+          }
+        }
+        assert.ok(v2[0] !== 0 && Math.abs(v2[0] as number) < 1.2e-38, "a subnormal velocity stayed subnormal");
+        for (const [name, a, b] of [["v", v, v2] as const, ["x", x, x2] as const]) {
+          const at = a.findIndex((e, i) => !Object.is(e, b[i]));
+          assert.equal(at, -1, `${name}[${at}]: ${a[at]} against ${b[at]}`);
+        }
+      });
+    }
+
+    it("declines float64 arrays and arrays of other lengths; drives sgd to the same point as its own loop", () => {
+      const c = { momentum: 0.9, rate: 0.1, nesterov: false };
+      assert.equal(sgdStep(new Float64Array(4), new Float64Array(4).fill(1), new Float64Array(4), c), false);
+      const x = new Float32Array(4).fill(1);
+      assert.equal(sgdStep(x, new Float32Array(4).fill(1), new Float32Array(3), c), false);
+      assert.deepEqual(Array.from(x), [1, 1, 1, 1]);
+      const p = logistic(30, 300, 1e-3, 5);
+      const options = { epochs: 5, batchSize: 32, learningRate: 0.05, seed: 3, nesterov: true };
+      const plain = sgd(p.minibatch, new Float32Array(30), options);
+      const fast = sgd(p.minibatch, new Float32Array(30), { ...options, vectors: vec });
       assert.deepEqual(Array.from(fast.x), Array.from(plain.x));
     });
   });

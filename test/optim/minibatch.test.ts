@@ -109,6 +109,38 @@ describe("adam's vectors.adamStep", () => {
   });
 });
 
+describe("sgd's vectors.sgdStep", () => {
+  it("takes every step where it accepts the arrays, and leaves the loop to sgd where it declines", () => {
+    const p = logistic(10, 300, 1e-2, 2);
+    const options = { epochs: 3, batchSize: 30, learningRate: 0.05, seed: 4, schedule: "linear" as const };
+    const plain = sgd(p.minibatch, new Float32Array(10), options);
+    const rates: number[] = [];
+    const vectors: VectorOps = {
+      dot: () => 0,
+      axpy: () => {},
+      sgdStep: (x, g, v, c) => {
+        rates.push(c.rate);
+        for (let i = 0; i < x.length; i++) {
+          const vi = c.momentum * (v[i] as number) - c.rate * (g[i] as number);
+          v[i] = vi;
+          x[i] = (x[i] as number) + vi;
+        }
+        return true;
+      },
+    };
+    const stepped = sgd(p.minibatch, new Float32Array(10), { ...options, vectors });
+    assert.equal(rates.length, plain.iterations);
+    assert.equal(rates[0], 0.05, "the scheduled rate: η at the start of a linear schedule");
+    assert.ok((rates.at(-1) as number) < 0.05 / plain.iterations + 1e-12, "and near 0 at its end");
+    assert.deepEqual(Array.from(stepped.x), Array.from(plain.x));
+    const declined = sgd(p.minibatch, new Float32Array(10), {
+      ...options,
+      vectors: { ...vectors, sgdStep: () => false },
+    });
+    assert.deepEqual(Array.from(declined.x), Array.from(plain.x));
+  });
+});
+
 describe("minibatch mechanics", () => {
   it("every epoch visits every example exactly once, in a seeded order", () => {
     const seen: number[][] = [];
