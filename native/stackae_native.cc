@@ -34,22 +34,27 @@ size_t Length(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementL
 int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 double Num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
 
-// Flush-to-zero and denormals-are-zero on this thread for the life of the object, then the old
+// FlushSubnormals: flush-to-zero and denormals-are-zero on this thread for the life of the object, then the old
 // mode back. Subnormal operands and results make Intel's cores multiply through a microcode
 // assist (a saturated fine-tuning evaluation's products ran several times slower), so every
 // kernel runs in this mode; JavaScript's own numbers on the calling thread keep IEEE subnormals.
-class FlushSubnormals {
+// KeepSubnormals is the converse, for float64 work inside a kernel that must give JavaScript's
+// results bit for bit.
+template <bool Flush>
+class SubnormalMode {
  public:
 #if defined(__SSE__)
-  FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
-  ~FlushSubnormals() { _mm_setcsr(saved_); }
-  FlushSubnormals(const FlushSubnormals&) = delete;
-  FlushSubnormals& operator=(const FlushSubnormals&) = delete;
+  SubnormalMode() : saved_(_mm_getcsr()) { _mm_setcsr(Flush ? saved_ | 0x8040u : saved_ & ~0x8040u); }  // FTZ | DAZ
+  ~SubnormalMode() { _mm_setcsr(saved_); }
+  SubnormalMode(const SubnormalMode&) = delete;
+  SubnormalMode& operator=(const SubnormalMode&) = delete;
 
  private:
   unsigned saved_;
 #endif
 };
+using FlushSubnormals = SubnormalMode<true>;
+using KeepSubnormals = SubnormalMode<false>;
 
 // OpenBLAS, opened in Init while FlushSubnormals holds: it starts its worker threads as it loads,
 // and a thread takes its floating-point mode from the thread that starts it, so OpenBLAS's own
@@ -450,21 +455,6 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < size; i++) y[i] += alpha * x[i];
   return info.Env().Undefined();
 }
-
-// IEEE subnormals on this thread for the life of the object, inside a kernel's FlushSubnormals:
-// for float64 work that must give JavaScript's results bit for bit.
-class KeepSubnormals {
- public:
-#if defined(__SSE__)
-  KeepSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ & ~0x8040u); }
-  ~KeepSubnormals() { _mm_setcsr(saved_); }
-  KeepSubnormals(const KeepSubnormals&) = delete;
-  KeepSubnormals& operator=(const KeepSubnormals&) = delete;
-
- private:
-  unsigned saved_;
-#endif
-};
 
 // The optimisers' updates of optim/minibatch.ts, in their float64 arithmetic and order: no
 // contraction into fused multiply-adds, no reassociation, no reciprocals, so that each element

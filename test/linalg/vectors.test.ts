@@ -14,10 +14,11 @@ import { allBackends } from "../helpers.ts";
 import { logistic } from "../optim/problems.ts";
 import { history, maxDiff, recursion64 } from "./two-loop-fixtures.ts";
 
-const cases = (await allBackends()).filter((c) => c.backend.vectors?.twoLoop);
+const backends = await allBackends();
 after(async () => {
-  for (const { backend } of cases) await backend.dispose();
+  for (const { backend } of backends) await backend.dispose();
 });
+const cases = backends.filter((c) => c.backend.vectors?.twoLoop);
 
 for (const { label, backend } of cases) {
   const vec = backend.vectors as VectorOps;
@@ -79,10 +80,7 @@ for (const { label, backend } of cases) {
   });
 }
 
-const adamCases = (await allBackends()).filter((c) => c.backend.vectors?.adamStep);
-after(async () => {
-  for (const { backend } of adamCases) await backend.dispose();
-});
+const adamCases = backends.filter((c) => c.backend.vectors?.adamStep);
 
 for (const { label, backend } of adamCases) {
   const vec = backend.vectors as VectorOps;
@@ -144,10 +142,7 @@ for (const { label, backend } of adamCases) {
   });
 }
 
-const sgdCases = (await allBackends()).filter((c) => c.backend.vectors?.sgdStep);
-after(async () => {
-  for (const { backend } of sgdCases) await backend.dispose();
-});
+const sgdCases = backends.filter((c) => c.backend.vectors?.sgdStep);
 
 for (const { label, backend } of sgdCases) {
   const vec = backend.vectors as VectorOps;
