@@ -728,6 +728,81 @@ function scale64(s: f64, y: usize, n: i32): void {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The minibatch optimisers' updates (src/optim/minibatch.ts) over elements [i0, i1), so that the
+// threads split a vector between them. Each is the JavaScript loop's arithmetic in f64, operation
+// for operation; WebAssembly neither fuses nor reassociates, and keeps subnormals, so the results
+// are the loop's to the bit. Two elements at a time, one f64x2 each.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Adam over x, g (f32) and the moments m, v (f64): m ← β1·m + (1 − β1)·g,
+ * v ← β2·v + ((1 − β2)·g)·g, x ← x − (stepPerM·m) / (√(v·perV) + ε).
+ */
+export function adamRange(
+  x: usize, g: usize, m: usize, v: usize, i0: i32, i1: i32,
+  beta1: f64, beta2: f64, epsilon: f64, stepPerM: f64, perV: f64,
+): void {
+  const b1 = f64x2.splat(beta1);
+  const c1 = f64x2.splat(1 - beta1);
+  const b2 = f64x2.splat(beta2);
+  const c2 = f64x2.splat(1 - beta2);
+  const eps = f64x2.splat(epsilon);
+  const sm = f64x2.splat(stepPerM);
+  const pv = f64x2.splat(perV);
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const o4 = <usize>i << 2;
+    const o8 = <usize>i << 3;
+    const gi = f64x2.promote_low_f32x4(v128.load64_zero(g + o4));
+    const mi = f64x2.add(f64x2.mul(b1, v128.load(m + o8)), f64x2.mul(c1, gi));
+    const vi = f64x2.add(f64x2.mul(b2, v128.load(v + o8)), f64x2.mul(f64x2.mul(c2, gi), gi));
+    v128.store(m + o8, mi);
+    v128.store(v + o8, vi);
+    const step = f64x2.div(f64x2.mul(sm, mi), f64x2.add(f64x2.sqrt(f64x2.mul(vi, pv)), eps));
+    const xi = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(x + o4)), step);
+    v128.store64_lane(x + o4, f32x4.demote_f64x2_zero(xi), 0);
+  }
+  for (; i < i1; i++) {
+    const o4 = <usize>i << 2;
+    const o8 = <usize>i << 3;
+    const gi = <f64>load<f32>(g + o4);
+    const mi = beta1 * load<f64>(m + o8) + (1 - beta1) * gi;
+    const vi = beta2 * load<f64>(v + o8) + (1 - beta2) * gi * gi;
+    store<f64>(m + o8, mi);
+    store<f64>(v + o8, vi);
+    store<f32>(x + o4, <f32>(<f64>load<f32>(x + o4) - (stepPerM * mi) / (Math.sqrt(vi * perV) + epsilon)));
+  }
+}
+
+/**
+ * SGD with momentum over x, g and the velocity v (all f32): v ← μ·v − η·g in f64, stored in f32;
+ * x ← x + v, or with Nesterov (nesterov ≠ 0) x ← x + (μ·v − η·g), with the f64 v.
+ */
+export function sgdRange(
+  x: usize, g: usize, v: usize, i0: i32, i1: i32, momentum: f64, rate: f64, nesterov: i32,
+): void {
+  const mu = f64x2.splat(momentum);
+  const eta = f64x2.splat(rate);
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const o = <usize>i << 2;
+    const gi = f64x2.promote_low_f32x4(v128.load64_zero(g + o));
+    const vi = f64x2.sub(f64x2.mul(mu, f64x2.promote_low_f32x4(v128.load64_zero(v + o))), f64x2.mul(eta, gi));
+    v128.store64_lane(v + o, f32x4.demote_f64x2_zero(vi), 0);
+    const move = nesterov != 0 ? f64x2.sub(f64x2.mul(mu, vi), f64x2.mul(eta, gi)) : vi;
+    const xi = f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(x + o)), move);
+    v128.store64_lane(x + o, f32x4.demote_f64x2_zero(xi), 0);
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const gi = <f64>load<f32>(g + o);
+    const vi = momentum * <f64>load<f32>(v + o) - rate * gi;
+    store<f32>(v + o, <f32>vi);
+    store<f32>(x + o, <f32>(<f64>load<f32>(x + o) + (nesterov != 0 ? momentum * vi - rate * gi : vi)));
+  }
+}
+
 /**
  * Spins of a thread waiting at a barrier before it sleeps: about 33 µs here (0.5 ns a spin). The
  * steps between two barriers take tens of microseconds, and threads that each have a core meet

@@ -1,11 +1,12 @@
 // `npm run bench:steps [-- --threads T]`: adam's and sgd's own time per step (everything but the
 // cost function) over 314,584 parameters (the first autoencoder's size): their update loops in
-// plain JavaScript, and in each backend's `vectors` where it has `adamStep` and `sgdStep` (native,
-// on T threads, default 2). The cost is a separable quadratic on 2,350 examples in batches of 10
+// plain JavaScript, and in each backend's `vectors` (`adamStep`, `sgdStep`) on T threads, default
+// 2: wasm's, with x, the gradient and the moments in its memory, and native's where it is built. The cost is a separable quadratic on 2,350 examples in batches of 10
 // (235 steps an epoch), timed and subtracted; 4 epochs, the fastest of 3 runs.
 import { parseArgs } from "node:util";
 import { adam, type FloatArray, sgd, type VectorOps } from "../src/index.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
+import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 
 const { values } = parseArgs({ options: { threads: { type: "string", default: "2" } } });
 const threads = Number(values.threads);
@@ -14,6 +15,9 @@ const n = 314584;
 const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 1000) / 10);
 const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
 const cases: [string, VectorOps | undefined][] = [["plain JavaScript", undefined]];
+// One thread has no shared memory, and so no `vectors`: the JavaScript loop is its case.
+const wasm = threads > 1 ? await createWasmBackend({ threads }) : null;
+if (wasm?.vectors) cases.push([`wasm, ${threads} threads`, wasm.vectors]);
 const native = (await nativeAvailable()) ? await createNativeBackend({ threads }) : null;
 if (native) cases.push([`native, ${threads} threads`, native.vectors]);
 
@@ -49,3 +53,4 @@ for (const [name, run] of [
     console.log(`${`${name}, ${label}`.padEnd(32)} ${best.toFixed(3).padStart(7)} ms   (${steps} steps)`);
   }
 }
+await wasm?.dispose();

@@ -18,6 +18,8 @@ export const POOL_FUNCTIONS = [
   "colSumsRange",
   "squaredErrorDeltaRange",
   "softmaxRows",
+  "adamRange",
+  "sgdRange",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -55,6 +55,29 @@ interface KernelExports {
   softmaxRows(P: number, labels: number, rows: number, k: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
+  adamRange(
+    x: number,
+    g: number,
+    m: number,
+    v: number,
+    i0: number,
+    i1: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    stepPerM: number,
+    perV: number,
+  ): void;
+  sgdRange(
+    x: number,
+    g: number,
+    v: number,
+    i0: number,
+    i1: number,
+    momentum: number,
+    rate: number,
+    nesterov: number,
+  ): void;
   twoLoop(
     part: number,
     parts: number,
@@ -233,7 +256,7 @@ export class WasmBackend implements Backend<Float32Array> {
   /** Every SharedArrayBuffer of the memory that a `vectors.zeros` view was made on (one per size). */
   readonly #vectorBuffers = new WeakSet<ArrayBufferLike>();
   /** The vectors that `vectors.zeros` made in JavaScript's memory, the WebAssembly memory being full. */
-  readonly #outsideVectors = new WeakSet<Float32Array>();
+  readonly #outsideVectors = new WeakSet<Float32Array | Float64Array>();
   /** The most bytes the memory may grow to. */
   readonly #maxBytes: number;
   /**
@@ -373,6 +396,13 @@ export class WasmBackend implements Backend<Float32Array> {
 
   #vectorOps(): VectorOps {
     const here = (v: FloatArray): boolean => v instanceof Float32Array && this.#vectorBuffers.has(v.buffer);
+    const here64 = (v: FloatArray): boolean => v instanceof Float64Array && this.#vectorBuffers.has(v.buffer);
+    /** Runs an update kernel over [0, n) split across the threads from 2^15 elements each. */
+    const update = (fn: "adamRange" | "sgdRange", n: number, args: (i0: number, i1: number) => number[]) => {
+      const parts = split(n, this.#ways(n, 1 << 15), 4).map(([i0, count]) => args(i0, i0 + count));
+      if (parts.length === 1) (this.#k[fn] as (...a: number[]) => void)(...(parts[0] as number[]));
+      else this.#parallel(fn, parts);
+    };
     return {
       dot: (x, y) => (here(x) && here(y) ? this.#k.dot(x.byteOffset, y.byteOffset, x.length) : jsDot(x, y)),
       axpy: (alpha, x, y) => {
@@ -390,27 +420,48 @@ export class WasmBackend implements Backend<Float32Array> {
         this.#twoLoop(g as Float32Array, S as Float32Array[], Y as Float32Array[], rho, hDiag, d as Float32Array);
         return true;
       },
-      // A history that does not fit (L-BFGS keeps 2 × 100 vectors of the parameters' size) goes on
-      // in JavaScript's memory, with the recursion, dot and axpy there: slower, where running out
-      // of memory would end the run.
-      zeros: (n) => {
-        const start = this.#alloc(n * 4, this.#maxBytes - VECTOR_HEADROOM);
-        if (start < 0) {
-          const v = new Float32Array(n);
-          this.#outsideVectors.add(v);
-          return v;
+      adamStep: (x, g, m, v, c) => {
+        const n = x.length;
+        if (!(here(x) && here(g) && here64(m) && here64(v) && g.length === n && m.length === n && v.length === n)) {
+          return false;
         }
-        const buffer = this.#memory.buffer;
-        this.#vectorBuffers.add(buffer);
-        return new Float32Array(buffer, start, n).fill(0);
+        const [xs, gs, ms, vs] = [x.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset];
+        update("adamRange", n, (i0, i1) => [xs, gs, ms, vs, i0, i1, c.beta1, c.beta2, c.epsilon, c.stepPerM, c.perV]);
+        return true;
       },
+      sgdStep: (x, g, v, c) => {
+        const n = x.length;
+        if (!(here(x) && here(g) && here(v) && g.length === n && v.length === n)) return false;
+        const [xs, gs, vs] = [x.byteOffset, g.byteOffset, v.byteOffset];
+        update("sgdRange", n, (i0, i1) => [xs, gs, vs, i0, i1, c.momentum, c.rate, c.nesterov ? 1 : 0]);
+        return true;
+      },
+      zeros: (n) => this.#vector(n, Float32Array),
+      zeros64: (n) => this.#vector(n, Float64Array),
       release: (v) => {
-        if (here(v)) this.#release(v.byteOffset);
-        else if (!(v instanceof Float32Array) || !this.#outsideVectors.delete(v)) {
-          throw new ArgumentError("vectors.release: this vector was not made by vectors.zeros");
+        if (here(v) || here64(v)) this.#release(v.byteOffset);
+        else if (!this.#outsideVectors.delete(v)) {
+          throw new ArgumentError("vectors.release: this vector was not made by vectors.zeros or vectors.zeros64");
         }
       },
     };
+  }
+
+  /**
+   * A zeroed vector for `vectors.zeros` and `zeros64`. One that does not fit (L-BFGS keeps 2 × 100
+   * vectors of the parameters' size) goes in JavaScript's memory, and the optimiser's work on it
+   * there: slower, where running out of memory would end the run.
+   */
+  #vector<T extends Float32Array | Float64Array>(n: number, type: VectorType<T>): T {
+    const start = this.#alloc(n * type.BYTES_PER_ELEMENT, this.#maxBytes - VECTOR_HEADROOM);
+    if (start < 0) {
+      const v = new type(n);
+      this.#outsideVectors.add(v);
+      return v;
+    }
+    const buffer = this.#memory.buffer;
+    this.#vectorBuffers.add(buffer);
+    return new type(buffer, start, n).fill(0) as T;
   }
 
   /**
@@ -905,6 +956,13 @@ function rowsByWork(S: WasmCsr, heap: Float32Array, parts: number, block = 1): [
 }
 
 /** [start, count] pieces of [0, total) in `parts` near-equal pieces whose starts are multiples of `unit`. */
+/** Float32Array or Float64Array, as a constructor. */
+interface VectorType<T> {
+  new (n: number): T;
+  new (buffer: ArrayBufferLike, start: number, n: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
 function split(total: number, parts: number, unit: number): [number, number][] {
   const size = Math.ceil(total / parts / unit) * unit;
   const out: [number, number][] = [];

@@ -13,7 +13,7 @@ import {
   type OptimStatus,
   type VectorOps,
 } from "./types.ts";
-import { allFinite, axpy, dot, sumAbs, zerosLike } from "./vector.ts";
+import { allFinite, axpy, dot, sumAbs, WorkVectors } from "./vector.ts";
 
 export interface LbfgsOptions extends CommonOptions {
   /** Most iterations (default 400, as in the exercise). */
@@ -90,18 +90,11 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
   if (resume !== undefined) checkResume(resume, x0, m);
   // Working vectors from `vectors.zeros` where the caller offers it (a backend's memory, where
   // its dot and axpy are fast), else plain arrays; the former are handed back on return.
-  const owned: Float32Array[] = [];
-  const vector = (): T => {
-    if (vec.zeros && x0 instanceof Float32Array) {
-      const v = vec.zeros(x0.length);
-      owned.push(v);
-      return v as FloatArray as T;
-    }
-    return zerosLike(x0);
-  };
-  /** A resumed correction vector: taken over when it has x0's precision and no vectors.zeros, else copied. */
+  const work = new WorkVectors(options.vectors, x0);
+  const vector = (): T => work.zeros();
+  /** A resumed correction vector: taken over when it has x0's precision and is not to be in the backend, else copied. */
   const adopt = (values: FloatArray): T => {
-    if (values.constructor === x0.constructor && !vec.zeros) return values as T;
+    if (values.constructor === x0.constructor && !work.inBackend) return values as T;
     const out = vector();
     out.set(values);
     return out;
@@ -222,7 +215,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     }
     return result("maxIterations", `reached the limit of ${maxIter} iterations`);
   } finally {
-    for (const v of owned) vec.release?.(v);
+    work.release();
   }
 }
 

@@ -5,7 +5,7 @@ import type { FloatArray } from "../linalg/matrix.ts";
 import { Rng } from "../linalg/rng.ts";
 import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
 import type { MinibatchState, OptimResult, OptimStatus, VectorOps } from "./types.ts";
-import { allFinite, sumAbs, zerosLike } from "./vector.ts";
+import { allFinite, sumAbs, WorkVectors } from "./vector.ts";
 
 /**
  * A cost that can be evaluated on a subset of the examples: J and ∇J averaged over the rows
@@ -43,8 +43,9 @@ export interface SgdOptions extends MinibatchCommon {
   /** Nesterov's accelerated form (default false). */
   nesterov?: boolean;
   /**
-   * Where `vectors.sgdStep` is given (the native backend's `backend.vectors`), the update runs
-   * there, on every thread, with the same results; default: a JavaScript loop.
+   * A backend's `backend.vectors` (native; wasm with threads): the update runs in its `sgdStep`,
+   * on every thread, with the same results; the parameters, the gradient and the moments are
+   * then kept in its memory where it offers `zeros` (`zeros64`). Default: a JavaScript loop.
    */
   vectors?: VectorOps;
 }
@@ -54,8 +55,9 @@ export interface AdamOptions extends MinibatchCommon {
   beta2?: number;
   epsilon?: number;
   /**
-   * Where `vectors.adamStep` is given (the native backend's `backend.vectors`), the update runs
-   * there, on every thread, with the same results; default: a JavaScript loop.
+   * A backend's `backend.vectors` (native; wasm with threads): the update runs in its `adamStep`,
+   * on every thread, with the same results; the parameters, the gradient and the moments are
+   * then kept in its memory where it offers `zeros` (`zeros64`). Default: a JavaScript loop.
    */
   vectors?: VectorOps;
 }
@@ -94,7 +96,8 @@ function plan(where: string, x0: FloatArray, options: MinibatchCommon, defaultRa
 
 /**
  * Runs the epochs: shuffles, cuts batches, evaluates, and hands each gradient to `update`
- * (which moves x, using and updating `moments`). Keeps the last point with a finite cost and gradient.
+ * (which moves x, using and updating `moments`). Keeps the last point with a finite cost and
+ * gradient. x and the gradient come from `work`; the x returned is never one of its vectors.
  */
 function runEpochs<T extends FloatArray>(
   kind: MinibatchState["kind"],
@@ -102,15 +105,17 @@ function runEpochs<T extends FloatArray>(
   x0: T,
   p: Plan,
   options: MinibatchCommon,
+  work: WorkVectors<T>,
   moments: FloatArray[],
   update: (x: T, g: T, rate: number, step: number) => void,
 ): OptimResult<T> {
   const n = checkNumber("examples", cost.examples, { integer: true, min: 1 });
   const resume = options.resume;
   if (resume !== undefined) checkResume(kind, resume, x0, n, moments);
-  const x = x0.slice() as T;
+  const x = work.zeros();
+  x.set(x0);
   const last = x0.slice() as T;
-  const g = zerosLike(x);
+  const g = work.zeros();
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const stepsPerEpoch = Math.ceil(n / p.batchSize);
   const totalSteps = stepsPerEpoch * p.epochs;
@@ -150,7 +155,7 @@ function runEpochs<T extends FloatArray>(
     moments,
   });
   const result = (status: OptimStatus, message: string, at: T = x): OptimResult<T> => ({
-    x: at,
+    x: work.owns(at) ? (at.slice() as T) : at,
     cost: epochCost,
     iterations: step,
     evaluations,
@@ -230,17 +235,22 @@ export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: S
   const p = plan("sgd", x0, options, 0.1);
   const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const nesterov = options.nesterov ?? false;
-  const v = zerosLike(x0);
-  const step = options.vectors?.sgdStep?.bind(options.vectors);
-  return runEpochs("sgd", cost, x0, p, options, [v], (x, g, rate) => {
-    if (step?.(x, g, v, { momentum: mu, rate, nesterov })) return;
-    for (let i = 0; i < x.length; i++) {
-      const gi = g[i] as number;
-      const vi = mu * (v[i] as number) - rate * gi;
-      v[i] = vi;
-      x[i] = (x[i] as number) + (nesterov ? mu * vi - rate * gi : vi);
-    }
-  });
+  const work = new WorkVectors(options.vectors, x0);
+  try {
+    const v = work.zeros();
+    const step = options.vectors?.sgdStep?.bind(options.vectors);
+    return runEpochs("sgd", cost, x0, p, options, work, [v], (x, g, rate) => {
+      if (step?.(x, g, v, { momentum: mu, rate, nesterov })) return;
+      for (let i = 0; i < x.length; i++) {
+        const gi = g[i] as number;
+        const vi = mu * (v[i] as number) - rate * gi;
+        v[i] = vi;
+        x[i] = (x[i] as number) + (nesterov ? mu * vi - rate * gi : vi);
+      }
+    });
+  } finally {
+    work.release();
+  }
 }
 
 /** Adam: bias-corrected first and second moment estimates of the gradient. */
@@ -250,23 +260,28 @@ export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: 
   const b1 = checkNumber("beta1", options.beta1 ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const b2 = checkNumber("beta2", options.beta2 ?? 0.999, { min: 0, max: 1, maxExclusive: true });
   const eps = checkNumber("epsilon", options.epsilon ?? 1e-8, { min: 0, minExclusive: true });
-  const m = new Float64Array(x0.length);
-  const v = new Float64Array(x0.length);
-  const step = options.vectors?.adamStep?.bind(options.vectors);
-  return runEpochs("adam", cost, x0, p, options, [m, v], (x, g, rate, t) => {
-    // x −= η·m̂ / (√v̂ + ε), m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ): the bias corrections folded into
-    // two factors, since a division per element took as long as the rest of the loop (a scratch
-    // loop over 314,584 parameters: 1.71 ms with the three divisions, 0.94 ms with one).
-    const stepPerM = rate / (1 - b1 ** t);
-    const perV = 1 / (1 - b2 ** t);
-    if (step?.(x, g, m, v, { beta1: b1, beta2: b2, epsilon: eps, stepPerM, perV })) return;
-    for (let i = 0; i < x.length; i++) {
-      const gi = g[i] as number;
-      const mi = b1 * (m[i] as number) + (1 - b1) * gi;
-      const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      x[i] = (x[i] as number) - (stepPerM * mi) / (Math.sqrt(vi * perV) + eps);
-    }
-  });
+  const work = new WorkVectors(options.vectors, x0);
+  try {
+    const m = work.zeros64();
+    const v = work.zeros64();
+    const step = options.vectors?.adamStep?.bind(options.vectors);
+    return runEpochs("adam", cost, x0, p, options, work, [m, v], (x, g, rate, t) => {
+      // x −= η·m̂ / (√v̂ + ε), m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ): the bias corrections folded into
+      // two factors, since a division per element took as long as the rest of the loop (a scratch
+      // loop over 314,584 parameters: 1.71 ms with the three divisions, 0.94 ms with one).
+      const stepPerM = rate / (1 - b1 ** t);
+      const perV = 1 / (1 - b2 ** t);
+      if (step?.(x, g, m, v, { beta1: b1, beta2: b2, epsilon: eps, stepPerM, perV })) return;
+      for (let i = 0; i < x.length; i++) {
+        const gi = g[i] as number;
+        const mi = b1 * (m[i] as number) + (1 - b1) * gi;
+        const vi = b2 * (v[i] as number) + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        x[i] = (x[i] as number) - (stepPerM * mi) / (Math.sqrt(vi * perV) + eps);
+      }
+    });
+  } finally {
+    work.release();
+  }
 }

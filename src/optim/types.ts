@@ -119,7 +119,9 @@ export interface VectorOps {
    * state are valid until then.
    */
   zeros?(n: number): Float32Array;
-  release?(v: Float32Array): void;
+  /** As `zeros`, a float64 vector: for moments that an optimiser keeps in float64 (Adam's). */
+  zeros64?(n: number): Float64Array;
+  release?(v: Float32Array | Float64Array): void;
   /**
    * d = −H·g by L-BFGS's two-loop recursion over the pairs S[i], Y[i] (oldest first) with
    * ρᵢ = 1/(yᵢᵀsᵢ) and the initial scaling hDiag, in one call: the arithmetic of `dot` and

@@ -1,7 +1,8 @@
 // The backends' vector operations for the optimisers (`backend.vectors`): twoLoop, L-BFGS's whole
 // two-loop recursion in one call, against properties that do not come from the code under test
 // (the BFGS secant equation, the recursion in float64) and against the optimiser's own recursion;
-// adamStep and sgdStep against the minibatch optimisers' own loops, bit for bit.
+// adamStep and sgdStep against the minibatch optimisers' own loops, bit for bit, over arrays in
+// the backend's memory where it offers them (wasm's `zeros` and `zeros64`).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
@@ -82,6 +83,40 @@ for (const { label, backend } of cases) {
 
 const adamCases = backends.filter((c) => c.backend.vectors?.adamStep);
 
+/** Vectors holding given values, made by `vec.zeros` and `zeros64` where it has them; `release` gives those back. */
+function arrays(vec: VectorOps) {
+  const made: (Float32Array | Float64Array)[] = [];
+  const fill = <V extends Float32Array | Float64Array>(v: V | undefined, plain: () => V, values: ArrayLike<number>) => {
+    if (v) made.push(v);
+    const out = v ?? plain();
+    out.set(values);
+    return out;
+  };
+  return {
+    f32: (values: ArrayLike<number>) => fill(vec.zeros?.(values.length), () => new Float32Array(values.length), values),
+    f64: (values: ArrayLike<number>) =>
+      fill(vec.zeros64?.(values.length), () => new Float64Array(values.length), values),
+    release: () => {
+      for (const v of made.splice(0)) vec.release?.(v);
+    },
+  };
+}
+
+/** `vec` with its adamStep and sgdStep counting the calls they took and declined. */
+function counted(vec: VectorOps) {
+  const calls = { taken: 0, declined: 0 };
+  const count = (done: boolean) => {
+    calls[done ? "taken" : "declined"]++;
+    return done;
+  };
+  const spy: VectorOps = {
+    ...vec,
+    adamStep: (...a) => count(vec.adamStep?.(...a) ?? false),
+    sgdStep: (...a) => count(vec.sgdStep?.(...a) ?? false),
+  };
+  return { spy, calls };
+}
+
 for (const { label, backend } of adamCases) {
   const vec = backend.vectors as VectorOps;
   const adamStep = vec.adamStep as NonNullable<VectorOps["adamStep"]>;
@@ -89,10 +124,11 @@ for (const { label, backend } of adamCases) {
     it("gives adam's own results bit for bit, subnormal moments included, over every thread's part", () => {
       const n = 300_001; // past the threaded size, with an odd tail
       const rng = new Rng(8);
-      const x = Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
-      const g = Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (-1 - 40 * rng.uniform()));
-      const m = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 4e-320 : 0));
-      const v = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 3e-321 : 0));
+      const a = arrays(vec);
+      const x = a.f32(Float32Array.from({ length: n }, () => rng.uniform() - 0.5));
+      const g = a.f32(Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (-1 - 40 * rng.uniform())));
+      const m = a.f64(Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 4e-320 : 0)));
+      const v = a.f64(Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 3e-321 : 0)));
       for (let i = 0; i < n; i += 6) g[i] = 0; // moments that only decay, some of them subnormal
       const [x2, m2, v2] = [x.slice(), m.slice(), v.slice()];
       for (let t = 1; t <= 5; t++) {
@@ -121,23 +157,28 @@ for (const { label, backend } of adamCases) {
       assert.equal(differ(m, m2), -1, "m");
       assert.equal(differ(v, v2), -1, "v");
       assert.equal(differ(x, x2), -1, "x");
+      a.release();
     });
 
     it("declines float64 parameters and arrays of other lengths, leaving them as they were", () => {
       const c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepPerM: 1, perV: 1 };
+      const a = arrays(vec);
       const x = new Float64Array(4).fill(1);
-      assert.equal(adamStep(x, new Float64Array(4).fill(1), new Float64Array(4), new Float64Array(4), c), false);
-      const short = new Float32Array(4).fill(1);
-      assert.equal(adamStep(short, new Float32Array(3).fill(1), new Float64Array(4), new Float64Array(4), c), false);
+      assert.equal(adamStep(x, new Float64Array(4).fill(1), a.f64([0, 0, 0, 0]), a.f64([0, 0, 0, 0]), c), false);
+      const short = a.f32([1, 1, 1, 1]);
+      assert.equal(adamStep(short, a.f32([1, 1, 1]), a.f64([0, 0, 0, 0]), a.f64([0, 0, 0, 0]), c), false);
       assert.deepEqual([...x, ...short], new Array(8).fill(1));
+      a.release();
     });
 
-    it("drives adam to the same point as adam's own loop", () => {
+    it("drives adam to the same point as adam's own loop, taking every step", () => {
       const p = logistic(30, 300, 1e-3, 5);
       const options = { epochs: 5, batchSize: 32, learningRate: 0.02, seed: 3 };
       const plain = adam(p.minibatch, new Float32Array(30), options);
-      const fast = adam(p.minibatch, new Float32Array(30), { ...options, vectors: vec });
+      const { spy, calls } = counted(vec);
+      const fast = adam(p.minibatch, new Float32Array(30), { ...options, vectors: spy });
       assert.deepEqual(Array.from(fast.x), Array.from(plain.x));
+      assert.deepEqual(calls, { taken: fast.iterations, declined: 0 });
     });
   });
 }
@@ -152,9 +193,12 @@ for (const { label, backend } of sgdCases) {
       it(`gives sgd's own results bit for bit${nesterov ? ", Nesterov's form" : ""}, subnormal velocities included`, () => {
         const n = 300_001;
         const rng = new Rng(9);
-        const x = Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
-        const g = Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (-1 - 40 * rng.uniform()));
-        const v = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 3e-42 : 0));
+        const a = arrays(vec);
+        const x = a.f32(Float32Array.from({ length: n }, () => rng.uniform() - 0.5));
+        const g = a.f32(
+          Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (-1 - 40 * rng.uniform())),
+        );
+        const v = a.f32(Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 3e-42 : 0)));
         for (let i = 0; i < n; i += 6) g[i] = 0;
         const [x2, v2] = [x.slice(), v.slice()];
         const c = { momentum: 0.9, rate: 0.1, nesterov };
@@ -168,24 +212,29 @@ for (const { label, backend } of sgdCases) {
           }
         }
         assert.ok(v2[0] !== 0 && Math.abs(v2[0] as number) < 1.2e-38, "a subnormal velocity stayed subnormal");
-        for (const [name, a, b] of [["v", v, v2] as const, ["x", x, x2] as const]) {
-          const at = a.findIndex((e, i) => !Object.is(e, b[i]));
-          assert.equal(at, -1, `${name}[${at}]: ${a[at]} against ${b[at]}`);
+        for (const [name, got, b] of [["v", v, v2] as const, ["x", x, x2] as const]) {
+          const at = got.findIndex((e, i) => !Object.is(e, b[i]));
+          assert.equal(at, -1, `${name}[${at}]: ${got[at]} against ${b[at]}`);
         }
+        a.release();
       });
     }
 
     it("declines float64 arrays and arrays of other lengths; drives sgd to the same point as its own loop", () => {
       const c = { momentum: 0.9, rate: 0.1, nesterov: false };
+      const a = arrays(vec);
       assert.equal(sgdStep(new Float64Array(4), new Float64Array(4).fill(1), new Float64Array(4), c), false);
-      const x = new Float32Array(4).fill(1);
-      assert.equal(sgdStep(x, new Float32Array(4).fill(1), new Float32Array(3), c), false);
+      const x = a.f32([1, 1, 1, 1]);
+      assert.equal(sgdStep(x, a.f32([1, 1, 1, 1]), a.f32([0, 0, 0]), c), false);
       assert.deepEqual(Array.from(x), [1, 1, 1, 1]);
+      a.release();
       const p = logistic(30, 300, 1e-3, 5);
       const options = { epochs: 5, batchSize: 32, learningRate: 0.05, seed: 3, nesterov: true };
       const plain = sgd(p.minibatch, new Float32Array(30), options);
-      const fast = sgd(p.minibatch, new Float32Array(30), { ...options, vectors: vec });
+      const { spy, calls } = counted(vec);
+      const fast = sgd(p.minibatch, new Float32Array(30), { ...options, vectors: spy });
       assert.deepEqual(Array.from(fast.x), Array.from(plain.x));
+      assert.deepEqual(calls, { taken: fast.iterations, declined: 0 });
     });
   });
 }

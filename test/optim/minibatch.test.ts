@@ -141,6 +141,66 @@ describe("sgd's vectors.sgdStep", () => {
   });
 });
 
+describe("the minibatch optimisers' vectors in a backend's memory", () => {
+  /** VectorOps whose zeros and zeros64 record what they make and release what is handed back. */
+  const memory = () => {
+    const made: FloatArray[] = [];
+    const live = new Set<FloatArray>();
+    const vectors: VectorOps = {
+      dot: () => 0,
+      axpy: () => {},
+      zeros: (n) => {
+        const v = new Float32Array(n);
+        made.push(v);
+        live.add(v);
+        return v;
+      },
+      zeros64: (n) => {
+        const v = new Float64Array(n);
+        made.push(v);
+        live.add(v);
+        return v;
+      },
+      release: (v) => assert.ok(live.delete(v), "released once, and only what zeros made"),
+    };
+    return { vectors, made, live };
+  };
+  for (const [name, run, kinds] of [
+    ["adam", adam, ["Float64Array", "Float64Array", "Float32Array", "Float32Array"]],
+    ["sgd", sgd, ["Float32Array", "Float32Array", "Float32Array"]],
+  ] as const) {
+    it(`${name}: x, the gradient and the moments come from vectors.zeros (zeros64), all handed back, x returned as a copy`, () => {
+      const p = logistic(10, 300, 1e-2, 2);
+      const options = { epochs: 2, batchSize: 30, learningRate: 0.05, seed: 4 };
+      const plain = run(p.minibatch, new Float32Array(10), options);
+      const { vectors, made, live } = memory();
+      const r = run(p.minibatch, new Float32Array(10), { ...options, vectors });
+      assert.deepEqual(
+        made.map((v) => v.constructor.name),
+        kinds,
+      );
+      assert.equal(live.size, 0, "every vector handed back");
+      assert.ok(!made.includes(r.x), "the x returned is not one of them");
+      assert.deepEqual(Array.from(r.x), Array.from(plain.x));
+
+      const failing = memory();
+      const throws = {
+        examples: 300,
+        cost: () => {
+          throw new Error("cost failed");
+        },
+      };
+      assert.throws(() => run(throws, new Float32Array(10), { ...options, vectors: failing.vectors }), /cost failed/);
+      assert.ok(failing.made.length > 0);
+      assert.equal(failing.live.size, 0, "handed back when the cost throws too");
+
+      const wide = memory();
+      run(p.minibatch, new Float64Array(10), { ...options, vectors: wide.vectors });
+      assert.equal(wide.made.length, 0, "float64 parameters stay in plain arrays");
+    });
+  }
+});
+
 describe("minibatch mechanics", () => {
   it("every epoch visits every example exactly once, in a seeded order", () => {
     const seen: number[][] = [];
