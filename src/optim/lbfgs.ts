@@ -163,10 +163,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       const ls = wolfeLineSearch(fn, x, t0, d, f, g, gtd, { c1, c2, maxEvaluations: maxLS, progTol }, gNext, ws);
       evaluations += ls.evaluations;
       if (ls.status === "failed") {
-        return result(
-          "nonFinite",
-          `the line search found no finite point with lower cost at iteration ${i}; the last finite point is kept`,
-        );
+        return result("nonFinite", `the line search found no finite point with lower cost at iteration ${i}`);
       }
       const t = ls.t;
       // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves; in the same pass yᵀs,

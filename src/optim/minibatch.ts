@@ -62,6 +62,9 @@ export interface AdamOptions extends MinibatchCommon {
   vectors?: VectorOps;
 }
 
+/** Each method's base learning rate where `learningRate` is not given. */
+export const DEFAULT_LEARNING_RATE = { sgd: 0.1, adam: 1e-3 } as const;
+
 const COMMON_KEYS = ["epochs", "batchSize", "learningRate", "schedule", "seed", "resume", "onProgress", "signal"];
 
 interface Plan {
@@ -176,11 +179,7 @@ function runEpochs<T extends FloatArray>(
       // so it stands for the check of each element, a pass over g fewer per step.
       const optimality = sumAbs(g);
       if (!Number.isFinite(J) || (!Number.isFinite(optimality) && !allFinite(g))) {
-        return result(
-          "nonFinite",
-          `the cost or gradient became non-finite at step ${step + 1} (epoch ${epoch}); the last finite point is kept`,
-          last,
-        );
+        return result("nonFinite", `the cost or gradient became non-finite at step ${step + 1} (epoch ${epoch})`, last);
       }
       last.set(x);
       sum += J * rows.length;
@@ -232,7 +231,7 @@ function checkResume(
 /** Minibatch SGD with momentum: v ← μv − η∇J, x ← x + v (Nesterov: x ← x + μv − η∇J). */
 export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: SgdOptions = {}): OptimResult<T> {
   checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov", "vectors"]);
-  const p = plan("sgd", x0, options, 0.1);
+  const p = plan("sgd", x0, options, DEFAULT_LEARNING_RATE.sgd);
   const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const nesterov = options.nesterov ?? false;
   const work = new WorkVectors(options.vectors, x0);
@@ -256,7 +255,7 @@ export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: S
 /** Adam: bias-corrected first and second moment estimates of the gradient. */
 export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: AdamOptions = {}): OptimResult<T> {
   checkKeys("adam", options, [...COMMON_KEYS, "beta1", "beta2", "epsilon", "vectors"]);
-  const p = plan("adam", x0, options, 1e-3);
+  const p = plan("adam", x0, options, DEFAULT_LEARNING_RATE.adam);
   const b1 = checkNumber("beta1", options.beta1 ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const b2 = checkNumber("beta2", options.beta2 ?? 0.999, { min: 0, max: 1, maxExclusive: true });
   const eps = checkNumber("epsilon", options.epsilon ?? 1e-8, { min: 0, minExclusive: true });

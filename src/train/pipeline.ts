@@ -17,18 +17,22 @@ import {
 } from "../nn/sparse-autoencoder.ts";
 import { createStackCost, stackFeatures, stackLayout } from "../nn/stack.ts";
 import { lbfgs } from "../optim/lbfgs.ts";
-import { adam, sgd } from "../optim/minibatch.ts";
+import { adam, DEFAULT_LEARNING_RATE, sgd } from "../optim/minibatch.ts";
 import type { LbfgsState, MinibatchState, OptimizerState, OptimResult, Progress } from "../optim/types.ts";
 import { allFinite } from "../optim/vector.ts";
 import { minibatchObjective } from "./minibatch-objective.ts";
 import { type PartialSettings, resolveSettings, type StageSettings, type TrainSettings } from "./settings.ts";
 
-/** A stage stopped because its cost or gradient was no longer finite. */
+/**
+ * A stage stopped because its cost or gradient was no longer finite. The message is the
+ * optimiser's, which says where (the starting point, an iteration or a minibatch step).
+ */
 export class NumericalError extends StackaeError {
   readonly stage: string;
+  /** The iteration (L-BFGS) or step (SGD, Adam) that failed, counted from 1. */
   readonly iteration: number;
   constructor(stage: string, iteration: number, message: string) {
-    super("ERR_NUMERICAL", `${stage}: ${message} (at iteration ${iteration})`);
+    super("ERR_NUMERICAL", `${stage}: ${message}`);
     this.stage = stage;
     this.iteration = iteration;
   }
@@ -312,7 +316,15 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     };
     stages.push(report);
     options.onStageEnd?.(info, report);
-    if (result.status === "nonFinite") throw new NumericalError(name, result.iterations + 1, result.message);
+    if (result.status === "nonFinite") {
+      // The inputs are finite (checked above): a step too long, or inputs so large that the
+      // squared error overflows float32.
+      const hint =
+        s.optimizer === "lbfgs"
+          ? "inputs of very large magnitude can cause this: scale them to about [0, 1]"
+          : `a learning rate below this stage's ${s.learningRate ?? DEFAULT_LEARNING_RATE[s.optimizer]} may keep it finite`;
+      throw new NumericalError(name, result.iterations + 1, `${result.message}; ${hint}`);
+    }
     return result.x;
   };
 

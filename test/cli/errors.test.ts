@@ -243,7 +243,7 @@ describe("numerical failure exits 5", () => {
     expectFailure(
       [...args, "--ae-iters", "5", "--checkpoint", ck, "--checkpoint-every", "1", "--quiet"],
       5,
-      /^stackae: autoencoder 1: the cost or gradient became non-finite at step 2 .*\(at iteration 2\); the last good checkpoint is kept in .*numerical\.checkpoint\n$/,
+      /^stackae: autoencoder 1: the cost or gradient became non-finite at step 2 \(epoch 2\); a learning rate below this stage's 1e\+300 may keep it finite; the last good checkpoint is kept in .*numerical\.checkpoint\n$/,
     );
     const kept = loadCheckpoint(ck);
     assert.equal(kept.stage, 0);

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
 import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
 import { accuracy, predict } from "../../src/nn/model.ts";
-import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
+import { NumericalError, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 
 const { train, test } = readMnist();
 const backend = await createWasmBackend();
@@ -55,6 +55,38 @@ describe("the pipeline on 2,000 MNIST images (chance is 10 %)", () => {
     assert.equal(r.stages[0]?.optimizer, "adam");
     assert.equal(r.stages[0]?.iterations, 5 * Math.ceil(2000 / 256));
     assert.ok(accuracy(predict(backend, r.model, testInputs), te.labels) >= 0.7);
+  });
+
+  it("a stage whose cost stops being finite raises NumericalError: the stage, where, and what to try", () => {
+    const few = tr.head(40);
+    const run = (inputs: Float32Array, stage: Record<string, unknown>) => () =>
+      trainStackedAutoencoder(
+        backend,
+        { inputs, labels: few.labels, inputSize: 784 },
+        { settings: { layers: [8], autoencoder: { iterations: 3, ...stage }, softmax: { iterations: 2 } } },
+      );
+    const expect = (stage: string, message: RegExp) => (e: unknown) => {
+      assert.ok(e instanceof NumericalError, String(e));
+      assert.equal(e.code, "ERR_NUMERICAL");
+      assert.equal(e.stage, stage);
+      assert.match(e.message, message);
+      return true;
+    };
+    assert.throws(
+      run(scale(few.pixels), { optimizer: "sgd", learningRate: 1e30 }),
+      expect(
+        "autoencoder 1",
+        /^autoencoder 1: .*non-finite at step \d+ \(epoch \d+\); a learning rate below this stage's 1e\+30 /,
+      ),
+    );
+    // Squares of 1e20 overflow float32.
+    assert.throws(
+      run(
+        Float32Array.from(scale(few.pixels), (v) => v * 1e20),
+        {},
+      ),
+      expect("autoencoder 1", /not finite at the starting point .*; inputs of very large magnitude can cause this/),
+    );
   });
 
   it("self-taught learning: pretraining on digits 5–9, classifying digits 0–4 (SPEC §8)", (t) => {
