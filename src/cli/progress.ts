@@ -11,9 +11,12 @@ export function formatSeconds(s: number): string {
   return m < 60 ? `${m} min ${whole % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** n with thousands separators: "2,350". */
+const count = (n: number): string => n.toLocaleString("en-US");
+
 /** `n` and the noun, in the plural unless n is 1: "1 iteration", "12 iterations". */
 export function plural(n: number, noun: string): string {
-  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+  return `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /** Training events that draw progress on `stream`; none when quiet. */
@@ -32,6 +35,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
             hideCursor: true,
             clearOnComplete: false,
             etaBuffer: 20,
+            formatValue: (v, _options, type) => (type === "value" || type === "total" ? count(v) : String(v)),
           },
           cliProgress.Presets.shades_classic,
         );
@@ -69,7 +73,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
         lastTenth = tenth;
         lastLine = performance.now();
         stream.write(
-          `[${info.index + 1}/${info.count}] ${info.name}: ${unit(info)} ${p.iteration}/${info.maxIterations}, cost ${p.cost.toPrecision(6)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
+          `[${info.index + 1}/${info.count}] ${info.name}: ${unit(info)} ${count(p.iteration)}/${count(info.maxIterations)}, cost ${p.cost.toPrecision(6)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
         );
       }
     },

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { it } from "node:test";
-import { formatSeconds, plural } from "../../src/cli/progress.ts";
+import { PassThrough } from "node:stream";
+import { describe, it } from "node:test";
+import { formatSeconds, plural, progressReporter } from "../../src/cli/progress.ts";
+import type { Progress } from "../../src/optim/types.ts";
+import type { StageInfo, StageReport } from "../../src/train/pipeline.ts";
 
 it("plural counts in the singular only for one", () => {
   assert.equal(plural(1, "epoch"), "1 epoch");
@@ -15,4 +18,49 @@ it("formatSeconds rounds to seconds, then minutes and hours", () => {
   assert.equal(formatSeconds(61), "1 min 1 s");
   assert.equal(formatSeconds(3725), "1 h 2 min");
   assert.equal(formatSeconds(Number.NaN), "?");
+});
+
+describe("progressReporter", () => {
+  const info: StageInfo = { name: "autoencoder 1", index: 0, count: 3, optimizer: "adam", maxIterations: 2350 };
+  const progress = (iteration: number): Progress & { seconds: number } => ({
+    iteration,
+    evaluations: iteration,
+    cost: 1.5,
+    step: 1e-3,
+    optimality: 1,
+    seconds: iteration / 100,
+    state: () => {
+      throw new Error("not read");
+    },
+  });
+  /** A stream that keeps what is written, as a terminal (isTTY) or not. */
+  const stream = (isTTY: boolean) => {
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (b: Buffer) => {
+      text += b.toString();
+    });
+    return { stream: Object.assign(out, { isTTY, columns: 120 }) as unknown as NodeJS.WriteStream, text: () => text };
+  };
+
+  it("writes plain lines off a terminal, with the counts' thousands separated like the summary's", () => {
+    const s = stream(false);
+    const r = progressReporter(s.stream, false);
+    r.onStageStart?.(info);
+    r.onProgress?.(info, progress(1200));
+    assert.match(s.text(), /^\[1\/3\] autoencoder 1: adam, up to 2,350 steps\n/);
+    assert.match(
+      s.text(),
+      /\n\[1\/3\] autoencoder 1: step 1,200\/2,350, cost 1\.50000, 12 s elapsed, about 12 s left\n$/,
+    );
+  });
+
+  it("draws a bar on a terminal, its counts separated too", () => {
+    const s = stream(true);
+    const r = progressReporter(s.stream, false);
+    r.onStageStart?.(info);
+    r.onProgress?.(info, progress(1200));
+    r.onStageEnd?.(info, { iterations: 2350 } as StageReport);
+    assert.match(s.text(), /autoencoder 1 .* 2,350\/2,350 \| cost 1\.50000/);
+  });
 });
