@@ -652,6 +652,24 @@ export function sumSquares(x: usize, n: i32): f64 {
   return total;
 }
 
+/**
+ * Σ |x| in float64 (two accumulators of two lanes): NaN or ∞ exactly when some element is, as
+ * float32 values cannot overflow it.
+ */
+export function sumAbs(x: usize, n: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const v = f32x4.abs(v128.load(x + (<usize>j << 2)));
+    a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+    b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+  }
+  let total = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
+  for (; j < n; j++) total += Math.abs(<f64>load<f32>(x + (<usize>j << 2)));
+  return total;
+}
+
 /** Σ x ⊙ y, accumulated in float64 block by block. */
 export function dot(x: usize, y: usize, n: i32): f64 {
   let total: f64 = 0;

@@ -446,6 +446,16 @@ Napi::Value Dot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), BlockedSum(0, Length(info[0]), [&](size_t i) { return x[i] * y[i]; }));
 }
 
+// sumAbs(x) → Σ |x| in float64, which float32 values cannot overflow: NaN or ∞ exactly when
+// some element is. The sum is reordered to vectorise (the build's -fassociative-math).
+Napi::Value SumAbs(const Napi::CallbackInfo& info) {
+  const float* x = Data(info[0]);
+  const size_t size = Length(info[0]);
+  double total = 0;
+  for (size_t i = 0; i < size; i++) total += std::fabs(static_cast<double>(x[i]));
+  return Napi::Number::New(info.Env(), total);
+}
+
 // axpy(alpha, x, y): y += alpha · x
 Napi::Value Axpy(const Napi::CallbackInfo& info) {
   const float alpha = static_cast<float>(Num(info[0]));
@@ -922,6 +932,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("squaredErrorDeltaSums", Napi::Function::New(env, SquaredErrorDeltaSums));
   exports.Set("colSums", Napi::Function::New(env, ColSums));
   exports.Set("dot", Napi::Function::New(env, Dot));
+  exports.Set("sumAbs", Napi::Function::New(env, SumAbs));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("twoLoop", Napi::Function::New(env, TwoLoop));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));

@@ -3,7 +3,7 @@
 // install where OpenBLAS is present (scripts/build-native.mjs); Node only.
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
-import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
+import { axpy as jsAxpy, dot as jsDot, sumAbs as jsSumAbs } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import {
   type Backend,
@@ -48,6 +48,7 @@ export interface NativeKernels {
   softmaxRows(P: Float32Array, labels: Int32Array, rows: number, k: number): number;
   colSums(A: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
   dot(x: Float32Array, y: Float32Array): number;
+  sumAbs(x: Float32Array): number;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   twoLoop(
     g: Float32Array,
@@ -218,6 +219,7 @@ export class NativeBackend implements Backend<Float32Array> {
     };
     this.vectors = {
       dot: (x, y) => (x instanceof Float32Array && y instanceof Float32Array ? kernels.dot(x, y) : jsDot(x, y)),
+      sumAbs: (x) => (x instanceof Float32Array ? kernels.sumAbs(x) : jsSumAbs(x)),
       axpy: (alpha, x, y) => {
         if (x instanceof Float32Array && y instanceof Float32Array) kernels.axpy(alpha, x, y);
         else jsAxpy(alpha, x, y);

@@ -1,6 +1,6 @@
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
-import { axpy as jsAxpy, dot as jsDot } from "../optim/vector.ts";
+import { axpy as jsAxpy, dot as jsDot, sumAbs as jsSumAbs } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import { type Backend, checkClassLabels, checkRow, checkSize, gemmBiasSigmoidThenDelta, gemmDims } from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
@@ -55,6 +55,7 @@ interface KernelExports {
   softmaxRows(P: number, labels: number, rows: number, k: number): number;
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
+  sumAbs(x: number, n: number): number;
   adamRange(
     x: number,
     g: number,
@@ -405,6 +406,7 @@ export class WasmBackend implements Backend<Float32Array> {
     };
     return {
       dot: (x, y) => (here(x) && here(y) ? this.#k.dot(x.byteOffset, y.byteOffset, x.length) : jsDot(x, y)),
+      sumAbs: (x) => (here(x) ? this.#k.sumAbs(x.byteOffset, x.length) : jsSumAbs(x)),
       axpy: (alpha, x, y) => {
         if (here(x) && here(y)) this.#k.axpy(alpha, x.byteOffset, y.byteOffset, x.length);
         else jsAxpy(alpha, x, y);

@@ -35,6 +35,13 @@ interface MinibatchCommon extends CommonOptions {
    * then goes on exactly as the uninterrupted one would have (the seed is then not used).
    */
   resume?: MinibatchState;
+  /**
+   * A backend's `backend.vectors` (native; wasm with threads): the update runs in its `sgdStep`
+   * or `adamStep`, on every thread, with the same results, and the gradient's check in its
+   * `sumAbs`; the parameters, the gradient and the moments are then kept in its memory where it
+   * offers `zeros` (`zeros64`). Default: JavaScript loops.
+   */
+  vectors?: VectorOps;
 }
 
 export interface SgdOptions extends MinibatchCommon {
@@ -42,30 +49,28 @@ export interface SgdOptions extends MinibatchCommon {
   momentum?: number;
   /** Nesterov's accelerated form (default false). */
   nesterov?: boolean;
-  /**
-   * A backend's `backend.vectors` (native; wasm with threads): the update runs in its `sgdStep`,
-   * on every thread, with the same results; the parameters, the gradient and the moments are
-   * then kept in its memory where it offers `zeros` (`zeros64`). Default: a JavaScript loop.
-   */
-  vectors?: VectorOps;
 }
 
 export interface AdamOptions extends MinibatchCommon {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
-  /**
-   * A backend's `backend.vectors` (native; wasm with threads): the update runs in its `adamStep`,
-   * on every thread, with the same results; the parameters, the gradient and the moments are
-   * then kept in its memory where it offers `zeros` (`zeros64`). Default: a JavaScript loop.
-   */
-  vectors?: VectorOps;
 }
 
 /** Each method's base learning rate where `learningRate` is not given. */
 export const DEFAULT_LEARNING_RATE = { sgd: 0.1, adam: 1e-3 } as const;
 
-const COMMON_KEYS = ["epochs", "batchSize", "learningRate", "schedule", "seed", "resume", "onProgress", "signal"];
+const COMMON_KEYS = [
+  "epochs",
+  "batchSize",
+  "learningRate",
+  "schedule",
+  "seed",
+  "resume",
+  "vectors",
+  "onProgress",
+  "signal",
+];
 
 interface Plan {
   epochs: number;
@@ -113,6 +118,7 @@ function runEpochs<T extends FloatArray>(
   update: (x: T, g: T, rate: number, step: number) => void,
 ): OptimResult<T> {
   const n = checkNumber("examples", cost.examples, { integer: true, min: 1 });
+  const sumAbsOf = options.vectors?.sumAbs?.bind(options.vectors) ?? sumAbs;
   const resume = options.resume;
   if (resume !== undefined) checkResume(kind, resume, x0, n, moments);
   const x = work.zeros();
@@ -177,7 +183,7 @@ function runEpochs<T extends FloatArray>(
       evaluations++;
       // Σ|g| is finite when every element is (but for float64 elements near the largest double),
       // so it stands for the check of each element, a pass over g fewer per step.
-      const optimality = sumAbs(g);
+      const optimality = sumAbsOf(g);
       if (!Number.isFinite(J) || (!Number.isFinite(optimality) && !allFinite(g))) {
         return result("nonFinite", `the cost or gradient became non-finite at step ${step + 1} (epoch ${epoch})`, last);
       }
@@ -230,7 +236,7 @@ function checkResume(
 
 /** Minibatch SGD with momentum: v ← μv − η∇J, x ← x + v (Nesterov: x ← x + μv − η∇J). */
 export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: SgdOptions = {}): OptimResult<T> {
-  checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov", "vectors"]);
+  checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov"]);
   const p = plan("sgd", x0, options, DEFAULT_LEARNING_RATE.sgd);
   const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const nesterov = options.nesterov ?? false;
@@ -254,7 +260,7 @@ export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: S
 
 /** Adam: bias-corrected first and second moment estimates of the gradient. */
 export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: AdamOptions = {}): OptimResult<T> {
-  checkKeys("adam", options, [...COMMON_KEYS, "beta1", "beta2", "epsilon", "vectors"]);
+  checkKeys("adam", options, [...COMMON_KEYS, "beta1", "beta2", "epsilon"]);
   const p = plan("adam", x0, options, DEFAULT_LEARNING_RATE.adam);
   const b1 = checkNumber("beta1", options.beta1 ?? 0.9, { min: 0, max: 1, maxExclusive: true });
   const b2 = checkNumber("beta2", options.beta2 ?? 0.999, { min: 0, max: 1, maxExclusive: true });

@@ -113,6 +113,11 @@ export interface VectorOps {
   /** y += alpha · x */
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
   /**
+   * Σ|x| in float64, its terms added in any order (so its last bits may differ from a sum in
+   * order): NaN or ±∞ where some element is. The minibatch optimisers' check of each gradient.
+   */
+  sumAbs?(x: FloatArray): number;
+  /**
    * A zeroed float32 vector of n elements where `dot` and `axpy` run fastest (in a backend's own
    * memory), for the optimiser's working vectors and history. An optimiser that takes vectors
    * here hands each back with `release` before it returns; arrays it reported in a progress

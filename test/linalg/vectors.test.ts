@@ -1,8 +1,9 @@
 // The backends' vector operations for the optimisers (`backend.vectors`): twoLoop, L-BFGS's whole
 // two-loop recursion in one call, against properties that do not come from the code under test
 // (the BFGS secant equation, the recursion in float64) and against the optimiser's own recursion;
-// adamStep and sgdStep against the minibatch optimisers' own loops, bit for bit, over arrays in
-// the backend's memory where it offers them (wasm's `zeros` and `zeros64`).
+// adamStep and sgdStep against the minibatch optimisers' own loops, bit for bit, and sumAbs against
+// a float64 sum, over arrays in the backend's memory where it offers them (wasm's `zeros` and
+// `zeros64`).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
@@ -179,6 +180,48 @@ for (const { label, backend } of adamCases) {
       const fast = adam(p.minibatch, new Float32Array(30), { ...options, vectors: spy });
       assert.deepEqual(Array.from(fast.x), Array.from(plain.x));
       assert.deepEqual(calls, { taken: fast.iterations, declined: 0 });
+    });
+  });
+}
+
+const sumAbsCases = backends.filter((c) => c.backend.vectors?.sumAbs);
+
+for (const { label, backend } of sumAbsCases) {
+  const vec = backend.vectors as VectorOps;
+  const sumAbs = vec.sumAbs as NonNullable<VectorOps["sumAbs"]>;
+  describe(`vectors.sumAbs, ${label}`, () => {
+    it("gives Σ|x| to float64 rounding, in the backend's memory and outside it, beyond float32's range too", () => {
+      const rng = new Rng(10);
+      const a = arrays(vec);
+      for (const n of [0, 3, 1001, 300_001]) {
+        const values = Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 10 ** (8 * rng.uniform() - 4));
+        let exact = 0;
+        for (const v of values) exact += Math.abs(v);
+        for (const x of [a.f32(values), values]) {
+          const got = sumAbs(x);
+          assert.ok(Math.abs(got - exact) <= 1e-12 * exact, `n = ${n}: ${got} against ${exact}`);
+        }
+      }
+      // 1,000 values of 3e38: their sum is past float32's largest, and finite.
+      assert.ok(Math.abs(sumAbs(a.f32(new Float32Array(1000).fill(-3e38))) / 3e41 - 1) < 1e-6);
+      a.release();
+    });
+
+    it("is NaN or ∞ where an element is, wherever it falls; float64 arrays too", () => {
+      const a = arrays(vec);
+      for (const at of [0, 5, 1234, 99_998]) {
+        for (const [bad, want] of [
+          [Number.NaN, Number.NaN],
+          [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY],
+        ]) {
+          const x = a.f32(new Float32Array(99_999).fill(0.5));
+          x[at] = bad as number;
+          assert.ok(Object.is(sumAbs(x), want), `${bad} at ${at}: ${sumAbs(x)}`);
+        }
+      }
+      assert.ok(Object.is(sumAbs(Float64Array.from([1, Number.NaN])), Number.NaN));
+      assert.equal(sumAbs(Float64Array.from([1, -2.5])), 3.5);
+      a.release();
     });
   });
 }

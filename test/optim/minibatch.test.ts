@@ -141,6 +141,36 @@ describe("sgd's vectors.sgdStep", () => {
   });
 });
 
+describe("the minibatch optimisers' vectors.sumAbs", () => {
+  for (const [name, run] of [
+    ["adam", adam],
+    ["sgd", sgd],
+  ] as const) {
+    it(`${name}: Σ|g| of each step, reported as its optimality, comes from vectors.sumAbs where given`, () => {
+      const p = logistic(10, 300, 1e-2, 2);
+      const options = { epochs: 2, batchSize: 30, learningRate: 0.05, seed: 4 };
+      const sums: number[] = [];
+      const plain: number[] = [];
+      run(p.minibatch, new Float32Array(10), { ...options, onProgress: (q) => void plain.push(q.optimality) });
+      const seen: number[] = [];
+      const vectors: VectorOps = {
+        dot: () => 0,
+        axpy: () => {},
+        sumAbs: (x) => {
+          let s = 0;
+          for (const v of x) s += Math.abs(v);
+          sums.push(s);
+          return s;
+        },
+      };
+      run(p.minibatch, new Float32Array(10), { ...options, vectors, onProgress: (q) => void seen.push(q.optimality) });
+      assert.equal(sums.length, 20);
+      assert.deepEqual(seen, sums);
+      assert.deepEqual(seen, plain, "the same sums as its own, here in the same order");
+    });
+  }
+});
+
 describe("the minibatch optimisers' vectors in a backend's memory", () => {
   /** VectorOps whose zeros and zeros64 record what they make and release what is handed back. */
   const memory = () => {
