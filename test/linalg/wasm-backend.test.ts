@@ -3,9 +3,11 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
+import type { FloatArray } from "../../src/linalg/matrix.ts";
 import { createWasmBackend, OutOfMemoryError } from "../../src/linalg/wasm-backend.ts";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
-import type { LbfgsState, VectorOps } from "../../src/optim/types.ts";
+import { adam } from "../../src/optim/minibatch.ts";
+import type { LbfgsState, MinibatchState, VectorOps } from "../../src/optim/types.ts";
 import { logistic } from "../optim/problems.ts";
 
 const threaded = await createWasmBackend({ threads: 2 });
@@ -212,6 +214,52 @@ describe("a wasm backend's memory limit (maxMemory)", () => {
       for (const v of made) vectors.release(v);
       assert.throws(() => vectors.release(outside), ArgumentError, "released twice");
       assert.equal(full.bytesInUse, before);
+    } finally {
+      await full.dispose();
+    }
+  });
+
+  it("runs adam in JavaScript's memory where the WebAssembly memory is full, with the same run", async () => {
+    const full = await createWasmBackend({ threads: 2, maxMemory: 160 * MiB });
+    try {
+      const vectors = full.vectors as Required<VectorOps>;
+      const before = full.bytesInUse;
+      // Fill the vectors' share of the memory, then free one float32 vector's room: x fits there,
+      // the gradient and the float64 moments do not.
+      const n = 2 ** 20;
+      const fillers = [vectors.zeros(n)];
+      while ((fillers.at(-1) as Float32Array).buffer instanceof SharedArrayBuffer) fillers.push(vectors.zeros(n));
+      vectors.release(fillers.shift() as Float32Array);
+      const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 997) / 10);
+      const cost = {
+        examples: 4,
+        cost(x: FloatArray, g: FloatArray) {
+          let f = 0;
+          for (let i = 0; i < n; i++) {
+            const ax = (a[i] as number) * (x[i] as number);
+            f += 0.5 * (x[i] as number) * ax;
+            g[i] = ax;
+          }
+          return f;
+        },
+      };
+      const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const options = { epochs: 3, batchSize: 2, learningRate: 1e-3 };
+      const plain = adam(cost, x0, options);
+      const places = new Set<string>();
+      const r = adam(cost, x0, {
+        ...options,
+        vectors,
+        onProgress: (q) => {
+          const state = q.state() as MinibatchState;
+          for (const v of [state.x, ...state.moments])
+            places.add(v.buffer instanceof SharedArrayBuffer ? "wasm" : "js");
+        },
+      });
+      assert.deepEqual([...places].sort(), ["js", "wasm"], "x in the WebAssembly memory, the moments outside it");
+      assert.deepEqual(r.x, plain.x);
+      for (const v of fillers) vectors.release(v);
+      assert.equal(full.bytesInUse, before, "every vector given back");
     } finally {
       await full.dispose();
     }
