@@ -143,6 +143,22 @@ describe("L-BFGS with the wasm backend's vectors", () => {
   });
 });
 
+/** ½ xᵀ·A·x for a diagonal A in [1, 100.6] over 2^20 values, and a starting point. */
+function bigQuadratic() {
+  const n = 2 ** 20;
+  const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 997) / 10);
+  const quadratic = (x: FloatArray, g: FloatArray) => {
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const ax = (a[i] as number) * (x[i] as number);
+      f += 0.5 * (x[i] as number) * ax;
+      g[i] = ax;
+    }
+    return f;
+  };
+  return { n, quadratic, x0: Float32Array.from({ length: n }, (_, i) => Math.sin(i)) };
+}
+
 describe("a wasm backend's memory limit (maxMemory)", () => {
   const MiB = 2 ** 20;
 
@@ -179,22 +195,11 @@ describe("a wasm backend's memory limit (maxMemory)", () => {
     // vectors of 2^20 values; the history of 6 pairs and L-BFGS's own vectors need 17.
     const full = await createWasmBackend({ threads: 2, maxMemory: 160 * MiB });
     try {
-      const n = 2 ** 20;
-      const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 997) / 10);
-      const quadratic = (x: Float32Array, g: Float32Array) => {
-        let f = 0;
-        for (let i = 0; i < n; i++) {
-          const ax = (a[i] as number) * (x[i] as number);
-          f += 0.5 * (x[i] as number) * ax;
-          g[i] = ax;
-        }
-        return f;
-      };
-      const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const { n, quadratic, x0 } = bigQuadratic();
       const before = full.bytesInUse;
       const kinds = new Set<string>();
-      const plain = lbfgs(quadratic as never, x0, { maxIter: 12, corrections: 6 });
-      const r = lbfgs(quadratic as never, x0, {
+      const plain = lbfgs(quadratic, x0, { maxIter: 12, corrections: 6 });
+      const r = lbfgs(quadratic, x0, {
         maxIter: 12,
         corrections: 6,
         vectors: full.vectors,
@@ -230,20 +235,8 @@ describe("a wasm backend's memory limit (maxMemory)", () => {
       const fillers = [vectors.zeros(n)];
       while ((fillers.at(-1) as Float32Array).buffer instanceof SharedArrayBuffer) fillers.push(vectors.zeros(n));
       vectors.release(fillers.shift() as Float32Array);
-      const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 997) / 10);
-      const cost = {
-        examples: 4,
-        cost(x: FloatArray, g: FloatArray) {
-          let f = 0;
-          for (let i = 0; i < n; i++) {
-            const ax = (a[i] as number) * (x[i] as number);
-            f += 0.5 * (x[i] as number) * ax;
-            g[i] = ax;
-          }
-          return f;
-        },
-      };
-      const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const { quadratic, x0 } = bigQuadratic();
+      const cost = { examples: 4, cost: quadratic };
       const options = { epochs: 3, batchSize: 2, learningRate: 1e-3 };
       const plain = adam(cost, x0, options);
       const places = new Set<string>();
