@@ -632,6 +632,14 @@ export function softmaxRows(P: usize, labels: usize, rows: i32, k: i32): f64 {
   return nll;
 }
 
+/** Rows [i0, i1) of dst (n f32 each) = the rows of src listed in the i32 list: a minibatch's gather. */
+export function copyRows(src: usize, n: i32, list: usize, i0: i32, i1: i32, dst: usize): void {
+  const bytes = <usize>n << 2;
+  for (let i = i0; i < i1; i++) {
+    memory.copy(dst + <usize>i * bytes, src + <usize>load<i32>(list + (<usize>i << 2)) * bytes, bytes);
+  }
+}
+
 /** Σ x², accumulated in float64 block by block. */
 export function sumSquares(x: usize, n: i32): f64 {
   let total: f64 = 0;

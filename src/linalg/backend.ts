@@ -79,6 +79,34 @@ export interface Backend<T extends FloatArray = FloatArray> {
   dot(x: Matrix<T>, y: Matrix<T>): number;
   /** y += alpha · x (same size). */
   axpy(alpha: number, x: Matrix<T>, y: Matrix<T>): void;
+  /** out's rows = the rows of A listed in `rows` (a minibatch's gather); out is rows.length × A.cols. */
+  gatherRows(A: Matrix<T>, rows: Int32Array, out: Matrix<T>): void;
+}
+
+/** Checks gatherRows' operands: out's shape, and every row index an integer row of A. */
+export function checkGatherRows(A: Matrix, rows: Int32Array, out: Matrix): void {
+  if (out.rows !== rows.length || out.cols !== A.cols) {
+    throw new ShapeError(
+      `gatherRows: out must be ${rows.length} × ${A.cols} (one row per index, A's columns), got ${out.rows} × ${out.cols}`,
+    );
+  }
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as number;
+    if (!(r >= 0 && r < A.rows))
+      throw new ArgumentError(`gatherRows: rows[${i}] = ${r} is not a row of A (0 to ${A.rows - 1})`);
+  }
+}
+
+/** gatherRows by typed-array copies, for arrays that are not shared (a shared one's `set` is slower than a kernel's copy). */
+export function gatherRowsBySet<T extends FloatArray>(A: Matrix<T>, rows: Int32Array, out: Matrix<T>): void {
+  checkGatherRows(A, rows, out);
+  const n = A.cols;
+  const src = A.data;
+  const dst = out.data;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as number;
+    dst.set(src.subarray(r * n, (r + 1) * n), i * n);
+  }
 }
 
 /** The dimensions M, N, K of C = op(A)·op(B), after checking that A, B and C agree. */

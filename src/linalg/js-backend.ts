@@ -4,6 +4,7 @@ import {
   checkClassLabels,
   checkRow,
   checkSize,
+  gatherRowsBySet,
   gemmBiasSigmoidThenDelta,
   gemmDims,
   gemmThenBiasSigmoid,
@@ -204,5 +205,9 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     const xv = x.data;
     const yv = y.data;
     for (let i = 0; i < x.size; i++) yv[i] = (yv[i] as number) + alpha * (xv[i] as number);
+  }
+
+  gatherRows(A: Matrix<T>, rows: Int32Array, out: Matrix<T>): void {
+    gatherRowsBySet(A, rows, out);
   }
 }

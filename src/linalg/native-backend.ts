@@ -11,6 +11,7 @@ import {
   checkReconstructionDelta,
   checkRow,
   checkSize,
+  gatherRowsBySet,
   gemmDims,
   gemmThenBiasSigmoid,
 } from "./backend.ts";
@@ -370,6 +371,10 @@ export class NativeBackend implements Backend<Float32Array> {
   axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
     checkSize("x", x, "y", y);
     this.#k.axpy(alpha, x.data, y.data);
+  }
+
+  gatherRows(A: Matrix<Float32Array>, rows: Int32Array, out: Matrix<Float32Array>): void {
+    gatherRowsBySet(A, rows, out);
   }
 }
 

@@ -20,6 +20,7 @@ export const POOL_FUNCTIONS = [
   "softmaxRows",
   "adamRange",
   "sgdRange",
+  "copyRows",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -2,7 +2,15 @@ import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { VectorOps } from "../optim/types.ts";
 import { axpy as jsAxpy, dot as jsDot, sumAbs as jsSumAbs } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
-import { type Backend, checkClassLabels, checkRow, checkSize, gemmBiasSigmoidThenDelta, gemmDims } from "./backend.ts";
+import {
+  type Backend,
+  checkClassLabels,
+  checkGatherRows,
+  checkRow,
+  checkSize,
+  gemmBiasSigmoidThenDelta,
+  gemmDims,
+} from "./backend.ts";
 import { checkSameShape, type FloatArray, Matrix, type Storage } from "./matrix.ts";
 import { mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 import type { PoolFunction, ThreadPool } from "./thread-pool.ts";
@@ -56,6 +64,7 @@ interface KernelExports {
   dot(x: number, y: number, n: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
   sumAbs(x: number, n: number): number;
+  copyRows(src: number, n: number, list: number, i0: number, i1: number, dst: number): void;
   adamRange(
     x: number,
     g: number,
@@ -915,6 +924,28 @@ export class WasmBackend implements Backend<Float32Array> {
   axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
     checkSize("x", x, "y", y);
     this.#k.axpy(alpha, this.#own("x", x), this.#own("y", y), x.size);
+  }
+  /**
+   * By the kernel's memory.copy, on two threads from 2^16 values: a JavaScript `set` between views
+   * of a shared memory copies with atomic loads and stores. 256 random rows of a 60000 × 784
+   * matrix took 180 µs by `set`, 98 µs by the kernel on one thread and 45–57 µs on two (scratch
+   * loop, 2026-12-02); rows of 200 values 54, 14 and 9–14 µs.
+   */
+  gatherRows(A: Matrix<Float32Array>, rows: Int32Array, out: Matrix<Float32Array>): void {
+    checkGatherRows(A, rows, out);
+    const [src, dst] = [this.#own("A", A), this.#own("out", out)];
+    const list = this.#scratchOf(rows.length * 4);
+    new Int32Array(this.#memory.buffer, list, rows.length).set(rows);
+    const parts = split(rows.length, this.#ways(out.size, 1 << 16), 1).map(([i0, count]) => [
+      src,
+      A.cols,
+      list,
+      i0,
+      i0 + count,
+      dst,
+    ]);
+    if (parts.length === 1) this.#k.copyRows(src, A.cols, list, 0, rows.length, dst);
+    else this.#parallel("copyRows", parts);
   }
 }
 

@@ -24,17 +24,11 @@ export function minibatchObjective<T extends FloatArray>(
       if (!entry) {
         const Xb = backend.zeros(rows.length, n);
         const yb = new Int32Array(rows.length);
-        if (labels) for (let i = 0; i < rows.length; i++) yb[i] = labels[rows[i] as number] as number;
         entry = { Xb, yb, objective: make(Xb, yb) };
         cache.set(rows.length, entry);
       }
-      const src = X.data;
-      const dst = entry.Xb.data;
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i] as number;
-        dst.set(src.subarray(r * n, (r + 1) * n), i * n);
-        if (labels) entry.yb[i] = labels[r] as number;
-      }
+      backend.gatherRows(X, rows, entry.Xb);
+      if (labels) for (let i = 0; i < rows.length; i++) entry.yb[i] = labels[rows[i] as number] as number;
       return entry.objective.cost(theta, grad);
     },
     dispose(): void {

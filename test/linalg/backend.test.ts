@@ -462,6 +462,44 @@ for (const { label, backend, tolerance } of await allBackends()) {
       assert.equal(backend.softmaxRows(backend.zeros(0, 4), new Int32Array(0)), 0);
     });
 
+    it("gatherRows copies the listed rows, repeats included, over every thread's part", () => {
+      const rng = new Rng(12);
+      // 1,500 rows of 100 values: past the size that the wasm backend splits across its threads.
+      const [m, n, count] = [2000, 100, 1500];
+      const A = backend.fromValues(
+        m,
+        n,
+        Float64Array.from({ length: m * n }, () => rng.uniform() - 0.5),
+      );
+      const rows = Int32Array.from({ length: count }, (_, i) => (i % 7 === 0 ? m - 1 : Math.floor(rng.uniform() * m)));
+      rows[1] = 0;
+      rows[2] = 0;
+      const out = backend.zeros(count, n);
+      backend.gatherRows(A, rows, out);
+      for (let i = 0; i < count; i++) {
+        const r = rows[i] as number;
+        assert.deepEqual(out.data.subarray(i * n, (i + 1) * n), A.data.subarray(r * n, (r + 1) * n), `row ${i} (${r})`);
+      }
+      const one = backend.zeros(1, n);
+      backend.gatherRows(A, Int32Array.of(17), one);
+      assert.deepEqual(one.data, A.data.subarray(17 * n, 18 * n));
+      backend.gatherRows(A, new Int32Array(0), backend.zeros(0, n));
+      for (const M of [A, out, one]) backend.free(M);
+    });
+
+    it("gatherRows rejects rows outside A and an out of the wrong shape, leaving out as it was", () => {
+      const A = backend.fromValues(3, 2, [1, 2, 3, 4, 5, 6]);
+      const out = backend.fromValues(2, 2, [9, 9, 9, 9]);
+      assert.throws(
+        () => backend.gatherRows(A, Int32Array.of(0, 3), out),
+        /rows\[1\] = 3 is not a row of A \(0 to 2\)/,
+      );
+      assert.throws(() => backend.gatherRows(A, Int32Array.of(-1, 0), out), ArgumentError);
+      assert.throws(() => backend.gatherRows(A, Int32Array.of(0), out), ShapeError);
+      assert.throws(() => backend.gatherRows(A, Int32Array.of(0, 1), backend.zeros(2, 3)), /out must be 2 × 2/);
+      assert.deepEqual(Array.from(out.data), [9, 9, 9, 9]);
+    });
+
     it("element-wise kernels reject mismatched shapes", () => {
       assert.throws(
         () => backend.biasSigmoid(backend.zeros(2, 3), backend.zeros(1, 4), backend.zeros(2, 3)),
