@@ -5,8 +5,9 @@
 // separable quadratic, timed and subtracted; 150 iterations, so the last 50 run with a full
 // history of 100. With 100 pairs the two-loop recursion reads 500 MB per iteration.
 import { parseArgs } from "node:util";
-import { createWasmBackend, type FloatArray, lbfgs, type VectorOps } from "../src/index.ts";
+import { createWasmBackend, lbfgs, type VectorOps } from "../src/index.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
+import { timedQuadratic, x0 } from "./quadratic.ts";
 
 const { values } = parseArgs({
   options: { pairs: { type: "string", default: "100" }, threads: { type: "string", default: "2" } },
@@ -15,9 +16,6 @@ const pairs = Number(values.pairs);
 if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`--pairs: a positive integer, not ${values.pairs}`);
 const threads = Number(values.threads);
 if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: a positive integer, not ${values.threads}`);
-const n = 314584;
-const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 1000) / 10);
-const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
 const wasm = await createWasmBackend({ threads });
 const cases: [string, VectorOps | undefined][] = [
   ["plain JavaScript", undefined],
@@ -28,18 +26,7 @@ if (native) cases.push([`native, ${threads} threads`, native.vectors]);
 
 console.log(`L-BFGS time per iteration outside the cost, ${pairs} pairs of 314,584 values, 150 iterations`);
 for (const [label, vectors] of cases) {
-  let costMs = 0;
-  const cost = (x: FloatArray, g: FloatArray) => {
-    const start = performance.now();
-    let f = 0;
-    for (let i = 0; i < n; i++) {
-      const ax = (a[i] as number) * (x[i] as number);
-      f += 0.5 * (x[i] as number) * ax;
-      g[i] = ax;
-    }
-    costMs += performance.now() - start;
-    return f;
-  };
+  const { cost, ms: costMs } = timedQuadratic();
   const start = performance.now();
   const r = lbfgs(cost, x0, {
     maxIter: 150,
@@ -48,7 +35,7 @@ for (const [label, vectors] of cases) {
     progTol: 0,
     ...(vectors ? { vectors } : {}),
   });
-  const ms = (performance.now() - start - costMs) / r.iterations;
+  const ms = (performance.now() - start - costMs()) / r.iterations;
   console.log(`${label.padEnd(42)} ${ms.toFixed(1).padStart(7)} ms   (${r.iterations} iterations, ${r.status})`);
 }
 await wasm.dispose();

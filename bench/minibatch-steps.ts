@@ -1,19 +1,18 @@
 // `npm run bench:steps [-- --threads T]`: adam's and sgd's own time per step (everything but the
 // cost function) over 314,584 parameters (the first autoencoder's size): their update loops in
-// plain JavaScript, and in each backend's `vectors` (`adamStep`, `sgdStep`) on T threads, default
-// 2: wasm's, with x, the gradient and the moments in its memory, and native's where it is built. The cost is a separable quadratic on 2,350 examples in batches of 10
-// (235 steps an epoch), timed and subtracted; 4 epochs, the fastest of 3 runs.
+// plain JavaScript, and in each backend's `vectors` (`adamStep`, `sgdStep`, `sumAbs`) on T threads,
+// default 2: wasm's, with x, the gradient and the moments in its memory, and native's where it is
+// built. The cost is a separable quadratic (quadratic.ts) on 2,350 examples in batches of 10 (235
+// steps an epoch), timed and subtracted; 4 epochs, the fastest of 3 runs.
 import { parseArgs } from "node:util";
-import { adam, type FloatArray, sgd, type VectorOps } from "../src/index.ts";
+import { adam, sgd, type VectorOps } from "../src/index.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+import { timedQuadratic, x0 } from "./quadratic.ts";
 
 const { values } = parseArgs({ options: { threads: { type: "string", default: "2" } } });
 const threads = Number(values.threads);
 if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: a positive integer, not ${values.threads}`);
-const n = 314584;
-const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 1000) / 10);
-const x0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
 const cases: [string, VectorOps | undefined][] = [["plain JavaScript", undefined]];
 // One thread has no shared memory, and so no `vectors`: the JavaScript loop is its case.
 const wasm = threads > 1 ? await createWasmBackend({ threads }) : null;
@@ -30,24 +29,11 @@ for (const [name, run] of [
     let best = Number.POSITIVE_INFINITY;
     let steps = 0;
     for (let round = 0; round < 3; round++) {
-      let costMs = 0;
-      const cost = {
-        examples: 2350,
-        cost(x: FloatArray, g: FloatArray) {
-          const start = performance.now();
-          let f = 0;
-          for (let i = 0; i < n; i++) {
-            const ax = (a[i] as number) * (x[i] as number);
-            f += 0.5 * (x[i] as number) * ax;
-            g[i] = ax;
-          }
-          costMs += performance.now() - start;
-          return f;
-        },
-      };
+      const quadratic = timedQuadratic();
+      const cost = { examples: 2350, cost: quadratic.cost };
       const start = performance.now();
       const r = run(cost, x0, { epochs: 4, batchSize: 10, learningRate: 1e-4, ...(vectors ? { vectors } : {}) });
-      best = Math.min(best, (performance.now() - start - costMs) / r.iterations);
+      best = Math.min(best, (performance.now() - start - quadratic.ms()) / r.iterations);
       steps = r.iterations;
     }
     console.log(`${`${name}, ${label}`.padEnd(32)} ${best.toFixed(3).padStart(7)} ms   (${steps} steps)`);
