@@ -1,11 +1,13 @@
-// `npm run bench:steps [-- --threads T]`: adam's and sgd's own time per step (everything but the
+// `npm run bench:steps [-- --threads T]`: a minibatch step's work outside the cost's products:
+// adam's and sgd's own time per step (everything but the
 // cost function) over 314,584 parameters (the first autoencoder's size): their update loops in
 // plain JavaScript, and in each backend's `vectors` (`adamStep`, `sgdStep`, `sumAbs`) on T threads,
 // default 2: wasm's, with x, the gradient and the moments in its memory, and native's where it is
 // built. The cost is a separable quadratic (quadratic.ts) on 2,350 examples in batches of 10 (235
-// steps an epoch), timed and subtracted; 4 epochs, the fastest of 3 runs.
+// steps an epoch), timed and subtracted; 4 epochs, the fastest of 3 runs. Then each backend's
+// gather of a batch's rows (backend.gatherRows).
 import { parseArgs } from "node:util";
-import { adam, sgd, type VectorOps } from "../src/index.ts";
+import { adam, type Backend, Rng, sgd, type VectorOps } from "../src/index.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 import { timedQuadratic, x0 } from "./quadratic.ts";
@@ -39,4 +41,37 @@ for (const [name, run] of [
     console.log(`${`${name}, ${label}`.padEnd(32)} ${best.toFixed(3).padStart(7)} ms   (${steps} steps)`);
   }
 }
+// A step's gather: 256 rows in the shuffled order of a 60,000-row training set, through
+// backend.gatherRows (wasm: the kernel's memory.copy; native: memcpy).
+const gathers: [string, Backend<Float32Array>][] = [];
+const wasm1 = await createWasmBackend({ threads: 1 });
+gathers.push(["wasm, 1 thread", wasm1]);
+if (wasm) gathers.push([`wasm, ${threads} threads`, wasm]);
+if (native) gathers.push(["native, 1 thread", native]);
+console.log("\na batch's gather, 256 rows of a 60,000-row matrix in shuffled order, µs (fastest of 5 × 500)");
+for (const cols of [784, 200]) {
+  for (const [label, backend] of gathers) {
+    const X = backend.zeros(60000, cols);
+    X.data.fill(1);
+    const out = backend.zeros(256, cols);
+    const order = Int32Array.from({ length: 60000 }, (_, i) => i);
+    new Rng(2).shuffle(order);
+    let at = 0;
+    const next = () => {
+      at = (at + 256) % (234 * 256); // whole batches of 256 only
+      return order.subarray(at, at + 256);
+    };
+    for (let i = 0; i < 300; i++) backend.gatherRows(X, next(), out);
+    let best = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 5; round++) {
+      const start = performance.now();
+      for (let i = 0; i < 500; i++) backend.gatherRows(X, next(), out);
+      best = Math.min(best, ((performance.now() - start) / 500) * 1000);
+    }
+    console.log(`${`${cols} columns, ${label}`.padEnd(32)} ${best.toFixed(1).padStart(7)} µs`);
+    backend.free(out);
+    backend.free(X);
+  }
+}
 await wasm?.dispose();
+await wasm1.dispose();

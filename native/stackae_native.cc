@@ -446,6 +446,19 @@ Napi::Value Dot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), BlockedSum(0, Length(info[0]), [&](size_t i) { return x[i] * y[i]; }));
 }
 
+// gatherRows(A, cols, rows, out): out's i-th row (cols floats) = A's row rows[i] (the indices are
+// checked by the caller): a minibatch's gather. On one thread: on both, through Parallel, 256 rows
+// of 784 values took 124–135 µs against 93 (`npm run bench:steps`).
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  const float* a = Data(info[0]);
+  const size_t n = static_cast<size_t>(Int(info[1]));
+  const int32_t* rows = Ints(info[2]);
+  const size_t count = info[2].As<Napi::Int32Array>().ElementLength();
+  float* out = Data(info[3]);
+  for (size_t i = 0; i < count; i++) std::memcpy(out + i * n, a + static_cast<size_t>(rows[i]) * n, n * sizeof(float));
+  return info.Env().Undefined();
+}
+
 // sumAbs(x) → Σ |x| in float64, which float32 values cannot overflow: NaN or ∞ exactly when
 // some element is. The sum is reordered to vectorise (the build's -fassociative-math).
 Napi::Value SumAbs(const Napi::CallbackInfo& info) {
@@ -933,6 +946,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("colSums", Napi::Function::New(env, ColSums));
   exports.Set("dot", Napi::Function::New(env, Dot));
   exports.Set("sumAbs", Napi::Function::New(env, SumAbs));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("twoLoop", Napi::Function::New(env, TwoLoop));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));

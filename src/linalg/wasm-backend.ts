@@ -927,9 +927,9 @@ export class WasmBackend implements Backend<Float32Array> {
   }
   /**
    * By the kernel's memory.copy, on two threads from 2^16 values: a JavaScript `set` between views
-   * of a shared memory copies with atomic loads and stores. 256 random rows of a 60000 × 784
-   * matrix took 180 µs by `set`, 98 µs by the kernel on one thread and 45–57 µs on two (scratch
-   * loop, 2026-12-02); rows of 200 values 54, 14 and 9–14 µs.
+   * of a shared memory is slower than a plain one's. 256 random rows of a 60000 × 784 matrix
+   * took 176–187 µs by a `set` per row (scratch timing, 2026-12-02), 90–104 µs by the kernel on
+   * one thread and 45–48 µs on two (`npm run bench:steps`); rows of 200 values 51–56, 14 and 14 µs.
    */
   gatherRows(A: Matrix<Float32Array>, rows: Int32Array, out: Matrix<Float32Array>): void {
     checkGatherRows(A, rows, out);
