@@ -1,6 +1,7 @@
 // npm run bench — timings beside peers measured in the same run, on the same machine.
 //   gemm: float32 GFLOP/s of every kernel build for the shapes of the reference experiment,
-//         beside numpy's float32 matmul, with the ratio.
+//         beside numpy's float32 matmul, with the ratio; and the ceiling of 128-bit fused
+//         multiply-adds on 1 and on every thread (bench/fma-peak.ts), beside numpy too.
 //   cost: one full-batch cost + gradient of the first autoencoder (60,000 × 784 → 200) on every
 //         build, beside the same computation in PyTorch (autograd), with the ratio.
 //   --full: the whole SPEC §6 experiment (`stackae train --seed 1`) beside the PyTorch peer
@@ -19,6 +20,7 @@ import { Rng } from "../src/linalg/rng.ts";
 import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
+import { fmaPeak } from "./fma-peak.ts";
 
 enableRelaxedSimd();
 const args = new Set(process.argv.slice(2));
@@ -200,12 +202,19 @@ async function main(): Promise<void> {
       `${g.what.padEnd(22)} ${g.shape.join("×").padEnd(17)} ${g.backend.padEnd(28)} ${g.gflops.toFixed(1).padStart(8)} ${(g.ratioToNumpy === null ? "-" : g.ratioToNumpy.toFixed(2)).padStart(8)}${g.numpyRuns ? `   (${g.numpyRuns.map((r) => r.toFixed(1)).join(", ")})` : ""}`,
     );
   }
+  // What 4-lane vectors allow at all: no product in Wasm SIMD can pass this, whatever its kernel.
+  const peak = { threads1: await fmaPeak(1), threads: cpus().length, gflops: await fmaPeak(cpus().length) };
+  const best = numpy ? SHAPES.map((_, i) => peak.gflops / (numpy.gflops[i] as number)) : [];
+  log(
+    `\nthe WebAssembly SIMD ceiling: 12 independent f32x4.relaxed_madd chains in registers, no memory: 1 thread ${peak.threads1.toFixed(1)} GFLOP/s, ${peak.threads} threads ${peak.gflops.toFixed(1)}${best.length ? `; ÷ numpy on the four shapes: ${best.map((r) => r.toFixed(2)).join(", ")} (a wasm gemm's ratio cannot pass these)` : ""}`,
+  );
   const report: Record<string, unknown> = {
     date: new Date().toISOString(),
     cpu,
     cores: cpus().length,
     node: process.version,
     gemm,
+    wasmPeak: { ...peak, ratioToNumpy: numpy ? best : null },
   };
   if (args.has("--gemm-only")) return finish(report);
 
