@@ -143,8 +143,39 @@ function packB(transB: bool, B: usize, ldb: i32, k0: i32, j0: i32, kc: i32, nc: 
     packRows(B, ldb, k0, j0, kc, nc, NR, dst);
     return;
   }
+  // B is stored N × K: a sliver's NR columns of op(B) are NR rows of B, transposed 4 × 4 blocks
+  // at a time as in packA.
+  const rowBytes = <usize>ldb << 2;
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
+    if (nr == NR) {
+      const s0 = B + ((<usize>(j0 + jr) * ldb + k0) << 2);
+      const s4 = s0 + 4 * rowBytes;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const off = <usize>k << 2;
+        const d = dst + (<usize>k << 5);
+        let p = s0 + off;
+        const r0 = v128.load(p);
+        const r1 = v128.load(p + rowBytes);
+        const r2 = v128.load(p + 2 * rowBytes);
+        const r3 = v128.load(p + 3 * rowBytes);
+        storeTransposed(r0, r1, r2, r3, d, 32);
+        p = s4 + off;
+        const r4 = v128.load(p);
+        const r5 = v128.load(p + rowBytes);
+        const r6 = v128.load(p + 2 * rowBytes);
+        const r7 = v128.load(p + 3 * rowBytes);
+        storeTransposed(r4, r5, r6, r7, d + 16, 32);
+      }
+      for (; k < kc; k++) {
+        const off = <usize>k << 2;
+        const d = dst + (<usize>k << 5);
+        for (let jj = 0; jj < NR; jj++) store<f32>(d + (<usize>jj << 2), load<f32>(s0 + <usize>jj * rowBytes + off));
+      }
+      dst += <usize>kc * NR * 4;
+      continue;
+    }
     for (let jj = 0; jj < NR; jj++) {
       if (jj < nr) {
         const src = B + ((<usize>(j0 + jr + jj) * ldb + k0) << 2);
