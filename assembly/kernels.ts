@@ -89,102 +89,74 @@ function storeTransposed(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, strid
   v128.store(d + 3 * stride, i64x2.shuffle(t2, t3, 1, 3));
 }
 
+/**
+ * Packs rows [r0, r0+count) × depths [k0, k0+kc) of a matrix stored row by row (depth k of row r
+ * at M + (r·ld + k)·4) into slivers of `width` (MR or NR) rows, k-major, the last zero-padded: a
+ * plain A or a transposed B, the mirror of packRows. Whole slivers move 4 × 4 blocks through
+ * registers, four rows at a time, rather than one float at a time.
+ */
+@inline
+function packDepthRows(M: usize, ld: i32, r0: i32, k0: i32, count: i32, kc: i32, width: i32, dst: usize): void {
+  const rowBytes = <usize>ld << 2;
+  const depthBytes = <usize>width << 2; // one depth of a sliver
+  for (let s = 0; s < count; s += width) {
+    const rows = min(width, count - s);
+    const src = M + ((<usize>(r0 + s) * ld + k0) << 2);
+    if (rows == width) {
+      for (let q = 0; q < width; q += 4) {
+        const s0 = src + <usize>q * rowBytes;
+        const d0 = dst + (<usize>q << 2);
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const p = s0 + (<usize>k << 2);
+          const v0 = v128.load(p);
+          const v1 = v128.load(p + rowBytes);
+          const v2 = v128.load(p + 2 * rowBytes);
+          const v3 = v128.load(p + 3 * rowBytes);
+          storeTransposed(v0, v1, v2, v3, d0 + <usize>k * depthBytes, depthBytes);
+        }
+        for (; k < kc; k++) {
+          const p = s0 + (<usize>k << 2);
+          const d = d0 + <usize>k * depthBytes;
+          store<f32>(d, load<f32>(p));
+          store<f32>(d, load<f32>(p + rowBytes), 4);
+          store<f32>(d, load<f32>(p + 2 * rowBytes), 8);
+          store<f32>(d, load<f32>(p + 3 * rowBytes), 12);
+        }
+      }
+    } else {
+      // The last sliver: its rows one float at a time, the missing ones as zeros.
+      for (let i = 0; i < width; i++) {
+        const d = dst + (<usize>i << 2);
+        if (i < rows) {
+          const row = src + <usize>i * rowBytes;
+          for (let k = 0; k < kc; k++) store<f32>(d + <usize>k * depthBytes, load<f32>(row + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < kc; k++) store<f32>(d + <usize>k * depthBytes, 0);
+        }
+      }
+    }
+    dst += <usize>kc * depthBytes;
+  }
+}
+
 /** Packs rows [i0, i0+mc) × depths [k0, k0+kc) of op(A) into MR-row slivers, k-major, zero-padded. */
 function packA(transA: bool, A: usize, lda: i32, i0: i32, k0: i32, mc: i32, kc: i32, dst: usize): void {
   if (transA) {
     // A is stored K × M: op(A)'s columns are A's rows.
     packRows(A, lda, k0, i0, kc, mc, MR, dst);
-    return;
-  }
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
-    if (mr == MR) {
-      // Whole slivers: 4 × 4 blocks transposed in registers rather than one float at a time.
-      const rowBytes = <usize>lda << 2;
-      const s0 = A + ((<usize>(i0 + ir) * lda + k0) << 2);
-      const s1 = s0 + rowBytes;
-      const s2 = s1 + rowBytes;
-      const s3 = s2 + rowBytes;
-      let k = 0;
-      for (; k + 4 <= kc; k += 4) {
-        const off = <usize>k << 2;
-        const r0 = v128.load(s0 + off);
-        const r1 = v128.load(s1 + off);
-        const r2 = v128.load(s2 + off);
-        const r3 = v128.load(s3 + off);
-        storeTransposed(r0, r1, r2, r3, dst + (<usize>k << 4), 16);
-      }
-      for (; k < kc; k++) {
-        const off = <usize>k << 2;
-        const d = dst + (<usize>k << 4);
-        store<f32>(d, load<f32>(s0 + off));
-        store<f32>(d, load<f32>(s1 + off), 4);
-        store<f32>(d, load<f32>(s2 + off), 8);
-        store<f32>(d, load<f32>(s3 + off), 12);
-      }
-    } else {
-      for (let ii = 0; ii < MR; ii++) {
-        if (ii < mr) {
-          const src = A + ((<usize>(i0 + ir + ii) * lda + k0) << 2);
-          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * MR + ii)) << 2), load<f32>(src + (<usize>k << 2)));
-        } else {
-          for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * MR + ii)) << 2), 0);
-        }
-      }
-    }
-    dst += <usize>kc * MR * 4;
+  } else {
+    packDepthRows(A, lda, i0, k0, mc, kc, MR, dst);
   }
 }
 
 /** Packs depths [k0, k0+kc) × columns [j0, j0+nc) of op(B) into NR-column slivers, k-major, zero-padded. */
 function packB(transB: bool, B: usize, ldb: i32, k0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
-  if (!transB) {
-    // B is stored K × N.
+  if (transB) {
+    // B is stored N × K: op(B)'s columns are B's rows.
+    packDepthRows(B, ldb, j0, k0, nc, kc, NR, dst);
+  } else {
     packRows(B, ldb, k0, j0, kc, nc, NR, dst);
-    return;
-  }
-  // B is stored N × K: a sliver's NR columns of op(B) are NR rows of B, transposed 4 × 4 blocks
-  // at a time as in packA.
-  const rowBytes = <usize>ldb << 2;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = min(NR, nc - jr);
-    if (nr == NR) {
-      const s0 = B + ((<usize>(j0 + jr) * ldb + k0) << 2);
-      const s4 = s0 + 4 * rowBytes;
-      let k = 0;
-      for (; k + 4 <= kc; k += 4) {
-        const off = <usize>k << 2;
-        const d = dst + (<usize>k << 5);
-        let p = s0 + off;
-        const r0 = v128.load(p);
-        const r1 = v128.load(p + rowBytes);
-        const r2 = v128.load(p + 2 * rowBytes);
-        const r3 = v128.load(p + 3 * rowBytes);
-        storeTransposed(r0, r1, r2, r3, d, 32);
-        p = s4 + off;
-        const r4 = v128.load(p);
-        const r5 = v128.load(p + rowBytes);
-        const r6 = v128.load(p + 2 * rowBytes);
-        const r7 = v128.load(p + 3 * rowBytes);
-        storeTransposed(r4, r5, r6, r7, d + 16, 32);
-      }
-      for (; k < kc; k++) {
-        const off = <usize>k << 2;
-        const d = dst + (<usize>k << 5);
-        for (let jj = 0; jj < NR; jj++) store<f32>(d + (<usize>jj << 2), load<f32>(s0 + <usize>jj * rowBytes + off));
-      }
-      dst += <usize>kc * NR * 4;
-      continue;
-    }
-    for (let jj = 0; jj < NR; jj++) {
-      if (jj < nr) {
-        const src = B + ((<usize>(j0 + jr + jj) * ldb + k0) << 2);
-        for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), load<f32>(src + (<usize>k << 2)));
-      } else {
-        for (let k = 0; k < kc; k++) store<f32>(dst + ((<usize>(k * NR + jj)) << 2), 0);
-      }
-    }
-    dst += <usize>kc * NR * 4;
   }
 }
 
