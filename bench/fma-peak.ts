@@ -40,12 +40,15 @@ for (let s = 1; s <= samples; s++) {
 }
 `;
 
+/** The loop's module, compiled by the first fmaPeak call and shared by the next. */
+let compiled: Promise<WebAssembly.Module> | undefined;
+
 async function compile(): Promise<WebAssembly.Module> {
   const { binary, stderr } = await asc.compileString(SOURCE, {
     optimizeLevel: 3,
     runtime: "stub",
     enable: ["simd", "relaxed-simd"],
-  } as Parameters<typeof asc.compileString>[1]);
+  });
   if (!binary) throw new Error(`compiling the FMA peak loop failed: ${stderr.toString()}`);
   return new WebAssembly.Module(new Uint8Array(binary));
 }
@@ -56,7 +59,8 @@ async function compile(): Promise<WebAssembly.Module> {
  * Needs relaxed SIMD (enableRelaxedSimd() on Node 20).
  */
 export async function fmaPeak(threads: number, samples = 7, iterations = 50_000_000): Promise<number> {
-  const module = await compile();
+  compiled ??= compile();
+  const module = await compiled;
   const flag = new SharedArrayBuffer(4);
   const workers = Array.from(
     { length: threads },
