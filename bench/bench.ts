@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   // faster of numpy's two medians, timed seconds from ours. Timed minutes apart, numpy's speed on
   // one shape ranged from 93 to 157 GFLOP/s here. Its samples alternating one by one with ours
   // were worse: numpy's minibatch product made 53–138 GFLOP/s that way, against 133–151 by
-  // itself, whatever rest came between (scratch runs, 2026-12-02).
+  // itself, with 150 ms of rest between samples (17:22Z run and scratch runs, 2026-12-02).
   const numpy = await PythonPeer.start<{ version: string }>("python3", NUMPY_GEMM, [
     JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB])),
   ]);
