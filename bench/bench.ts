@@ -65,38 +65,28 @@ const SAMPLE_MS = 20;
 const REST_MS = 150;
 const rest = () => new Promise((resolve) => setTimeout(resolve, REST_MS));
 
-/** A product on one backend, ready to be timed: one call made, which sets the calls per sample. */
-interface GemmTimer {
-  /** GFLOP/s of one sample. */
-  sample(): number;
-  dispose(): void;
-}
-
-function gemmTimer(backend: Backend, s: Shape, calls?: number): GemmTimer {
+/** GFLOP/s: the median of `n` samples after one call that also sets the calls per sample; n = 1 times that call alone. */
+function timeGemm(backend: Backend, s: Shape, n: number): number {
   const rng = new Rng(1);
   const A = backend.zeros(s.transA ? s.K : s.M, s.transA ? s.M : s.K);
   const B = backend.zeros(s.transB ? s.N : s.K, s.transB ? s.K : s.N);
   const C = backend.zeros(s.M, s.N);
   for (const m of [A, B]) for (let i = 0; i < m.size; i++) m.data[i] = rng.uniform() - 0.5;
   const call = () => backend.gemm(s.transA, s.transB, 1, A, B, 0, C);
-  const flops = 2 * s.M * s.N * s.K;
-  let perSample = calls;
-  if (perSample === undefined) {
-    const t0 = performance.now();
-    call();
-    perSample = Math.max(1, Math.ceil(SAMPLE_MS / (performance.now() - t0)));
-  }
-  const n = perSample;
-  return {
-    sample() {
+  const t0 = performance.now();
+  call();
+  const times = [performance.now() - t0];
+  if (n > 1) {
+    const calls = Math.max(1, Math.ceil(SAMPLE_MS / (times[0] as number)));
+    times.length = 0;
+    for (let r = 0; r < n; r++) {
       const t = performance.now();
-      for (let c = 0; c < n; c++) call();
-      return (flops * n) / ((performance.now() - t) * 1e6);
-    },
-    dispose() {
-      for (const m of [C, B, A]) backend.free(m);
-    },
-  };
+      for (let c = 0; c < calls; c++) call();
+      times.push((performance.now() - t) / calls);
+    }
+  }
+  for (const m of [C, B, A]) backend.free(m);
+  return (2 * s.M * s.N * s.K) / (median(times) * 1e6);
 }
 
 /**
@@ -104,7 +94,7 @@ function gemmTimer(backend: Backend, s: Shape, calls?: number): GemmTimer {
  * and answers their median GFLOP/s (the first request of a shape makes its arrays and one call,
  * and drops the last shape's). It writes into an output made once, as our gemm writes into C:
  * `a @ b` maps a new 188 MB array for the decoder's product on every call, and with rests between
- * its samples their page faults put it anywhere from 40 to 160 GFLOP/s here; np.matmul with out=
+ * its samples their page faults put it anywhere from 40 to 165 GFLOP/s here; np.matmul with out=
  * made 164–183 in most samples and 96–124 in a few (scratch runs, 2026-12-02).
  */
 const NUMPY_GEMM = `
@@ -205,18 +195,13 @@ async function main(): Promise<void> {
     const before = await timeNumpy(i);
     const ours: { backend: string; gflops: number }[] = [];
     for (const b of builds) {
-      const t = gemmTimer(b.backend, s);
-      const samples = Array.from({ length: reps }, () => t.sample());
-      t.dispose();
-      ours.push({ backend: b.label, gflops: median(samples) });
+      ours.push({ backend: b.label, gflops: timeGemm(b.backend, s, reps) });
       await rest();
     }
     const after = await timeNumpy(i);
     if (!quick || i === SHAPES.length - 1) {
       // Plain JS: one call (a minute on the large shapes).
-      const t = gemmTimer(js, s, 1);
-      ours.push({ backend: "plain JS, 1 thread", gflops: t.sample() });
-      t.dispose();
+      ours.push({ backend: "plain JS, 1 thread", gflops: timeGemm(js, s, 1) });
     }
     const np = before === null || after === null ? null : Math.max(before, after);
     const row = { shape: [s.M, s.N, s.K], what: s.what };

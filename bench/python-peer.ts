@@ -1,7 +1,8 @@
-// A Python peer that stays up for the whole benchmark and times one sample whenever asked, so that
-// its samples can alternate with ours. Timed minutes apart in a process of its own, numpy's
-// speed on one product ranged from 93 to 157 GFLOP/s on one machine in one afternoon: a ratio
-// to a peer timed at another moment measures the machine's drift as much as the kernels.
+// A Python peer that stays up for the whole benchmark and times its samples whenever asked, so
+// that they can come right before and right after ours on each shape, with the peer's arrays
+// made once. Timed minutes apart in a process of its own, numpy's speed on one product ranged
+// from 93 to 157 GFLOP/s on one machine in one afternoon: a ratio to a peer timed at another
+// moment measures the machine's drift as much as the kernels.
 //
 // The protocol is one JSON line each way. The peer's code defines `sample(request)`, which returns
 // a number; the wrapper below prints what the code's `info()` returns first, then answers each
