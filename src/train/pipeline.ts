@@ -1,8 +1,8 @@
 // Greedy layer-wise pretraining, the softmax on top, then fine-tuning of the whole stack
 // (SPEC §3–§4), with the hyperparameters of SPEC §6 by default.
-import { checkFiniteInputs, inputsToMatrix } from "../data/dataset.ts";
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
+import { checkFiniteInputs, inputsToMatrix } from "../linalg/inputs.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import { Rng, type RngState } from "../linalg/rng.ts";
 import { encoderForward } from "../nn/encoder.ts";
