@@ -106,21 +106,10 @@ export {
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
-export {
-  AbortedError,
-  checksum,
-  NumericalError,
-  ResumeDataError,
-  type StageInfo,
-  type StageReport,
-  type TrainCheckpoint,
-  type TrainDataSummary,
-  type TrainEvents,
-  type TrainInput,
-  type TrainOptions,
-  type TrainResult,
-  trainStackedAutoencoder,
-} from "./train/pipeline.ts";
+export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
+export type { TrainInput } from "./train/input.ts";
+export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";
+export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
 export {
   type AutoencoderSettings,
   defaultIterations,
@@ -134,5 +123,6 @@ export {
   type StageSettings,
   type TrainSettings,
 } from "./train/settings.ts";
+export type { StageInfo, StageReport } from "./train/stages.ts";
 export { type Curve, costCurvesSvg } from "./viz/plot.ts";
 export { type GrayImage, type TileOptions, tileImage } from "./viz/tiles.ts";

@@ -10,14 +10,10 @@ import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel, WriteError } 
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
-import {
-  type StageInfo,
-  type StageReport,
-  stageName,
-  type TrainCheckpoint,
-  trainStackedAutoencoder,
-} from "../train/pipeline.ts";
+import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
+import { trainStackedAutoencoder } from "../train/pipeline.ts";
 import type { PartialSettings, TrainSettings } from "../train/settings.ts";
+import type { StageInfo, StageReport } from "../train/stages.ts";
 import { describeBackend } from "./backend.ts";
 import { loadData, loadUnlabeled } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
