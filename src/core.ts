@@ -2,11 +2,10 @@
 // workers. The entry points (index.ts for Node, browser.ts for the web) install their platform
 // and re-export this.
 
-export { LabelledImages, scalePixels } from "./data/dataset.ts";
-export { DataError } from "./data/errors.ts";
+export { LabelledImages } from "./data/dataset.ts";
 export { encodeIdx, type IdxArray, isGzip, parseIdx } from "./data/idx.ts";
 export { digitToInput, imageToInput, resizeArea } from "./data/images.ts";
-export { ArgumentError, ShapeError, StackaeError } from "./errors.ts";
+export { ArgumentError, DataError, ShapeError, StackaeError } from "./errors.ts";
 export {
   checkGradient,
   GRADIENT_CHECK_TOLERANCE,
@@ -55,6 +54,7 @@ export {
   type RngState,
   WasmBackend,
 } from "./linalg/index.ts";
+export { scalePixels } from "./linalg/inputs.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
@@ -106,21 +106,10 @@ export {
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
-export {
-  AbortedError,
-  checksum,
-  NumericalError,
-  ResumeDataError,
-  type StageInfo,
-  type StageReport,
-  type TrainCheckpoint,
-  type TrainDataSummary,
-  type TrainEvents,
-  type TrainInput,
-  type TrainOptions,
-  type TrainResult,
-  trainStackedAutoencoder,
-} from "./train/pipeline.ts";
+export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
+export type { TrainInput } from "./train/input.ts";
+export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";
+export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
 export {
   type AutoencoderSettings,
   defaultIterations,
@@ -134,5 +123,6 @@ export {
   type StageSettings,
   type TrainSettings,
 } from "./train/settings.ts";
+export type { StageInfo, StageReport } from "./train/stages.ts";
 export { type Curve, costCurvesSvg } from "./viz/plot.ts";
 export { type GrayImage, type TileOptions, tileImage } from "./viz/tiles.ts";

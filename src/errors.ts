@@ -26,6 +26,19 @@ export class ArgumentError extends StackaeError {
   }
 }
 
+/**
+ * Data that cannot be used: a data file that is missing, unreadable, corrupt or inconsistent
+ * with its partner, or inputs that are not finite numbers.
+ */
+export class DataError extends StackaeError {
+  /** The file the problem is in, when there is one. */
+  readonly file: string | undefined;
+  constructor(message: string, file?: string, options?: ErrorOptions) {
+    super("ERR_DATA", message, options);
+    this.file = file;
+  }
+}
+
 /** Formats a value for an error message: short, and unambiguous about its type. */
 export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);

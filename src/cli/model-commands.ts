@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
-import { DataError } from "../data/errors.ts";
 import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
-import { ArgumentError, fileErrorReason } from "../errors.ts";
+import { ArgumentError, DataError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { createBackend } from "../linalg/index.ts";

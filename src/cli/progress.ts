@@ -1,7 +1,8 @@
 // Progress of the training stages on stderr: a bar per stage on a terminal, plain lines otherwise.
 import cliProgress from "cli-progress";
 import type { Progress } from "../optim/types.ts";
-import type { StageInfo, StageReport, TrainEvents } from "../train/pipeline.ts";
+import type { TrainEvents } from "../train/run-stage.ts";
+import type { StageInfo, StageReport } from "../train/stages.ts";
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return "?";

@@ -5,20 +5,15 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import type { LabelledImages } from "../data/dataset.ts";
-import { DataError } from "../data/errors.ts";
-import { fileErrorReason } from "../errors.ts";
+import { DataError, fileErrorReason } from "../errors.ts";
 import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
-import {
-  type StageInfo,
-  type StageReport,
-  stageName,
-  type TrainCheckpoint,
-  trainStackedAutoencoder,
-} from "../train/pipeline.ts";
+import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
+import { trainStackedAutoencoder } from "../train/pipeline.ts";
 import type { PartialSettings, TrainSettings } from "../train/settings.ts";
+import type { StageInfo, StageReport } from "../train/stages.ts";
 import { describeBackend } from "./backend.ts";
 import { loadData, loadUnlabeled } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";

@@ -4,9 +4,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { fileErrorReason } from "../errors.ts";
+import { DataError, fileErrorReason } from "../errors.ts";
 import { LabelledImages } from "./dataset.ts";
-import { DataError } from "./errors.ts";
 import { type IdxArray, isGzip, parseIdx } from "./idx.ts";
 
 /** Reads a file, naming it in the error if it cannot be read. */

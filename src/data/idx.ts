@@ -1,7 +1,7 @@
 // The IDX format of the MNIST files (SPEC §9): a big-endian header — two zero bytes, a type
 // byte, the number of dimensions, then each dimension as a 32-bit integer — then the values.
 // stackae reads unsigned-byte files (type 0x08): magic 2051 for images (3 dims), 2049 for labels.
-import { DataError } from "./errors.ts";
+import { DataError } from "../errors.ts";
 
 export interface IdxArray {
   /** The dimensions from the header, e.g. [60000, 28, 28]. */

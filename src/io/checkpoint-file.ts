@@ -4,8 +4,9 @@
 import { StackaeError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import type { LbfgsState, MinibatchState, OptimizerState } from "../optim/types.ts";
-import type { StageReport, TrainCheckpoint } from "../train/pipeline.ts";
+import type { TrainCheckpoint } from "../train/checkpoint.ts";
 import { resolveSettings } from "../train/settings.ts";
+import type { StageReport } from "../train/stages.ts";
 import {
   decodeSafetensors,
   ModelFileError,

@@ -15,7 +15,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
-import type { TrainCheckpoint } from "../train/pipeline.ts";
+import type { TrainCheckpoint } from "../train/checkpoint.ts";
 import {
   CHECKPOINT_FORMAT,
   type CheckpointHeader,

@@ -4,8 +4,8 @@ export type Labels = Int32Array | Uint8Array | readonly number[];
 
 /**
  * Checks that `labels` has m integer entries in [0, classes). Returns them as an Int32Array: the
- * same array when it already is one (a cost then reads it on every evaluation, so a minibatch
- * driver may refill it between calls), a converted copy otherwise.
+ * same array when it already is one, a converted copy otherwise. Costs that take such checked
+ * labels (softmaxCost, stackCost, the batch costs) trust them and do not check them again.
  */
 export function checkLabels(labels: Labels, m: number, classes: number): Int32Array {
   if (labels.length !== m) throw new ShapeError(`labels must have one entry per example (${m}), got ${labels.length}`);

@@ -1,6 +1,6 @@
-import { checkFiniteInputs, inputsToMatrix } from "../data/dataset.ts";
 import { ArgumentError, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
+import { checkFiniteInputs, inputsToMatrix } from "../linalg/inputs.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { ParamLayout } from "./layout.ts";
 import { stackFeatures, stackLayout, stackPredict } from "./stack.ts";

@@ -4,7 +4,7 @@ import { checkShape, type FloatArray, type Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
-import { defineObjective, type Objective } from "./objective.ts";
+import { type BatchObjective, defineBatchObjective, defineObjective, type Objective } from "./objective.ts";
 
 /** Softmax regression, SPEC §2: θ (classes × features), no bias. */
 export function softmaxLayout(classes: number, features: number): ParamLayout {
@@ -62,6 +62,30 @@ export interface SoftmaxOptions {
   lambda: number;
 }
 
+/** Checks the options, naming the first bad one. */
+function checkSoftmaxOptions(options: SoftmaxOptions): SoftmaxOptions {
+  return {
+    classes: checkNumber("classes", options.classes, { integer: true, min: 2 }),
+    lambda: checkNumber("lambda", options.lambda, { min: 0 }),
+  };
+}
+
+/** J and ∇θ of SPEC §2 on F (m × d) with its labels y (checked), into P (m × classes). */
+function softmaxEvaluate<T extends FloatArray>(
+  backend: Backend<T>,
+  lambda: number,
+  F: Matrix<T>,
+  y: Int32Array,
+  P: Matrix<T>,
+  theta: Matrix<T>,
+  gradTheta: Matrix<T>,
+): number {
+  const nll = softmaxForward(backend, F, theta, y, P);
+  const J = nll / F.rows + (lambda / 2) * backend.sumSquares(theta);
+  softmaxBackward(backend, F, theta, y, P, lambda, gradTheta);
+  return J;
+}
+
 /** J(θ) = −(1/m) Σ log P[i, yᵢ] + (λ/2)‖θ‖², SPEC §2, on features F (m × d). */
 export function createSoftmaxCost<T extends FloatArray>(
   backend: Backend<T>,
@@ -69,18 +93,41 @@ export function createSoftmaxCost<T extends FloatArray>(
   labels: Labels,
   options: SoftmaxOptions,
 ): Objective {
-  const classes = checkNumber("classes", options.classes, { integer: true, min: 2 });
-  const lambda = checkNumber("lambda", options.lambda, { min: 0 });
-  const y = checkLabels(labels, F.rows, classes);
-  const layout = softmaxLayout(classes, F.cols);
-  const m = F.rows;
-  const P = backend.zeros(m, classes);
-  return defineObjective(backend, layout, [P], (params, grads) => {
-    const theta = params.theta as Matrix<T>;
-    const nll = softmaxForward(backend, F, theta, y, P);
-    const J = nll / m + (lambda / 2) * backend.sumSquares(theta);
-    softmaxBackward(backend, F, theta, y, P, lambda, grads.theta as Matrix<T>);
-    return J;
+  const o = checkSoftmaxOptions(options);
+  return softmaxCost(backend, F, checkLabels(labels, F.rows, o.classes), o);
+}
+
+/**
+ * The cost of createSoftmaxCost, its options and labels already checked (checkLabels): for a
+ * caller that checks them once for all its costs, as the training pipeline does.
+ */
+export function softmaxCost<T extends FloatArray>(
+  backend: Backend<T>,
+  F: Matrix<T>,
+  y: Int32Array,
+  options: SoftmaxOptions,
+): Objective {
+  const { classes, lambda } = options;
+  const P = backend.zeros(F.rows, classes);
+  return defineObjective(backend, softmaxLayout(classes, F.cols), [P], (p, g) =>
+    softmaxEvaluate(backend, lambda, F, y, P, p.theta as Matrix<T>, g.theta as Matrix<T>),
+  );
+}
+
+/** The cost of createSoftmaxCost on each minibatch of `features` values it is given, with its checked labels. */
+export function createSoftmaxBatchCost<T extends FloatArray>(
+  backend: Backend<T>,
+  features: number,
+  options: SoftmaxOptions,
+): BatchObjective<T> {
+  const { classes, lambda } = checkSoftmaxOptions(options);
+  return defineBatchObjective(backend, softmaxLayout(classes, features), false, (m) => {
+    const P = backend.zeros(m, classes);
+    return {
+      workspace: [P],
+      evaluate: (p, g, F, y) =>
+        softmaxEvaluate(backend, lambda, F, y as Int32Array, P, p.theta as Matrix<T>, g.theta as Matrix<T>),
+    };
   });
 }
 

@@ -2,10 +2,10 @@ import { checkNumber } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
-import { checkSparseMode, type SparseMode, sparseInput } from "../linalg/sparse.ts";
+import { checkSparseMode, type SparseMatrix, type SparseMode, sparseInput } from "../linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { ParamLayout } from "./layout.ts";
-import { defineObjective, type Objective } from "./objective.ts";
+import { type BatchObjective, defineBatchObjective, defineObjective, type Objective } from "./objective.ts";
 
 /** Parameters of a sparse autoencoder n → h → n, in UFLDL's order: W1 (h × n), W2 (n × h), b1 (h), b2 (n). */
 export function sparseAutoencoderLayout(visible: number, hidden: number): ParamLayout {
@@ -51,67 +51,113 @@ export function checkSparseAutoencoderOptions(options: SparseAutoencoderOptions)
 }
 
 /**
+ * What one evaluation on m examples of n values computes into: A2 (m × h) hidden activations;
+ * A3 (m × n) Δ3, the reconstruction's delta; D2 (m × h) Δ2; rhoHat (1 × h) mean activations;
+ * sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). About m·(2h + n) numbers.
+ */
+interface AutoencoderWorkspace<T extends FloatArray> {
+  A2: Matrix<T>;
+  A3: Matrix<T>;
+  D2: Matrix<T>;
+  rhoHat: Matrix<T>;
+  sparsity: Matrix<T>;
+}
+
+function autoencoderWorkspace<T extends FloatArray>(
+  backend: Backend<T>,
+  m: number,
+  n: number,
+  h: number,
+): AutoencoderWorkspace<T> {
+  const A2 = backend.zeros(m, h);
+  const A3 = backend.zeros(m, n);
+  const D2 = backend.zeros(m, h);
+  return { A2, A3, D2, rhoHat: backend.zeros(1, h), sparsity: backend.zeros(1, h) };
+}
+
+/**
+ * J and ∇J of SPEC §1 on X (m × n) by backpropagation, into the workspace w; Xs is X's sparse
+ * copy for the two products with it, or null (dense).
+ */
+function sparseAutoencoderEvaluate<T extends FloatArray>(
+  backend: Backend<T>,
+  o: SparseAutoencoderOptions,
+  X: Matrix<T>,
+  Xs: SparseMatrix | null,
+  w: AutoencoderWorkspace<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+): number {
+  const { hidden: h, lambda, beta, rho } = o;
+  const { A2, A3, D2, rhoHat, sparsity } = w;
+  const m = X.rows;
+  const W1 = p.W1 as Matrix<T>;
+  const W2 = p.W2 as Matrix<T>;
+  // Forward.
+  encoderForward(backend, X, W1, p.b1 as Matrix<T>, A2, Xs);
+  backend.colSums(A2, 1 / m, rhoHat);
+  // The decoder, A3 = σ(A2·W2ᵀ + b2), with Δ3 (in A3's place) and ∇b2 = column sums of Δ3 / m.
+  const delta3 = A3;
+  const squaredError = backend.reconstructionDelta(A2, W2, p.b2 as Matrix<T>, X, delta3, g.b2 as Matrix<T>, 1 / m);
+  let kl = 0;
+  const r = rhoHat.data;
+  const s = sparsity.data;
+  for (let j = 0; j < h; j++) {
+    const rj = r[j] as number;
+    kl += rho * Math.log(rho / rj) + (1 - rho) * Math.log((1 - rho) / (1 - rj));
+    s[j] = beta * (-rho / rj + (1 - rho) / (1 - rj));
+  }
+  const decay = backend.sumSquares(W1) + backend.sumSquares(W2);
+  const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
+
+  // Backward: the decoder, then Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2), then the encoder.
+  encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, null);
+  backend.axpy(lambda, W2, g.W2 as Matrix<T>);
+  backend.gemm(false, false, 1, delta3, W2, 0, D2);
+  backend.addRowSigmoidGradMul(D2, sparsity, A2);
+  encoderBackward(backend, X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, Xs);
+  backend.axpy(lambda, W1, g.W1 as Matrix<T>);
+  return J;
+}
+
+/**
  * The sparse autoencoder cost of SPEC §1 on data X (m × n):
  *   J = (1/2m) Σ‖A3 − X‖² + (λ/2)(‖W1‖² + ‖W2‖²) + β Σⱼ KL(ρ ‖ ρ̂ⱼ)
- * with its gradient by backpropagation. The workspace (A2, A3, Δ2: about m·(2h + n) numbers)
- * is allocated once, here, and reused by every evaluation.
+ * with its gradient by backpropagation. The workspace is allocated once, here, and reused by
+ * every evaluation.
  */
 export function createSparseAutoencoderCost<T extends FloatArray>(
   backend: Backend<T>,
   X: Matrix<T>,
   options: SparseAutoencoderOptions & DataOptions,
 ): Objective {
-  const { hidden: h, lambda, beta, rho } = checkSparseAutoencoderOptions(options);
+  const o = checkSparseAutoencoderOptions(options);
   const sparseMode = checkSparseMode(options.sparseInput);
-  const m = X.rows;
-  const n = X.cols;
-  const layout = sparseAutoencoderLayout(n, h);
-  /** A2 (m × h) hidden activations; A3 (m × n) Δ3, the reconstruction's delta; D2 (m × h) Δ2. */
-  const A2 = backend.zeros(m, h);
-  const A3 = backend.zeros(m, n);
-  const D2 = backend.zeros(m, h);
-  /** rhoHat (1 × h) mean activations; sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). */
-  const rhoHat = backend.zeros(1, h);
-  const sparsity = backend.zeros(1, h);
-  /** The sparse copy of X for the two products with it (null: dense). */
+  const w = autoencoderWorkspace(backend, X.rows, X.cols, o.hidden);
   const sparseX = sparseInput(backend.sparse, X, sparseMode);
-
   return defineObjective(
     backend,
-    layout,
-    [A2, A3, D2, rhoHat, sparsity],
-    (p, g) => {
-      const W1 = p.W1 as Matrix<T>;
-      const W2 = p.W2 as Matrix<T>;
-      const Xs = sparseX.current();
-      // Forward.
-      encoderForward(backend, X, W1, p.b1 as Matrix<T>, A2, Xs);
-      backend.colSums(A2, 1 / m, rhoHat);
-      // The decoder, A3 = σ(A2·W2ᵀ + b2), with Δ3 (in A3's place) and ∇b2 = column sums of Δ3 / m.
-      const delta3 = A3;
-      const squaredError = backend.reconstructionDelta(A2, W2, p.b2 as Matrix<T>, X, delta3, g.b2 as Matrix<T>, 1 / m);
-      let kl = 0;
-      const r = rhoHat.data;
-      const s = sparsity.data;
-      for (let j = 0; j < h; j++) {
-        const rj = r[j] as number;
-        kl += rho * Math.log(rho / rj) + (1 - rho) * Math.log((1 - rho) / (1 - rj));
-        s[j] = beta * (-rho / rj + (1 - rho) / (1 - rj));
-      }
-      const decay = backend.sumSquares(W1) + backend.sumSquares(W2);
-      const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
-
-      // Backward: the decoder, then Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2), then the encoder.
-      encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, null);
-      backend.axpy(lambda, W2, g.W2 as Matrix<T>);
-      backend.gemm(false, false, 1, delta3, W2, 0, D2);
-      backend.addRowSigmoidGradMul(D2, sparsity, A2);
-      encoderBackward(backend, X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, Xs);
-      backend.axpy(lambda, W1, g.W1 as Matrix<T>);
-      return J;
-    },
+    sparseAutoencoderLayout(X.cols, o.hidden),
+    Object.values(w),
+    (p, g) => sparseAutoencoderEvaluate(backend, o, X, sparseX.current(), w, p, g),
     () => sparseX.free(),
   );
+}
+
+/** The cost of createSparseAutoencoderCost on each minibatch it is given (rows of `visible` values). */
+export function createSparseAutoencoderBatchCost<T extends FloatArray>(
+  backend: Backend<T>,
+  visible: number,
+  options: SparseAutoencoderOptions,
+): BatchObjective<T> {
+  const o = checkSparseAutoencoderOptions(options);
+  return defineBatchObjective(backend, sparseAutoencoderLayout(visible, o.hidden), true, (m) => {
+    const w = autoencoderWorkspace(backend, m, visible, o.hidden);
+    return {
+      workspace: Object.values(w),
+      evaluate: (p, g, X, _labels, Xs) => sparseAutoencoderEvaluate(backend, o, X, Xs, w, p, g),
+    };
+  });
 }
 
 /** SPEC §1: r = √6/√(n + h + 1), every weight uniform in [−r, r], biases 0. */

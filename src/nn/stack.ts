@@ -5,7 +5,7 @@ import { checkSparseMode, type SparseMatrix, sparseInput } from "../linalg/spars
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
-import { defineObjective, type Objective } from "./objective.ts";
+import { type BatchObjective, defineBatchObjective, defineObjective, type Objective } from "./objective.ts";
 import { softmaxBackward, softmaxForward, softmaxPredict } from "./softmax.ts";
 import type { DataOptions } from "./sparse-autoencoder.ts";
 
@@ -56,6 +56,109 @@ export interface StackOptions {
  */
 const DELTA_SCALE = 2 ** 64;
 
+/** acts[l] (m × sizes[l]) the activations and deltas[l] (m × sizes[l]) their deltas, for l ≥ 1; P (m × classes). */
+interface StackWorkspace<T extends FloatArray> {
+  acts: Matrix<T>[];
+  deltas: Matrix<T>[];
+  P: Matrix<T>;
+}
+
+function stackWorkspace<T extends FloatArray>(
+  backend: Backend<T>,
+  m: number,
+  sizes: readonly number[],
+  classes: number,
+): StackWorkspace<T> {
+  const acts: Matrix<T>[] = [];
+  const deltas: Matrix<T>[] = [];
+  for (let l = 1; l < sizes.length; l++) {
+    acts.push(backend.zeros(m, sizes[l] as number));
+    deltas.push(backend.zeros(m, sizes[l] as number));
+  }
+  return { acts, deltas, P: backend.zeros(m, classes) };
+}
+
+function workspaceList<T extends FloatArray>(w: StackWorkspace<T>): Matrix<T>[] {
+  return [...w.acts, ...w.deltas, w.P];
+}
+
+/**
+ * J, and ∇J by backpropagation with every delta below the softmax times `deltaScale`, on X (m ×
+ * input) with its labels y (checked); Xs is X's sparse copy, or null (dense).
+ */
+function stackBackprop<T extends FloatArray>(
+  backend: Backend<T>,
+  lambda: number,
+  X: Matrix<T>,
+  y: Int32Array,
+  Xs: SparseMatrix | null,
+  w: StackWorkspace<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+  deltaScale: number,
+): number {
+  const L = w.acts.length;
+  const m = X.rows;
+  /** acts[0] is X; deltas[0] is never written. */
+  const acts = [X, ...w.acts];
+  const deltas = [X, ...w.deltas];
+  const P = w.P;
+  for (let l = 1; l <= L; l++) {
+    encoderForward(
+      backend,
+      acts[l - 1] as Matrix<T>,
+      p[`W${l}`] as Matrix<T>,
+      p[`b${l}`] as Matrix<T>,
+      acts[l] as Matrix<T>,
+      l === 1 ? Xs : null,
+    );
+  }
+  const top = acts[L] as Matrix<T>;
+  const theta = p.theta as Matrix<T>;
+  const J = softmaxForward(backend, top, theta, y, P) / m + (lambda / 2) * backend.sumSquares(theta);
+  if (L === 0) {
+    softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>);
+    return J;
+  }
+  // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
+  const deltaTop = deltas[L] as Matrix<T>;
+  softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop, deltaScale);
+  backend.sigmoidGradMul(top, deltaTop, deltaTop);
+  for (let l = L; l >= 1; l--) {
+    encoderBackward(
+      backend,
+      acts[l - 1] as Matrix<T>,
+      deltas[l] as Matrix<T>,
+      p[`W${l}`] as Matrix<T>,
+      g[`W${l}`] as Matrix<T>,
+      g[`b${l}`] as Matrix<T>,
+      l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined,
+      l === 1 ? Xs : null,
+      deltaScale,
+    );
+  }
+  return J;
+}
+
+/** stackBackprop with DELTA_SCALE, and again unscaled where an encoder's gradient overflowed scaled. */
+function stackEvaluate<T extends FloatArray>(
+  backend: Backend<T>,
+  lambda: number,
+  X: Matrix<T>,
+  y: Int32Array,
+  Xs: SparseMatrix | null,
+  w: StackWorkspace<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+): number {
+  const J = stackBackprop(backend, lambda, X, y, Xs, w, p, g, DELTA_SCALE);
+  let sum = 0;
+  for (let l = 1; l <= w.acts.length; l++)
+    sum += backend.sumSquares(g[`W${l}`] as Matrix<T>) + backend.sumSquares(g[`b${l}`] as Matrix<T>);
+  // A gradient of 2^64 or more overflows scaled: then it is computed again unscaled.
+  return Number.isFinite(sum) ? J : stackBackprop(backend, lambda, X, y, Xs, w, p, g, 1);
+}
+
 /**
  * The fine-tuning cost of SPEC §4 on X (m × input) with labels: the softmax cost of §2 on the
  * top layer's activations, and its gradient with respect to every encoder and θ by
@@ -67,89 +170,53 @@ export function createStackCost<T extends FloatArray>(
   labels: Labels,
   options: StackOptions & DataOptions,
 ): Objective {
-  const layout = stackLayout(options.sizes, options.classes);
-  const sparseMode = checkSparseMode(options.sparseInput);
+  stackLayout(options.sizes, options.classes);
+  const sparseInput = checkSparseMode(options.sparseInput);
   const lambda = checkNumber("lambda", options.lambda, { min: 0 });
   const sizes = options.sizes;
   if (X.cols !== sizes[0]) throw new ShapeError(`X must have ${sizes[0]} columns (sizes[0]), got ${X.cols}`);
-  const m = X.rows;
-  const L = sizes.length - 1;
-  const y = checkLabels(labels, m, options.classes);
-  /** acts[l] (m × sizes[l]): acts[0] is X; deltas[l] (m × sizes[l]) for l ≥ 1; P (m × classes). */
-  const acts: Matrix<T>[] = [X];
-  const deltas: Matrix<T>[] = [X];
-  for (let l = 1; l <= L; l++) {
-    acts.push(backend.zeros(m, sizes[l] as number));
-    deltas.push(backend.zeros(m, sizes[l] as number));
-  }
-  const P = backend.zeros(m, options.classes);
-  const workspace = [...acts.slice(1), ...deltas.slice(1), P];
+  const y = checkLabels(labels, X.rows, options.classes);
+  return stackCost(backend, X, y, { sizes, classes: options.classes, lambda, sparseInput });
+}
+
+/**
+ * The cost of createStackCost, its options and labels already checked (checkLabels): for a
+ * caller that checks them once for all its costs, as the training pipeline does.
+ */
+export function stackCost<T extends FloatArray>(
+  backend: Backend<T>,
+  X: Matrix<T>,
+  y: Int32Array,
+  options: StackOptions & DataOptions,
+): Objective {
+  const { sizes, classes, lambda } = options;
+  const w = stackWorkspace(backend, X.rows, sizes, classes);
   /** The sparse copy of X for the first encoder's two products with it (null: dense). */
-  const sparseX = sparseInput(backend.sparse, X, L > 0 ? sparseMode : "never");
-
-  /** J, and ∇J by backpropagation with every delta below the softmax times `deltaScale`; Xs is X's sparse copy. */
-  const evaluate = (
-    p: Record<string, Matrix<T>>,
-    g: Record<string, Matrix<T>>,
-    deltaScale: number,
-    Xs: SparseMatrix | null,
-  ) => {
-    for (let l = 1; l <= L; l++) {
-      encoderForward(
-        backend,
-        acts[l - 1] as Matrix<T>,
-        p[`W${l}`] as Matrix<T>,
-        p[`b${l}`] as Matrix<T>,
-        acts[l] as Matrix<T>,
-        l === 1 ? Xs : null,
-      );
-    }
-    const top = acts[L] as Matrix<T>;
-    const theta = p.theta as Matrix<T>;
-    const J = softmaxForward(backend, top, theta, y, P) / m + (lambda / 2) * backend.sumSquares(theta);
-    if (L === 0) {
-      softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>);
-      return J;
-    }
-    // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
-    const deltaTop = deltas[L] as Matrix<T>;
-    softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop, deltaScale);
-    backend.sigmoidGradMul(top, deltaTop, deltaTop);
-    for (let l = L; l >= 1; l--) {
-      encoderBackward(
-        backend,
-        acts[l - 1] as Matrix<T>,
-        deltas[l] as Matrix<T>,
-        p[`W${l}`] as Matrix<T>,
-        g[`W${l}`] as Matrix<T>,
-        g[`b${l}`] as Matrix<T>,
-        l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined,
-        l === 1 ? Xs : null,
-        deltaScale,
-      );
-    }
-    return J;
-  };
-  /** Whether every encoder's gradient is finite. */
-  const finite = (g: Record<string, Matrix<T>>) => {
-    let sum = 0;
-    for (let l = 1; l <= L; l++)
-      sum += backend.sumSquares(g[`W${l}`] as Matrix<T>) + backend.sumSquares(g[`b${l}`] as Matrix<T>);
-    return Number.isFinite(sum);
-  };
-
+  const sparseX = sparseInput(backend.sparse, X, sizes.length > 1 ? (options.sparseInput ?? "auto") : "never");
   return defineObjective(
     backend,
-    layout,
-    workspace,
-    (p, g) => {
-      const Xs = sparseX.current();
-      const J = evaluate(p, g, DELTA_SCALE, Xs);
-      // A gradient of 2^64 or more overflows scaled: then it is computed again unscaled.
-      return finite(g) ? J : evaluate(p, g, 1, Xs);
-    },
+    stackLayout(sizes, classes),
+    workspaceList(w),
+    (p, g) => stackEvaluate(backend, lambda, X, y, sparseX.current(), w, p, g),
     () => sparseX.free(),
   );
+}
+
+/** The cost of createStackCost on each minibatch it is given, with its checked labels. */
+export function createStackBatchCost<T extends FloatArray>(
+  backend: Backend<T>,
+  options: StackOptions,
+): BatchObjective<T> {
+  const layout = stackLayout(options.sizes, options.classes);
+  const lambda = checkNumber("lambda", options.lambda, { min: 0 });
+  const { sizes, classes } = options;
+  return defineBatchObjective(backend, layout, sizes.length > 1, (m) => {
+    const w = stackWorkspace(backend, m, sizes, classes);
+    return {
+      workspace: workspaceList(w),
+      evaluate: (p, g, X, y, Xs) => stackEvaluate(backend, lambda, X, y as Int32Array, Xs, w, p, g),
+    };
+  });
 }
 
 /** The top layer's features of X through encoders 1…L of θ (a stack-layout vector in backend memory). */

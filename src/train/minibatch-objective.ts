@@ -1,42 +1,37 @@
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
-import type { Objective } from "../nn/objective.ts";
+import type { BatchObjective } from "../nn/objective.ts";
 import type { MinibatchCost } from "../optim/minibatch.ts";
 
 /**
- * Adapts a full-data cost to the minibatch optimisers: for each batch, the listed rows of X (and
- * their labels) are gathered into a batch-sized matrix, and a cost built on that matrix is
- * evaluated. Only the batch is copied; one cost is built per batch size (the last batch of an
- * epoch may be smaller) and reused.
+ * Adapts a batch cost to the minibatch optimisers, which name each batch by its rows: the listed
+ * rows of X (and their labels) are gathered into a batch-sized matrix, which the cost is then
+ * evaluated on. Only the batch is copied, into one matrix per batch size (the last batch of an
+ * epoch may be smaller), reused; the cost stays the caller's to dispose.
  */
 export function minibatchObjective<T extends FloatArray>(
   backend: Backend<T>,
   X: Matrix<T>,
   labels: Int32Array | undefined,
-  make: (Xb: Matrix<T>, yb: Int32Array) => Objective,
+  cost: BatchObjective<T>,
 ): MinibatchCost & { dispose(): void } {
-  const cache = new Map<number, { Xb: Matrix<T>; yb: Int32Array; objective: Objective }>();
-  const n = X.cols;
+  const batches = new Map<number, { Xb: Matrix<T>; yb: Int32Array | undefined }>();
   return {
     examples: X.rows,
     cost(theta: FloatArray, grad: FloatArray, rows: Int32Array): number {
-      let entry = cache.get(rows.length);
-      if (!entry) {
-        const Xb = backend.zeros(rows.length, n);
-        const yb = new Int32Array(rows.length);
-        entry = { Xb, yb, objective: make(Xb, yb) };
-        cache.set(rows.length, entry);
+      let batch = batches.get(rows.length);
+      if (!batch) {
+        batch = { Xb: backend.zeros(rows.length, X.cols), yb: labels && new Int32Array(rows.length) };
+        batches.set(rows.length, batch);
       }
-      backend.gatherRows(X, rows, entry.Xb);
-      if (labels) for (let i = 0; i < rows.length; i++) entry.yb[i] = labels[rows[i] as number] as number;
-      return entry.objective.cost(theta, grad);
+      const { Xb, yb } = batch;
+      backend.gatherRows(X, rows, Xb);
+      if (labels && yb) for (let i = 0; i < rows.length; i++) yb[i] = labels[rows[i] as number] as number;
+      return cost.cost(theta, grad, Xb, yb);
     },
     dispose(): void {
-      for (const { Xb, objective } of cache.values()) {
-        objective.dispose();
-        backend.free(Xb);
-      }
-      cache.clear();
+      for (const { Xb } of batches.values()) backend.free(Xb);
+      batches.clear();
     },
   };
 }

@@ -3,7 +3,7 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { formatSeconds, plural, progressReporter } from "../../src/cli/progress.ts";
 import type { Progress } from "../../src/optim/types.ts";
-import type { StageInfo, StageReport } from "../../src/train/pipeline.ts";
+import type { StageInfo, StageReport } from "../../src/train/stages.ts";
 
 it("plural counts in the singular only for one", () => {
   assert.equal(plural(1, "epoch"), "1 epoch");

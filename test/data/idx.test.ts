@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { LabelledImages } from "../../src/data/dataset.ts";
-import { DataError } from "../../src/data/errors.ts";
 import { MNIST_FILES, mnistDataDir, readDataDir, readIdx, readMnist, verifyMnist } from "../../src/data/files.ts";
 import { encodeIdx, isGzip, parseIdx } from "../../src/data/idx.ts";
+import { DataError } from "../../src/errors.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stackae-idx-"));

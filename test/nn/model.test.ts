@@ -60,3 +60,17 @@ it("predict and predictProbabilities give the same in blocks of any size as in o
     assert.deepEqual(predict(backend, model, inputs, block), predicted, `blocks of ${block}`);
   }
 });
+
+it("predict refuses NaN or infinite inputs before any work, naming the example and place", () => {
+  const inputs = new Float32Array(12).fill(0.5);
+  inputs[7] = Number.POSITIVE_INFINITY;
+  const model = {
+    sizes: [4, 2],
+    classes: 2,
+    params: new Float32Array(modelLayout({ sizes: [4, 2], classes: 2 }).length),
+  };
+  assert.throws(() => predict(new JsBackend("float32"), model, inputs), {
+    name: "DataError",
+    message: /Infinity at example 1, value 3/,
+  });
+});

@@ -7,12 +7,9 @@ import { ArgumentError } from "../../src/errors.ts";
 import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
 import { concatBytes, encodeSafetensors } from "../../src/io/safetensors.ts";
 import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
-import {
-  AbortedError,
-  type TrainCheckpoint,
-  type TrainOptions,
-  trainStackedAutoencoder,
-} from "../../src/train/pipeline.ts";
+import type { TrainCheckpoint } from "../../src/train/checkpoint.ts";
+import { type TrainOptions, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
+import { AbortedError } from "../../src/train/run-stage.ts";
 import type { PartialSettings } from "../../src/train/settings.ts";
 
 const { train } = readMnist();

@@ -1,0 +1,65 @@
+// What a run learns from, checked once, where it enters: the shapes, every value finite, every
+// label a class. The stages after this trust what they are given.
+import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
+import { checkFiniteInputs } from "../linalg/inputs.ts";
+import type { FloatArray } from "../linalg/matrix.ts";
+import { checkLabels } from "../nn/labels.ts";
+import { checksum, type TrainDataSummary } from "./checkpoint.ts";
+
+export interface TrainInput {
+  /** m × n examples, one per row, and their labels: values in [0, 1], or unsigned-byte pixels (scaled by 1/255). */
+  inputs: FloatArray | Uint8Array;
+  labels: ArrayLike<number>;
+  /** Values per example (n). */
+  inputSize: number;
+  /** Number of classes (default: the largest label + 1). */
+  classes?: number;
+  /** Other, unlabelled examples to pretrain the autoencoders on (self-taught learning, SPEC §8). */
+  unlabeled?: FloatArray | Uint8Array;
+}
+
+/** A TrainInput after its checks: m examples of n values, and their labels as classes in [0, classes). */
+export interface CheckedInput {
+  m: number;
+  n: number;
+  classes: number;
+  labels: Int32Array;
+}
+
+/**
+ * Checks a run's input before any work: the labels now rather than when the softmax starts,
+ * after the long pretraining.
+ */
+export function checkTrainInput(input: TrainInput): CheckedInput {
+  const n = checkNumber("inputSize", input.inputSize, { integer: true, min: 1 });
+  const m = input.labels.length;
+  if (m === 0) throw new ArgumentError("there are no training examples: give at least one, with its label");
+  if (input.unlabeled && input.unlabeled.length === 0) {
+    throw new ArgumentError("unlabeled holds no examples: give at least one, or leave it out");
+  }
+  if (input.inputs.length !== m * n) {
+    throw new StackaeError(
+      "ERR_SHAPE",
+      `inputs hold ${input.inputs.length} values, but ${m} labels × ${n} values per example need ${m * n}`,
+    );
+  }
+  checkFiniteInputs(input.inputs, n);
+  if (input.unlabeled) checkFiniteInputs(input.unlabeled, n, "unlabeled inputs");
+  let classes = input.classes ?? 0;
+  if (input.classes === undefined) {
+    for (let i = 0; i < m; i++) classes = Math.max(classes, (input.labels[i] as number) + 1);
+  }
+  return { m, n, classes, labels: checkLabels(Array.from(input.labels), m, classes) };
+}
+
+/** The summary a checkpoint keeps of the data; the checksum only where it will be compared (`tracked`). */
+export function summarizeInput(input: TrainInput, checked: CheckedInput, tracked: boolean): TrainDataSummary {
+  const { m, n, classes, labels } = checked;
+  return {
+    examples: m,
+    inputSize: n,
+    classes,
+    unlabeled: input.unlabeled ? input.unlabeled.length / n : null,
+    checksum: tracked ? checksum([labels, input.inputs, input.unlabeled]) : "",
+  };
+}

@@ -1,0 +1,136 @@
+// The stages of the UFLDL exercise as data: what each one trains, on which rows, with which
+// cost, from which starting point. run-stage.ts runs any of them the same way.
+import type { Backend } from "../linalg/backend.ts";
+import type { FloatArray, Matrix } from "../linalg/matrix.ts";
+import type { Rng } from "../linalg/rng.ts";
+import type { BatchObjective, Objective } from "../nn/objective.ts";
+import { createSoftmaxBatchCost, initSoftmax, softmaxCost } from "../nn/softmax.ts";
+import {
+  createSparseAutoencoderBatchCost,
+  createSparseAutoencoderCost,
+  initSparseAutoencoder,
+  sparseAutoencoderLayout,
+} from "../nn/sparse-autoencoder.ts";
+import { createStackBatchCost, stackCost } from "../nn/stack.ts";
+import { stageName } from "./checkpoint.ts";
+import type { StageSettings, TrainSettings } from "./settings.ts";
+
+/** One stage of a run. Its costs belong to the caller, who disposes them. */
+export interface Stage<T extends FloatArray> {
+  /** "autoencoder 1", …, "softmax", "fine-tuning" (stageName). */
+  readonly name: string;
+  /** Its place in the run, as TrainCheckpoint counts: the autoencoders, then the softmax, then fine-tuning. */
+  readonly index: number;
+  readonly settings: StageSettings;
+  /** The rows it trains on (m × n), and their labels (checked) where its cost has them. */
+  readonly X: Matrix<T>;
+  readonly labels?: Int32Array;
+  /** The cost on all of X, for L-BFGS. */
+  fullBatch(): Objective;
+  /** The cost on the minibatches of X's rows it is given, for adam and sgd. */
+  minibatch(): BatchObjective<T>;
+  /** The starting point, drawn from the run's generator where the stage draws one. */
+  init(): Float32Array;
+}
+
+/** What `onStageStart` and every progress event receive about the stage. */
+export interface StageInfo {
+  /** "autoencoder 1", …, "softmax", "fine-tuning". */
+  name: string;
+  index: number;
+  count: number;
+  optimizer: string;
+  /** L-BFGS iterations or minibatch steps the stage will run at most. */
+  maxIterations: number;
+}
+
+/** How a finished stage ended, from its optimiser's result. */
+export interface StageReport {
+  name: string;
+  optimizer: string;
+  iterations: number;
+  evaluations: number;
+  cost: number;
+  status: string;
+  message: string;
+  seconds: number;
+  /** The cost after each iteration (minibatch methods: each step's batch cost). */
+  costs: number[];
+}
+
+/** What the stages of one run are built from. */
+export interface RunPlan<T extends FloatArray> {
+  readonly backend: Backend<T>;
+  readonly settings: TrainSettings;
+  /** [input, h1, …, hL]. */
+  readonly sizes: readonly number[];
+  readonly classes: number;
+  /** The labelled examples' labels, checked. */
+  readonly labels: Int32Array;
+  /** The run's generator, which the stages' starting points draw from. */
+  readonly rng: Rng;
+}
+
+/**
+ * Autoencoder `layer` + 1 (SPEC §3, counted from 0 as TrainCheckpoint counts stages): learns to
+ * reconstruct F (m × sizes[layer]), the features below it; its parameters start as SPEC §1 draws them.
+ */
+export function autoencoderStage<T extends FloatArray>(plan: RunPlan<T>, layer: number, F: Matrix<T>): Stage<T> {
+  const { backend, settings } = plan;
+  const s = settings.autoencoder;
+  const cfg = { hidden: settings.layers[layer] as number, lambda: s.lambda, beta: s.beta, rho: s.rho };
+  const layout = sparseAutoencoderLayout(F.cols, cfg.hidden);
+  return {
+    name: stageName(layer, settings.layers.length),
+    index: layer,
+    settings: s,
+    X: F,
+    fullBatch: () => createSparseAutoencoderCost(backend, F, cfg),
+    minibatch: () => createSparseAutoencoderBatchCost(backend, F.cols, cfg),
+    init: () => {
+      const x0 = new Float32Array(layout.length);
+      initSparseAutoencoder(layout, x0, plan.rng);
+      return x0;
+    },
+  };
+}
+
+/** The softmax of SPEC §2 on `top` (m × d), the top features of the labelled examples; θ starts as §2 draws it. */
+export function softmaxStage<T extends FloatArray>(plan: RunPlan<T>, top: Matrix<T>): Stage<T> {
+  const { backend, classes, labels } = plan;
+  const s = plan.settings.softmax;
+  const L = plan.settings.layers.length;
+  const cfg = { classes, lambda: s.lambda };
+  return {
+    name: stageName(L, L),
+    index: L,
+    settings: s,
+    X: top,
+    labels,
+    fullBatch: () => softmaxCost(backend, top, labels, cfg),
+    minibatch: () => createSoftmaxBatchCost(backend, top.cols, cfg),
+    init: () => {
+      const x0 = new Float32Array(classes * top.cols);
+      initSoftmax(x0, plan.rng);
+      return x0;
+    },
+  };
+}
+
+/** Fine-tuning of the whole stack (SPEC §4) on X (m × sizes[0]), from the pretrained `params`. */
+export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: Matrix<T>, params: Float32Array): Stage<T> {
+  const { backend, sizes, classes, labels } = plan;
+  const s = plan.settings.fineTune;
+  const L = plan.settings.layers.length;
+  const cfg = { sizes, classes, lambda: s.lambda };
+  return {
+    name: stageName(L + 1, L),
+    index: L + 1,
+    settings: s,
+    X,
+    labels,
+    fullBatch: () => stackCost(backend, X, labels, cfg),
+    minibatch: () => createStackBatchCost(backend, cfg),
+    init: () => params.slice(),
+  };
+}
