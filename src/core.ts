@@ -55,6 +55,9 @@ export {
   WasmBackend,
 } from "./linalg/index.ts";
 export { scalePixels } from "./linalg/inputs.ts";
+export type { Storage } from "./linalg/matrix.ts";
+export type { CsrMatrix, JsSparseOps, SparseMatrix, SparseMode, SparseOps } from "./linalg/sparse.ts";
+export type { WasmBackendOptions } from "./linalg/wasm-backend.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
@@ -80,6 +83,7 @@ export {
 } from "./nn/softmax.ts";
 export {
   createSparseAutoencoderCost,
+  type DataOptions,
   initSparseAutoencoder,
   type SparseAutoencoderOptions,
   sparseAutoencoderLayout,
@@ -92,6 +96,10 @@ export {
   type CostLike,
   type LbfgsOptions,
   type LbfgsState,
+  type LineSearchOptions,
+  type LineSearchResult,
+  type LineSearchStatus,
+  LineSearchWorkspace,
   lbfgs,
   type MinibatchCost,
   type MinibatchState,
@@ -106,6 +114,7 @@ export {
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
+export type { AdamCoefficients } from "./optim/types.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
 export type { TrainInput } from "./train/input.ts";
 export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";

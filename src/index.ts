@@ -31,5 +31,11 @@ export {
   writeFileAtomic,
 } from "./io/files.ts";
 export { nodePlatform } from "./platform/node.ts";
-export { getPlatform, type Platform, setPlatform } from "./platform/platform.ts";
+export {
+  getPlatform,
+  type KernelThread,
+  type KernelThreadData,
+  type Platform,
+  setPlatform,
+} from "./platform/platform.ts";
 export { enableRelaxedSimd, relaxedSimdAvailable } from "./platform/relaxed-simd.ts";

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileErrorReason } from "../errors.ts";
-import { checkWritable, WriteError, writeFileAtomic } from "../io/files.ts";
+import { checkWritable, makeFolders, WriteError, writeFileAtomic } from "../io/files.ts";
 import { encodePng } from "../io/png.ts";
 import { modelLayout, type StackedModel } from "../nn/model.ts";
 import type { TrainResult } from "../train/pipeline.ts";
@@ -38,12 +38,8 @@ export function prepareReportDir(dir: string): void {
   const cannot = (why: string, cause?: unknown) =>
     new WriteError(dir, `the report folder cannot be made (${why}); choose another path`, { cause });
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw cannot("it is a file, not a folder");
-  // The folders missing above it, made one at a time: Node's mkdirSync(dir, { recursive: true })
-  // never returns where mkdir fails with ENOENT under a folder that exists, as in /proc.
-  const missing: string[] = [];
-  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
   try {
-    for (const d of missing) mkdirSync(d);
+    makeFolders(dir);
   } catch (cause) {
     throw cannot(fileErrorReason(cause, "the folder above it takes no new folders"), cause);
   }

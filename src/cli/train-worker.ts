@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import type { LabelledImages } from "../data/dataset.ts";
 import { DataError, fileErrorReason } from "../errors.ts";
-import { checkWritable, loadCheckpoint, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
+import { checkWritable, loadCheckpoint, makeFolderOf, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
@@ -91,6 +91,8 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   const started = performance.now();
   const stop = new Int32Array(job.stop);
   // Outputs are checked first, so that no training is lost to a path that cannot be written.
+  // The model's folder is made, as the report's is; a checkpoint's folder must exist.
+  if (job.out) makeFolderOf(job.out);
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);

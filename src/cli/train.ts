@@ -108,7 +108,7 @@ export function registerTrain(program: Command): void {
       "threads for the kernels (default: the cores present, no more than the CPU quota allows)",
       int(1, 256),
     )
-    .option("--out <file>", "save the fine-tuned network as safetensors")
+    .option("--out <file>", "save the fine-tuned network as safetensors (its folder is made if missing)")
     .option("--report <dir>", "write the first layer's features (PNG), each stage's cost curve (SVG) and stages.json")
     .option(
       "--checkpoint <file>",

@@ -4,6 +4,7 @@ import {
   existsSync,
   fstatSync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -12,7 +13,7 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { TrainCheckpoint } from "../train/checkpoint.ts";
@@ -81,6 +82,27 @@ export function checkWritable(path: string): void {
   } catch (cause) {
     const why = fileErrorReason(cause, "its folder does not exist");
     throw new WriteError(path, `cannot be written (${why}); choose another path`, { cause });
+  }
+}
+
+/**
+ * Makes `dir` and the folders missing above it, one at a time: Node's mkdirSync(dir, { recursive:
+ * true }) never returns where mkdir fails with ENOENT under a folder that exists, as in /proc.
+ * Throws the file system's error.
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+}
+
+/** Makes the folder that `path` goes in, where it is missing, so that `path` can be written. */
+export function makeFolderOf(path: string): void {
+  try {
+    makeFolders(dirname(path));
+  } catch (cause) {
+    const why = fileErrorReason(cause, "the folder above it takes no new folders");
+    throw new WriteError(path, `cannot be written (its folder cannot be made: ${why}); choose another path`, { cause });
   }
 }
 

@@ -1,7 +1,7 @@
 // Smoke tests of every command, run as a user would (a child process), on small fixture data.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -95,6 +95,14 @@ describe("stackae CLI", () => {
     for (const f of ["features.png", "costs.svg", "features-before-fine-tuning.png"])
       assert.ok(existsSync(join(report, f)), f);
     assert.match(readFileSync(join(report, "costs.svg"), "utf8"), /<polyline/);
+  });
+
+  it("train --out makes the folders the model goes in, and leaves nothing else there", () => {
+    const target = join(dir, "models", "mnist", "model.safetensors");
+    const r = trainSmall([2, 2, 2], "--quiet", "--out", target);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(join(dir, "models", "mnist")), ["model.safetensors"]);
+    assert.match(r.stdout, new RegExp(`^model saved to ${target}$`, "m"));
   });
 
   it("train prints the two accuracy lines and the seconds of each stage", () => {

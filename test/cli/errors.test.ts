@@ -180,16 +180,41 @@ describe("model and checkpoint file errors exit 4", () => {
 });
 
 describe("outputs that cannot be written exit 6, before any training", () => {
-  it("--out and --checkpoint in a folder that does not exist", () => {
-    const d = dataDir("writes");
-    for (const flag of ["--out", "--checkpoint"]) {
-      const target = join(dir, "missing", "file.safetensors");
-      const r = stackae("train", "--data", d, flag, target);
-      assert.equal(r.code, 6, r.stderr);
-      assert.match(
-        r.stderr,
-        /missing\/file\.safetensors: cannot be written \(its folder does not exist\); choose another path/,
-      );
+  it("--checkpoint in a folder that does not exist", () => {
+    const target = join(dir, "missing", "file.safetensors");
+    const r = stackae("train", "--data", dataDir("writes"), "--checkpoint", target);
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(
+      r.stderr,
+      /missing\/file\.safetensors: cannot be written \(its folder does not exist\); choose another path/,
+    );
+    assert.doesNotMatch(r.stderr, /autoencoder 1/, "no training was started");
+    assert.equal(existsSync(join(dir, "missing")), false, "a checkpoint's folder is not made");
+  });
+  it("--out whose folder cannot be made: under a file, or where the file system takes no new folder", () => {
+    const d = dataDir("writes-out");
+    const file = join(dir, "a-file-for-out");
+    writeFileSync(file, "x");
+    const targets: [string, RegExp][] = [
+      [
+        join(file, "sub", "m.safetensors"),
+        /a-file-for-out\/sub\/m\.safetensors: cannot be written \(its folder cannot be made: a part of the path is not a folder\)/,
+      ],
+      [
+        join(file, "m.safetensors"),
+        /a-file-for-out\/m\.safetensors: cannot be written \(a part of the path is not a folder\)/,
+      ],
+    ];
+    if (process.platform === "linux") {
+      targets.push([
+        "/proc/stackae/m.safetensors",
+        /cannot be written \(its folder cannot be made: the folder above it takes no new folders\)/,
+      ]);
+    }
+    for (const [target, pattern] of targets) {
+      const r = stackae("train", "--data", d, "--out", target);
+      assert.equal(r.code, 6, `${target}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
       assert.doesNotMatch(r.stderr, /autoencoder 1/, "no training was started");
     }
   });
