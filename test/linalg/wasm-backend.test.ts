@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
 import type { FloatArray } from "../../src/linalg/matrix.ts";
-import { createWasmBackend, OutOfMemoryError } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend, OutOfMemoryError } from "../../src/linalg/wasm/index.ts";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
 import { adam } from "../../src/optim/minibatch.ts";
 import type { LbfgsState, MinibatchState, VectorOps } from "../../src/optim/types.ts";
