@@ -185,7 +185,7 @@ export class NativeBackend implements Backend<Float32Array> {
   readonly name = "native";
   readonly dtype = "float32";
   readonly #k: NativeKernels;
-  /** dot and axpy in C++ over Float32Arrays, for L-BFGS's two-loop recursion. */
+  /** The optimisers' vector kernels in C++, over any Float32Arrays (and Adam's float64 moments). */
   readonly vectors: VectorOps;
   /** Products with a sparse data matrix in C++, on as many threads as OpenBLAS uses. */
   readonly sparse: SparseOps<Float32Array>;

@@ -4,7 +4,6 @@ import { ArgumentError } from "../../errors.ts";
 import type { Matrix } from "../matrix.ts";
 import { mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "../sparse.ts";
 import type { WasmContext } from "./context.ts";
-import type { KernelExports } from "./kernels.ts";
 import { align, type WasmMemory } from "./memory.ts";
 import { split } from "./threads.ts";
 
@@ -75,7 +74,7 @@ function fromDense({ k, memory }: WasmContext, A: F32): WasmCsr {
 
 /** C (m × h) = S·Wᵀ, with σ(· + 1·biasᵀ) applied as it is stored where a bias is given. */
 function mulTransposed({ k, memory, threads }: WasmContext, s: WasmCsr, W: F32, C: F32, bias?: F32): void {
-  const [m, n, h] = mulTransposedDims(s, W, C, bias);
+  const [, n, h] = mulTransposedDims(s, W, C, bias);
   const w = memory.address("W", W);
   const c = memory.address("C", C);
   const b = bias ? memory.address("bias", bias) : 0;
@@ -84,12 +83,10 @@ function mulTransposed({ k, memory, threads }: WasmContext, s: WasmCsr, W: F32, 
   try {
     k.transposeSum(w, 1, 0, h, n, 1, wt);
     const ranges = rowsByWork(s, memory.view(), threads.ways(s.nnz * h, 1 << 20));
-    if (ranges.length === 1) k.sparseMulT(0, m, s.rowStart, s.colIndex, s.values, wt, h, c, b);
-    else
-      threads.run(
-        "sparseMulT",
-        ranges.map(([r0, r1]) => [r0, r1, s.rowStart, s.colIndex, s.values, wt, h, c, b]),
-      );
+    threads.run(
+      "sparseMulT",
+      ranges.map(([r0, r1]) => [r0, r1, s.rowStart, s.colIndex, s.values, wt, h, c, b]),
+    );
   } finally {
     memory.release(wt);
   }
@@ -121,8 +118,7 @@ function transposedMul({ k, memory, threads }: WasmContext, alpha: number, D: F3
       ...[r0, r1, c0, c1, n, s.colStart, s.row, s.blockValues, d, h],
       sums + (byColumns ? 0 : q) * stride,
     ]);
-    if (parts.length === 1) k.sparseTMulBlocks(...(parts[0] as Parameters<KernelExports["sparseTMulBlocks"]>));
-    else threads.run("sparseTMulBlocks", parts);
+    threads.run("sparseTMulBlocks", parts);
     k.transposeSum(sums, count, stride, n, h, alpha, c);
   } finally {
     memory.release(sums);
