@@ -17,7 +17,7 @@ import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
 import { Rng } from "../src/linalg/rng.ts";
-import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../src/linalg/wasm/index.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 import { fmaPeak } from "./fma-peak.ts";

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { adam, type Backend, Rng, sgd, type VectorOps } from "../src/index.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
-import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../src/linalg/wasm/index.ts";
 import { timedQuadratic, x0 } from "./quadratic.ts";
 
 const { values } = parseArgs({ options: { threads: { type: "string", default: "2" } } });

@@ -57,7 +57,8 @@ export {
 export { scalePixels } from "./linalg/inputs.ts";
 export type { Storage } from "./linalg/matrix.ts";
 export type { CsrMatrix, JsSparseOps, SparseMatrix, SparseMode, SparseOps } from "./linalg/sparse.ts";
-export type { WasmBackendOptions } from "./linalg/wasm-backend.ts";
+export type { AdamCoefficients } from "./linalg/vectors.ts";
+export type { WasmBackendOptions } from "./linalg/wasm/index.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
@@ -114,7 +115,6 @@ export {
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
-export type { AdamCoefficients } from "./optim/types.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
 export type { TrainInput } from "./train/input.ts";
 export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Backend } from "../src/linalg/backend.ts";
 import { JsBackend } from "../src/linalg/js-backend.ts";
 import { createNativeBackend, nativeAvailable } from "../src/linalg/native-backend.ts";
-import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../src/linalg/wasm/index.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 
 export interface BackendCase {

@@ -1,6 +1,6 @@
 import type { Backend } from "../linalg/backend.ts";
 import { NativeBackend } from "../linalg/native-backend.ts";
-import { WasmBackend } from "../linalg/wasm-backend.ts";
+import { WasmBackend } from "../linalg/wasm/index.ts";
 
 /** "wasm (FMA, 2 threads)", "native (OpenBLAS, 2 threads)", "js (float32)". */
 export function describeBackend(backend: Backend): string {

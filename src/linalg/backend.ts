@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from "../errors.ts";
-import type { VectorOps } from "../optim/types.ts";
 import { checkSameShape, type DType, type FloatArray, type Matrix } from "./matrix.ts";
 import type { SparseOps } from "./sparse.ts";
+import type { VectorOps } from "./vectors.ts";
 
 /**
  * The primitives the network code is written against (STYLE.md §10: math apart from kernels).
@@ -81,6 +81,13 @@ export interface Backend<T extends FloatArray = FloatArray> {
   axpy(alpha: number, x: Matrix<T>, y: Matrix<T>): void;
   /** out's rows = the rows of A listed in `rows` (a minibatch's gather); out is rows.length × A.cols. */
   gatherRows(A: Matrix<T>, rows: Int32Array, out: Matrix<T>): void;
+}
+
+/** Checks that `values` fills a rows × cols matrix, for fromValues. */
+export function checkFromValues(rows: number, cols: number, values: ArrayLike<number>): void {
+  if (values.length !== rows * cols) {
+    throw new ArgumentError(`fromValues: a ${rows} × ${cols} matrix needs ${rows * cols} values, got ${values.length}`);
+  }
 }
 
 /** Checks gatherRows' operands: out's shape, and every row index an integer row of A. */

@@ -3,7 +3,7 @@ import type { Backend } from "./backend.ts";
 import { JsBackend } from "./js-backend.ts";
 import type { DType } from "./matrix.ts";
 import { createNativeBackend, nativeAvailable } from "./native-backend.ts";
-import { createWasmBackend, type WasmBackendOptions } from "./wasm-backend.ts";
+import { createWasmBackend, type WasmBackendOptions } from "./wasm/index.ts";
 
 export type { Backend } from "./backend.ts";
 export { JsBackend } from "./js-backend.ts";
@@ -16,7 +16,7 @@ export {
   nativeAvailable,
 } from "./native-backend.ts";
 export { Rng, type RngState } from "./rng.ts";
-export { createWasmBackend, OutOfMemoryError, WasmBackend } from "./wasm-backend.ts";
+export { createWasmBackend, OutOfMemoryError, WasmBackend } from "./wasm/index.ts";
 
 export type BackendName = "auto" | "native" | "wasm" | "js";
 export const BACKENDS: readonly BackendName[] = ["auto", "native", "wasm", "js"];

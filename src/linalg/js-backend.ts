@@ -2,6 +2,7 @@ import { ArgumentError } from "../errors.ts";
 import {
   type Backend,
   checkClassLabels,
+  checkFromValues,
   checkRow,
   checkSize,
   gatherRowsBySet,
@@ -39,9 +40,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
 
   fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<T> {
     const m = this.zeros(rows, cols);
-    if (values.length !== m.size) {
-      throw new ArgumentError(`fromValues: a ${rows} × ${cols} matrix needs ${m.size} values, got ${values.length}`);
-    }
+    checkFromValues(rows, cols, values);
     m.data.set(values);
     return m;
   }

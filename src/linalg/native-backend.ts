@@ -2,12 +2,11 @@
 // cblas_sgemm, element-wise passes and reductions in C++ (native/stackae_native.cc). Built at
 // install where OpenBLAS is present (scripts/build-native.mjs); Node only.
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
-import type { VectorOps } from "../optim/types.ts";
-import { axpy as jsAxpy, dot as jsDot, sumAbs as jsSumAbs } from "../optim/vector.ts";
 import { getPlatform } from "../platform/platform.ts";
 import {
   type Backend,
   checkClassLabels,
+  checkFromValues,
   checkGatherRows,
   checkReconstructionDelta,
   checkRow,
@@ -15,8 +14,9 @@ import {
   gemmDims,
   gemmThenBiasSigmoid,
 } from "./backend.ts";
-import { checkSameShape, type FloatArray, Matrix } from "./matrix.ts";
+import { checkSameShape, Matrix } from "./matrix.ts";
 import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
+import { kernelVectorOps, type VectorOps } from "./vectors.ts";
 
 /** The addon's functions; sizes are checked here before any call. */
 export interface NativeKernels {
@@ -185,7 +185,7 @@ export class NativeBackend implements Backend<Float32Array> {
   readonly name = "native";
   readonly dtype = "float32";
   readonly #k: NativeKernels;
-  /** dot and axpy in C++ over Float32Arrays, for L-BFGS's two-loop recursion. */
+  /** The optimisers' vector kernels in C++, over any Float32Arrays (and Adam's float64 moments). */
   readonly vectors: VectorOps;
   /** Products with a sparse data matrix in C++, on as many threads as OpenBLAS uses. */
   readonly sparse: SparseOps<Float32Array>;
@@ -219,33 +219,16 @@ export class NativeBackend implements Backend<Float32Array> {
       },
       free: () => {},
     };
-    this.vectors = {
-      dot: (x, y) => (x instanceof Float32Array && y instanceof Float32Array ? kernels.dot(x, y) : jsDot(x, y)),
-      sumAbs: (x) => (x instanceof Float32Array ? kernels.sumAbs(x) : jsSumAbs(x)),
-      axpy: (alpha, x, y) => {
-        if (x instanceof Float32Array && y instanceof Float32Array) kernels.axpy(alpha, x, y);
-        else jsAxpy(alpha, x, y);
-      },
-      twoLoop: (g, S, Y, rho, hDiag, d) => {
-        if (!(g instanceof Float32Array && d instanceof Float32Array && g.length === d.length)) return false;
-        if (!(allFloat32(S, g.length) && allFloat32(Y, g.length) && S.length === Y.length)) return false;
-        if (rho.length !== S.length) return false;
-        kernels.twoLoop(g, S, Y, Float64Array.from(rho), hDiag, d);
-        return true;
-      },
-      adamStep: (x, g, m, v, c) => {
-        if (!(x instanceof Float32Array && g instanceof Float32Array)) return false;
-        if (g.length !== x.length || m.length !== x.length || v.length !== x.length) return false;
-        kernels.adamStep(x, g, m, v, c.beta1, c.beta2, c.epsilon, c.stepPerM, c.perV);
-        return true;
-      },
-      sgdStep: (x, g, v, c) => {
-        if (!(x instanceof Float32Array && g instanceof Float32Array && v instanceof Float32Array)) return false;
-        if (g.length !== x.length || v.length !== x.length) return false;
-        kernels.sgdStep(x, g, v, c.momentum, c.rate, c.nesterov);
-        return true;
-      },
-    };
+    this.vectors = kernelVectorOps({
+      takes: (v) => v instanceof Float32Array,
+      takes64: (v) => v instanceof Float64Array,
+      dot: (x, y) => kernels.dot(x, y),
+      axpy: (alpha, x, y) => kernels.axpy(alpha, x, y),
+      sumAbs: (x) => kernels.sumAbs(x),
+      twoLoop: (g, S, Y, rho, hDiag, d) => kernels.twoLoop(g, S, Y, Float64Array.from(rho), hDiag, d),
+      adamStep: (x, g, m, v, c) => kernels.adamStep(x, g, m, v, c.beta1, c.beta2, c.epsilon, c.stepPerM, c.perV),
+      sgdStep: (x, g, v, c) => kernels.sgdStep(x, g, v, c.momentum, c.rate, c.nesterov),
+    });
   }
 
   /** Threads OpenBLAS runs the products on. */
@@ -259,12 +242,7 @@ export class NativeBackend implements Backend<Float32Array> {
 
   fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<Float32Array> {
     const m = this.zeros(rows, cols);
-    if (values.length !== m.size) {
-      throw new StackaeError(
-        "ERR_ARGUMENT",
-        `fromValues: a ${rows} × ${cols} matrix needs ${m.size} values, got ${values.length}`,
-      );
-    }
+    checkFromValues(rows, cols, values);
     m.data.set(values);
     return m;
   }
@@ -379,9 +357,4 @@ export class NativeBackend implements Backend<Float32Array> {
     checkGatherRows(A, rows, out);
     if (out.size > 0) this.#k.gatherRows(A.data, A.cols, rows, out.data);
   }
-}
-
-/** Whether every vector is a Float32Array of n elements. */
-function allFloat32(vectors: readonly FloatArray[], n: number): vectors is readonly Float32Array[] {
-  return vectors.every((v) => v instanceof Float32Array && v.length === n);
 }

@@ -38,9 +38,9 @@ export interface SparseOps<T extends FloatArray = FloatArray> {
 
 /**
  * At most this fraction of non-zeros, data products go sparse. On the first autoencoder's shapes
- * (60000 × 784, 200 hidden, one thread) the WebAssembly kernels took 0.35 (forward) and 0.48 (∇W)
- * of the dense `gemm`'s time at MNIST's 19 % (scratch timing, 2026-11-25): if their time grows
- * with the non-zeros, they break even near 55 % and 40 %.
+ * (60000 × 784, 200 hidden, one thread) the WebAssembly kernels take 0.35 (forward) and 0.48 (∇W)
+ * of the dense `gemm`'s time at MNIST's 19 % non-zeros: if their time grows with the non-zeros,
+ * they break even near 55 % and 40 %.
  */
 export const SPARSE_DENSITY_LIMIT = 0.3;
 

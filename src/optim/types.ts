@@ -1,6 +1,9 @@
 import type { FloatArray } from "../linalg/matrix.ts";
 import type { RngState } from "../linalg/rng.ts";
 
+// The kernels an optimiser may take from a backend are the backends' contract, defined with them.
+export type { AdamCoefficients, VectorOps } from "../linalg/vectors.ts";
+
 /**
  * A differentiable function of one flat vector (STYLE.md §1): returns J(x) and writes ∇J(x)
  * into `grad`. Both arrays belong to the caller and have the same length.
@@ -106,69 +109,3 @@ export type OptimizerState = LbfgsState | MinibatchState;
 
 /** Called after every iteration; returning exactly `false` stops the optimiser with status "stopped". */
 export type ProgressCallback = (progress: Progress) => unknown;
-
-/** Dot product and axpy over plain arrays of x's precision, for an optimiser's own vector work. */
-export interface VectorOps {
-  dot(x: FloatArray, y: FloatArray): number;
-  /** y += alpha · x */
-  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
-  /**
-   * Σ|x| in float64, its terms added in any order (so its last bits may differ from a sum in
-   * order): NaN or ±∞ where some element is. The minibatch optimisers' check of each gradient.
-   */
-  sumAbs?(x: FloatArray): number;
-  /**
-   * A zeroed float32 vector of n elements where `dot` and `axpy` run fastest (in a backend's own
-   * memory), for the optimiser's working vectors and history. An optimiser that takes vectors
-   * here hands each back with `release` before it returns; arrays it reported in a progress
-   * state are valid until then.
-   */
-  zeros?(n: number): Float32Array;
-  /** As `zeros`, a float64 vector: for moments that an optimiser keeps in float64 (Adam's). */
-  zeros64?(n: number): Float64Array;
-  release?(v: Float32Array | Float64Array): void;
-  /**
-   * d = −H·g by L-BFGS's two-loop recursion over the pairs S[i], Y[i] (oldest first) with
-   * ρᵢ = 1/(yᵢᵀsᵢ) and the initial scaling hDiag, in one call: the arithmetic of `dot` and
-   * `axpy` in the recursion's order, up to the order in which partial sums are added. Returns
-   * false, leaving d as it was, where it cannot take these arrays (the optimiser then runs the
-   * recursion with `dot` and `axpy`).
-   */
-  twoLoop?(
-    g: FloatArray,
-    S: readonly FloatArray[],
-    Y: readonly FloatArray[],
-    rho: readonly number[],
-    hDiag: number,
-    d: FloatArray,
-  ): boolean;
-  /**
-   * Adam's step over every element, in float64 as `adam` computes it, bit for bit:
-   * m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², x ← x − stepPerM·m / (√(v·perV) + ε).
-   * Returns false, leaving every array as it was, where it cannot take these arrays (the
-   * optimiser then runs its own loop).
-   */
-  adamStep?(x: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, step: AdamCoefficients): boolean;
-  /**
-   * SGD's step over every element, as `sgd` computes it, bit for bit: v ← μ·v − η·g (computed in
-   * float64, stored in v's precision), x ← x + v, or with Nesterov x ← x + μ·v − η·g, with the
-   * float64 v. Returns false, leaving every array as it was, where it cannot take these arrays.
-   */
-  sgdStep?(
-    x: FloatArray,
-    g: FloatArray,
-    v: FloatArray,
-    step: { momentum: number; rate: number; nesterov: boolean },
-  ): boolean;
-}
-
-/** The scalars of one Adam step: the betas and ε, and the bias corrections folded into two factors. */
-export interface AdamCoefficients {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  /** η / (1 − β1ᵗ) */
-  stepPerM: number;
-  /** 1 / (1 − β2ᵗ) */
-  perV: number;
-}

@@ -1,27 +1,12 @@
 // Small vector helpers for the optimisers; sums are accumulated in float64 whatever the dtype.
 import type { FloatArray } from "../linalg/matrix.ts";
-import type { VectorOps } from "./types.ts";
+import type { VectorOps } from "../linalg/vectors.ts";
 
-export function dot(x: FloatArray, y: FloatArray): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += (x[i] as number) * (y[i] as number);
-  return s;
-}
-
-/** y += alpha · x */
-export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
-  for (let i = 0; i < x.length; i++) y[i] = (y[i] as number) + alpha * (x[i] as number);
-}
+export { axpy, dot, sumAbs } from "../linalg/vectors.ts";
 
 /** out = x + t · d */
 export function addScaled(x: FloatArray, t: number, d: FloatArray, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) + t * (d[i] as number);
-}
-
-export function sumAbs(x: FloatArray): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += Math.abs(x[i] as number);
-  return s;
 }
 
 export function maxAbs(x: FloatArray): number {

@@ -4,7 +4,7 @@
 // no host module, so it runs unchanged in Node, browsers and workers.
 import { StackaeError } from "../errors.ts";
 
-/** A thread running the kernel worker (see linalg/thread-pool.ts). */
+/** A thread running the kernel worker (see linalg/wasm/thread-pool.ts). */
 export interface KernelThread {
   /** Resolves once the thread has instantiated the kernels and waits for work. */
   readonly ready: Promise<void>;

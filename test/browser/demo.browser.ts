@@ -12,7 +12,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { type PreviewServer, preview } from "vite";
 import { readMnist } from "../../src/data/files.ts";
 import { loadModel, saveModel } from "../../src/io/files.ts";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import { accuracy, predict } from "../../src/nn/model.ts";
 import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 

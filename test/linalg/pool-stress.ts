@@ -1,6 +1,6 @@
-// Many back-to-back hand-overs to the worker pool. thread-pool.test.ts runs this as a child
+// Many back-to-back hand-overs to the worker pool. wasm-threads.test.ts runs this as a child
 // process, so that a deadlock fails the test through a timeout instead of hanging the suite.
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 
 const backend = await createWasmBackend({ threads: 2, relaxedSimd: false });
 const n = 162; // 162³ multiply-adds: just over the 2^22 threshold, so every call is split in two

@@ -1,7 +1,7 @@
 // Correction-pair histories for the two-loop recursion, and the recursion in float64: used by
-// vectors.test.ts and by two-loop-stress.ts, its child process.
+// vectors.test.ts and by two-loop-stress.ts, the child process of wasm-vectors.test.ts.
 import type { FloatArray } from "../../src/linalg/matrix.ts";
-import type { VectorOps } from "../../src/optim/types.ts";
+import type { VectorOps } from "../../src/linalg/vectors.ts";
 
 /** k pairs of n values with y = A·s for a diagonal A in [1, 3] (so yᵀs > 0), their ρ, and a gradient. */
 export function history(vec: VectorOps, n: number, k: number, seed: number) {

@@ -1,11 +1,11 @@
-// Run by vectors.test.ts as a child process: L-BFGS's two-loop recursion on more wasm threads
+// Run by wasm-vectors.test.ts as a child process: L-BFGS's two-loop recursion on more wasm threads
 // than this machine has cores, so that threads wait at its barriers without a core to spin on and
 // go to sleep (memory.atomic.wait32) until the last one arrives. A lost wake-up hangs it; the
 // parent's timeout turns that into a failure. Prints the largest error against the float64
 // recursion, relative to the largest |d|, over every call.
 import { availableParallelism } from "node:os";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
-import type { VectorOps } from "../../src/optim/types.ts";
+import type { VectorOps } from "../../src/linalg/vectors.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import { history, maxDiff, recursion64 } from "./two-loop-fixtures.ts";
 
 const threads = availableParallelism() + 1;

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { Backend } from "../../src/linalg/backend.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import type { Objective } from "../../src/nn/objective.ts";
 import { createSoftmaxCost, initSoftmax } from "../../src/nn/softmax.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../../src/nn/sparse-autoencoder.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
 import { Rng } from "../../src/linalg/rng.ts";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../../src/nn/sparse-autoencoder.ts";
 import { lbfgs } from "../../src/optim/lbfgs.ts";
 

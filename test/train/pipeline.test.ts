@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import { accuracy, predict } from "../../src/nn/model.ts";
 import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 import { NumericalError } from "../../src/train/run-stage.ts";

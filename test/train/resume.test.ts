@@ -6,7 +6,7 @@ import { readMnist } from "../../src/data/files.ts";
 import { ArgumentError } from "../../src/errors.ts";
 import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
 import { concatBytes, encodeSafetensors } from "../../src/io/safetensors.ts";
-import { createWasmBackend } from "../../src/linalg/wasm-backend.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import type { TrainCheckpoint } from "../../src/train/checkpoint.ts";
 import { type TrainOptions, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 import { AbortedError } from "../../src/train/run-stage.ts";

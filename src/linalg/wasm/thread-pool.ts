@@ -1,9 +1,9 @@
-// Worker threads that run kernel calls on the same shared WebAssembly memory as the main thread
-// (DESIGN.md, "Threads"). Each worker instantiates the kernel module over that memory; work is
-// handed over through a control block in the memory with Atomics.wait / Atomics.notify, which
-// costs microseconds where postMessage costs tens of them.
-import { StackaeError } from "../errors.ts";
-import { getPlatform, type KernelThread } from "../platform/platform.ts";
+// Worker threads that run kernel calls on the same shared WebAssembly memory as the main thread.
+// Each worker instantiates the kernel module over that memory; work is handed over through a
+// control block in the memory with Atomics.wait / Atomics.notify, which costs microseconds where
+// postMessage costs tens of them.
+import { StackaeError } from "../../errors.ts";
+import { getPlatform, type KernelThread } from "../../platform/platform.ts";
 
 /** The kernel exports a worker may run, by index. */
 export const POOL_FUNCTIONS = [
@@ -36,10 +36,10 @@ const EXIT = -1;
 
 /**
  * Milliseconds a thread spins for the other side before it sleeps in Atomics.wait: a worker for its
- * next call, the main thread for a worker's result. A call's two wake-ups cost about 70 µs here,
- * a fifth of a minibatch's product: 256 × 200 × 200 on 2 threads took 0.30 ms with no spin and
- * 0.23 ms with it (one thread: 0.44 ms; a scratch loop). Bounded, so that a thread without a core
- * of its own (more threads than cores, other work on them) is not kept from running for long.
+ * next call, the main thread for a worker's result. A call's two wake-ups from sleep cost tens of
+ * microseconds, a sizeable part of a minibatch's product (256 × 200 × 200 on 2 threads), and a
+ * short spin saves most of them. Bounded, so that a thread without a core of its own (more threads
+ * than cores, other work on them) is not kept from running for long.
  */
 const SPIN_MS = 0.03;
 
