@@ -64,11 +64,20 @@ const KEYS = [
 /** Pairs with yᵀs at or below this are skipped: they would break positive definiteness. */
 const CURVATURE_SKIP = 1e-10;
 
-/**
- * Minimises `cost` from x0 (not modified) with L-BFGS. Works in the precision of x0
- * (Float32Array or Float64Array); sums are accumulated in float64.
- */
-export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: LbfgsOptions = {}): OptimResult<T> {
+/** lbfgs's options, checked, with minFunc's defaults filled in. */
+interface LbfgsSettings {
+  maxIter: number;
+  maxFunEvals: number;
+  optTol: number;
+  progTol: number;
+  /** Correction pairs kept. */
+  m: number;
+  c1: number;
+  c2: number;
+  maxLS: number;
+}
+
+function lbfgsSettings(options: LbfgsOptions): LbfgsSettings {
   checkKeys("lbfgs", options, KEYS);
   checkCommon("lbfgs", options);
   const maxIter = checkNumber("maxIter", options.maxIter ?? 400, { integer: true, min: 0 });
@@ -79,6 +88,16 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
   const c1 = checkNumber("c1", options.c1 ?? 1e-4, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   const c2 = checkNumber("c2", options.c2 ?? 0.9, { min: c1, max: 1, minExclusive: true, maxExclusive: true });
   const maxLS = checkNumber("maxLineSearch", options.maxLineSearch ?? 25, { integer: true, min: 1 });
+  return { maxIter, maxFunEvals, optTol, progTol, m, c1, c2, maxLS };
+}
+
+/**
+ * Minimises `cost` from x0 (not modified) with L-BFGS. Works in the precision of x0
+ * (Float32Array or Float64Array); sums are accumulated in float64.
+ */
+export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: LbfgsOptions = {}): OptimResult<T> {
+  const settings = lbfgsSettings(options);
+  const { maxIter, optTol, progTol, m, c1, c2, maxLS } = settings;
   if (!(x0 instanceof Float32Array || x0 instanceof Float64Array)) {
     throw new ArgumentError("x0 must be a Float32Array or a Float64Array");
   }
@@ -92,13 +111,6 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
   // its dot and axpy are fast), else plain arrays; the former are handed back on return.
   const work = new WorkVectors(options.vectors, x0);
   const vector = (): T => work.zeros();
-  /** A resumed correction vector: taken over when it has x0's precision and is not to be in the backend, else copied. */
-  const adopt = (values: FloatArray): T => {
-    if (values.constructor === x0.constructor && !work.inBackend) return values as T;
-    const out = vector();
-    out.set(values);
-    return out;
-  };
   try {
     const x = x0.slice() as T;
     if (resume) x.set(resume.x);
@@ -107,27 +119,16 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
     const d = vector();
     const ws = new LineSearchWorkspace(x);
     /** History: S[i] = steps, Y[i] = gradient changes, rho[i] = 1/(yᵢᵀsᵢ); a ring of m pairs. */
-    const S: FloatArray[] = resume ? resume.S.map((s) => adopt(s)) : [];
-    const Y: FloatArray[] = resume ? resume.Y.map((y) => adopt(y)) : [];
-    const rho: number[] = resume ? resume.rho.slice() : [];
+    const { S, Y, rho } = resume ? resumedPairs(resume, x0, work) : { S: [], Y: [], rho: [] };
     const alpha = new Float64Array(m);
     let sNew = vector();
     let yNew = vector();
     let hDiag = resume?.hDiag ?? 1;
 
-    let f: number;
-    let evaluations: number;
-    let iterations: number;
-    if (resume) {
-      g.set(resume.g);
-      f = resume.cost;
-      evaluations = resume.evaluations;
-      iterations = resume.iterations;
-    } else {
-      f = fn(x, g);
-      evaluations = 1;
-      iterations = 0;
-    }
+    let f = resume ? resume.cost : fn(x, g);
+    let evaluations = resume ? resume.evaluations : 1;
+    let iterations = resume ? resume.iterations : 0;
+    if (resume) g.set(resume.g);
     const result = (status: OptimStatus, message: string): OptimResult<T> => ({
       x,
       cost: f,
@@ -146,15 +147,8 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       if (signal?.aborted) return result("aborted", `aborted after ${iterations} iterations`);
       // Direction: d = −H∇J by the two-loop recursion over the pairs, newest first.
       if (!vec.twoLoop?.(g, S, Y, rho, hDiag, d)) twoLoop(vec, g, S, Y, rho, hDiag, d, alpha);
-      // gᵀd, and Σ 0·dⱼ, which is NaN exactly when some dⱼ is not finite: one pass over d.
-      let gtd = 0;
-      let nonFinite = 0;
-      for (let j = 0; j < d.length; j++) {
-        const dj = d[j] as number;
-        gtd += (g[j] as number) * dj;
-        nonFinite += 0 * dj;
-      }
-      if (nonFinite !== 0) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
+      const { gtd, finite } = slope(g, d);
+      if (!finite) return result("nonFinite", `the search direction became non-finite at iteration ${i}`);
       if (gtd > -progTol) return result("noProgress", "directional derivative below progTol");
 
       // First step t = min(1, 1/Σ|g|), then t = 1 (SPEC §7).
@@ -166,36 +160,10 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
         return result("nonFinite", `the line search found no finite point with lower cost at iteration ${i}`);
       }
       const t = ls.t;
-      // The pair s = t·d, y = ∇J(x + s) − ∇J(x), computed before x moves; in the same pass yᵀs,
-      // yᵀy, max |s| and Σ|∇J(x + s)| (from the values as stored, in x's precision).
-      const s = sNew;
-      let ys = 0;
-      let yy = 0;
-      let sMax = 0;
-      let optimality = 0;
-      for (let j = 0; j < x.length; j++) {
-        const sj = t * (d[j] as number);
-        s[j] = sj;
-        const gj = gNext[j] as number;
-        yNew[j] = gj - (g[j] as number);
-        x[j] = (x[j] as number) + sj;
-        const sv = s[j] as number;
-        const yv = yNew[j] as number;
-        ys += yv * sv;
-        yy += yv * yv;
-        sMax = Math.max(sMax, Math.abs(sv));
-        optimality += Math.abs(gj);
-      }
+      const { ys, yy, sMax, optimality } = takeStep(x, t, d, g, gNext, sNew, yNew);
       if (ys > CURVATURE_SKIP) {
-        // Keep the pair; when the history is full its oldest pair's buffers become the scratch.
-        const [oldS, oldY] = S.length === m ? [S.shift(), Y.shift()] : [vector(), vector()];
-        if (rho.length === m) rho.shift();
-        S.push(s);
-        Y.push(yNew);
-        rho.push(1 / ys);
+        [sNew, yNew] = keepPair(S, Y, rho, m, sNew, yNew, ys, vector);
         hDiag = ys / yy;
-        sNew = oldS as T;
-        yNew = oldY as T;
       }
       [g, gNext] = [gNext, g];
       f = ls.f;
@@ -204,16 +172,117 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       if (onProgress?.({ iteration: i, evaluations, cost: f, step: t, optimality, state }) === false) {
         return result("stopped", `stopped by the progress callback after ${i} iterations`);
       }
-      if (optimality <= optTol) return result("optimal", "optimality condition below optTol");
-      if (sMax <= progTol) return result("noProgress", "step size below progTol");
-      if (Math.abs(f - fOld) < progTol) return result("noProgress", "cost changing by less than progTol");
-      if (evaluations >= maxFunEvals)
-        return result("maxEvaluations", `reached the limit of ${maxFunEvals} cost evaluations`);
+      const stop = stopTest(settings, optimality, sMax, f, fOld, evaluations);
+      if (stop) return result(stop[0], stop[1]);
     }
     return result("maxIterations", `reached the limit of ${maxIter} iterations`);
   } finally {
     work.release();
   }
+}
+
+/**
+ * A resumed state's correction pairs: each vector taken over when it has x0's precision and is
+ * not to be in the backend, else copied into a working vector.
+ */
+function resumedPairs(
+  resume: LbfgsState,
+  x0: FloatArray,
+  work: WorkVectors<FloatArray>,
+): { S: FloatArray[]; Y: FloatArray[]; rho: number[] } {
+  const adopt = (values: FloatArray): FloatArray => {
+    if (values.constructor === x0.constructor && !work.inBackend) return values;
+    const out = work.zeros();
+    out.set(values);
+    return out;
+  };
+  return { S: resume.S.map(adopt), Y: resume.Y.map(adopt), rho: resume.rho.slice() };
+}
+
+/**
+ * Appends the pair (s, y) with ρ = 1/(yᵀs) to the history of at most m pairs and returns the
+ * buffers for the next pair: when the history is full, those of the oldest pair, which it drops.
+ */
+function keepPair<T extends FloatArray>(
+  S: FloatArray[],
+  Y: FloatArray[],
+  rho: number[],
+  m: number,
+  s: T,
+  y: T,
+  ys: number,
+  vector: () => T,
+): [T, T] {
+  const [oldS, oldY] = S.length === m ? [S.shift(), Y.shift()] : [vector(), vector()];
+  if (rho.length === m) rho.shift();
+  S.push(s);
+  Y.push(y);
+  rho.push(1 / ys);
+  return [oldS as T, oldY as T];
+}
+
+/** gᵀd, and whether d is finite (Σ 0·dⱼ is NaN exactly when some dⱼ is not): one pass over d. */
+function slope(g: FloatArray, d: FloatArray): { gtd: number; finite: boolean } {
+  let gtd = 0;
+  let nonFinite = 0;
+  for (let j = 0; j < d.length; j++) {
+    const dj = d[j] as number;
+    gtd += (g[j] as number) * dj;
+    nonFinite += 0 * dj;
+  }
+  return { gtd, finite: nonFinite === 0 };
+}
+
+/**
+ * The pair s = t·d, y = ∇J(x + s) − ∇J(x) (gNext − g) into s and y, computed before x moves to
+ * x + s; in the same pass yᵀs, yᵀy, max |s| and Σ|∇J(x + s)| (from the values as stored, in x's
+ * precision).
+ */
+function takeStep(
+  x: FloatArray,
+  t: number,
+  d: FloatArray,
+  g: FloatArray,
+  gNext: FloatArray,
+  s: FloatArray,
+  y: FloatArray,
+): { ys: number; yy: number; sMax: number; optimality: number } {
+  let ys = 0;
+  let yy = 0;
+  let sMax = 0;
+  let optimality = 0;
+  for (let j = 0; j < x.length; j++) {
+    const sj = t * (d[j] as number);
+    s[j] = sj;
+    const gj = gNext[j] as number;
+    y[j] = gj - (g[j] as number);
+    x[j] = (x[j] as number) + sj;
+    const sv = s[j] as number;
+    const yv = y[j] as number;
+    ys += yv * sv;
+    yy += yv * yv;
+    sMax = Math.max(sMax, Math.abs(sv));
+    optimality += Math.abs(gj);
+  }
+  return { ys, yy, sMax, optimality };
+}
+
+/** minFunc's tests after an iteration, in its order: the status and message to stop with, or null to go on. */
+function stopTest(
+  settings: LbfgsSettings,
+  optimality: number,
+  sMax: number,
+  f: number,
+  fOld: number,
+  evaluations: number,
+): [OptimStatus, string] | null {
+  if (optimality <= settings.optTol) return ["optimal", "optimality condition below optTol"];
+  if (sMax <= settings.progTol) return ["noProgress", "step size below progTol"];
+  if (Math.abs(f - fOld) < settings.progTol) return ["noProgress", "cost changing by less than progTol"];
+  if (evaluations >= settings.maxFunEvals) {
+    return ["maxEvaluations", `reached the limit of ${settings.maxFunEvals} cost evaluations`];
+  }
+  return null;
 }
 
 /** d = −H·g by the two-loop recursion with `vec`'s dot and axpy; alpha holds at least S.length values. */

@@ -67,151 +67,189 @@ export function wolfeLineSearch(
   gOut: FloatArray,
   ws: LineSearchWorkspace = new LineSearchWorkspace(x),
 ): LineSearchResult {
-  const { c1, c2, maxEvaluations: maxLS, progTol } = options;
-  const free = [...ws.grads];
-  const take = (): FloatArray => free.pop() as FloatArray;
-  const give = (buf: FloatArray) => {
-    if (buf !== g) free.push(buf);
-  };
-  let evaluations = 0;
-  const evaluate = (t: number, into: FloatArray): number => {
-    addScaled(x, t, d, ws.xTrial);
-    evaluations++;
-    return fn(ws.xTrial, into);
-  };
-  const finish = (t: number, fT: number, gT: FloatArray, status: LineSearchStatus): LineSearchResult => {
-    gOut.set(gT);
-    return { t, f: fT, evaluations, status };
-  };
+  const search = new Search(fn, x, d, f, g, gtd, options, gOut, ws);
+  const bracket = bracketPhase(search, t0);
+  return "status" in bracket ? bracket : zoomPhase(search, bracket);
+}
 
-  // Bracketing phase.
+/** One line search's problem, its pool of gradient buffers and its count of evaluations. */
+class Search {
+  evaluations = 0;
+  readonly #free: FloatArray[];
+  constructor(
+    readonly fn: CostFunction,
+    readonly x: FloatArray,
+    readonly d: FloatArray,
+    readonly f: number,
+    readonly g: FloatArray,
+    readonly gtd: number,
+    readonly options: LineSearchOptions,
+    readonly gOut: FloatArray,
+    readonly ws: LineSearchWorkspace,
+  ) {
+    this.#free = [...ws.grads];
+  }
+
+  /** A gradient buffer not in use. */
+  take(): FloatArray {
+    return this.#free.pop() as FloatArray;
+  }
+
+  /** Gives a gradient buffer back (never g, the caller's). */
+  give(buf: FloatArray): void {
+    if (buf !== this.g) this.#free.push(buf);
+  }
+
+  /** J(x + t·d), its gradient written into `into`. */
+  evaluate(t: number, into: FloatArray): number {
+    addScaled(this.x, t, this.d, this.ws.xTrial);
+    this.evaluations++;
+    return this.fn(this.ws.xTrial, into);
+  }
+
+  finish(t: number, fT: number, gT: FloatArray, status: LineSearchStatus): LineSearchResult {
+    this.gOut.set(gT);
+    return { t, f: fT, evaluations: this.evaluations, status };
+  }
+}
+
+/**
+ * An interval of steps known to contain acceptable ones, by its ends' steps, values and
+ * gradients; one end when that end already satisfies both conditions (`done`).
+ */
+interface Bracket {
+  t: number[];
+  f: number[];
+  g: FloatArray[];
+  done: boolean;
+  /** Evaluations the bracketing phase used after its first. */
+  iter: number;
+}
+
+/**
+ * Bracketing phase: extrapolates from t0 until [t_prev, t] contains acceptable steps. Returns
+ * the bracket, or the line search's result when it ends here (a non-finite value, which turns
+ * to backtracking, or the evaluation limit).
+ */
+function bracketPhase(s: Search, t0: number): Bracket | LineSearchResult {
+  const { f, g, gtd, d } = s;
+  const { c1, c2, maxEvaluations: maxLS } = s.options;
   let t = t0;
   let tPrev = 0;
   let fPrev = f;
   let gPrev: FloatArray = g;
   let gtdPrev = gtd;
-  let gNew = take();
-  let fNew = evaluate(t, gNew);
+  let gNew = s.take();
+  let fNew = s.evaluate(t, gNew);
   let gtdNew = dot(gNew, d);
-  const nrmD = maxAbs(d);
-  let bracket: number[] = [];
-  let bracketF: number[] = [];
-  let bracketG: FloatArray[] = [];
-  let done = false;
   let iter = 0;
   while (iter < maxLS) {
     if (!legal(fNew, gNew)) {
       // Extrapolated into a region where the cost is not finite: back off (minFunc switches to
       // Armijo backtracking here).
-      return armijoBacktrack(fn, x, (t + tPrev) / 2, d, f, g, gtd, options, gOut, ws, evaluations);
+      return armijoBacktrack(s.fn, s.x, (t + tPrev) / 2, d, f, g, gtd, s.options, s.gOut, s.ws, s.evaluations);
     }
-    if (fNew > f + c1 * t * gtd || (iter > 1 && fNew >= fPrev)) {
-      bracket = [tPrev, t];
-      bracketF = [fPrev, fNew];
-      bracketG = [gPrev, gNew];
-      break;
-    }
-    if (Math.abs(gtdNew) <= -c2 * gtd) {
-      bracket = [t];
-      bracketF = [fNew];
-      bracketG = [gNew];
-      done = true;
-      break;
-    }
-    if (gtdNew >= 0) {
-      bracket = [tPrev, t];
-      bracketF = [fPrev, fNew];
-      bracketG = [gPrev, gNew];
-      break;
-    }
+    const between: Bracket = { t: [tPrev, t], f: [fPrev, fNew], g: [gPrev, gNew], done: false, iter };
+    if (fNew > f + c1 * t * gtd || (iter > 1 && fNew >= fPrev)) return between;
+    if (Math.abs(gtdNew) <= -c2 * gtd) return { t: [t], f: [fNew], g: [gNew], done: true, iter };
+    if (gtdNew >= 0) return between;
     const temp = tPrev;
     tPrev = t;
     const minStep = t + 0.01 * (t - temp);
     const maxStep = t * 10;
     t = cubicMinimizer(temp, fPrev, gtdPrev, t, fNew, gtdNew, minStep, maxStep);
-    give(gPrev);
+    s.give(gPrev);
     fPrev = fNew;
     gPrev = gNew;
     gtdPrev = gtdNew;
-    gNew = take();
-    fNew = evaluate(t, gNew);
+    gNew = s.take();
+    fNew = s.evaluate(t, gNew);
     gtdNew = dot(gNew, d);
     iter++;
   }
-  if (iter === maxLS) {
-    // Out of evaluations while extrapolating: keep the better of the last two points.
-    return fNew < fPrev && legal(fNew, gNew)
-      ? finish(t, fNew, gNew, "maxEvaluations")
-      : finish(tPrev, fPrev, gPrev, "maxEvaluations");
-  }
+  // Out of evaluations while extrapolating: keep the better of the last two points.
+  return fNew < fPrev && legal(fNew, gNew)
+    ? s.finish(t, fNew, gNew, "maxEvaluations")
+    : s.finish(tPrev, fPrev, gPrev, "maxEvaluations");
+}
 
-  // Zoom phase: shrink [bracket[0], bracket[1]] until a point satisfies both conditions.
+/**
+ * Zoom phase: shrinks the bracket until a point satisfies both conditions, the bracket is
+ * narrower than progTol, or the evaluations run out; then the best end is the step.
+ */
+function zoomPhase(s: Search, bracket: Bracket): LineSearchResult {
+  const { f, g, gtd, d } = s;
+  const { c1, c2, maxEvaluations: maxLS, progTol } = s.options;
+  const { t: steps, f: values, g: grads } = bracket;
+  const nrmD = maxAbs(d);
+  let { done, iter } = bracket;
   let insufficientProgress = false;
   let status: LineSearchStatus = "wolfe";
   while (!done && iter < maxLS) {
-    const lo = (bracketF[0] as number) <= (bracketF[1] as number) ? 0 : 1;
+    const lo = (values[0] as number) <= (values[1] as number) ? 0 : 1;
     const hi = 1 - lo;
-    const b0 = bracket[0] as number;
-    const b1 = bracket[1] as number;
-    const bMin = Math.min(b0, b1);
-    const bMax = Math.max(b0, b1);
-    t = cubicInterpolate(
-      b0,
-      bracketF[0] as number,
-      dot(bracketG[0] as FloatArray, d),
-      b1,
-      bracketF[1] as number,
-      dot(bracketG[1] as FloatArray, d),
+    let t = cubicInterpolate(
+      steps[0] as number,
+      values[0] as number,
+      dot(grads[0] as FloatArray, d),
+      steps[1] as number,
+      values[1] as number,
+      dot(grads[1] as FloatArray, d),
     );
-    // Keep trial points away from the ends of the bracket (minFunc's safeguard).
-    if (Math.min(bMax - t, t - bMin) / (bMax - bMin) < 0.1) {
-      if (insufficientProgress || t >= bMax || t <= bMin) {
-        t = Math.abs(t - bMax) < Math.abs(t - bMin) ? bMax - 0.1 * (bMax - bMin) : bMin + 0.1 * (bMax - bMin);
-        insufficientProgress = false;
-      } else {
-        insufficientProgress = true;
-      }
-    } else {
-      insufficientProgress = false;
-    }
-    gNew = take();
-    fNew = evaluate(t, gNew);
-    gtdNew = dot(gNew, d);
+    [t, insufficientProgress] = safeguard(t, steps[0] as number, steps[1] as number, insufficientProgress);
+    const gNew = s.take();
+    const fNew = s.evaluate(t, gNew);
+    const gtdNew = dot(gNew, d);
     iter++;
     const armijo = fNew < f + c1 * t * gtd;
-    if (!legal(fNew, gNew) || !armijo || fNew >= (bracketF[lo] as number)) {
+    if (!legal(fNew, gNew) || !armijo || fNew >= (values[lo] as number)) {
       // Not a better low point: it becomes the high end.
-      give(bracketG[hi] as FloatArray);
-      bracket[hi] = t;
-      bracketF[hi] = fNew;
-      bracketG[hi] = gNew;
+      s.give(grads[hi] as FloatArray);
+      steps[hi] = t;
+      values[hi] = fNew;
+      grads[hi] = gNew;
     } else {
       if (Math.abs(gtdNew) <= -c2 * gtd) {
         done = true;
-      } else if (gtdNew * ((bracket[hi] as number) - (bracket[lo] as number)) >= 0) {
+      } else if (gtdNew * ((steps[hi] as number) - (steps[lo] as number)) >= 0) {
         // The old low end becomes the high end.
-        give(bracketG[hi] as FloatArray);
-        bracket[hi] = bracket[lo] as number;
-        bracketF[hi] = bracketF[lo] as number;
-        bracketG[hi] = bracketG[lo] as FloatArray;
+        s.give(grads[hi] as FloatArray);
+        steps[hi] = steps[lo] as number;
+        values[hi] = values[lo] as number;
+        grads[hi] = grads[lo] as FloatArray;
       } else {
-        give(bracketG[lo] as FloatArray);
+        s.give(grads[lo] as FloatArray);
       }
-      bracket[lo] = t;
-      bracketF[lo] = fNew;
-      bracketG[lo] = gNew;
+      steps[lo] = t;
+      values[lo] = fNew;
+      grads[lo] = gNew;
     }
-    if (!done && Math.abs((bracket[0] as number) - (bracket[1] as number)) * nrmD < progTol) {
+    if (!done && Math.abs((steps[0] as number) - (steps[1] as number)) * nrmD < progTol) {
       status = "bracketSmall";
       break;
     }
   }
   if (!done && status === "wolfe") status = "maxEvaluations";
-  const best = bracketF.length === 1 || (bracketF[0] as number) <= (bracketF[1] as number) ? 0 : 1;
-  const fBest = bracketF[best] as number;
-  const gBest = bracketG[best] as FloatArray;
-  if (!legal(fBest, gBest) || !(fBest <= f)) return { ...finish(0, f, g, "failed"), evaluations };
-  return finish(bracket[best] as number, fBest, gBest, status);
+  const best = values.length === 1 || (values[0] as number) <= (values[1] as number) ? 0 : 1;
+  const fBest = values[best] as number;
+  const gBest = grads[best] as FloatArray;
+  if (!legal(fBest, gBest) || !(fBest <= f)) return { ...s.finish(0, f, g, "failed"), evaluations: s.evaluations };
+  return s.finish(steps[best] as number, fBest, gBest, status);
+}
+
+/**
+ * Keeps a zoom trial t away from the ends of the bracket [b0, b1] (minFunc's safeguard): a
+ * point within 10 % of an end is moved to 10 % inside it when the last trial made too little
+ * progress too, or when t lies outside. Returns the step and the new "insufficient progress".
+ */
+function safeguard(t: number, b0: number, b1: number, insufficientProgress: boolean): [number, boolean] {
+  const bMin = Math.min(b0, b1);
+  const bMax = Math.max(b0, b1);
+  if (!(Math.min(bMax - t, t - bMin) / (bMax - bMin) < 0.1)) return [t, false];
+  if (insufficientProgress || t >= bMax || t <= bMin) {
+    return [Math.abs(t - bMax) < Math.abs(t - bMin) ? bMax - 0.1 * (bMax - bMin) : bMin + 0.1 * (bMax - bMin), false];
+  }
+  return [t, true];
 }
 
 /**
