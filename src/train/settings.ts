@@ -45,10 +45,10 @@ export type StageName = "autoencoder" | "softmax" | "fineTune";
 
 /**
  * Epochs of a stage optimised by adam or sgd when it is given no iterations. SPEC §6's counts are
- * L-BFGS iterations: as epochs they would make a run of hours. With these, `--optimizer adam`
- * on all of MNIST reached 98.01 % after fine-tuning in 25 s native and 37 s wasm on 2 cores (the
- * README's "Faster recipes"); the softmax, convex and cheap, gets more epochs so that it comes
- * closer to what 100 L-BFGS iterations reach (10 epochs left it at 72 % before fine-tuning).
+ * L-BFGS iterations: as epochs they would make a run of hours. These reach the recipe's accuracy
+ * in well under a minute (docs/performance.md, "Faster recipes"); the softmax, convex and cheap,
+ * gets more epochs so that it comes closer to what 100 L-BFGS iterations reach (10 epochs left it
+ * at 72 % before fine-tuning).
  */
 export const MINIBATCH_EPOCHS: Readonly<Record<StageName, number>> = { autoencoder: 10, softmax: 100, fineTune: 10 };
 
