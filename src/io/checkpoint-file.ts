@@ -103,7 +103,7 @@ const DTYPE_NAMES: Record<Tensor["dtype"], string> = { F32: "Float32", F64: "Flo
 /**
  * Checks a checkpoint's metadata, and its tensors' names, dtypes and lengths against it, without
  * their values: from a file's header alone (`decodeSafetensorsHeader`), or from decoded tensors.
- * The parts are checked in the order below, so that a damaged file names the same fault each time.
+ * The parts are checked in this order: a file damaged in several places is told of the first.
  */
 export function checkpointHeaderOf(
   metadata: Record<string, string>,
