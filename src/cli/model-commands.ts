@@ -7,14 +7,28 @@ import { digitToInput, imageToInput } from "../data/images.ts";
 import { ArgumentError, DataError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
-import { createBackend } from "../linalg/index.ts";
-import { accuracy, confusionMatrix, predict, predictProbabilities } from "../nn/model.ts";
+import { type Backend, createBackend } from "../linalg/index.ts";
+import { accuracy, confusionMatrix, predict, predictProbabilities, type StackedModel } from "../nn/model.ts";
 import { loadTestData } from "./data.ts";
 import { checkpointInfo, formatCheckpointInfo, formatInfo, modelInfo } from "./info.ts";
 import { int } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
+/** The commands that use a saved model: eval, predict, info and features, in the order of the help. */
 export function registerModelCommands(program: Command): void {
+  registerEval(program);
+  registerPredict(program);
+  registerInfo(program);
+  registerFeatures(program);
+}
+
+interface EvalFlags {
+  data?: string;
+  json?: boolean;
+  transpose?: boolean;
+}
+
+function registerEval(program: Command): void {
   program
     .command("eval <model>")
     .description("test accuracy and confusion matrix of a saved model")
@@ -25,38 +39,49 @@ export function registerModelCommands(program: Command): void {
     .option("--json", "print one JSON object")
     .option("--transpose", TRANSPOSE_HELP)
     .option("--no-transpose", NO_TRANSPOSE_HELP)
-    .action(async (file: string, flags: { data?: string; json?: boolean; transpose?: boolean }) => {
-      const { model, metadata } = loadModel(file);
-      const { test: stored, dir } = loadTestData(flags.data);
-      const test = transposeFor(flags, metadata) ? stored.transposed() : stored;
-      if (test.size !== model.sizes[0]) {
-        throw new DataError(
-          `${dir}: test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs: evaluate on images of the model's size (--data DIR)`,
-        );
-      }
-      const outside = test.labels.findIndex((y) => y >= model.classes);
-      if (outside >= 0) {
-        throw new DataError(
-          `${dir}: test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
-        );
-      }
-      const backend = await createBackend();
-      const predicted = predict(backend, model, test.pixels);
-      const acc = accuracy(predicted, test.labels);
-      const confusion = confusionMatrix(predicted, test.labels, model.classes);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ accuracy: acc, testImages: test.count, confusion }, null, 2)}\n`);
-        return;
-      }
-      process.stdout.write(`test accuracy: ${(100 * acc).toFixed(2)}% of ${test.count} images\n\n`);
-      process.stdout.write("confusion matrix (rows: true class, columns: predicted)\n");
-      const w = Math.max(5, String(test.count).length + 1);
-      process.stdout.write(`${"".padStart(4)}${confusion.map((_, c) => String(c).padStart(w)).join("")}\n`);
-      for (const [r, row] of confusion.entries()) {
-        process.stdout.write(`${String(r).padStart(4)}${row.map((v) => String(v).padStart(w)).join("")}\n`);
-      }
-    });
+    .action(evaluate);
+}
 
+/** `eval`: the model's accuracy on the test images, and its confusion matrix. */
+async function evaluate(file: string, flags: EvalFlags): Promise<void> {
+  const { model, metadata } = loadModel(file);
+  const { test: stored, dir } = loadTestData(flags.data);
+  const test = transposeFor(flags, metadata) ? stored.transposed() : stored;
+  if (test.size !== model.sizes[0]) {
+    throw new DataError(
+      `${dir}: test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs: evaluate on images of the model's size (--data DIR)`,
+    );
+  }
+  const outside = test.labels.findIndex((y) => y >= model.classes);
+  if (outside >= 0) {
+    throw new DataError(
+      `${dir}: test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
+    );
+  }
+  const backend = await createBackend();
+  const predicted = predict(backend, model, test.pixels);
+  const acc = accuracy(predicted, test.labels);
+  const confusion = confusionMatrix(predicted, test.labels, model.classes);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ accuracy: acc, testImages: test.count, confusion }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`test accuracy: ${(100 * acc).toFixed(2)}% of ${test.count} images\n\n`);
+  process.stdout.write("confusion matrix (rows: true class, columns: predicted)\n");
+  const w = Math.max(5, String(test.count).length + 1);
+  process.stdout.write(`${"".padStart(4)}${confusion.map((_, c) => String(c).padStart(w)).join("")}\n`);
+  for (const [r, row] of confusion.entries()) {
+    process.stdout.write(`${String(r).padStart(4)}${row.map((v) => String(v).padStart(w)).join("")}\n`);
+  }
+}
+
+interface PredictFlags {
+  json?: boolean;
+  center?: boolean;
+  transpose?: boolean;
+}
+
+function registerPredict(program: Command): void {
   program
     .command("predict <model> <files...>")
     .description(
@@ -69,58 +94,84 @@ export function registerModelCommands(program: Command): void {
     .option("--json", "print a JSON array: each image's file, index, predicted class and class probabilities")
     .option("--transpose", `${TRANSPOSE_HELP} (PNG pictures are taken as they are)`)
     .option("--no-transpose", NO_TRANSPOSE_HELP)
-    .action(async (file: string, files: string[], flags: { json?: boolean; center?: boolean; transpose?: boolean }) => {
-      const { model, metadata } = loadModel(file);
-      const transpose = transposeFor(flags, metadata);
-      if (files.filter((path) => path === "-").length > 1)
-        throw new ArgumentError("predict: - (standard input) can be given once");
-      const [rows, cols] = imageShapeOf(model, metadata);
-      const n = model.sizes[0] as number;
-      const k = model.classes;
-      const read = (path: string) =>
-        readPredictInputs(path, file, n, [rows, cols], { center: flags.center === true, transpose });
-      // Every file is read and decoded before the first line, so that a missing or damaged one fails
-      // with nothing printed (the JSON array stays whole). Only standard input's images are kept;
-      // the files are read again in their turn, so that memory holds one file's images at a time.
-      const kept = files.map((path) => {
-        const inputs = read(path);
-        return path === "-" ? inputs : null;
-      });
-      const backend = await createBackend();
-      // The JSON array one image a line, written as the images are predicted, as the text is.
-      if (flags.json) process.stdout.write("[");
-      let first = true;
-      for (const [i, path] of files.entries()) {
-        const inputs = kept[i] ?? read(path);
-        const count = inputs.length / n;
-        // A block of images at a time: the lines go out as they are ready, and memory stays bounded.
-        for (let start = 0; start < count; start += PREDICT_BLOCK) {
-          const block = inputs.subarray(start * n, Math.min(count, start + PREDICT_BLOCK) * n);
-          let text = "";
-          if (flags.json) {
-            const probabilities = predictProbabilities(backend, model, block);
-            for (let i = 0; i < probabilities.length / k; i++) {
-              const row = Array.from(probabilities.subarray(i * k, (i + 1) * k));
-              const item = {
-                file: path,
-                index: start + i,
-                predicted: row.indexOf(Math.max(...row)),
-                probabilities: row.map((v) => Number(v.toPrecision(6))),
-              };
-              text += `${first ? "\n" : ",\n"}  ${JSON.stringify(item)}`;
-              first = false;
-            }
-          } else {
-            predict(backend, model, block).forEach((p, i) => {
-              text += `${path}${count > 1 ? `[${start + i}]` : ""}: ${p}\n`;
-            });
-          }
-          process.stdout.write(text);
-        }
-      }
-      if (flags.json) process.stdout.write(first ? "]\n" : "\n]\n");
-    });
+    .action(predictFiles);
+}
 
+/** `predict`: the class of each image of each file, a line each (or a JSON array's item each). */
+async function predictFiles(file: string, files: string[], flags: PredictFlags): Promise<void> {
+  const { model, metadata } = loadModel(file);
+  const transpose = transposeFor(flags, metadata);
+  if (files.filter((path) => path === "-").length > 1)
+    throw new ArgumentError("predict: - (standard input) can be given once");
+  const [rows, cols] = imageShapeOf(model, metadata);
+  const n = model.sizes[0] as number;
+  const read = (path: string) =>
+    readPredictInputs(path, file, n, [rows, cols], { center: flags.center === true, transpose });
+  // Every file is read and decoded before the first line, so that a missing or damaged one fails
+  // with nothing printed (the JSON array stays whole). Only standard input's images are kept;
+  // the files are read again in their turn, so that memory holds one file's images at a time.
+  const kept = files.map((path) => {
+    const inputs = read(path);
+    return path === "-" ? inputs : null;
+  });
+  const backend = await createBackend();
+  // The JSON array one image a line, written as the images are predicted, as the text is.
+  if (flags.json) process.stdout.write("[");
+  let first = true;
+  for (const [i, path] of files.entries()) {
+    const inputs = kept[i] ?? read(path);
+    const count = inputs.length / n;
+    // A block of images at a time: the lines go out as they are ready, and memory stays bounded.
+    for (let start = 0; start < count; start += PREDICT_BLOCK) {
+      const block = {
+        path,
+        start,
+        count,
+        inputs: inputs.subarray(start * n, Math.min(count, start + PREDICT_BLOCK) * n),
+      };
+      process.stdout.write(flags.json ? jsonItems(backend, model, block, first) : textLines(backend, model, block));
+      first = false;
+    }
+  }
+  if (flags.json) process.stdout.write(first ? "]\n" : "\n]\n");
+}
+
+/** Images of one file: the file, the index there of the first, how many the file holds, and their inputs. */
+interface Block {
+  path: string;
+  start: number;
+  count: number;
+  inputs: Float32Array | Uint8Array;
+}
+
+/** A block's predictions as lines `FILE[INDEX]: CLASS` (the index only where the file holds several images). */
+function textLines(backend: Backend, model: StackedModel, { path, start, count, inputs }: Block): string {
+  let text = "";
+  predict(backend, model, inputs).forEach((p, i) => {
+    text += `${path}${count > 1 ? `[${start + i}]` : ""}: ${p}\n`;
+  });
+  return text;
+}
+
+/** A block's predictions as items of the JSON array, one a line; `first`: no item came before. */
+function jsonItems(backend: Backend, model: StackedModel, { path, start, inputs }: Block, first: boolean): string {
+  const k = model.classes;
+  const probabilities = predictProbabilities(backend, model, inputs);
+  let text = "";
+  for (let i = 0; i < probabilities.length / k; i++) {
+    const row = Array.from(probabilities.subarray(i * k, (i + 1) * k));
+    const item = {
+      file: path,
+      index: start + i,
+      predicted: row.indexOf(Math.max(...row)),
+      probabilities: row.map((v) => Number(v.toPrecision(6))),
+    };
+    text += `${first && i === 0 ? "\n" : ",\n"}  ${JSON.stringify(item)}`;
+  }
+  return text;
+}
+
+function registerInfo(program: Command): void {
   program
     .command("info <file>")
     .description(
@@ -133,7 +184,9 @@ export function registerModelCommands(program: Command): void {
       if (flags.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       else process.stdout.write(info.kind === "model" ? formatInfo(info) : formatCheckpointInfo(info));
     });
+}
 
+function registerFeatures(program: Command): void {
   program
     .command("features <model>")
     .description("draw the first layer's features as a grid of tiles (PNG)")

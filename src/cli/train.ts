@@ -1,4 +1,5 @@
 import { extname } from "node:path";
+import type { Worker } from "node:worker_threads";
 import type { Command } from "commander";
 import { ArgumentError } from "../errors.ts";
 import { BACKENDS, type BackendName } from "../linalg/index.ts";
@@ -166,7 +167,26 @@ function settingsOf(flags: TrainFlags): PartialSettings {
   };
 }
 
+/** `train`: the run in a worker thread, its progress on stderr, its results on stdout. */
 async function train(flags: TrainFlags, command: Command): Promise<void> {
+  checkFlagsGiven(flags, command);
+  const job = trainJob(flags);
+  const events = progressReporter(process.stderr, flags.quiet === true);
+  const interrupts = new Interrupts(job);
+  const worker = startModuleWorker(new URL(`./train-worker${extname(import.meta.url)}`, import.meta.url), {
+    workerData: { stackaeTrainJob: job },
+  });
+  try {
+    const outcome = await workerOutcome(worker, events, interrupts, flags.quiet === true);
+    reportOutcome(flags, job, outcome, interrupts.signal);
+  } finally {
+    interrupts.release();
+    await worker.terminate();
+  }
+}
+
+/** Refuses flags that cannot go together: a setting with --resume, --checkpoint-every with no file to write. */
+function checkFlagsGiven(flags: TrainFlags, command: Command): void {
   const given = (name: string) => command.getOptionValueSource(name) === "cli";
   if (flags.resume !== undefined) {
     const clash = SETTING_FLAGS.find(given);
@@ -180,9 +200,12 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
   if (given("checkpointEvery") && flags.checkpoint === undefined && flags.resume === undefined) {
     throw new ArgumentError("--checkpoint-every needs --checkpoint FILE (or --resume FILE) to write to");
   }
-  const stop = new SharedArrayBuffer(4);
+}
+
+/** What the worker is to do, as the flags say. */
+function trainJob(flags: TrainFlags): TrainJob {
   const checkpoint = flags.checkpoint ?? flags.resume ?? null;
-  const job: TrainJob = {
+  return {
     data: flags.data,
     unlabeled: flags.unlabeled,
     trainLimit: flags.trainLimit,
@@ -199,95 +222,118 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
         : { lbfgs: flags.checkpointEvery, minibatch: flags.checkpointEvery },
     interruptFile: checkpoint ?? DEFAULT_INTERRUPT_FILE,
     resume: flags.resume,
-    stop,
+    stop: new SharedArrayBuffer(4),
   };
-  const events = progressReporter(process.stderr, flags.quiet === true);
-  const log = (line: string) => {
-    if (!flags.quiet) process.stderr.write(`${line}\n`);
-  };
+}
 
-  // Ctrl-C or SIGTERM: the worker stops at the end of its iteration and writes a checkpoint.
-  // A second one quits at once; the checkpoint last written stays whole.
-  let signal: NodeJS.Signals | null = null;
-  // Until a stage starts (the data still loading, say) there is no new state to save: stop at once.
-  let training = false;
-  const onSignal = (s: NodeJS.Signals) => {
-    if (!training) {
+/**
+ * Ctrl-C or SIGTERM, from construction to `release`: the worker stops at the end of its iteration
+ * and writes a checkpoint. A second one quits at once; the checkpoint last written stays whole.
+ */
+class Interrupts {
+  /** The first signal received while training, if any. */
+  signal: NodeJS.Signals | null = null;
+  /** Until a stage starts (the data still loading, say) there is no new state to save: stop at once. */
+  training = false;
+  readonly #job: TrainJob;
+
+  constructor(job: TrainJob) {
+    this.#job = job;
+    process.on("SIGINT", this.#onSignal);
+    process.on("SIGTERM", this.#onSignal);
+  }
+
+  release(): void {
+    process.off("SIGINT", this.#onSignal);
+    process.off("SIGTERM", this.#onSignal);
+  }
+
+  readonly #onSignal = (s: NodeJS.Signals) => {
+    if (!this.training) {
       process.stderr.write(`\nstackae: ${s} before training started: stopped, nothing to save\n`);
       process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
     }
-    if (signal !== null) {
+    if (this.signal !== null) {
       process.stderr.write(`\nstackae: ${s} again: quitting without a new checkpoint\n`);
       process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
     }
-    signal = s;
-    Atomics.store(new Int32Array(stop), 0, 1);
+    this.signal = s;
+    Atomics.store(new Int32Array(this.#job.stop), 0, 1);
     process.stderr.write(
-      `\nstackae: ${s}: stopping after this iteration and writing a checkpoint to ${job.interruptFile} (${s === "SIGINT" ? "Ctrl-C" : s} again quits without it)\n`,
+      `\nstackae: ${s}: stopping after this iteration and writing a checkpoint to ${this.#job.interruptFile} (${s === "SIGINT" ? "Ctrl-C" : s} again quits without it)\n`,
     );
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+}
 
-  const worker = startModuleWorker(new URL(`./train-worker${extname(import.meta.url)}`, import.meta.url), {
-    workerData: { stackaeTrainJob: job },
-  });
-  try {
-    const outcome = await new Promise<WorkerMessage & { type: "done" | "error" }>((resolve, reject) => {
-      worker.on("message", (m: WorkerMessage) => {
-        switch (m.type) {
-          case "stageStart":
-            training = true;
-            events.onStageStart?.(m.info);
-            break;
-          case "progress":
-            events.onProgress?.(m.info, { ...m.progress, state: noState });
-            break;
-          case "stageEnd":
-            events.onStageEnd?.(m.info, m.report);
-            break;
-          case "checkpoint":
-            if (!process.stderr.isTTY) log(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})`);
-            break;
-          case "done":
-          case "error":
-            resolve(m);
-        }
-      });
-      worker.on("error", reject);
-      worker.on("exit", (code) => reject(new Error(`the training worker exited (code ${code}) without a result`)));
-    });
-    if (outcome.type === "error") {
-      const e = outcome.error;
-      if (e.code === "ERR_ABORTED") {
-        process.stderr.write(
-          `stackae: ${e.message}; checkpoint written to ${outcome.checkpoint}\nresume with: npx stackae train --resume ${outcome.checkpoint}${resumeDataFlags(flags)}\n`,
-        );
-        process.exitCode = signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
-        return;
+/** The worker's last message: its results, or its error. */
+type LastMessage = WorkerMessage & { type: "done" | "error" };
+
+/** The worker's last message, its progress passed on to `events` until then. */
+function workerOutcome(
+  worker: Worker,
+  events: ReturnType<typeof progressReporter>,
+  interrupts: Interrupts,
+  quiet: boolean,
+): Promise<LastMessage> {
+  return new Promise((resolve, reject) => {
+    worker.on("message", (m: WorkerMessage) => {
+      switch (m.type) {
+        case "stageStart":
+          interrupts.training = true;
+          events.onStageStart?.(m.info);
+          break;
+        case "progress":
+          events.onProgress?.(m.info, { ...m.progress, state: noState });
+          break;
+        case "stageEnd":
+          events.onStageEnd?.(m.info, m.report);
+          break;
+        case "checkpoint":
+          if (!process.stderr.isTTY && !quiet)
+            process.stderr.write(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})\n`);
+          break;
+        case "done":
+        case "error":
+          resolve(m);
       }
-      const kept =
-        e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
-      // The data flags are the command line's: say which ones a resumed run must repeat.
-      const hint =
-        e.name === "ResumeDataError"
-          ? " (the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed in its resume command)"
-          : "";
-      throw new ReportedError({ ...e, message: `${e.message}${hint}${kept}` });
+    });
+    worker.on("error", reject);
+    worker.on("exit", (code) => reject(new Error(`the training worker exited (code ${code}) without a result`)));
+  });
+}
+
+/** The run's results, or how it stopped: a resume command after a signal, else the error with hints. */
+function reportOutcome(
+  flags: TrainFlags,
+  { checkpoint }: TrainJob,
+  outcome: LastMessage,
+  signal: NodeJS.Signals | null,
+): void {
+  if (outcome.type === "error") {
+    const e = outcome.error;
+    if (e.code === "ERR_ABORTED") {
+      process.stderr.write(
+        `stackae: ${e.message}; checkpoint written to ${outcome.checkpoint}\nresume with: npx stackae train --resume ${outcome.checkpoint}${resumeDataFlags(flags)}\n`,
+      );
+      process.exitCode = signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
+      return;
     }
-    printSummary(flags, outcome);
-    // Minutes of training, then nothing to eval or predict with: say so where it can still help.
-    if (flags.out === undefined && !flags.quiet) {
-      process.stderr.write("the model was not saved: add --out FILE to keep it (for eval, predict and features)\n");
-    }
-    // An output that failed after training: the results above stand, the failure is reported.
-    for (const failure of outcome.failures) process.stderr.write(formatError(failure, flags.verbose === true));
-    if (outcome.failures.length > 0) process.exitCode = EXIT.write;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await worker.terminate();
+    const kept = e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
+    // The data flags are the command line's: say which ones a resumed run must repeat.
+    const hint =
+      e.name === "ResumeDataError"
+        ? " (the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed in its resume command)"
+        : "";
+    throw new ReportedError({ ...e, message: `${e.message}${hint}${kept}` });
   }
+  printSummary(flags, outcome);
+  // Minutes of training, then nothing to eval or predict with: say so where it can still help.
+  if (flags.out === undefined && !flags.quiet) {
+    process.stderr.write("the model was not saved: add --out FILE to keep it (for eval, predict and features)\n");
+  }
+  // An output that failed after training: the results above stand, the failure is reported.
+  for (const failure of outcome.failures) process.stderr.write(formatError(failure, flags.verbose === true));
+  if (outcome.failures.length > 0) process.exitCode = EXIT.write;
 }
 
 /** The data flags a resumed run must repeat. */

@@ -104,137 +104,178 @@ const DTYPE_NAMES: Record<Tensor["dtype"], string> = { F32: "Float32", F64: "Flo
 /**
  * Checks a checkpoint's metadata, and its tensors' names, dtypes and lengths against it, without
  * their values: from a file's header alone (`decodeSafetensorsHeader`), or from decoded tensors.
+ * The parts are checked in this order: a file damaged in several places is told of the first.
  */
 export function checkpointHeaderOf(
   metadata: Record<string, string>,
   tensors: ReadonlyMap<string, TensorShape>,
   file: string,
 ): CheckpointHeader {
+  const s = checkpointState(metadata, file);
+  const c = headerChecks(tensors, file);
+  const settings = settingsOfState(c.need(s.settings, "settings", isObj), file);
+  const data = dataOfState(c.need(s.data, "data", isObj), c);
+  const stages = stagesOfState(c.need(s.stages, "stages", Array.isArray), c);
+  c.tensor("params", "F32");
+  const optimizer = s.optimizer === null ? null : optimizerOfState(c.need(s.optimizer, "optimizer", isObj), c);
+  const stage = c.need<number>(s.stage, "stage", isInt);
+  const rng = c.need<CheckpointHeader["rng"]>(s.rng, "rng", isRng);
+  c.tensor("costs", "F64");
+  return { settings, data, stage, rng, stages, optimizer, seconds: c.need<number>(s.seconds, "seconds", isNum) };
+}
+
+/** The checks of one checkpoint's header; each error names the file. */
+interface HeaderChecks {
+  /** `value` where `ok` holds of it, else an error naming it `state.${what}`. */
+  need<V>(value: unknown, what: string, ok: (v: unknown) => boolean): V;
+  /** Checks that tensor `name` is there, of `dtype` (and of `n` values, if given); returns its length. */
+  tensor(name: string, dtype: Tensor["dtype"], n?: number): number;
+  tensors: ReadonlyMap<string, TensorShape>;
+  bad(message: string): ModelFileError;
+}
+
+function headerChecks(tensors: ReadonlyMap<string, TensorShape>, file: string): HeaderChecks {
   const bad = (message: string) => new ModelFileError(file, message);
+  return {
+    need<V>(value: unknown, what: string, ok: (v: unknown) => boolean): V {
+      if (!ok(value)) throw bad(`state.${what} is missing or malformed (${JSON.stringify(value)?.slice(0, 80)})`);
+      return value as V;
+    },
+    tensor(name: string, dtype: Tensor["dtype"], n?: number): number {
+      const t = tensors.get(name);
+      if (!t) throw bad(`has no tensor ${name}: the checkpoint is damaged`);
+      if (t.dtype !== dtype || (n !== undefined && tensorLength(t) !== n)) {
+        throw bad(
+          `tensor ${name} is ${t.dtype} of ${tensorLength(t)} values; expected ${DTYPE_NAMES[dtype]}${n === undefined ? "" : ` of ${n}`}`,
+        );
+      }
+      return tensorLength(t);
+    },
+    tensors,
+    bad,
+  };
+}
+
+/** The metadata's format and version checked, and its "state" parsed. */
+function checkpointState(metadata: Record<string, string>, file: string): Record<string, unknown> {
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw bad(
+    throw new ModelFileError(
+      file,
       `is safetensors but not a stackae checkpoint (metadata "format" is ${JSON.stringify(metadata.format ?? null)}; expected "${CHECKPOINT_FORMAT}"): checkpoints are written by \`stackae train --checkpoint FILE\``,
     );
   }
   if (metadata.version !== String(CHECKPOINT_VERSION)) {
-    throw bad(`is a checkpoint of version ${metadata.version}; this stackae reads version ${CHECKPOINT_VERSION}`);
+    throw new ModelFileError(
+      file,
+      `is a checkpoint of version ${metadata.version}; this stackae reads version ${CHECKPOINT_VERSION}`,
+    );
   }
-  let s: Record<string, unknown>;
   try {
-    s = JSON.parse(metadata.state ?? "null");
+    const s = JSON.parse(metadata.state ?? "null");
     if (typeof s !== "object" || s === null) throw new Error("not an object");
+    return s;
   } catch (cause) {
     throw new ModelFileError(file, `metadata "state" is not a JSON object: the checkpoint is damaged`, { cause });
   }
-  const need = <V>(value: unknown, what: string, ok: (v: unknown) => boolean): V => {
-    if (!ok(value)) throw bad(`state.${what} is missing or malformed (${JSON.stringify(value)?.slice(0, 80)})`);
-    return value as V;
-  };
-  const isInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  const isNum = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-  const isObj = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
-  const isRng = (v: unknown) =>
-    isObj(v) &&
-    Array.isArray((v as { s: unknown }).s) &&
-    (v as { s: unknown[] }).s.length === 4 &&
-    (v as { s: unknown[] }).s.every((w) => Number.isInteger(w) && (w as number) >= 0 && (w as number) < 2 ** 32) &&
-    ((v as { spare: unknown }).spare === null || isNum((v as { spare: unknown }).spare));
-  const length = (t: TensorShape) => t.shape.reduce((a, b) => a * b, 1);
-  /** Checks that tensor `name` is there, of `dtype` (and of `n` values, if given); returns its length. */
-  const check = (name: string, dtype: Tensor["dtype"], n?: number): number => {
-    const t = tensors.get(name);
-    if (!t) throw bad(`has no tensor ${name}: the checkpoint is damaged`);
-    if (t.dtype !== dtype || (n !== undefined && length(t) !== n)) {
-      throw bad(
-        `tensor ${name} is ${t.dtype} of ${length(t)} values; expected ${DTYPE_NAMES[dtype]}${n === undefined ? "" : ` of ${n}`}`,
-      );
-    }
-    return length(t);
-  };
+}
 
-  let settings: TrainCheckpoint["settings"];
+/** The run's settings, resolved as a new run's are; what they get wrong is the file's fault. */
+function settingsOfState(settings: Record<string, unknown>, file: string): TrainCheckpoint["settings"] {
   try {
-    settings = resolveSettings(need(s.settings, "settings", isObj));
+    return resolveSettings(settings);
   } catch (cause) {
     if (!(cause instanceof StackaeError) || cause instanceof ModelFileError) throw cause;
     throw new ModelFileError(file, `state.settings: ${cause.message}`, { cause });
   }
-  const d = need<Record<string, unknown>>(s.data, "data", isObj);
-  const data = {
-    examples: need<number>(d.examples, "data.examples", isInt),
-    inputSize: need<number>(d.inputSize, "data.inputSize", isInt),
-    classes: need<number>(d.classes, "data.classes", isInt),
-    unlabeled: need<number | null>(d.unlabeled, "data.unlabeled", (v) => v === null || isInt(v)),
-    checksum: need<string>(d.checksum, "data.checksum", (v) => typeof v === "string" && /^[0-9a-f]{8}$/.test(v)),
+}
+
+function dataOfState(d: Record<string, unknown>, c: HeaderChecks): CheckpointHeader["data"] {
+  return {
+    examples: c.need<number>(d.examples, "data.examples", isInt),
+    inputSize: c.need<number>(d.inputSize, "data.inputSize", isInt),
+    classes: c.need<number>(d.classes, "data.classes", isInt),
+    unlabeled: c.need<number | null>(d.unlabeled, "data.unlabeled", (v) => v === null || isInt(v)),
+    checksum: c.need<string>(d.checksum, "data.checksum", (v) => typeof v === "string" && /^[0-9a-f]{8}$/.test(v)),
   };
-  const reports = need<unknown[]>(s.stages, "stages", Array.isArray);
-  const stages: CheckpointHeader["stages"] = reports.map((r, i) => {
-    const o = need<Record<string, unknown>>(r, `stages[${i}]`, isObj);
-    const text = (k: string) => need<string>(o[k], `stages[${i}].${k}`, (v) => typeof v === "string");
-    const int = (k: string) => need<number>(o[k], `stages[${i}].${k}`, isInt);
+}
+
+/** The reports of the stages done, each with its tensor of costs. */
+function stagesOfState(reports: unknown[], c: HeaderChecks): CheckpointHeader["stages"] {
+  return reports.map((r, i) => {
+    const o = c.need<Record<string, unknown>>(r, `stages[${i}]`, isObj);
+    const text = (k: string) => c.need<string>(o[k], `stages[${i}].${k}`, (v) => typeof v === "string");
+    const int = (k: string) => c.need<number>(o[k], `stages[${i}].${k}`, isInt);
     const report = {
       name: text("name"),
       optimizer: text("optimizer"),
       iterations: int("iterations"),
       evaluations: int("evaluations"),
-      cost: need<number>(o.cost, `stages[${i}].cost`, (v) => v === null || typeof v === "number") ?? Number.NaN,
+      cost: c.need<number>(o.cost, `stages[${i}].cost`, (v) => v === null || typeof v === "number") ?? Number.NaN,
       status: text("status"),
       message: text("message"),
-      seconds: need<number>(o.seconds, `stages[${i}].seconds`, isNum),
+      seconds: c.need<number>(o.seconds, `stages[${i}].seconds`, isNum),
     };
-    check(`stage${i}.costs`, "F64");
+    c.tensor(`stage${i}.costs`, "F64");
     return report;
   });
-  check("params", "F32");
-  let optimizer: OptimizerHeader | null = null;
-  if (s.optimizer !== null) {
-    const o = need<Record<string, unknown>>(s.optimizer, "optimizer", isObj);
-    const n = check("x", "F32");
-    const iterations = need<number>(o.iterations, "optimizer.iterations", isInt);
-    const evaluations = need<number>(o.evaluations, "optimizer.evaluations", isInt);
-    if (o.kind === "lbfgs") {
-      const pairs = need<number>(o.pairs, "optimizer.pairs", isInt);
-      check("g", "F32", n);
-      const cost = need<number>(o.cost, "optimizer.cost", isNum);
-      for (let i = 0; i < pairs; i++) check(`S${i}`, "F32", n);
-      for (let i = 0; i < pairs; i++) check(`Y${i}`, "F32", n);
-      check("rho", "F64", pairs);
-      optimizer = {
-        kind: "lbfgs",
-        cost,
-        iterations,
-        evaluations,
-        pairs,
-        hDiag: need<number>(o.hDiag, "optimizer.hDiag", isNum),
-      };
-    } else if (o.kind === "adam" || o.kind === "sgd") {
-      const moments = need<number>(o.moments, "optimizer.moments", isInt);
-      check("order", "I32");
-      check("last", "F32", n);
-      optimizer = {
-        kind: o.kind,
-        iterations,
-        evaluations,
-        epoch: need<number>(o.epoch, "optimizer.epoch", isInt),
-        position: need<number>(o.position, "optimizer.position", isInt),
-        epochSum: need<number>(o.epochSum, "optimizer.epochSum", isNum),
-        epochCost: need<number | null>(o.epochCost, "optimizer.epochCost", (v) => v === null || isNum(v)) ?? Number.NaN,
-        rng: need<MinibatchState["rng"]>(o.rng, "optimizer.rng", isRng),
-        moments,
-      };
-      for (let i = 0; i < moments; i++) {
-        const t = tensors.get(`moment${i}`);
-        if (!t || t.dtype === "I32" || length(t) !== n) throw bad(`tensor moment${i} is missing or malformed`);
-      }
-    } else {
-      throw bad(`state.optimizer.kind ${JSON.stringify(o.kind)} is not lbfgs, adam or sgd`);
-    }
-  }
-  const stage = need<number>(s.stage, "stage", isInt);
-  const rng = need<CheckpointHeader["rng"]>(s.rng, "rng", isRng);
-  check("costs", "F64");
-  return { settings, data, stage, rng, stages, optimizer, seconds: need<number>(s.seconds, "seconds", isNum) };
 }
+
+/** The optimiser's scalars, and its vectors' tensors checked against the point's length n. */
+function optimizerOfState(o: Record<string, unknown>, c: HeaderChecks): OptimizerHeader {
+  const n = c.tensor("x", "F32");
+  const iterations = c.need<number>(o.iterations, "optimizer.iterations", isInt);
+  const evaluations = c.need<number>(o.evaluations, "optimizer.evaluations", isInt);
+  if (o.kind === "lbfgs") {
+    const pairs = c.need<number>(o.pairs, "optimizer.pairs", isInt);
+    c.tensor("g", "F32", n);
+    const cost = c.need<number>(o.cost, "optimizer.cost", isNum);
+    for (let i = 0; i < pairs; i++) c.tensor(`S${i}`, "F32", n);
+    for (let i = 0; i < pairs; i++) c.tensor(`Y${i}`, "F32", n);
+    c.tensor("rho", "F64", pairs);
+    return {
+      kind: "lbfgs",
+      cost,
+      iterations,
+      evaluations,
+      pairs,
+      hDiag: c.need<number>(o.hDiag, "optimizer.hDiag", isNum),
+    };
+  }
+  if (o.kind === "adam" || o.kind === "sgd") {
+    const moments = c.need<number>(o.moments, "optimizer.moments", isInt);
+    c.tensor("order", "I32");
+    c.tensor("last", "F32", n);
+    const header: OptimizerHeader = {
+      kind: o.kind,
+      iterations,
+      evaluations,
+      epoch: c.need<number>(o.epoch, "optimizer.epoch", isInt),
+      position: c.need<number>(o.position, "optimizer.position", isInt),
+      epochSum: c.need<number>(o.epochSum, "optimizer.epochSum", isNum),
+      epochCost: c.need<number | null>(o.epochCost, "optimizer.epochCost", (v) => v === null || isNum(v)) ?? Number.NaN,
+      rng: c.need<MinibatchState["rng"]>(o.rng, "optimizer.rng", isRng),
+      moments,
+    };
+    for (let i = 0; i < moments; i++) {
+      const t = c.tensors.get(`moment${i}`);
+      if (!t || t.dtype === "I32" || tensorLength(t) !== n) throw c.bad(`tensor moment${i} is missing or malformed`);
+    }
+    return header;
+  }
+  throw c.bad(`state.optimizer.kind ${JSON.stringify(o.kind)} is not lbfgs, adam or sgd`);
+}
+
+const isInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const isNum = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+const isObj = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+/** A generator's state: four 32-bit words, and the spare normal deviate or null. */
+const isRng = (v: unknown) =>
+  isObj(v) &&
+  Array.isArray((v as { s: unknown }).s) &&
+  (v as { s: unknown[] }).s.length === 4 &&
+  (v as { s: unknown[] }).s.every((w) => Number.isInteger(w) && (w as number) >= 0 && (w as number) < 2 ** 32) &&
+  ((v as { spare: unknown }).spare === null || isNum((v as { spare: unknown }).spare));
+const tensorLength = (t: TensorShape) => t.shape.reduce((a, b) => a * b, 1);
 
 /** Checks decoded safetensors as a checkpoint (`decodeCheckpoint` without the decoding). */
 export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, file: string): TrainCheckpoint {

@@ -124,6 +124,57 @@ export interface SafetensorsHeader {
  */
 export function decodeSafetensorsHeader(head: Uint8Array, fileLength: number, file: string): SafetensorsHeader {
   const bad = (message: string) => new ModelFileError(file, message);
+  const { header, dataStart } = headerJson(head, fileLength, file);
+  const dataLength = fileLength - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: NamedEntry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === "__metadata__") metadata = metadataOf(value, bad);
+    else entries.push(entryOf(name, value, dataLength, bad));
+  }
+  entries.sort((a, b) => a.begin - b.begin);
+  let expected = 0;
+  for (const e of entries) {
+    if (e.begin !== expected) {
+      throw bad(
+        `tensor ${e.name}: data_offsets begin at ${e.begin} where ${expected} was expected (tensors overlap or leave a gap)`,
+      );
+    }
+    expected = e.end;
+  }
+  if (expected !== dataLength) throw bad(`the tensors cover ${expected} of the ${dataLength} data bytes`);
+  const tensors = new Map<string, TensorEntry>();
+  for (const { name, dtype, shape, begin, end } of entries) {
+    const size = DTYPE_BYTES[dtype];
+    if (size === undefined)
+      throw bad(`tensor ${name}: dtype ${dtype} is valid safetensors, but stackae reads only F32, F64 and I32`);
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (count * size !== end - begin) {
+      throw bad(
+        `tensor ${name}: shape [${shape}] of ${dtype} needs ${count * size} bytes, its offsets span ${end - begin}`,
+      );
+    }
+    tensors.set(name, { dtype: dtype as Tensor["dtype"], shape, begin, end });
+  }
+  return { tensors, metadata, dataStart };
+}
+
+/** A header's tensor entry before its dtype is known to be one stackae reads. */
+interface NamedEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The header's JSON object, its length checked against the file's, and where the data begins. */
+function headerJson(
+  head: Uint8Array,
+  fileLength: number,
+  file: string,
+): { header: Record<string, unknown>; dataStart: number } {
+  const bad = (message: string) => new ModelFileError(file, message);
   if (fileLength < 8)
     throw bad(`${fileLength} bytes is too short for a safetensors file (it starts with an 8-byte header length)`);
   const n = new DataView(head.buffer, head.byteOffset, head.byteLength).getBigUint64(0, true);
@@ -151,62 +202,44 @@ export function decodeSafetensorsHeader(head: Uint8Array, fileLength: number, fi
   }
   if (typeof header !== "object" || header === null || Array.isArray(header))
     throw bad("the header is not a JSON object");
-  const dataStart = 8 + headerLength;
-  const dataLength = fileLength - dataStart;
+  return { header: header as Record<string, unknown>, dataStart: 8 + headerLength };
+}
+
+/** The header's `__metadata__`: an object of strings. */
+function metadataOf(value: unknown, bad: (message: string) => ModelFileError): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw bad("__metadata__ must be an object of strings");
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        throw bad("__metadata__ must be an object of strings");
-      for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== "string") throw bad(`__metadata__.${k} must be a string, got ${typeof v}`);
-        metadata[k] = v;
-      }
-      continue;
-    }
-    const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== "object" || e === null) throw bad(`tensor ${name}: its entry is not an object`);
-    if (typeof e.dtype !== "string" || !KNOWN_DTYPES.includes(e.dtype))
-      throw bad(`tensor ${name}: unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw bad(`tensor ${name}: shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
-    }
-    const offsets = e.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      throw bad(`tensor ${name}: data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (begin > end || end > dataLength) {
-      throw bad(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes`);
-    }
-    entries.push({ name, dtype: e.dtype, shape: e.shape as number[], begin, end });
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw bad(`__metadata__.${k} must be a string, got ${typeof v}`);
+    metadata[k] = v;
   }
-  entries.sort((a, b) => a.begin - b.begin);
-  let expected = 0;
-  for (const e of entries) {
-    if (e.begin !== expected) {
-      throw bad(
-        `tensor ${e.name}: data_offsets begin at ${e.begin} where ${expected} was expected (tensors overlap or leave a gap)`,
-      );
-    }
-    expected = e.end;
+  return metadata;
+}
+
+/** One tensor's entry: a known dtype, a shape, and offsets within the `dataLength` data bytes. */
+function entryOf(
+  name: string,
+  value: unknown,
+  dataLength: number,
+  bad: (message: string) => ModelFileError,
+): NamedEntry {
+  const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (typeof e !== "object" || e === null) throw bad(`tensor ${name}: its entry is not an object`);
+  if (typeof e.dtype !== "string" || !KNOWN_DTYPES.includes(e.dtype))
+    throw bad(`tensor ${name}: unknown dtype ${JSON.stringify(e.dtype)}`);
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw bad(`tensor ${name}: shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
   }
-  if (expected !== dataLength) throw bad(`the tensors cover ${expected} of the ${dataLength} data bytes`);
-  const tensors = new Map<string, TensorEntry>();
-  for (const { name, dtype, shape, begin, end } of entries) {
-    const size = DTYPE_BYTES[dtype];
-    if (size === undefined)
-      throw bad(`tensor ${name}: dtype ${dtype} is valid safetensors, but stackae reads only F32, F64 and I32`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (count * size !== end - begin) {
-      throw bad(
-        `tensor ${name}: shape [${shape}] of ${dtype} needs ${count * size} bytes, its offsets span ${end - begin}`,
-      );
-    }
-    tensors.set(name, { dtype: dtype as Tensor["dtype"], shape, begin, end });
+  const offsets = e.data_offsets;
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    throw bad(`tensor ${name}: data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
   }
-  return { tensors, metadata, dataStart };
+  const [begin, end] = offsets as [number, number];
+  if (begin > end || end > dataLength) {
+    throw bad(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes`);
+  }
+  return { name, dtype: e.dtype, shape: e.shape as number[], begin, end };
 }
 
 /**
