@@ -11,7 +11,7 @@ import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
 import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
-import { trainStackedAutoencoder } from "../train/pipeline.ts";
+import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
 import type { PartialSettings, TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
 import { describeBackend } from "./backend.ts";
@@ -89,13 +89,54 @@ export interface TrainOutcome {
 /** Runs the job, posting progress; returns the results. */
 export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => void): Promise<TrainOutcome> {
   const started = performance.now();
-  const stop = new Int32Array(job.stop);
   // Outputs are checked first, so that no training is lost to a path that cannot be written.
   // The model's folder is made, as the report's is; a checkpoint's folder must exist.
   if (job.out) makeFolderOf(job.out);
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
+  const data = loadJobData(job);
+  const { labelled, test, unlabeled, classes } = data;
+  const backend = await createBackend(
+    job.backend,
+    job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
+  );
+  try {
+    const result = trainStackedAutoencoder(
+      backend,
+      {
+        inputs: labelled.pixels,
+        labels: labelled.labels,
+        inputSize: labelled.size,
+        classes,
+        ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
+      },
+      { ...(resume ? { resume } : { settings: job.settings }), ...trainEvents(job, post) },
+    );
+    const before = accuracy(predict(backend, result.pretrained, test.pixels), test.labels);
+    const after = accuracy(predict(backend, result.model, test.pixels), test.labels);
+    // A resumed run's stages count the seconds they spent before the checkpoint; so does its total.
+    const earlier = resume
+      ? resume.stages.reduce((t, s) => t + s.seconds, 0) + (resume.optimizer ? resume.seconds : 0)
+      : 0;
+    const total = earlier + (performance.now() - started) / 1000;
+    const summary = summarise(job, result, data, { before, after }, total, describeBackend(backend));
+    return { summary, stages: result.stages, ...writeOutputs(job, result, data, { before, after }) };
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/** The images of a job: the labelled ones to train on, the test set, the unlabelled ones, the class count. */
+interface JobData {
+  source: string;
+  labelled: LabelledImages;
+  test: LabelledImages;
+  unlabeled: LabelledImages | undefined;
+  classes: number;
+}
+
+function loadJobData(job: TrainJob): JobData {
   const data = loadData(job.data);
   const upright = (images: LabelledImages) => (job.transpose ? images.transposed() : images);
   const labelled = upright(job.trainLimit === undefined ? data.train : data.train.head(job.trainLimit));
@@ -106,117 +147,126 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
       `${job.unlabeled}: images are ${unlabeled.rows} × ${unlabeled.cols}, the labelled ones ${labelled.rows} × ${labelled.cols}`,
     );
   }
-  const classes = Math.max(labelled.classes, test.classes);
-  const backend = await createBackend(
-    job.backend,
-    job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
-  );
-  try {
-    const onCheckpoint = (c: TrainCheckpoint) => {
-      const stopping = Atomics.load(stop, 0) !== 0;
-      const file = job.checkpoint ?? (stopping ? job.interruptFile : null);
-      if (file === null) return;
-      saveCheckpoint(file, c);
-      post({
-        type: "checkpoint",
-        file,
-        stage: stageName(c.stage, c.settings.layers.length),
-        iteration: c.optimizer?.iterations ?? 0,
-      });
-    };
-    const result = trainStackedAutoencoder(
-      backend,
-      {
-        inputs: labelled.pixels,
-        labels: labelled.labels,
-        inputSize: labelled.size,
-        classes,
-        ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
-      },
-      {
-        ...(resume ? { resume } : { settings: job.settings }),
-        checkpointEvery: job.checkpoint
-          ? (info) => job.checkpointEvery[info.optimizer === "lbfgs" ? "lbfgs" : "minibatch"]
-          : 0,
-        onCheckpoint,
-        shouldStop: () => Atomics.load(stop, 0) !== 0,
-        onStageStart: (info) => post({ type: "stageStart", info }),
-        onProgress: (info, { state: _, ...progress }) => post({ type: "progress", info, progress }),
-        onStageEnd: (info, report) => post({ type: "stageEnd", info, report }),
-      },
-    );
-    const before = accuracy(predict(backend, result.pretrained, test.pixels), test.labels);
-    const after = accuracy(predict(backend, result.model, test.pixels), test.labels);
-    const round = (x: number) => Math.round(x * 100) / 100;
-    const seconds: Record<string, number> = {};
-    const iterations: Record<string, number> = {};
-    const evaluations: Record<string, number> = {};
-    for (const s of result.stages) {
-      seconds[s.name] = round(s.seconds);
-      iterations[s.name] = s.iterations;
-      evaluations[s.name] = s.evaluations;
-    }
-    // A resumed run's stages count the seconds they spent before the checkpoint; so does its total.
-    const earlier = resume
-      ? resume.stages.reduce((t, s) => t + s.seconds, 0) + (resume.optimizer ? resume.seconds : 0)
-      : 0;
-    seconds.total = round(earlier + (performance.now() - started) / 1000);
-    const summary: TrainSummary = {
-      accuracyBeforeFineTuning: before,
-      accuracyAfterFineTuning: after,
-      seconds,
-      iterations,
-      evaluations,
-      stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
-      seed: result.settings.seed,
-      settings: result.settings,
-      resumedFrom: job.resume ?? null,
-      data: {
-        source: data.dir,
-        trainImages: labelled.count,
-        testImages: test.count,
-        unlabeledImages: unlabeled?.count ?? null,
-        imageSize: [labelled.rows, labelled.cols],
-        transposed: job.transpose,
-        classes,
-      },
-      backend: describeBackend(backend),
-      node: process.version,
-    };
-    // The outputs were checked before training, but a disk can fill or a folder go away during
-    // the run. From here a failure is reported beside the results instead of replacing them.
-    const failures: ErrorReport[] = [];
-    const savedTo = job.out
-      ? saveTrainedModel(
-          job.out,
-          result.model,
-          {
-            settings: JSON.stringify(result.settings),
-            accuracyBeforeFineTuning: String(before),
-            accuracyAfterFineTuning: String(after),
-            trainImages: String(labelled.count),
-            imageShape: JSON.stringify([labelled.rows, labelled.cols]),
-            // eval and predict transpose IDX images for such a model too, unless told otherwise.
-            transposed: String(job.transpose),
-            createdBy: "stackae train",
-          },
-          failures,
-        )
-      : null;
-    let reportTo: string | null = null;
-    if (job.report) {
-      try {
-        writeReport(job.report, result, [labelled.rows, labelled.cols]);
-        reportTo = job.report;
-      } catch (error) {
-        if (!(error instanceof WriteError)) throw error;
-        failures.push(errorReport(error));
-      }
-    }
-    return { summary, stages: result.stages, savedTo, reportTo, failures };
-  } finally {
-    await backend.dispose();
+  return { source: data.dir, labelled, test, unlabeled, classes: Math.max(labelled.classes, test.classes) };
+}
+
+/** The run's events: checkpoints to the job's file (or the interrupt file when stopped), progress posted. */
+function trainEvents(job: TrainJob, post: (m: WorkerMessage) => void): TrainOptions {
+  const stop = new Int32Array(job.stop);
+  const onCheckpoint = (c: TrainCheckpoint) => {
+    const stopping = Atomics.load(stop, 0) !== 0;
+    const file = job.checkpoint ?? (stopping ? job.interruptFile : null);
+    if (file === null) return;
+    saveCheckpoint(file, c);
+    post({
+      type: "checkpoint",
+      file,
+      stage: stageName(c.stage, c.settings.layers.length),
+      iteration: c.optimizer?.iterations ?? 0,
+    });
+  };
+  return {
+    checkpointEvery: job.checkpoint
+      ? (info) => job.checkpointEvery[info.optimizer === "lbfgs" ? "lbfgs" : "minibatch"]
+      : 0,
+    onCheckpoint,
+    shouldStop: () => Atomics.load(stop, 0) !== 0,
+    onStageStart: (info) => post({ type: "stageStart", info }),
+    onProgress: (info, { state: _, ...progress }) => post({ type: "progress", info, progress }),
+    onStageEnd: (info, report) => post({ type: "stageEnd", info, report }),
+  };
+}
+
+interface Accuracies {
+  before: number;
+  after: number;
+}
+
+/** The run's results as `--json` prints them. */
+function summarise(
+  job: TrainJob,
+  result: TrainResult,
+  data: JobData,
+  accuracies: Accuracies,
+  totalSeconds: number,
+  backend: string,
+): TrainSummary {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const seconds: Record<string, number> = {};
+  const iterations: Record<string, number> = {};
+  const evaluations: Record<string, number> = {};
+  for (const s of result.stages) {
+    seconds[s.name] = round(s.seconds);
+    iterations[s.name] = s.iterations;
+    evaluations[s.name] = s.evaluations;
   }
+  seconds.total = round(totalSeconds);
+  const { labelled, test, unlabeled } = data;
+  return {
+    accuracyBeforeFineTuning: accuracies.before,
+    accuracyAfterFineTuning: accuracies.after,
+    seconds,
+    iterations,
+    evaluations,
+    stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
+    seed: result.settings.seed,
+    settings: result.settings,
+    resumedFrom: job.resume ?? null,
+    data: {
+      source: data.source,
+      trainImages: labelled.count,
+      testImages: test.count,
+      unlabeledImages: unlabeled?.count ?? null,
+      imageSize: [labelled.rows, labelled.cols],
+      transposed: job.transpose,
+      classes: data.classes,
+    },
+    backend,
+    node: process.version,
+  };
+}
+
+/**
+ * Writes the model and the report. The outputs were checked before training, but a disk can
+ * fill or a folder go away during the run: from here a failure is reported beside the results
+ * instead of replacing them.
+ */
+function writeOutputs(
+  job: TrainJob,
+  result: TrainResult,
+  data: JobData,
+  accuracies: Accuracies,
+): Pick<TrainOutcome, "savedTo" | "reportTo" | "failures"> {
+  const { labelled } = data;
+  const failures: ErrorReport[] = [];
+  const savedTo = job.out
+    ? saveTrainedModel(
+        job.out,
+        result.model,
+        {
+          settings: JSON.stringify(result.settings),
+          accuracyBeforeFineTuning: String(accuracies.before),
+          accuracyAfterFineTuning: String(accuracies.after),
+          trainImages: String(labelled.count),
+          imageShape: JSON.stringify([labelled.rows, labelled.cols]),
+          // eval and predict transpose IDX images for such a model too, unless told otherwise.
+          transposed: String(job.transpose),
+          createdBy: "stackae train",
+        },
+        failures,
+      )
+    : null;
+  let reportTo: string | null = null;
+  if (job.report) {
+    try {
+      writeReport(job.report, result, [labelled.rows, labelled.cols]);
+      reportTo = job.report;
+    } catch (error) {
+      if (!(error instanceof WriteError)) throw error;
+      failures.push(errorReport(error));
+    }
+  }
+  return { savedTo, reportTo, failures };
 }
 
 /**
