@@ -1,6 +1,3 @@
-// The one shape every data source gives (IDX folders, CSV files, image folders, arrays), so that
-// splitting, scaling and training are written once, against this.
-
 /** A labelled data set as read from a source, before any scaling. */
 export interface Examples {
   /** m × n values, one example a row (row-major). Images: Uint8Array 0…255; CSV: Float32Array as written. */
