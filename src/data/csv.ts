@@ -37,6 +37,7 @@ export interface CsvOptions {
 
 /** What a CSV gives: the examples, its header (null when it has none) and the label's 0-based column. */
 export interface CsvExamples extends Examples {
+  /** m × inputSize; may be a view on a slightly longer buffer (at most 1/16 more). */
   inputs: Float32Array;
   header: string[] | null;
   labelColumn: number;
@@ -95,7 +96,9 @@ export class CsvParser {
   private header: string[] | null = null;
   private started = false;
   private pending: Uint8Array = new Uint8Array(0);
+  /** Bytes parsed before this region, and the current record's offset in it (to estimate the rows to come). */
   private bytesDone = 0;
+  private at = 0;
   /** m × features, grown as rows come; labels as provisional ids into `keys`, in order of first sight. */
   private out: Float32Array<ArrayBuffer> = new Float32Array(0);
   private ids = new Int32Array(0);
@@ -167,7 +170,8 @@ export class CsvParser {
     const { labels, classNames } = this.resolveLabels();
     const size = this.m * this.features;
     return {
-      inputs: this.out.length === size ? this.out : this.out.slice(0, size),
+      // A view when the spare room is small (the estimate from expectedBytes), else a copy, not to hold much unused memory.
+      inputs: this.out.length - size <= size / 16 ? this.out.subarray(0, size) : this.out.slice(0, size),
       labels,
       inputSize: this.features,
       classNames,
@@ -208,6 +212,7 @@ export class CsvParser {
         this.line++;
         continue;
       }
+      this.at = p;
       const next = this.n === 0 ? this.firstRecord(buf, p, final) : this.record(buf, p, final);
       if (next < 0) break;
       p = next;
@@ -491,11 +496,9 @@ export class CsvParser {
     const rows = this.out.length / Math.max(1, this.features);
     let want = Math.max(64, rows * 2);
     const expected = this.options.expectedBytes;
-    if (expected !== undefined && this.m > 0 && this.bytesDone > 0) {
-      want = Math.max(
-        rows + 64,
-        Math.ceil(((expected - this.bytesDone) / this.bytesDone) * this.m * 1.02) + this.m + 16,
-      );
+    const done = this.bytesDone + this.at;
+    if (expected !== undefined && this.m >= 64 && done > 0) {
+      want = Math.max(rows + 64, Math.ceil((expected / done) * this.m * 1.01) + 16);
     }
     let out: Float32Array<ArrayBuffer>;
     try {
