@@ -10,6 +10,7 @@
 // class indices, as IDX labels are (MNIST's 0–9 stay 0–9, and a second file of the same data gets
 // the same indices); classes below the largest with no example stay, empty, named String(i). Any
 // other labels are names: sorted (numerically when all are numbers), the index is the rank.
+// Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
 import { ArgumentError, checkKeys, describe } from "../errors.ts";
 import { DataError } from "./errors.ts";
 import type { Examples } from "./examples.ts";
