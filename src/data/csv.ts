@@ -1,0 +1,625 @@
+// CSV → Examples, platform-free (bytes in, typed arrays out; the file reading is csv-file.ts).
+// RFC 4180 fields: comma-separated, optionally "quoted", "" for a quote inside quotes, newlines
+// inside quotes; \n or \r\n ends a record; blank lines are skipped; a UTF-8 BOM is dropped.
+// Parsed by hand, byte by byte, because the libraries were far too slow for 3× IDX (~150 ms) on
+// Kaggle's 110 MB MNIST CSV: papaparse 1.09 s and csv-parse 16.4 s, before any number conversion.
+//
+// Header: the first record is a header when every cell is non-numeric, or when a cell outside the
+// label column is (a headerless CSV of string labels has its only non-numeric cell in that column).
+// Labels: all non-negative integers below 1024 written plainly ("0", "7", not "07" or "7.0") are
+// class indices, as IDX labels are (MNIST's 0–9 stay 0–9, and a second file of the same data gets
+// the same indices); classes below the largest with no example stay, empty, named String(i). Any
+// other labels are names: sorted (numerically when all are numbers), the index is the rank.
+// Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
+import { ArgumentError, checkKeys, describe } from "../errors.ts";
+import { DataError } from "./errors.ts";
+import type { Examples } from "./examples.ts";
+
+/** Which column holds the label: "first", "last", a header name, or a 0-based index. */
+export type LabelColumn = "first" | "last" | string | number;
+
+export interface CsvOptions {
+  /** The file's name, for error messages. */
+  file: string;
+  /** The label's column; by default a header column named label, class, target or y (any case), else the first. */
+  labelColumn?: LabelColumn;
+  /** Whether the first record is a header; detected when not given (see the module header). */
+  header?: boolean;
+  /** One ASCII character between fields; "," by default. */
+  delimiter?: string;
+  /**
+   * The classes to map labels onto (e.g. the training set's when reading its test set): a label
+   * equal to a name gets that index, else a plain integer label below the count is the index.
+   */
+  classNames?: readonly string[];
+  /** The text's expected size in bytes (e.g. the file's), so the arrays are sized once; a hint only. */
+  expectedBytes?: number;
+}
+
+/** What a CSV gives: the examples, its header (null when it has none) and the label's 0-based column. */
+export interface CsvExamples extends Examples {
+  /** m × inputSize; may be a view on a slightly longer buffer (at most 1/16 more). */
+  inputs: Float32Array;
+  header: string[] | null;
+  labelColumn: number;
+}
+
+const KNOWN = ["file", "labelColumn", "header", "delimiter", "classNames", "expectedBytes"];
+/** Header names taken as the label column when none is chosen, in this order of preference. */
+export const LABEL_NAMES = ["label", "class", "target", "y"];
+/** Integer labels up to this are class indices; larger ones are names (see the module header). */
+export const MAX_INDEX_LABEL = 1023;
+/** A record longer than this is refused (a damaged file, or one quote left open), 64 MiB. */
+export const MAX_RECORD_BYTES = 2 ** 26;
+
+const NL = 10;
+const CR = 13;
+const QUOTE = 34;
+const SPACE = 32;
+const TAB = 9;
+const PLUS = 43;
+const MINUS = 45;
+const DOT = 46;
+/** 10^0 … 10^22, every one exact in a double (Clinger's fast path needs exact powers). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const PLAIN_INDEX = /^(?:0|[1-9]\d{0,3})$/;
+const utf8 = new TextDecoder();
+
+/** The text of buf[from, to), bytes as UTF-8. */
+function decode(buf: Uint8Array, from: number, to: number): string {
+  let ascii = true;
+  for (let i = from; i < to; i++) if ((buf[i] as number) > 127) ascii = false;
+  if (!ascii || to - from > 4096) return utf8.decode(buf.subarray(from, to));
+  return String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]);
+}
+
+/** `text` as a number, or NaN when it is not one written in decimal (hex, "NaN", "Infinity" are not). */
+export function csvNumber(text: string): number {
+  const t = text.trim();
+  return NUMBER.test(t) ? Number(t) : Number.NaN;
+}
+
+/**
+ * Reads a CSV pushed in chunks of bytes of any size; `finish()` gives the examples. Only the
+ * unfinished last record of a chunk is kept between pushes, never the whole text.
+ */
+export class CsvParser {
+  private readonly file: string;
+  private readonly delim: number;
+  private readonly options: CsvOptions;
+  /** The line number of the next record's first byte. */
+  private line = 1;
+  /** Fields per record (0 until the first record), label column, features per example. */
+  private n = 0;
+  private label = -1;
+  private features = 0;
+  private header: string[] | null = null;
+  private started = false;
+  private pending: Uint8Array = new Uint8Array(0);
+  /** Bytes parsed before this region, and the current record's offset in it (to estimate the rows to come). */
+  private bytesDone = 0;
+  private at = 0;
+  /** m × features, grown as rows come; labels as provisional ids into `keys`, in order of first sight. */
+  private out: Float32Array<ArrayBuffer> = new Float32Array(0);
+  private ids = new Int32Array(0);
+  private m = 0;
+  private readonly keys: string[] = [];
+  private readonly keyIds = new Map<string, number>();
+  /** The last scanned cell's text, and the newlines inside its quotes. */
+  private cell = "";
+  private cellLines = 0;
+
+  constructor(options: CsvOptions) {
+    checkKeys("CSV options", options, KNOWN);
+    if (typeof options.file !== "string")
+      throw new ArgumentError(`CSV options: file must be a string, got ${describe(options.file)}`);
+    const d = options.delimiter ?? ",";
+    if (d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === "\n" || d === "\r") {
+      throw new ArgumentError(
+        `CSV options: delimiter must be one ASCII character other than a quote or newline, got ${describe(d)}`,
+      );
+    }
+    const lc = options.labelColumn;
+    if (lc !== undefined && typeof lc !== "string" && !(Number.isInteger(lc) && lc >= 0)) {
+      throw new ArgumentError(
+        `CSV options: labelColumn must be "first", "last", a column name or an index ≥ 0, got ${describe(lc)}`,
+      );
+    }
+    if (options.header === false && typeof lc === "string" && lc !== "first" && lc !== "last") {
+      throw new ArgumentError(`CSV options: labelColumn ${describe(lc)} is a column name, but header is false`);
+    }
+    this.file = options.file;
+    this.delim = d.charCodeAt(0);
+    this.options = options;
+  }
+
+  /** Parses the complete records in `chunk` and keeps the rest for the next push. */
+  push(bytes: Uint8Array): void {
+    // A plain Uint8Array view, whatever came (a Node Buffer): one map keeps the hot loop monomorphic.
+    let chunk = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (!this.started) chunk = this.start(chunk);
+    if (this.pending.length > 0) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.keep(concat(this.pending, chunk));
+        return;
+      }
+      // The pending record most likely ends at this chunk's first newline: parse just that join.
+      const joined = concat(this.pending, chunk.subarray(0, nl + 1));
+      const used = this.parse(joined, false);
+      if (used < joined.length) {
+        this.keep(concat(joined.subarray(used), chunk.subarray(nl + 1)));
+        return;
+      }
+      this.pending = new Uint8Array(0);
+      chunk = chunk.subarray(nl + 1);
+    }
+    const last = chunk.lastIndexOf(NL);
+    const used = last < 0 ? 0 : this.parse(chunk.subarray(0, last + 1), false);
+    this.keep(new Uint8Array(chunk.subarray(used)));
+  }
+
+  /** The examples, once every chunk is pushed. */
+  finish(): CsvExamples {
+    if (this.pending.length > 0) this.parse(this.pending, true);
+    this.pending = new Uint8Array(0);
+    const f = this.file;
+    if (this.n === 0)
+      throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
+    if (this.m === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
+    const { labels, classNames } = this.resolveLabels();
+    const size = this.m * this.features;
+    return {
+      // A view when the spare room is small (the estimate from expectedBytes), else a copy, not to hold much unused memory.
+      inputs: this.out.length - size <= size / 16 ? this.out.subarray(0, size) : this.out.slice(0, size),
+      labels,
+      inputSize: this.features,
+      classNames,
+      header: this.header,
+      labelColumn: this.label,
+    };
+  }
+
+  private start(chunk: Uint8Array): Uint8Array {
+    if (chunk.length === 0) return chunk;
+    this.started = true;
+    if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
+      throw new DataError(
+        `${this.file}: is gzip-compressed; inflate it first (readCsv does, whatever the file is called)`,
+        this.file,
+      );
+    }
+    return chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
+  }
+
+  private keep(rest: Uint8Array): void {
+    if (rest.length > MAX_RECORD_BYTES) {
+      throw new DataError(
+        `${this.file}: line ${this.line}: a record runs past ${MAX_RECORD_BYTES} bytes; is a quote left open?`,
+        this.file,
+      );
+    }
+    this.pending = rest;
+  }
+
+  /** Parses whole records from `buf`; returns the bytes used (an unclosed quote stops it unless `final`). */
+  private parse(buf: Uint8Array, final: boolean): number {
+    let p = 0;
+    while (p < buf.length) {
+      const c = buf[p];
+      if (c === NL || (c === CR && (buf[p + 1] === NL || p + 1 === buf.length))) {
+        p += c === CR && p + 1 < buf.length ? 2 : 1;
+        this.line++;
+        continue;
+      }
+      this.at = p;
+      const next = this.n === 0 ? this.firstRecord(buf, p, final) : this.record(buf, p, final);
+      if (next < 0) break;
+      p = next;
+    }
+    p = Math.min(p, buf.length); // a last record without a newline ends at the end, not past it
+    this.bytesDone += p;
+    return p;
+  }
+
+  /** Where the cell at `p` ends (at a delimiter, newline or the end), its text in `this.cell`; -1 if a quote is open. */
+  private scanCell(buf: Uint8Array, p: number, final: boolean, line: number, column: number): number {
+    const end = buf.length;
+    const d = this.delim;
+    if (buf[p] !== QUOTE) {
+      let q = p;
+      while (q < end && buf[q] !== d && buf[q] !== NL) q++;
+      let a = p;
+      let b = q;
+      while (a < b && isBlank(buf[a])) a++;
+      while (b > a && isBlank(buf[b - 1])) b--;
+      this.cell = decode(buf, a, b);
+      return q;
+    }
+    const parts: string[] = [];
+    let from = p + 1;
+    for (;;) {
+      const close = buf.indexOf(QUOTE, from);
+      if (close < 0) {
+        if (!final) return -1;
+        throw this.error(line, column, "a quoted field is not closed; close it with a quote");
+      }
+      if (buf[close + 1] === QUOTE) {
+        parts.push(decode(buf, from, close + 1));
+        from = close + 2;
+        continue;
+      }
+      parts.push(decode(buf, from, close));
+      let q = close + 1;
+      while (q < end && isBlank(buf[q])) q++;
+      if (q < end && buf[q] !== d && buf[q] !== NL) {
+        throw this.error(
+          line,
+          column,
+          `${describe(decode(buf, close + 1, q + 1))} follows the closing quote; put a delimiter there, or write a quote inside quotes as ""`,
+        );
+      }
+      this.cell = parts.join("");
+      let lines = 0;
+      for (let i = p; i < q; i++) if (buf[i] === NL) lines++;
+      this.cellLines = lines;
+      return q;
+    }
+  }
+
+  /** The first record: fixes the number of fields, whether it is a header, and the label column. */
+  private firstRecord(buf: Uint8Array, p: number, final: boolean): number {
+    const cells: string[] = [];
+    let lines = 0;
+    for (;;) {
+      const q = this.scanCell(buf, p, final, this.line + lines, cells.length);
+      if (q < 0) return -1;
+      cells.push(this.cell);
+      lines += buf[p] === QUOTE ? this.cellLines : 0;
+      if (q >= buf.length || buf[q] === NL) {
+        p = q + 1;
+        break;
+      }
+      p = q + 1;
+    }
+    const f = this.file;
+    if (cells.length < 2) {
+      throw new DataError(
+        `${f}: line ${this.line} has one field only; a CSV needs a label column and at least one feature column (is the delimiter ${describe(String.fromCharCode(this.delim))}?)`,
+        f,
+      );
+    }
+    const numeric = cells.map((c) => !Number.isNaN(csvNumber(c)));
+    const isHeader = this.options.header ?? this.detectHeader(cells, numeric);
+    this.n = cells.length;
+    this.header = isHeader ? cells : null;
+    this.label = this.chooseLabel(cells.length);
+    this.features = cells.length - 1;
+    if (!isHeader) this.commit(cells, this.line);
+    this.line += lines + 1;
+    return p;
+  }
+
+  private detectHeader(cells: string[], numeric: boolean[]): boolean {
+    if (numeric.every((x) => !x)) return true;
+    const lc = this.options.labelColumn;
+    if (typeof lc === "string" && lc !== "first" && lc !== "last") return true;
+    let label = 0;
+    if (lc === "last") label = cells.length - 1;
+    else if (typeof lc === "number") label = lc;
+    else if (lc === undefined) label = Math.max(0, namedLabel(cells));
+    return numeric.some((x, i) => !x && i !== label);
+  }
+
+  /** The label's 0-based column, from the option, the header's names, or the first. */
+  private chooseLabel(n: number): number {
+    const lc = this.options.labelColumn;
+    const h = this.header;
+    const f = this.file;
+    if (lc === "first" || lc === undefined) return lc === undefined && h ? Math.max(0, namedLabel(h)) : 0;
+    if (lc === "last") return n - 1;
+    if (typeof lc === "number") {
+      if (lc >= n)
+        throw new DataError(`${f}: labelColumn ${lc} is past the last column (${n - 1}; columns count from 0)`, f);
+      return lc;
+    }
+    const i = h ? h.indexOf(lc) : -1;
+    if (i < 0) {
+      const names = h
+        ? `its columns are ${h
+            .slice(0, 12)
+            .map((x) => describe(x))
+            .join(", ")}${h.length > 12 ? ", …" : ""}`
+        : "it has no header";
+      throw new DataError(`${f}: has no column named ${describe(lc)}: ${names}`, f);
+    }
+    return i;
+  }
+
+  /** A data record; returns where the next one starts, or -1 when a quote is open past the end. */
+  private record(buf: Uint8Array, p: number, final: boolean): number {
+    const n = this.n;
+    const L = this.label;
+    const d = this.delim;
+    const end = buf.length;
+    const row = this.m;
+    if ((row + 1) * this.features > this.out.length) this.grow();
+    const out = this.out;
+    let o = row * this.features;
+    let lines = 0;
+    let key = "";
+    for (let j = 0; j < n; j++) {
+      const last = j === n - 1;
+      let q = p;
+      let c = buf[q];
+      if (j !== L) {
+        // Fastest paths, for a plain unsigned integer before a delimiter (a "0" most of all, as in pictures).
+        if (!last) {
+          if (c === 48 && buf[q + 1] === d) {
+            out[o++] = 0;
+            p = q + 2;
+            continue;
+          }
+          if (c !== undefined && c > 48 && c <= 57) {
+            let v = c - 48;
+            c = buf[++q];
+            while (c !== undefined && c >= 48 && c <= 57) {
+              v = v * 10 + (c - 48);
+              c = buf[++q];
+            }
+            if (c === d && q - p <= 15) {
+              out[o++] = v;
+              p = q + 1;
+              continue;
+            }
+            q = p;
+            c = buf[q];
+          }
+        }
+        // Fast path: [+-]digits[.digits][e[+-]digits], at most 15 digits and a power of ten
+        // within 10^±22, is exact as mant × 10^k or mant / 10^k (Clinger 1990), then rounded to float32 on the store.
+        let neg = false;
+        if (c === MINUS) {
+          neg = true;
+          c = buf[++q];
+        } else if (c === PLUS) c = buf[++q];
+        let mant = 0;
+        let digits = 0;
+        let scale = 0;
+        while (c !== undefined && c >= 48 && c <= 57) {
+          mant = mant * 10 + (c - 48);
+          digits++;
+          c = buf[++q];
+        }
+        if (c === DOT) {
+          c = buf[++q];
+          while (c !== undefined && c >= 48 && c <= 57) {
+            mant = mant * 10 + (c - 48);
+            digits++;
+            scale--;
+            c = buf[++q];
+          }
+        }
+        if ((c === 101 || c === 69) && digits > 0) {
+          c = buf[++q];
+          let eneg = false;
+          if (c === MINUS) {
+            eneg = true;
+            c = buf[++q];
+          } else if (c === PLUS) c = buf[++q];
+          let e = 0;
+          let edigits = 0;
+          while (c !== undefined && c >= 48 && c <= 57) {
+            if (e < 1e6) e = e * 10 + (c - 48);
+            edigits++;
+            c = buf[++q];
+          }
+          scale = edigits === 0 ? 99 : scale + (eneg ? -e : e);
+        }
+        if (last && c === CR) c = buf[++q];
+        const ended = last ? c === NL || q === end : c === d;
+        if (ended && digits > 0 && digits <= 15 && scale >= -22 && scale <= 22) {
+          const v = scale < 0 ? mant / (POW10[-scale] as number) : mant * (POW10[scale] as number);
+          out[o++] = neg ? -v : v;
+          p = q + 1;
+          continue;
+        }
+        // Anything else: the cell's text, checked and converted as Number() does.
+        q = this.scanCell(buf, p, final, this.line + lines, j);
+        if (q < 0) return -1;
+        out[o++] = this.feature(this.cell, this.line + lines, j);
+      } else {
+        q = this.scanCell(buf, p, final, this.line + lines, j);
+        if (q < 0) return -1;
+        key = this.cell;
+      }
+      if (buf[p] === QUOTE) lines += this.cellLines;
+      c = buf[q];
+      if (last ? c === d : c !== d) this.wrongLength(buf, q, j, this.line + lines);
+      p = q + 1;
+    }
+    this.ids[row] = this.keyId(key, this.line);
+    this.m = row + 1;
+    this.line += lines + 1;
+    return p;
+  }
+
+  /** A feature cell's value as float32, or an error naming it. */
+  private feature(text: string, line: number, column: number): number {
+    if (text === "")
+      throw this.error(line, column, "is empty; every feature must be a number (fill in or drop missing values)");
+    const v = Math.fround(csvNumber(text));
+    if (Number.isNaN(v)) {
+      throw this.error(
+        line,
+        column,
+        `${describe(text)} is not a number; every column but the label's must be numeric (is labelColumn right? it is column ${this.label})`,
+      );
+    }
+    if (!Number.isFinite(v)) throw this.error(line, column, `${text} is outside float32's range (±3.4e38)`);
+    return v;
+  }
+
+  /** Stores a record given as cell texts (the first, when it is not a header). */
+  private commit(cells: string[], line: number): void {
+    this.grow();
+    let o = this.m * this.features;
+    for (let j = 0; j < cells.length; j++) {
+      if (j !== this.label) this.out[o++] = this.feature(cells[j] as string, line, j);
+    }
+    this.ids[this.m] = this.keyId(cells[this.label] as string, line);
+    this.m++;
+  }
+
+  private keyId(key: string, line: number): number {
+    let id = this.keyIds.get(key);
+    if (id === undefined) {
+      if (key === "") throw this.error(line, this.label, "the label is empty; every row needs one");
+      const given = this.options.classNames;
+      if (given !== undefined && !given.includes(key) && !(PLAIN_INDEX.test(key) && Number(key) < given.length)) {
+        const names = given.map((x) => describe(x)).join(", ");
+        throw this.error(
+          line,
+          this.label,
+          `the label ${describe(key)} is none of the classes given (${names}) nor an index below ${given.length}`,
+        );
+      }
+      id = this.keys.length;
+      this.keys.push(key);
+      this.keyIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Room for more rows: to the expected total when the text's size is known, else twice as many. */
+  private grow(): void {
+    const rows = this.out.length / Math.max(1, this.features);
+    let want = Math.max(64, rows * 2);
+    const expected = this.options.expectedBytes;
+    const done = this.bytesDone + this.at;
+    if (expected !== undefined && this.m >= 64 && done > 0) {
+      want = Math.max(rows + 64, Math.ceil((expected / done) * this.m * 1.01) + 16);
+    }
+    let out: Float32Array<ArrayBuffer>;
+    try {
+      out = new Float32Array(want * this.features);
+    } catch (cause) {
+      throw new DataError(`${this.file}: ${want} rows × ${this.features} values do not fit in memory`, this.file, {
+        cause,
+      });
+    }
+    out.set(this.out);
+    this.out = out;
+    const ids = new Int32Array(want);
+    ids.set(this.ids);
+    this.ids = ids;
+  }
+
+  private wrongLength(buf: Uint8Array, q: number, j: number, line: number): never {
+    const h = this.header ? "the header" : "the first row";
+    if (buf[q] !== this.delim) {
+      throw this.error(
+        line,
+        j,
+        `the row ends after ${j + 1} fields, but ${h} has ${this.n}; every row needs the same number`,
+      );
+    }
+    let count = j + 2;
+    for (let i = q + 1; i < buf.length && buf[i] !== NL; i++) if (buf[i] === this.delim) count++;
+    throw this.error(
+      line,
+      j,
+      `the row has ${count} fields (roughly, counting delimiters), but ${h} has ${this.n}; every row needs the same number`,
+    );
+  }
+
+  private error(line: number, column: number, what: string): DataError {
+    const name = this.header?.[column];
+    const col = `column ${column}${name !== undefined ? ` (${describe(name)})` : ""}`;
+    return new DataError(`${this.file}: line ${line}, ${col}: ${what}`, this.file);
+  }
+
+  /** Final class indices and names from the labels' texts (see the module header). */
+  private resolveLabels(): { labels: Int32Array; classNames: string[] } {
+    const keys = this.keys;
+    const given = this.options.classNames;
+    const f = this.file;
+    const col = `column ${this.label}${this.header ? ` (${describe(this.header[this.label])})` : ""}`;
+    let index: number[];
+    let classNames: string[];
+    if (given !== undefined) {
+      classNames = [...given];
+      index = keys.map((k) => {
+        const i = given.indexOf(k);
+        return i >= 0 ? i : Number(k); // keyId let in only names and indices below the count
+      });
+    } else if (keys.every((k) => PLAIN_INDEX.test(k) && Number(k) <= MAX_INDEX_LABEL)) {
+      index = keys.map(Number);
+      classNames = Array.from({ length: Math.max(...index) + 1 }, (_, i) => String(i));
+    } else {
+      const numeric = keys.every((k) => !Number.isNaN(csvNumber(k)));
+      const order = keys.map((_, i) => i);
+      order.sort((a, b) => compareLabels(keys[a] as string, keys[b] as string, numeric));
+      index = new Array(keys.length);
+      for (let rank = 0; rank < order.length; rank++) index[order[rank] as number] = rank;
+      classNames = order.map((k) => keys[k] as string);
+    }
+    if (keys.length < 2 && given === undefined) {
+      throw new DataError(
+        `${f}: every row has the label ${describe(keys[0])} (${col}): a classifier needs at least two classes; is labelColumn right?`,
+        f,
+      );
+    }
+    const labels = new Int32Array(this.m);
+    const ids = this.ids;
+    for (let i = 0; i < labels.length; i++) labels[i] = index[ids[i] as number] as number;
+    return { labels, classNames };
+  }
+}
+
+function isBlank(c: number | undefined): boolean {
+  return c === SPACE || c === TAB || c === CR;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const c = new Uint8Array(a.length + b.length);
+  c.set(a);
+  c.set(b, a.length);
+  return c;
+}
+
+/** The index of the first of LABEL_NAMES among `names` (any case), or -1. */
+function namedLabel(names: string[]): number {
+  const lower = names.map((x) => x.toLowerCase());
+  for (const name of LABEL_NAMES) {
+    const i = lower.indexOf(name);
+    if (i >= 0) return i;
+  }
+  return -1;
+}
+
+function compareLabels(a: string, b: string, numeric: boolean): number {
+  if (numeric) {
+    const d = csvNumber(a) - csvNumber(b);
+    if (d !== 0) return d;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Parses a CSV given as chunks of bytes (a stream's, or one whole buffer in an array). */
+export async function parseCsv(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: CsvOptions,
+): Promise<CsvExamples> {
+  const parser = new CsvParser(options);
+  for await (const chunk of chunks) parser.push(chunk);
+  return parser.finish();
+}
+
+/** `parseCsv` for chunks already at hand. */
+export function parseCsvSync(chunks: Iterable<Uint8Array>, options: CsvOptions): CsvExamples {
+  const parser = new CsvParser(options);
+  for (const chunk of chunks) parser.push(chunk);
+  return parser.finish();
+}
