@@ -92,7 +92,7 @@ describe("decodeImageGray", () => {
   });
 
   it("decodes a JPEG by jpeg-js close to the pixels encoded, and tells formats by content", () => {
-    const picture = rgba(16, 16, (x, y) => [x * 16, x * 16, x * 16, 255]);
+    const picture = rgba(16, 16, (x) => [x * 16, x * 16, x * 16, 255]);
     const bytes = new Uint8Array(jpeg.encode({ ...picture, data: Buffer.from(picture.data) }, 100).data);
     assert.equal(imageFormat(bytes), "jpeg");
     const gray = decodeImageGray(bytes, "p.jpg");
