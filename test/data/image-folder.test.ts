@@ -7,6 +7,7 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { decodeImageGray, imageFormat } from "../../src/data/decode-image.ts";
 import { DataError } from "../../src/data/errors.ts";
+import { readMnist } from "../../src/data/files.ts";
 import { readImageFolder } from "../../src/data/image-folder-file.ts";
 import { digitToInput, imageToInput } from "../../src/data/images.ts";
 import { ArgumentError } from "../../src/errors.ts";
@@ -272,5 +273,35 @@ describe("readImageFolder: what a folder cannot be", () => {
     const { train } = await readImageFolder(dir);
     assert.deepEqual(train.classNames, ["a", "b"]);
     assert.deepEqual(row(train.inputs, 1, 16), expected(luma(dark(4, 4, 2)), 4, 4));
+  });
+});
+
+describe("readImageFolder: MNIST's digits written out as PNGs under folders zero … nine", async () => {
+  const names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+  const { test: mnist } = readMnist();
+  const dir = folder();
+  const count = 200;
+  const order: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const pixels = mnist.pixels.subarray(i * 784, (i + 1) * 784);
+    const digit = rgba(28, 28, (x, y) => {
+      const v = pixels[y * 28 + x] as number;
+      return [v, v, v, 255];
+    });
+    write(join(dir, names[mnist.labels[i] as number] as string, `${String(i).padStart(5, "0")}.png`), pngBytes(digit));
+  }
+  // The order read: by class name (eight, five, four, …), then by file name, i.e. by index.
+  const sorted = [...names].sort();
+  for (const name of sorted)
+    for (let i = 0; i < count; i++) if (names[mnist.labels[i] as number] === name) order.push(i);
+  const { train } = await readImageFolder(dir);
+
+  it("reads back exactly the IDX pixels, each labelled with its folder's index in the sorted names", () => {
+    assert.deepEqual(train.classNames, sorted);
+    assert.deepEqual(train.image, { rows: 28, cols: 28 });
+    order.forEach((i, k) => {
+      assert.deepEqual(row(train.inputs, k, 784), Array.from(mnist.pixels.subarray(i * 784, (i + 1) * 784)), `#${i}`);
+      assert.equal(train.classNames[train.labels[k] as number], names[mnist.labels[i] as number]);
+    });
   });
 });
