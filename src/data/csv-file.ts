@@ -3,9 +3,8 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { fileErrorReason } from "../errors.ts";
+import { DataError, fileErrorReason } from "../errors.ts";
 import { type CsvExamples, type CsvOptions, CsvParser } from "./csv.ts";
-import { DataError } from "./errors.ts";
 
 const CHUNK = 2 ** 20;
 

@@ -11,8 +11,7 @@
 // the same indices); classes below the largest with no example stay, empty, named String(i). Any
 // other labels are names: sorted (numerically when all are numbers), the index is the rank.
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
-import { ArgumentError, checkKeys, describe } from "../errors.ts";
-import { DataError } from "./errors.ts";
+import { ArgumentError, checkKeys, DataError, describe } from "../errors.ts";
 import type { Examples } from "./examples.ts";
 
 /** Which column holds the label: "first", "last", a header name, or a 0-based index. */

@@ -2,8 +2,8 @@
 // asks for well-kept decoders); this file only turns their RGBA into luma. No file is read here.
 import { decode as decodeJpeg } from "jpeg-js";
 import { PNG } from "pngjs";
+import { DataError } from "../errors.ts";
 import type { GrayImage } from "../viz/tiles.ts";
-import { DataError } from "./errors.ts";
 
 /** The formats a picture's first bytes say it is in. */
 export type ImageFormat = "png" | "jpeg";

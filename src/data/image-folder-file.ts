@@ -1,8 +1,7 @@
 // The image-folder source over Node's file system; the reading itself is in image-folder.ts.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fileErrorReason } from "../errors.ts";
-import { DataError } from "./errors.ts";
+import { DataError, fileErrorReason } from "../errors.ts";
 import {
   type FolderAccess,
   type FolderEntry,

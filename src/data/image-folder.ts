@@ -2,9 +2,8 @@
 // ImageFolder and Keras's image_dataset_from_directory: DIR/<class>/*.png|jpg|jpeg, or
 // DIR/train/<class>/… and DIR/test/<class>/…. Platform-free: the file system comes in through
 // FolderAccess (image-folder-file.ts gives Node's), so a browser can hand in its own.
-import { ArgumentError, checkKeys, checkNumber, describe } from "../errors.ts";
+import { ArgumentError, checkKeys, checkNumber, DataError, describe } from "../errors.ts";
 import { decodeImageGray } from "./decode-image.ts";
-import { DataError } from "./errors.ts";
 import type { Examples } from "./examples.ts";
 import { digitToInput, imageToInput } from "./images.ts";
 

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { type CsvOptions, csvNumber, parseCsv, parseCsvSync } from "../../src/data/csv.ts";
 import { readCsv } from "../../src/data/csv-file.ts";
-import { DataError } from "../../src/data/errors.ts";
+import { DataError } from "../../src/errors.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stackae-csv-"));

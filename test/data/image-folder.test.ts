@@ -6,11 +6,10 @@ import { after, describe, it } from "node:test";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { decodeImageGray, imageFormat } from "../../src/data/decode-image.ts";
-import { DataError } from "../../src/data/errors.ts";
 import { readMnist } from "../../src/data/files.ts";
 import { readImageFolder } from "../../src/data/image-folder-file.ts";
 import { digitToInput, imageToInput } from "../../src/data/images.ts";
-import { ArgumentError } from "../../src/errors.ts";
+import { ArgumentError, DataError } from "../../src/errors.ts";
 import { decodePngGray } from "../../src/io/png.ts";
 import type { GrayImage } from "../../src/viz/tiles.ts";
 
