@@ -167,13 +167,15 @@ it("encode refuses a bad --out, --layer or data size with a line naming it", () 
 
 it("float32Text is the shortest decimal that reads back as the same float32", () => {
   const rng = new Rng(9);
-  for (let i = 0; i < 2000; i++) {
-    const v = Math.fround(rng.uniform() ** 8);
+  // Sigmoid outputs: (0, 1), some far below 1e-15 (written by toPrecision), some large and negative.
+  for (let i = 0; i < 4000; i++) {
+    const v = Math.fround((i % 3 === 0 ? -1e6 : 1) * rng.uniform() ** (i % 2 === 0 ? 8 : 60));
     const text = float32Text(v);
     assert.equal(Math.fround(Number(text)), v, text);
-    assert.ok(text.length <= String(v).length, `${text} vs ${v}`);
+    assert.ok(v === 0 || text.length <= String(v).length, `${text} vs ${v}`);
   }
   assert.equal(float32Text(Math.fround(0.1)), "0.1");
   assert.equal(float32Text(0.5), "0.5");
   assert.equal(float32Text(0), "0");
+  assert.equal(float32Text(-0), "-0");
 });
