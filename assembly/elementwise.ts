@@ -177,6 +177,11 @@ export function softmaxRows(P: usize, labels: usize, rows: i32, k: i32): f64 {
   return nll;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Column sums over ranges of rows, one range per thread, and the output delta with its column
+// sums in one pass.
+// ---------------------------------------------------------------------------------------------
+
 /**
  * Column sums (colSumsRange, squaredErrorDeltaRange) add rows in float32 for blocks of SUM_ROWS
  * rows into `partial` (cols f32), and the blocks into `total` (cols f64): the error does not grow
