@@ -141,7 +141,7 @@ export function runStage<T extends FloatArray>(stage: Stage<T>, ctx: RunContext<
   const result = optimise(stage, ctx.backend, x0, { seed, from, onProgress, signal: controls.signal });
   if (stoppedAt > 0 || result.status === "aborted") throw new AbortedError(stage.name, stoppedAt || result.iterations);
   const kept = watch?.kept(result, earlyAt);
-  const validation = watch?.tracker.report();
+  const validation = watch?.tracker.report(kept !== undefined);
   const report: StageReport = {
     name: stage.name,
     optimizer: s.optimizer,

@@ -20,6 +20,8 @@ export interface ValidationPoint {
 export interface StageValidation {
   curve: ValidationPoint[];
   best: ValidationPoint;
+  /** The evaluation of the parameters the stage returned: the best with early stopping, else the last. */
+  kept: ValidationPoint;
 }
 
 /** Accuracy and cost of a stage's parameter vector x on the validation set; it only reads x. */
@@ -132,8 +134,10 @@ export class ValidationTracker {
     return point;
   }
 
-  /** The curve and the best point; undefined before the first evaluation. */
-  report(): StageValidation | undefined {
-    return this.best === null ? undefined : { curve: this.curve, best: this.best };
+  /** The curve, the best point and the one kept (the best, or the last); undefined before the first evaluation. */
+  report(keptBest: boolean): StageValidation | undefined {
+    const last = this.curve.at(-1);
+    if (this.best === null || last === undefined) return undefined;
+    return { curve: this.curve, best: this.best, kept: keptBest ? this.best : last };
   }
 }

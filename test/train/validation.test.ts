@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
 import { ArgumentError } from "../../src/errors.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
+import { concatBytes } from "../../src/io/safetensors.ts";
 import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import { accuracy, predict, predictProbabilities, type StackedModel } from "../../src/nn/model.ts";
+import type { TrainCheckpoint } from "../../src/train/checkpoint.ts";
 import { type TrainOptions, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
 import type { PartialSettings } from "../../src/train/settings.ts";
 import { isBetter } from "../../src/train/validation.ts";
@@ -84,6 +87,7 @@ describe("the validation set", () => {
     // The best is the curve's highest accuracy, ties broken by the lower cost.
     const best = curve.reduce((b, p) => (isBetter(p, b) ? p : b));
     assert.deepEqual(fine?.validation?.best, best);
+    assert.deepEqual(fine?.validation?.kept, curve.at(-1), "without early stopping, the last point is kept");
   });
 });
 
@@ -107,6 +111,7 @@ describe("early stopping", () => {
     // Exactly `patience` evaluations after the best, none of them better.
     assert.equal(curve.length - 1 - curve.indexOf(best), patience);
     assert.equal(curve.filter((p) => isBetter(p, best)).length, 0);
+    assert.deepEqual(fine.validation.kept, best);
     // The model returned is the best one: its accuracy recomputed by predict is the best reported.
     const again = independent(r.model);
     assert.equal(again.accuracy, best.accuracy);
@@ -173,5 +178,45 @@ describe("the validation set's checks, at the boundary", () => {
     assert.equal(a.checksum, checksum([Int32Array.from(labels), inputs]));
     const withV = { ...input, validation };
     assert.notEqual(summarizeInput(withV, checkTrainInput(withV), true).checksum, a.checksum);
+  });
+});
+
+describe("early stopping and checkpoints", () => {
+  const s = settings({ optimizer: "adam", iterations: 60, batchSize: 50, learningRate: 0.01 });
+  const saved: TrainCheckpoint[] = [];
+  const earlyStopping = { patience: 5 };
+  const whole = trainStackedAutoencoder(
+    backend,
+    { ...input, validation },
+    {
+      settings: s,
+      earlyStopping,
+      checkpointEvery: 30,
+      onCheckpoint: (c) => void saved.push(decodeCheckpoint(concatBytes(encodeCheckpoint(c)), "test.checkpoint")),
+    },
+  );
+  const resume = (c: TrainCheckpoint) =>
+    trainStackedAutoencoder(backend, { ...input, validation }, { resume: c, earlyStopping });
+
+  it("a run resumed at the start of fine-tuning stops where the whole run stopped, with the same model", () => {
+    const start = saved.find((c) => c.stage === 2 && c.optimizer === null);
+    assert.ok(start);
+    const r = resume(start);
+    assert.ok(bytes(r.model.params).equals(bytes(whole.model.params)));
+    assert.deepEqual(
+      r.stages,
+      whole.stages.map((st) => ({ ...st, seconds: r.stages[whole.stages.indexOf(st)]?.seconds })),
+    );
+  });
+
+  it("a run resumed inside fine-tuning keeps the finished stages' validation and starts its count afresh", () => {
+    const inside = saved.find((c) => c.stage === 2 && c.optimizer !== null && c.optimizer.iterations === 60);
+    assert.ok(inside);
+    const r = resume(inside);
+    assert.deepEqual(r.stages[1]?.validation, whole.stages[1]?.validation);
+    const curve = r.stages[2]?.validation?.curve ?? [];
+    assert.equal(curve[0]?.iteration, 60, "the resumed stage's curve starts where it resumed");
+    assert.equal(r.stages[2]?.status, "earlyStopped");
+    assert.equal(independent(r.model).accuracy, r.stages[2]?.validation?.best.accuracy);
   });
 });
