@@ -14,11 +14,12 @@ import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
 import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
 import type { PartialSettings, TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
+import type { StageValidation } from "../train/validation.ts";
 import { describeBackend } from "./backend.ts";
 import { loadData, loadUnlabeled } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
 import { type MetricsJson, metricsJson } from "./metrics.ts";
-import { prepareReportDir, writeReport } from "./report.ts";
+import { prepareReportDir, validationMetadata, validationSummary, writeReport } from "./report.ts";
 
 /** What the main thread asks for. */
 export interface TrainJob {
@@ -39,6 +40,8 @@ export interface TrainJob {
   checkpointEvery: { lbfgs: number; minibatch: number };
   interruptFile: string;
   resume?: string | undefined;
+  /** Early stopping's patience (evaluations of the validation set); undefined: none. */
+  earlyStopping?: number | undefined;
   /** Int32 flag set to 1 by the main thread to stop at the end of the iteration. */
   stop: SharedArrayBuffer;
 }
@@ -52,6 +55,8 @@ export interface TrainSummary {
   iterations: Record<string, number>;
   evaluations: Record<string, number>;
   stopped: Record<string, string>;
+  /** Each stage's validation curve and best point, by stage name; absent without a validation set. */
+  validation?: Record<string, StageValidation>;
   seed: number;
   settings: TrainSettings;
   resumedFrom: string | null;
@@ -114,7 +119,11 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
         classes,
         ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
       },
-      { ...(resume ? { resume } : { settings: job.settings }), ...trainEvents(job, post) },
+      {
+        ...(resume ? { resume } : { settings: job.settings }),
+        ...(job.earlyStopping === undefined ? {} : { earlyStopping: { patience: job.earlyStopping } }),
+        ...trainEvents(job, post),
+      },
     );
     const before = accuracy(predict(backend, result.pretrained, test.pixels), test.labels);
     const predicted = predict(backend, result.model, test.pixels);
@@ -214,6 +223,7 @@ function summarise(
     iterations,
     evaluations,
     stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
+    ...validationSummary(result.stages),
     seed: result.settings.seed,
     settings: result.settings,
     resumedFrom: job.resume ?? null,
@@ -257,6 +267,7 @@ function writeOutputs(
           // eval and predict transpose IDX images for such a model too, unless told otherwise.
           transposed: String(job.transpose),
           createdBy: "stackae train",
+          ...validationMetadata(result.stages),
         },
         failures,
       )
