@@ -57,7 +57,7 @@ export {
 export { scalePixels } from "./linalg/inputs.ts";
 export type { Storage } from "./linalg/matrix.ts";
 export type { CsrMatrix, JsSparseOps, SparseMatrix, SparseMode, SparseOps } from "./linalg/sparse.ts";
-export type { AdamCoefficients } from "./linalg/vectors.ts";
+export type { AdamCoefficients, SgdCoefficients } from "./linalg/vectors.ts";
 export type { WasmBackendOptions } from "./linalg/wasm/index.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
