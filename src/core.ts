@@ -62,10 +62,12 @@ export type { WasmBackendOptions } from "./linalg/wasm/index.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
+export { type ClassificationReport, type ClassScores, classificationReport } from "./nn/metrics.ts";
 export {
   accuracy,
   checkModel,
   confusionMatrix,
+  hiddenFeatures,
   modelLayout,
   predict,
   predictProbabilities,
