@@ -360,14 +360,16 @@ export class CsvParser {
   }
 
   private keyId(key: string, line: number): number {
-    let id = this.keyIds.get(key);
-    if (id === undefined) {
-      const problem = labelProblem(key, this.options.classNames);
-      if (problem !== undefined) throw this.error(line, this.label, problem);
-      id = this.keys.length;
-      this.keys.push(key);
-      this.keyIds.set(key, id);
-    }
+    return this.keyIds.get(key) ?? this.newKey(key, line);
+  }
+
+  /** A label text not seen before: checked, and given the next id. */
+  private newKey(key: string, line: number): number {
+    const problem = labelProblem(key, this.options.classNames);
+    if (problem !== undefined) throw this.error(line, this.label, problem);
+    const id = this.keys.length;
+    this.keys.push(key);
+    this.keyIds.set(key, id);
     return id;
   }
 
