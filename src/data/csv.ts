@@ -11,31 +11,15 @@
 // the same indices); classes below the largest with no example stay, empty, named String(i). Any
 // other labels are names: sorted (numerically when all are numbers), the index is the rank.
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
-import { ArgumentError, checkKeys, DataError, describe } from "../errors.ts";
-import { chooseLabel, detectHeader, type LabelColumn, labelProblem, resolveLabels } from "./csv-labels.ts";
+import { DataError, describe } from "../errors.ts";
+import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, storeDecimal } from "./csv-number.ts";
+import { type CsvOptions, checkOptions } from "./csv-options.ts";
 import type { Examples } from "./examples.ts";
 
 export { LABEL_NAMES, type LabelColumn, MAX_INDEX_LABEL } from "./csv-labels.ts";
 export { csvNumber } from "./csv-number.ts";
-
-export interface CsvOptions {
-  /** The file's name, for error messages. */
-  file: string;
-  /** The label's column; by default a header column named label, class, target or y (any case), else the first. */
-  labelColumn?: LabelColumn;
-  /** Whether the first record is a header; detected when not given (see the module header). */
-  header?: boolean;
-  /** One ASCII character between fields; "," by default. */
-  delimiter?: string;
-  /**
-   * The classes to map labels onto (e.g. the training set's when reading its test set): a label
-   * equal to a name gets that index, else a plain integer label below the count is the index.
-   */
-  classNames?: readonly string[];
-  /** The text's expected size in bytes (e.g. the file's), so the arrays are sized once; a hint only. */
-  expectedBytes?: number;
-}
+export type { CsvOptions } from "./csv-options.ts";
 
 /** What a CSV gives: the examples, its header (null when it has none) and the label's 0-based column. */
 export interface CsvExamples extends Examples {
@@ -45,7 +29,6 @@ export interface CsvExamples extends Examples {
   labelColumn: number;
 }
 
-const KNOWN = ["file", "labelColumn", "header", "delimiter", "classNames", "expectedBytes"];
 /** A record longer than this is refused (a damaged file, or one quote left open), 64 MiB. */
 export const MAX_RECORD_BYTES = 2 ** 26;
 
@@ -441,27 +424,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   c.set(a);
   c.set(b, a.length);
   return c;
-}
-
-function checkOptions(options: CsvOptions): void {
-  checkKeys("CSV options", options, KNOWN);
-  if (typeof options.file !== "string")
-    throw new ArgumentError(`CSV options: file must be a string, got ${describe(options.file)}`);
-  const d = options.delimiter ?? ",";
-  if (d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === "\n" || d === "\r") {
-    throw new ArgumentError(
-      `CSV options: delimiter must be one ASCII character other than a quote or newline, got ${describe(d)}`,
-    );
-  }
-  const lc = options.labelColumn;
-  if (lc !== undefined && typeof lc !== "string" && !(Number.isInteger(lc) && lc >= 0)) {
-    throw new ArgumentError(
-      `CSV options: labelColumn must be "first", "last", a column name or an index ≥ 0, got ${describe(lc)}`,
-    );
-  }
-  if (options.header === false && typeof lc === "string" && lc !== "first" && lc !== "last") {
-    throw new ArgumentError(`CSV options: labelColumn ${describe(lc)} is a column name, but header is false`);
-  }
 }
 
 /** Parses a CSV given as chunks of bytes (a stream's, or one whole buffer in an array). */
