@@ -16,6 +16,11 @@ export interface TrainInput {
   classes?: number;
   /** Other, unlabelled examples to pretrain the autoencoders on (self-taught learning, SPEC §8). */
   unlabeled?: FloatArray | Uint8Array;
+  /**
+   * Held-out examples (scaled as `inputs` are) to report validation accuracy on after each stage's
+   * evaluations; never trained on.
+   */
+  validation?: { inputs: FloatArray | Uint8Array; labels: ArrayLike<number> };
 }
 
 /** A TrainInput after its checks: m examples of n values, and their labels as classes in [0, classes). */
@@ -49,7 +54,22 @@ export function checkTrainInput(input: TrainInput): CheckedInput {
   if (input.classes === undefined) {
     for (let i = 0; i < m; i++) classes = Math.max(classes, (input.labels[i] as number) + 1);
   }
+  if (input.validation) checkValidation(input.validation, n, classes);
   return { m, n, classes, labels: checkLabels(Array.from(input.labels), m, classes) };
+}
+
+/** The validation set has examples of n values, finite, and labels among the training set's classes. */
+function checkValidation(v: NonNullable<TrainInput["validation"]>, n: number, classes: number): void {
+  const m = v.labels.length;
+  if (m === 0) throw new ArgumentError("validation holds no examples: give at least one, or leave it out");
+  if (v.inputs.length !== m * n) {
+    throw new StackaeError(
+      "ERR_SHAPE",
+      `validation inputs hold ${v.inputs.length} values, but ${m} labels × ${n} values per example need ${m * n}`,
+    );
+  }
+  checkFiniteInputs(v.inputs, n, "validation inputs");
+  checkLabels(Array.from(v.labels), m, classes);
 }
 
 /** The summary a checkpoint keeps of the data; the checksum only where it will be compared (`tracked`). */
