@@ -72,8 +72,9 @@ export async function loadTrainingData(flags: DataFlags, seed: number): Promise<
   const source = flags.data ?? mnistDataDir();
   const read = flags.data === undefined ? mnistSource(flags.transpose) : await readSource(source, sourceOptions(flags));
   if (flags.transpose && read.kind !== "idx") throw new ArgumentError("--transpose is for IDX files only");
-  let train = read.train;
+  // testPart leaves in read.train what it did not hold out.
   let test = await testPart(flags, read, seed);
+  let train = read.train;
   if (flags.trainLimit !== undefined) train = head(train, flags.trainLimit);
   if (flags.classNames && read.kind !== "csv") {
     train = renameClasses(train, flags.classNames, "--class-names");
