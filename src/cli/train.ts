@@ -384,7 +384,7 @@ function reportOutcome(
     // The data flags are the command line's: say which ones a resumed run must repeat.
     const hint =
       e.name === "ResumeDataError"
-        ? " (the data flags, such as --data, --train-limit, --unlabeled and --transpose, that the stopped run printed in its resume command)"
+        ? " (the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed in its resume command, and its other data flags)"
         : "";
     throw new ReportedError({ ...e, message: `${e.message}${hint}${kept}` });
   }

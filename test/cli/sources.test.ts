@@ -187,6 +187,9 @@ describe("train and eval on each data source", () => {
     const f = stackae("train", "--data", idx, "--test-fraction", "0.2", "--quiet");
     assert.equal(f.code, 2);
     assert.match(f.stderr, /--test-fraction: .*idx has a test set of its own/);
+    const column = stackae("train", "--data", idx, "--label-column", "last", "--quiet");
+    assert.equal(column.code, 2);
+    assert.match(column.stderr, /--label-column is for CSV files only; .*idx is an IDX folder/);
     const bad = stackae("train", "--data", digitsCsv, "--input-scale", "zero", "--quiet");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--input-scale/);
