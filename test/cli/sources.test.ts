@@ -171,9 +171,17 @@ describe("train and eval on each data source", () => {
     assert.equal(s.data.validationImages, null);
     const { metadata } = loadModel(model);
     for (const key of ["classNames", "inputScale", "preparation"]) assert.equal(metadata[key], undefined, key);
-    const v = stackae("train", "--data", idx, "--validation-fraction", "0.1", "--layers", "16", ...quick, "--json");
+    const named = join(dir, "idx-named.safetensors");
+    const v = stackae(
+      "train",
+      ...["--data", idx, "--validation-fraction", "0.1", "--class-names", NAMES.join(","), "--layers", "16"],
+      ...[...quick, "--json", "--out", named],
+    );
     assert.equal(v.code, 0, v.stderr);
     const sv = JSON.parse(v.stdout);
+    assert.deepEqual(sv.classes, NAMES);
+    assert.deepEqual(JSON.parse(loadModel(named).metadata.classNames as string), NAMES);
+    assert.equal(loadModel(named).metadata.inputScale, undefined);
     const held = heldOut(tr.labels, 0.1);
     assert.equal(sv.data.validationImages, held);
     assert.equal(sv.data.trainImages, 1000 - held);
