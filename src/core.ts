@@ -125,7 +125,7 @@ export {
   wolfeLineSearch,
 } from "./optim/index.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
-export type { TrainInput } from "./train/input.ts";
+export type { TrainInput, ValidationInput } from "./train/input.ts";
 export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";
 export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
 export {
@@ -142,5 +142,6 @@ export {
   type TrainSettings,
 } from "./train/settings.ts";
 export type { StageInfo, StageReport } from "./train/stages.ts";
+export type { EarlyStopping, StageValidation, ValidationPoint } from "./train/validation.ts";
 export { type Curve, costCurvesSvg } from "./viz/plot.ts";
 export { type GrayImage, type TileOptions, tileImage } from "./viz/tiles.ts";

@@ -20,6 +20,16 @@ export function plural(n: number, noun: string): string {
   return `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+/** The validation set's latest accuracy, for a progress line: ", validation 91.20%"; "" without one. */
+const validationText = (p: { validation?: { accuracy: number } }): string =>
+  p.validation ? `, validation ${(100 * p.validation.accuracy).toFixed(2)}%` : "";
+
+/** A finished stage's best validation point: ", best validation 97.10% at iteration 212"; "" without one. */
+const bestText = (r: StageReport, unit: string): string =>
+  r.validation
+    ? `, best validation ${(100 * r.validation.best.accuracy).toFixed(2)}% at ${unit} ${count(r.validation.best.iteration)}`
+    : "";
+
 /** Training events that draw progress on `stream`; none when quiet. */
 export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): TrainEvents {
   if (quiet) return {};
@@ -31,7 +41,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
       onStageStart(info) {
         bar = new cliProgress.SingleBar(
           {
-            format: `${`[${info.index + 1}/${info.count}] ${info.name}`.padEnd(22)} {bar} {value}/{total} | cost {cost} | {elapsed} elapsed | {left} left`,
+            format: `${`[${info.index + 1}/${info.count}] ${info.name}`.padEnd(22)} {bar} {value}/{total} | cost {cost}{validation} | {elapsed} elapsed | {left} left`,
             stream,
             hideCursor: true,
             clearOnComplete: false,
@@ -40,11 +50,12 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(info.maxIterations, 0, { cost: "…", elapsed: "0 s", left: "?" });
+        bar.start(info.maxIterations, 0, { cost: "…", validation: "", elapsed: "0 s", left: "?" });
       },
       onProgress(info, p) {
         bar?.update(p.iteration, {
           cost: p.cost.toPrecision(6),
+          validation: validationText(p),
           elapsed: formatSeconds(p.seconds),
           left: formatSeconds(left(info, p)),
         });
@@ -74,13 +85,13 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Tr
         lastTenth = tenth;
         lastLine = performance.now();
         stream.write(
-          `[${info.index + 1}/${info.count}] ${info.name}: ${unit(info)} ${count(p.iteration)}/${count(info.maxIterations)}, cost ${p.cost.toPrecision(6)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
+          `[${info.index + 1}/${info.count}] ${info.name}: ${unit(info)} ${count(p.iteration)}/${count(info.maxIterations)}, cost ${p.cost.toPrecision(6)}${validationText(p)}, ${formatSeconds(p.seconds)} elapsed, about ${formatSeconds(left(info, p))} left\n`,
         );
       }
     },
     onStageEnd(info, r) {
       stream.write(
-        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${plural(r.iterations, unit(info))}, ${plural(r.evaluations, "evaluation")}, cost ${r.cost.toPrecision(6)} (${r.message})\n`,
+        `[${info.index + 1}/${info.count}] ${info.name}: done in ${formatSeconds(r.seconds)}: ${plural(r.iterations, unit(info))}, ${plural(r.evaluations, "evaluation")}, cost ${r.cost.toPrecision(6)}${bestText(r, unit(info))} (${r.message})\n`,
       );
     },
   };

@@ -5,6 +5,8 @@ import { checkWritable, makeFolders, WriteError, writeFileAtomic } from "../io/f
 import { encodePng } from "../io/png.ts";
 import { modelLayout, type StackedModel } from "../nn/model.ts";
 import type { TrainResult } from "../train/pipeline.ts";
+import type { StageReport } from "../train/stages.ts";
+import type { StageValidation } from "../train/validation.ts";
 import { costCurvesSvg } from "../viz/plot.ts";
 import { type GrayImage, tileImage } from "../viz/tiles.ts";
 
@@ -49,7 +51,15 @@ export function prepareReportDir(dir: string): void {
 /** Writes the features before and after fine-tuning, the cost curves and the stages into `dir`. */
 export function writeReport(dir: string, result: TrainResult, imageShape: [number, number]): void {
   prepareReportDir(dir);
-  const svg = costCurvesSvg(result.stages.map((s) => ({ name: `${s.name} (${s.optimizer})`, values: s.costs })));
+  const svg = costCurvesSvg([
+    ...result.stages.map((s) => ({ name: `${s.name} (${s.optimizer})`, values: s.costs })),
+    // A panel for the validation cost of each stage that has one (none without a validation set).
+    ...result.stages.flatMap((s) =>
+      s.validation
+        ? [{ name: `${s.name}: validation cost, per evaluation`, values: s.validation.curve.map((p) => p.cost) }]
+        : [],
+    ),
+  ]);
   // Keyed by REPORT_FILES, so that the files checked before training are the files written.
   const files: Record<(typeof REPORT_FILES)[number], Uint8Array> = {
     "features.png": encodePng(featuresImage(result.model, imageShape)),
@@ -58,4 +68,19 @@ export function writeReport(dir: string, result: TrainResult, imageShape: [numbe
     "stages.json": new TextEncoder().encode(JSON.stringify(result.stages, null, 2)),
   };
   for (const name of REPORT_FILES) writeFileAtomic(join(dir, name), files[name]);
+}
+
+/** `--json`'s `validation`: each stage's curve and best point, by stage name; {} (no key) without a validation set. */
+export function validationSummary(stages: readonly StageReport[]): { validation?: Record<string, StageValidation> } {
+  const entries = stages.flatMap((s) => (s.validation ? [[s.name, s.validation] as const] : []));
+  return entries.length === 0 ? {} : { validation: Object.fromEntries(entries) };
+}
+
+/**
+ * The model's `validationAccuracy`: that of the fine-tuned parameters saved, the best evaluation
+ * with early stopping (whose parameters it keeps), else the last; {} (no key) without a validation set.
+ */
+export function validationMetadata(stages: readonly StageReport[]): { validationAccuracy?: string } {
+  const kept = stages.find((s) => s.name === "fine-tuning")?.validation?.kept;
+  return kept ? { validationAccuracy: String(kept.accuracy) } : {};
 }

@@ -14,10 +14,11 @@ import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
 import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
 import { type PartialSettings, SPEC_SETTINGS, type TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
+import type { StageValidation } from "../train/validation.ts";
 import { describeBackend } from "./backend.ts";
 import { type DataFlags, loadTrainingData, type TrainingData } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
-import { prepareReportDir, writeReport } from "./report.ts";
+import { prepareReportDir, validationMetadata, validationSummary, writeReport } from "./report.ts";
 
 /** What the main thread asks for. */
 /** What the main thread asks for: the data flags (see DataFlags), then the run's. */
@@ -34,6 +35,8 @@ export interface TrainJob extends DataFlags {
   checkpointEvery: { lbfgs: number; minibatch: number };
   interruptFile: string;
   resume?: string | undefined;
+  /** Early stopping's patience (evaluations of the validation set); undefined: none. */
+  earlyStopping?: number | undefined;
   /** Int32 flag set to 1 by the main thread to stop at the end of the iteration. */
   stop: SharedArrayBuffer;
 }
@@ -45,6 +48,8 @@ export interface TrainSummary {
   iterations: Record<string, number>;
   evaluations: Record<string, number>;
   stopped: Record<string, string>;
+  /** Each stage's validation curve and best point, by stage name; absent without a validation set. */
+  validation?: Record<string, StageValidation>;
   seed: number;
   settings: TrainSettings;
   resumedFrom: string | null;
@@ -115,7 +120,11 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
         ...(unlabeled ? { unlabeled: unlabeled.inputs } : {}),
         ...(validation ? { validation: { inputs: validation.inputs, labels: validation.labels } } : {}),
       },
-      { ...(resume ? { resume } : { settings: job.settings }), ...trainEvents(job, post) },
+      {
+        ...(resume ? { resume } : { settings: job.settings }),
+        ...(job.earlyStopping === undefined ? {} : { earlyStopping: { patience: job.earlyStopping } }),
+        ...trainEvents(job, post),
+      },
     );
     const before = accuracy(predict(backend, result.pretrained, test.inputs), test.labels);
     const after = accuracy(predict(backend, result.model, test.inputs), test.labels);
@@ -199,6 +208,7 @@ function summarise(
     iterations,
     evaluations,
     stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
+    ...validationSummary(result.stages),
     seed: result.settings.seed,
     settings: result.settings,
     resumedFrom: job.resume ?? null,
@@ -248,6 +258,7 @@ function writeOutputs(
           createdBy: "stackae train",
           // Class names, input scale and preparation, only where they are not IDX's (so its file is unchanged).
           ...modelDataMetadata(data.modelData),
+          ...validationMetadata(result.stages),
         },
         failures,
       )

@@ -66,6 +66,7 @@ interface TrainFlags {
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: string;
+  earlyStopping?: number;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -179,6 +180,11 @@ export function registerTrain(program: Command): void {
       int(1),
     )
     .option("--resume <file>", "continue the run saved in this checkpoint (with its settings and the same data flags)")
+    .option(
+      "--early-stopping <n>",
+      "stop fine-tuning (and an adam/sgd softmax) after N evaluations of the validation set without improvement, keeping the best (needs --validation-fraction)",
+      int(1),
+    )
     .option("--json", "print one JSON object with the results instead of lines")
     .option("--quiet", "no progress on stderr")
     .action(async (flags: TrainFlags, command: Command) => {
@@ -287,6 +293,7 @@ function trainJob(flags: TrainFlags): TrainJob {
         : { lbfgs: flags.checkpointEvery, minibatch: flags.checkpointEvery },
     interruptFile: checkpoint ?? DEFAULT_INTERRUPT_FILE,
     resume: flags.resume,
+    earlyStopping: flags.earlyStopping,
     stop: new SharedArrayBuffer(4),
   };
 }
@@ -415,6 +422,7 @@ function resumeDataFlags(flags: TrainFlags): string {
   if (flags.unlabeled !== undefined) parts.push(`--unlabeled ${flags.unlabeled}`);
   if (flags.trainLimit !== undefined) parts.push(`--train-limit ${flags.trainLimit}`);
   if (flags.transpose) parts.push("--transpose");
+  if (flags.earlyStopping !== undefined) parts.push(`--early-stopping ${flags.earlyStopping}`);
   return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }
 

@@ -7,6 +7,7 @@ import type { LbfgsState, MinibatchState, OptimizerState } from "../optim/types.
 import type { TrainCheckpoint } from "../train/checkpoint.ts";
 import { resolveSettings } from "../train/settings.ts";
 import type { StageReport } from "../train/stages.ts";
+import type { StageValidation } from "../train/validation.ts";
 import {
   decodeSafetensors,
   ModelFileError,
@@ -214,6 +215,8 @@ function stagesOfState(reports: unknown[], c: HeaderChecks): CheckpointHeader["s
       status: text("status"),
       message: text("message"),
       seconds: c.need<number>(o.seconds, `stages[${i}].seconds`, isNum),
+      // Written since the validation set (absent before it, and without one); passed on as it was written.
+      ...(isObj(o.validation) ? { validation: o.validation as unknown as StageValidation } : {}),
     };
     c.tensor(`stage${i}.costs`, "F64");
     return report;

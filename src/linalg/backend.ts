@@ -4,7 +4,7 @@ import type { SparseOps } from "./sparse.ts";
 import type { VectorOps } from "./vectors.ts";
 
 /**
- * The primitives the network code is written against (STYLE.md §10: math apart from kernels).
+ * The primitives the network code is written against: the mathematics apart from the kernels.
  * Every matrix passed in must have been made by the same backend (`zeros` / `fromValues`).
  * Vectors are 1 × n matrices. Shapes are checked on every call. The float32 kernels of the wasm and
  * native backends store the results of biasSigmoid, sigmoidGradMul, addRowSigmoidGradMul and

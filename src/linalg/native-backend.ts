@@ -1,5 +1,5 @@
 // The optional native backend: float32 matrices in ordinary Float32Arrays, products by OpenBLAS's
-// cblas_sgemm, element-wise passes and reductions in C++ (native/stackae_native.cc). Built at
+// cblas_sgemm, element-wise passes and reductions in C++ (native/*.cc). Built at
 // install where OpenBLAS is present (scripts/build-native.mjs); Node only.
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import { getPlatform } from "../platform/platform.ts";

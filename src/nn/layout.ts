@@ -9,7 +9,7 @@ export interface TensorSpec {
 }
 
 /**
- * Where each named tensor sits in one flat parameter vector (STYLE.md §2). This is the only
+ * Where each named tensor sits in one flat parameter vector (as llm.c points its parameters). This is the only
  * place that computes an offset: everything else asks for a view by name.
  */
 export class ParamLayout {

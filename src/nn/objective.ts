@@ -4,7 +4,7 @@ import { type SparseMatrix, sparseCopy } from "../linalg/sparse.ts";
 import type { ParamLayout } from "./layout.ts";
 
 /**
- * A differentiable cost over one flat parameter vector (STYLE.md §1): `cost(theta, grad)`
+ * A differentiable cost over one flat parameter vector: `cost(theta, grad)`
  * returns J(θ) and writes ∇J(θ) into `grad`; both have `layout.length` elements and belong to
  * the caller. Any optimiser can drive it. `dispose()` gives back the backend memory it holds.
  */

@@ -5,7 +5,7 @@ import type { RngState } from "../linalg/rng.ts";
 export type { AdamCoefficients, VectorOps } from "../linalg/vectors.ts";
 
 /**
- * A differentiable function of one flat vector (STYLE.md §1): returns J(x) and writes ∇J(x)
+ * A differentiable function of one flat vector, as UFLDL's costs meet minFunc: returns J(x) and writes ∇J(x)
  * into `grad`. Both arrays belong to the caller and have the same length.
  */
 export type CostFunction = (x: FloatArray, grad: FloatArray) => number;
@@ -36,7 +36,7 @@ export type OptimStatus =
   /** All epochs of a minibatch method ran. */
   | "epochsDone";
 
-/** What an optimiser returns (STYLE.md §8). */
+/** What an optimiser returns: the point and why it stopped, as scipy's OptimizeResult and minFunc's exitflag. */
 export interface OptimResult<T extends FloatArray = FloatArray> {
   /** The last point with a finite cost and gradient. */
   x: T;

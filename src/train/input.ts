@@ -17,10 +17,16 @@ export interface TrainInput {
   /** Other, unlabelled examples to pretrain the autoencoders on (self-taught learning, SPEC §8). */
   unlabeled?: FloatArray | Uint8Array;
   /**
-   * Held-out examples (scaled as `inputs` are) to report validation accuracy on after each stage's
-   * evaluations; never trained on.
+   * Held-out labelled examples (same input size and scaling as `inputs`), never trained on: every
+   * stage after pretraining reports its accuracy and cost on them, and early stopping watches them.
    */
-  validation?: { inputs: FloatArray | Uint8Array; labels: ArrayLike<number> };
+  validation?: ValidationInput;
+}
+
+/** mv × n held-out examples, one per row, and their labels (classes of the training set). */
+export interface ValidationInput {
+  inputs: FloatArray | Uint8Array;
+  labels: ArrayLike<number>;
 }
 
 /** A TrainInput after its checks: m examples of n values, and their labels as classes in [0, classes). */
@@ -29,6 +35,8 @@ export interface CheckedInput {
   n: number;
   classes: number;
   labels: Int32Array;
+  /** The validation set's size and its labels, checked; absent without one. */
+  validation?: { m: number; labels: Int32Array };
 }
 
 /**
@@ -54,12 +62,13 @@ export function checkTrainInput(input: TrainInput): CheckedInput {
   if (input.classes === undefined) {
     for (let i = 0; i < m; i++) classes = Math.max(classes, (input.labels[i] as number) + 1);
   }
-  if (input.validation) checkValidation(input.validation, n, classes);
-  return { m, n, classes, labels: checkLabels(Array.from(input.labels), m, classes) };
+  const checked: CheckedInput = { m, n, classes, labels: checkLabels(Array.from(input.labels), m, classes) };
+  if (input.validation) checked.validation = checkValidation(input.validation, n, classes);
+  return checked;
 }
 
-/** The validation set has examples of n values, finite, and labels among the training set's classes. */
-function checkValidation(v: NonNullable<TrainInput["validation"]>, n: number, classes: number): void {
+/** The validation set's checks, those of the training inputs, in its own words. */
+function checkValidation(v: ValidationInput, n: number, classes: number): { m: number; labels: Int32Array } {
   const m = v.labels.length;
   if (m === 0) throw new ArgumentError("validation holds no examples: give at least one, or leave it out");
   if (v.inputs.length !== m * n) {
@@ -69,7 +78,14 @@ function checkValidation(v: NonNullable<TrainInput["validation"]>, n: number, cl
     );
   }
   checkFiniteInputs(v.inputs, n, "validation inputs");
-  checkLabels(Array.from(v.labels), m, classes);
+  let labels: Int32Array;
+  try {
+    labels = checkLabels(Array.from(v.labels), m, classes);
+  } catch (e) {
+    if (!(e instanceof StackaeError)) throw e;
+    throw new ArgumentError(`validation ${e.message}: the validation set's classes must be the training set's`);
+  }
+  return { m, labels };
 }
 
 /** The summary a checkpoint keeps of the data; the checksum only where it will be compared (`tracked`). */
@@ -80,6 +96,9 @@ export function summarizeInput(input: TrainInput, checked: CheckedInput, tracked
     inputSize: n,
     classes,
     unlabeled: input.unlabeled ? input.unlabeled.length / n : null,
-    checksum: tracked ? checksum([labels, input.inputs, input.unlabeled]) : "",
+    // The validation set joins the checksum only where there is one, so older checkpoints still match.
+    checksum: tracked
+      ? checksum([labels, input.inputs, input.unlabeled, checked.validation?.labels, input.validation?.inputs])
+      : "",
   };
 }

@@ -16,6 +16,7 @@ import { checkTrainInput, summarizeInput, type TrainInput } from "./input.ts";
 import { checkpointInterval, type RunContext, type RunControls, runStage } from "./run-stage.ts";
 import { type PartialSettings, resolveSettings, type TrainSettings } from "./settings.ts";
 import { autoencoderStage, fineTuneStage, type RunPlan, type StageReport, softmaxStage } from "./stages.ts";
+import { checkEarlyStopping, type EarlyStopping } from "./validation.ts";
 
 // A checkpoint is what `onCheckpoint` receives and `resume` takes.
 export type { TrainCheckpoint } from "./checkpoint.ts";
@@ -33,6 +34,12 @@ export interface TrainOptions extends RunControls {
   settings?: PartialSettings;
   /** Continue the run a checkpoint was taken from; its settings are used, so `settings` must be absent. */
   resume?: TrainCheckpoint;
+  /**
+   * Stop fine-tuning (and a softmax trained by adam or sgd) after `patience` evaluations of
+   * `input.validation` without improvement, and keep the parameters of the best one. Needs a
+   * validation set. A run resumed inside such a stage starts its count and its best afresh.
+   */
+  earlyStopping?: EarlyStopping;
 }
 
 /**
@@ -52,6 +59,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   const every = checkpointInterval(options.checkpointEvery);
   const checked = checkTrainInput(input);
   const { m, n, classes, labels } = checked;
+  const earlyStopping = checkEarlyStopping(options.earlyStopping, checked.validation !== undefined);
   const data = summarizeInput(input, checked, resume !== null || options.onCheckpoint !== undefined);
   const sizes = [n, ...settings.layers];
   const layout = stackLayout(sizes, classes);
@@ -66,12 +74,17 @@ export function trainStackedAutoencoder<T extends FloatArray>(
     rng,
     stages: resume ? resume.stages.map((r) => ({ ...r, costs: [...r.costs] })) : [],
   };
-  const ctx: RunContext<T> = { backend, controls: options, run, count: L + 2, every, resume };
-  const plan: RunPlan<T> = { backend, settings, sizes, classes, labels, rng };
+  const ctx: RunContext<T> = { backend, controls: options, run, count: L + 2, every, resume, earlyStopping };
   const first = resume?.stage ?? 0;
 
   const X = inputsToMatrix(backend, m, n, input.inputs);
   const unlabeled = input.unlabeled ? inputsToMatrix(backend, input.unlabeled.length / n, n, input.unlabeled) : null;
+  const V = checked.validation;
+  const validation =
+    V && input.validation
+      ? { X: inputsToMatrix(backend, V.m, n, input.validation.inputs), labels: V.labels }
+      : undefined;
+  const plan: RunPlan<T> = { backend, settings, sizes, classes, labels, rng, ...(validation ? { validation } : {}) };
   try {
     // 1. Greedy layer-wise pretraining (§3), on the unlabelled examples where there are some.
     if (first < L) pretrain(plan, ctx, layout, unlabeled ?? X, first);
@@ -84,6 +97,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   } finally {
     backend.free(X);
     if (unlabeled) backend.free(unlabeled);
+    if (validation) backend.free(validation.X);
   }
 }
 
@@ -150,11 +164,15 @@ function trainSoftmax<T extends FloatArray>(
   const params = ctx.run.params;
   const theta = backend.fromValues(1, layout.length, params);
   const top = stackFeatures(backend, layout, theta, X);
+  // The validation examples' top features, encoded once: the softmax stage does not change them.
+  const V = plan.validation?.X;
+  const validationTop = V ? stackFeatures(backend, layout, theta, V) : undefined;
   backend.free(theta);
   try {
-    const x = runStage(softmaxStage(plan, top), ctx);
+    const x = runStage(softmaxStage(plan, top, validationTop), ctx);
     layout.slice(params, "theta").set(x);
   } finally {
     if (top !== X) backend.free(top);
+    if (validationTop && validationTop !== V) backend.free(validationTop);
   }
 }

@@ -10,6 +10,7 @@ import { allFinite } from "../optim/vector.ts";
 import { checkpointOf, type RunState, type TrainCheckpoint } from "./checkpoint.ts";
 import { minibatchObjective } from "./minibatch-objective.ts";
 import type { Stage, StageInfo, StageReport } from "./stages.ts";
+import { type EarlyStopping, type ValidationPoint, ValidationTracker } from "./validation.ts";
 
 /**
  * A stage stopped because its cost or gradient was no longer finite. The message is the
@@ -39,7 +40,8 @@ export class AbortedError extends StackaeError {
 
 export interface TrainEvents {
   onStageStart?(stage: StageInfo): void;
-  onProgress?(stage: StageInfo, progress: Progress & { seconds: number }): void;
+  /** `validation`: the validation set's latest evaluation, in a stage that has one. */
+  onProgress?(stage: StageInfo, progress: Progress & { seconds: number; validation?: ValidationPoint }): void;
   onStageEnd?(stage: StageInfo, report: StageReport): void;
 }
 
@@ -75,6 +77,8 @@ export interface RunContext<T extends FloatArray> {
   readonly every: (stage: StageInfo) => number;
   /** The checkpoint the run continues from; null for a fresh run. */
   readonly resume: TrainCheckpoint | null;
+  /** Early stopping on the validation set (checked: there is one); null: none. */
+  readonly earlyStopping: EarlyStopping | null;
 }
 
 /** `checkpointEvery` as a function of the stage, checked: a number now, what a function gives as each stage starts. */
@@ -120,34 +124,102 @@ export function runStage<T extends FloatArray>(stage: Stage<T>, ctx: RunContext<
   if (from && from.kind !== s.optimizer) {
     throw new ArgumentError(`the checkpoint's ${stage.name} ran ${from.kind}, its settings say ${s.optimizer}`);
   }
+  const watch = watchValidation(stage, ctx, from?.iterations ?? 0, x0);
   let stoppedAt = 0;
+  let earlyAt = 0;
   const onProgress = (p: Progress) => {
     costs.push(p.cost);
-    controls.onProgress?.(info, { ...p, seconds: seconds() });
+    // Only reads x, between iterations: the optimiser's path is the same with or without it.
+    const validation = watch?.evaluate(p);
+    controls.onProgress?.(info, { ...p, seconds: seconds(), ...(validation ? { validation } : {}) });
     const stop = controls.shouldStop?.() === true || controls.signal?.aborted === true;
     if (stop || (every > 0 && p.iteration % every === 0)) checkpoint(p.state());
-    if (!stop) return true;
-    stoppedAt = p.iteration;
-    return false;
+    if (stop) stoppedAt = p.iteration;
+    else if (watch?.exhausted()) earlyAt = p.iteration;
+    return !stop && earlyAt === 0;
   };
   const result = optimise(stage, ctx.backend, x0, { seed, from, onProgress, signal: controls.signal });
   if (stoppedAt > 0 || result.status === "aborted") throw new AbortedError(stage.name, stoppedAt || result.iterations);
+  const kept = watch?.kept(result, earlyAt);
+  const validation = watch?.tracker.report(kept !== undefined);
   const report: StageReport = {
     name: stage.name,
     optimizer: s.optimizer,
     iterations: result.iterations,
     evaluations: result.evaluations,
     cost: result.cost,
-    status: result.status,
-    message: result.message,
+    status: kept?.status ?? result.status,
+    message: kept?.message ?? result.message,
     seconds: seconds(),
     costs,
+    ...(validation ? { validation } : {}),
   };
   run.stages.push(report);
   controls.onStageEnd?.(info, report);
   if (result.status === "nonFinite") throw nonFiniteError(stage, result);
-  return result.x;
+  return kept?.x ?? result.x;
 }
+
+/** A stage's watch over the validation set: when it evaluates, whether patience is spent, what it keeps. */
+interface ValidationWatch {
+  readonly tracker: ValidationTracker;
+  /** Evaluates after an iteration that ends an epoch (L-BFGS: every iteration); the latest point. */
+  evaluate(p: Progress): ValidationPoint | undefined;
+  /** Early stopping's patience is spent. */
+  exhausted(): boolean;
+  /** With early stopping, the best point's parameters and the report's status and message. */
+  kept(
+    result: OptimResult<Float32Array>,
+    earlyAt: number,
+  ): { x: Float32Array; status: string; message: string } | undefined;
+}
+
+/**
+ * The validation watch of a stage that has a validation set (null otherwise), which has already
+ * evaluated the starting point x0 (after iteration `start`). Early stopping watches fine-tuning
+ * (the last stage) with any optimiser, and the other stages with adam or sgd: L-BFGS's softmax
+ * is convex and cheap, and its iterations are not epochs.
+ */
+function watchValidation<T extends FloatArray>(
+  stage: Stage<T>,
+  ctx: RunContext<T>,
+  start: number,
+  x0: Float32Array,
+): ValidationWatch | null {
+  if (!stage.validate) return null;
+  const s = stage.settings;
+  const early = ctx.earlyStopping !== null && (stage.index === ctx.count - 1 || s.optimizer !== "lbfgs");
+  const patience = ctx.earlyStopping?.patience ?? 0;
+  const perEpoch = s.optimizer === "lbfgs" ? 1 : Math.ceil(stage.X.rows / s.batchSize);
+  const tracker = new ValidationTracker(stage.validate);
+  tracker.record(start, x0, early);
+  return {
+    tracker,
+    evaluate: (p) => {
+      if (p.iteration % perEpoch === 0) tracker.record(p.iteration, p.state().x, early);
+      return tracker.curve.at(-1);
+    },
+    exhausted: () => early && tracker.sinceBest >= patience,
+    kept: (result, earlyAt) => {
+      const best = tracker.best;
+      if (!early || best === null || tracker.bestParams === null) return undefined;
+      if (earlyAt > 0) {
+        return {
+          x: tracker.bestParams,
+          status: "earlyStopped",
+          message: `validation accuracy did not improve for ${plural(patience, "evaluation")}; kept iteration ${best.iteration}`,
+        };
+      }
+      const message =
+        best.iteration === result.iterations
+          ? result.message
+          : `${result.message}; kept iteration ${best.iteration}, the best on the validation set`;
+      return { x: tracker.bestParams, status: result.status, message };
+    },
+  };
+}
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 interface OptimiseOptions {
   /** The seed of the minibatch order (adam, sgd). */

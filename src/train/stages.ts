@@ -11,9 +11,10 @@ import {
   initSparseAutoencoder,
   sparseAutoencoderLayout,
 } from "../nn/sparse-autoencoder.ts";
-import { createStackBatchCost, stackCost } from "../nn/stack.ts";
+import { createStackBatchCost, stackCost, stackLayout } from "../nn/stack.ts";
 import { stageName } from "./checkpoint.ts";
 import type { StageSettings, TrainSettings } from "./settings.ts";
+import { type StageValidation, softmaxValidation, stackValidation, type Validate } from "./validation.ts";
 
 /** One stage of a run. Its costs belong to the caller, who disposes them. */
 export interface Stage<T extends FloatArray> {
@@ -31,6 +32,8 @@ export interface Stage<T extends FloatArray> {
   minibatch(): BatchObjective<T>;
   /** The starting point, drawn from the run's generator where the stage draws one. */
   init(): Float32Array;
+  /** Accuracy and cost of a point on the validation set; absent without one, and for the autoencoders. */
+  readonly validate?: Validate;
 }
 
 /** What `onStageStart` and every progress event receive about the stage. */
@@ -56,6 +59,11 @@ export interface StageReport {
   seconds: number;
   /** The cost after each iteration (minibatch methods: each step's batch cost). */
   costs: number[];
+  /**
+   * The validation set after each iteration (minibatch methods: each epoch), from the starting
+   * point on, and the best; absent without a validation set, and for the autoencoders.
+   */
+  validation?: StageValidation;
 }
 
 /** What the stages of one run are built from. */
@@ -69,6 +77,8 @@ export interface RunPlan<T extends FloatArray> {
   readonly labels: Int32Array;
   /** The run's generator, which the stages' starting points draw from. */
   readonly rng: Rng;
+  /** The validation examples (mv × sizes[0]) and their labels, checked; absent without a validation set. */
+  readonly validation?: { readonly X: Matrix<T>; readonly labels: Int32Array };
 }
 
 /**
@@ -95,8 +105,15 @@ export function autoencoderStage<T extends FloatArray>(plan: RunPlan<T>, layer: 
   };
 }
 
-/** The softmax of SPEC §2 on `top` (m × d), the top features of the labelled examples; θ starts as §2 draws it. */
-export function softmaxStage<T extends FloatArray>(plan: RunPlan<T>, top: Matrix<T>): Stage<T> {
+/**
+ * The softmax of SPEC §2 on `top` (m × d), the top features of the labelled examples; θ starts as
+ * §2 draws it. `validationTop` (mv × d): the validation examples' top features, where there are some.
+ */
+export function softmaxStage<T extends FloatArray>(
+  plan: RunPlan<T>,
+  top: Matrix<T>,
+  validationTop?: Matrix<T>,
+): Stage<T> {
   const { backend, classes, labels } = plan;
   const s = plan.settings.softmax;
   const L = plan.settings.layers.length;
@@ -114,6 +131,9 @@ export function softmaxStage<T extends FloatArray>(plan: RunPlan<T>, top: Matrix
       initSoftmax(x0, plan.rng);
       return x0;
     },
+    ...(validationTop && plan.validation
+      ? { validate: softmaxValidation(backend, validationTop, plan.validation.labels, classes) }
+      : {}),
   };
 }
 
@@ -132,5 +152,8 @@ export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: Matrix<
     fullBatch: () => stackCost(backend, X, labels, cfg),
     minibatch: () => createStackBatchCost(backend, cfg),
     init: () => params.slice(),
+    ...(plan.validation
+      ? { validate: stackValidation(backend, stackLayout(sizes, classes), plan.validation.X, plan.validation.labels) }
+      : {}),
   };
 }

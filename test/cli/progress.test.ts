@@ -63,4 +63,30 @@ describe("progressReporter", () => {
     r.onStageEnd?.(info, { iterations: 2350 } as StageReport);
     assert.match(s.text(), /autoencoder 1 .* 2,350\/2,350 \| cost 1\.50000/);
   });
+
+  it("shows the validation accuracy where the stage has a validation set, and its best at the end", () => {
+    const fine: StageInfo = { name: "fine-tuning", index: 2, count: 3, optimizer: "lbfgs", maxIterations: 400 };
+    const validation = { iteration: 40, accuracy: 0.9123, cost: 0.3 };
+    const s = stream(false);
+    const r = progressReporter(s.stream, false);
+    r.onStageStart?.(fine);
+    r.onProgress?.(fine, { ...progress(40), validation });
+    assert.match(s.text(), /iteration 40\/400, cost 1\.50000, validation 91\.23%, 0 s elapsed/);
+    const report = {
+      iterations: 50,
+      evaluations: 52,
+      cost: 0.2,
+      seconds: 1,
+      message: "m",
+      validation: { curve: [validation], best: validation },
+    };
+    r.onStageEnd?.(fine, report as StageReport);
+    assert.match(s.text(), /cost 0\.200000, best validation 91\.23% at iteration 40 \(m\)\n$/);
+    const tty = stream(true);
+    const bar = progressReporter(tty.stream, false);
+    bar.onStageStart?.(fine);
+    bar.onProgress?.(fine, { ...progress(40), validation });
+    bar.onStageEnd?.(fine, report as StageReport);
+    assert.match(tty.text(), /cost 1\.50000, validation 91\.23% \|/);
+  });
 });
