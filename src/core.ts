@@ -66,15 +66,17 @@ export {
 export { scalePixels } from "./linalg/inputs.ts";
 export type { Storage } from "./linalg/matrix.ts";
 export type { CsrMatrix, JsSparseOps, SparseMatrix, SparseMode, SparseOps } from "./linalg/sparse.ts";
-export type { AdamCoefficients } from "./linalg/vectors.ts";
+export type { AdamCoefficients, SgdCoefficients } from "./linalg/vectors.ts";
 export type { WasmBackendOptions } from "./linalg/wasm/index.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
+export { type ClassificationReport, type ClassScores, classificationReport } from "./nn/metrics.ts";
 export {
   accuracy,
   checkModel,
   confusionMatrix,
+  hiddenFeatures,
   modelLayout,
   predict,
   predictProbabilities,

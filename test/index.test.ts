@@ -22,6 +22,8 @@ it("exports the API the README documents", () => {
     "predict",
     "accuracy",
     "confusionMatrix",
+    "classificationReport",
+    "hiddenFeatures",
     "encodeModel",
     "decodeModel",
     "saveModel",

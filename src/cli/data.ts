@@ -97,7 +97,8 @@ export async function loadTrainingData(flags: DataFlags, seed: number): Promise<
   const side = Math.round(Math.sqrt(n));
   const modelData: ModelData = {};
   if (!indexNames(train.classNames)) modelData.classNames = train.classNames;
-  if (inputScale !== PIXEL_SCALE) modelData.inputScale = inputScale;
+  // Absent means bytes ÷ 255: a source of other values records its scale whatever it is.
+  if (inputScale !== PIXEL_SCALE || !(train.inputs instanceof Uint8Array)) modelData.inputScale = inputScale;
   if (read.kind === "images") modelData.preparation = "resize";
   return {
     source,

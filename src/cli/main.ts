@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { setFlagsFromString } from "node:v8";
 import { Command, CommanderError } from "commander";
 import { enableRelaxedSimd } from "../platform/relaxed-simd.ts";
+import { registerEncode } from "./encode.ts";
 import { EXIT, errorReport, exitCodeFor, formatError } from "./exit.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
@@ -45,6 +46,7 @@ program
 
 registerTrain(program);
 registerModelCommands(program);
+registerEncode(program);
 
 for (const command of program.commands) command.option("--verbose", "on an error, print its stack trace too");
 

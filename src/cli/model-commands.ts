@@ -6,12 +6,14 @@ import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
 import { ArgumentError, DataError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
-import { modelDataOf } from "../io/model-data.ts";
+import { className, modelDataOf } from "../io/model-data.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { type Backend, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities, type StackedModel } from "../nn/model.ts";
 import { loadEvalData } from "./data.ts";
 import { checkpointInfo, formatCheckpointInfo, formatInfo, modelInfo } from "./info.ts";
+import { type ClassNamer, formatMetrics, metricsJson } from "./metrics.ts";
+import { scaledInputs } from "./model-inputs.ts";
 import { int, labelColumn } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
@@ -33,7 +35,9 @@ interface EvalFlags {
 function registerEval(program: Command): void {
   program
     .command("eval <model>")
-    .description("test accuracy and confusion matrix of a saved model")
+    .description(
+      "test accuracy, confusion matrix and per-class precision, recall and F1 of a saved model (classes by their recorded names)",
+    )
     .option(
       "--data <path>",
       "an IDX folder's test files (the training ones are not needed), a CSV file or an image folder (its test/ side if it has one), scaled as the model records; default: MNIST's",
@@ -49,7 +53,7 @@ function registerEval(program: Command): void {
     .action(evaluate);
 }
 
-/** `eval`: the model's accuracy on the test images, and its confusion matrix. */
+/** `eval`: the model's accuracy on the test images, its confusion matrix and per-class scores. */
 async function evaluate(file: string, flags: EvalFlags): Promise<void> {
   const { model, metadata } = loadModel(file);
   const { test } = await loadEvalData(
@@ -68,8 +72,11 @@ async function evaluate(file: string, flags: EvalFlags): Promise<void> {
   const predicted = predict(backend, model, test.inputs);
   const acc = accuracy(predicted, test.labels);
   const confusion = confusionMatrix(predicted, test.labels, model.classes);
+  const names = modelDataOf(metadata, model.classes, file);
+  const name = (c: number) => className(names, c);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ accuracy: acc, testImages: test.count, confusion }, null, 2)}\n`);
+    const metrics = metricsJson(confusion, name);
+    process.stdout.write(`${JSON.stringify({ accuracy: acc, testImages: test.count, confusion, metrics }, null, 2)}\n`);
     return;
   }
   process.stdout.write(`test accuracy: ${(100 * acc).toFixed(2)}% of ${test.count} images\n\n`);
@@ -79,6 +86,7 @@ async function evaluate(file: string, flags: EvalFlags): Promise<void> {
   for (const [r, row] of confusion.entries()) {
     process.stdout.write(`${String(r).padStart(4)}${row.map((v) => String(v).padStart(w)).join("")}\n`);
   }
+  process.stdout.write(`\n${formatMetrics(confusion, name)}`);
 }
 
 interface PredictFlags {
@@ -95,9 +103,16 @@ function registerPredict(program: Command): void {
     )
     .option(
       "--center",
-      "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass",
+      "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass (the default for a model trained on MNIST-style digits, IDX files)",
     )
-    .option("--json", "print a JSON array: each image's file, index, predicted class and class probabilities")
+    .option(
+      "--no-center",
+      "resize the whole picture to the model's input, uncentred (the default for a model that records its pictures were resized: image folders)",
+    )
+    .option(
+      "--json",
+      "print a JSON array: each image's file, index, predicted class (index) and its name, and the class probabilities",
+    )
     .option("--transpose", `${TRANSPOSE_HELP} (PNG pictures are taken as they are)`)
     .option("--no-transpose", NO_TRANSPOSE_HELP)
     .action(predictFiles);
@@ -107,12 +122,18 @@ function registerPredict(program: Command): void {
 async function predictFiles(file: string, files: string[], flags: PredictFlags): Promise<void> {
   const { model, metadata } = loadModel(file);
   const transpose = transposeFor(flags, metadata);
+  const data = modelDataOf(metadata, model.classes, file);
+  const name = (c: number) => className(data, c);
+  // A digit drawn as people draw it (small, off-centre) was misread without MNIST's preparation
+  // (a 7 read as 3), so a model of MNIST-style digits centres by default; one trained on resized
+  // pictures (an image folder) is given pictures prepared as its own were.
+  const center = flags.center ?? (data.preparation ?? "digit") === "digit";
   if (files.filter((path) => path === "-").length > 1)
     throw new ArgumentError("predict: - (standard input) can be given once");
   const [rows, cols] = imageShapeOf(model, metadata);
   const n = model.sizes[0] as number;
   const read = (path: string) =>
-    readPredictInputs(path, file, n, [rows, cols], { center: flags.center === true, transpose });
+    readPredictInputs(path, file, n, [rows, cols], { center, transpose, inputScale: data.inputScale });
   // Every file is read and decoded before the first line, so that a missing or damaged one fails
   // with nothing printed (the JSON array stays whole). Only standard input's images are kept;
   // the files are read again in their turn, so that memory holds one file's images at a time.
@@ -135,7 +156,9 @@ async function predictFiles(file: string, files: string[], flags: PredictFlags):
         count,
         inputs: inputs.subarray(start * n, Math.min(count, start + PREDICT_BLOCK) * n),
       };
-      process.stdout.write(flags.json ? jsonItems(backend, model, block, first) : textLines(backend, model, block));
+      process.stdout.write(
+        flags.json ? jsonItems(backend, model, block, name, first) : textLines(backend, model, block, name),
+      );
       first = false;
     }
   }
@@ -150,26 +173,42 @@ interface Block {
   inputs: Float32Array | Uint8Array;
 }
 
-/** A block's predictions as lines `FILE[INDEX]: CLASS` (the index only where the file holds several images). */
-function textLines(backend: Backend, model: StackedModel, { path, start, count, inputs }: Block): string {
+/**
+ * A block's predictions as lines `FILE[INDEX]: CLASS` (the index only where the file holds several
+ * images), each class by its name.
+ */
+function textLines(
+  backend: Backend,
+  model: StackedModel,
+  { path, start, count, inputs }: Block,
+  name: ClassNamer,
+): string {
   let text = "";
   predict(backend, model, inputs).forEach((p, i) => {
-    text += `${path}${count > 1 ? `[${start + i}]` : ""}: ${p}\n`;
+    text += `${path}${count > 1 ? `[${start + i}]` : ""}: ${name(p)}\n`;
   });
   return text;
 }
 
 /** A block's predictions as items of the JSON array, one a line; `first`: no item came before. */
-function jsonItems(backend: Backend, model: StackedModel, { path, start, inputs }: Block, first: boolean): string {
+function jsonItems(
+  backend: Backend,
+  model: StackedModel,
+  { path, start, inputs }: Block,
+  name: ClassNamer,
+  first: boolean,
+): string {
   const k = model.classes;
   const probabilities = predictProbabilities(backend, model, inputs);
   let text = "";
   for (let i = 0; i < probabilities.length / k; i++) {
     const row = Array.from(probabilities.subarray(i * k, (i + 1) * k));
+    const predicted = row.indexOf(Math.max(...row));
     const item = {
       file: path,
       index: start + i,
-      predicted: row.indexOf(Math.max(...row)),
+      predicted,
+      name: name(predicted),
       probabilities: row.map((v) => Number(v.toPrecision(6))),
     };
     text += `${first && i === 0 ? "\n" : ",\n"}  ${JSON.stringify(item)}`;
@@ -205,12 +244,12 @@ function registerFeatures(program: Command): void {
     });
 }
 
-const TRANSPOSE_HELP =
+export const TRANSPOSE_HELP =
   "transpose each IDX image as it is read, as for EMNIST's files (default: as the model was trained)";
-const NO_TRANSPOSE_HELP = "take the IDX images as they are, whatever the model was trained with";
+export const NO_TRANSPOSE_HELP = "take the IDX images as they are, whatever the model was trained with";
 
 /** Whether IDX images are transposed for this model: as the flags say, else as it was trained (`train --transpose`). */
-function transposeFor(flags: { transpose?: boolean }, metadata: Record<string, string>): boolean {
+export function transposeFor(flags: { transpose?: boolean }, metadata: Record<string, string>): boolean {
   return flags.transpose ?? metadata.transposed === "true";
 }
 
@@ -223,7 +262,7 @@ function readPredictInputs(
   modelFile: string,
   inputSize: number,
   [rows, cols]: [number, number],
-  { center, transpose }: { center: boolean; transpose: boolean },
+  { center, transpose, inputScale }: { center: boolean; transpose: boolean; inputScale: number | undefined },
 ): Float32Array | Uint8Array {
   const bytes = path === "-" ? readStdin() : readBytes(path);
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
@@ -236,7 +275,8 @@ function readPredictInputs(
     const [n, r, c] = idx.dims as [number, number, number];
     if (r * c !== inputSize)
       throw new DataError(`${path}: images are ${r} × ${c} but ${modelFile} takes ${inputSize} inputs`, path);
-    return transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
+    const pixels = transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
+    return scaledInputs(pixels, inputScale);
   }
   throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
 }

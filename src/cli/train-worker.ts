@@ -8,7 +8,7 @@ import { fileErrorReason } from "../errors.ts";
 import { checkWritable, loadCheckpoint, makeFolderOf, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
 import { modelDataMetadata } from "../io/model-data.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
-import { accuracy, predict, type StackedModel } from "../nn/model.ts";
+import { accuracy, confusionMatrix, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
 import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
 import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
@@ -18,6 +18,7 @@ import type { StageValidation } from "../train/validation.ts";
 import { describeBackend } from "./backend.ts";
 import { type DataFlags, loadTrainingData, type TrainingData } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
+import { type MetricsJson, metricsJson } from "./metrics.ts";
 import { prepareReportDir, validationMetadata, validationSummary, writeReport } from "./report.ts";
 
 /** What the main thread asks for. */
@@ -44,6 +45,8 @@ export interface TrainJob extends DataFlags {
 export interface TrainSummary {
   accuracyBeforeFineTuning: number;
   accuracyAfterFineTuning: number;
+  /** Per-class precision, recall and F1 on the test set after fine-tuning, and their averages. */
+  metrics: MetricsJson;
   seconds: Record<string, number>;
   iterations: Record<string, number>;
   evaluations: Record<string, number>;
@@ -127,13 +130,14 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
       },
     );
     const before = accuracy(predict(backend, result.pretrained, test.inputs), test.labels);
-    const after = accuracy(predict(backend, result.model, test.inputs), test.labels);
+    const predicted = predict(backend, result.model, test.inputs);
+    const after = accuracy(predicted, test.labels);
     // A resumed run's stages count the seconds they spent before the checkpoint; so does its total.
     const earlier = resume
       ? resume.stages.reduce((t, s) => t + s.seconds, 0) + (resume.optimizer ? resume.seconds : 0)
       : 0;
     const total = earlier + (performance.now() - started) / 1000;
-    const summary = summarise(job, result, data, { before, after }, total, describeBackend(backend));
+    const summary = summarise(job, result, data, { before, after, predicted }, total, describeBackend(backend));
     return { summary, stages: result.stages, ...writeOutputs(job, result, data, { before, after }) };
   } finally {
     await backend.dispose();
@@ -186,7 +190,7 @@ function summarise(
   job: TrainJob,
   result: TrainResult,
   data: JobData,
-  accuracies: Accuracies,
+  accuracies: Accuracies & { predicted: Int32Array },
   totalSeconds: number,
   backend: string,
 ): TrainSummary {
@@ -204,6 +208,7 @@ function summarise(
   return {
     accuracyBeforeFineTuning: accuracies.before,
     accuracyAfterFineTuning: accuracies.after,
+    metrics: metricsJson(confusionMatrix(accuracies.predicted, test.labels, data.classes)),
     seconds,
     iterations,
     evaluations,

@@ -76,6 +76,37 @@ export function predictProbabilities<T extends FloatArray>(
   return out;
 }
 
+/**
+ * The hidden features of each of the m examples in `inputs` (as for `predict`): F (m × h_K), the
+ * activations of hidden layer `layer` = K (1: the first, the default: the top one, sizes.length − 1),
+ * row-major float32, computed by stackFeatures in blocks of `blockRows` examples as `predict` is.
+ * This is the transform of self-taught learning (UFLDL): features for another classifier.
+ */
+export function hiddenFeatures<T extends FloatArray>(
+  backend: Backend<T>,
+  model: StackedModel,
+  inputs: FloatArray | Uint8Array,
+  layer = model.sizes.length - 1,
+  blockRows = 5000,
+): Float32Array {
+  const { layout, m } = checkInputs(model, inputs);
+  const top = model.sizes.length - 1;
+  if (!Number.isInteger(layer) || layer < 1 || layer > top) {
+    throw new ArgumentError(`layer must be a hidden layer of the model, an integer in [1, ${top}], got ${layer}`);
+  }
+  const h = model.sizes[layer] as number;
+  const out = new Float32Array(m * h);
+  inBlocks(backend, model, inputs, blockRows, (theta, X, start) => {
+    const F = stackFeatures(backend, layout, theta, X, layer);
+    try {
+      out.set(F.data, start * h);
+    } finally {
+      backend.free(F);
+    }
+  });
+  return out;
+}
+
 /** Turns one row of class scores into probabilities, in place (shifted by its largest score). */
 function softmaxRow(row: Float64Array): void {
   let max = Number.NEGATIVE_INFINITY;

@@ -219,15 +219,20 @@ export function createStackBatchCost<T extends FloatArray>(
   });
 }
 
-/** The top layer's features of X through encoders 1…L of θ (a stack-layout vector in backend memory). */
+/**
+ * The features of X (m × n) through encoders 1…L of θ (a stack-layout vector in backend memory):
+ * the top layer's (m × h_L), or with `layers` = K the K-th hidden layer's (m × h_K). X itself
+ * when K is 0.
+ */
 export function stackFeatures<T extends FloatArray>(
   backend: Backend<T>,
   layout: ParamLayout,
   theta: Matrix<T>,
   X: Matrix<T>,
+  layers = Number.POSITIVE_INFINITY,
 ): Matrix<T> {
   let A = X;
-  for (let l = 1; layout.names().includes(`W${l}`); l++) {
+  for (let l = 1; l <= layers && layout.names().includes(`W${l}`); l++) {
     const W = layout.view(theta, `W${l}`);
     const next = backend.zeros(X.rows, W.rows);
     encoderForward(backend, A, W, layout.view(theta, `b${l}`), next);

@@ -142,6 +142,9 @@ describe("stackae CLI", () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.accuracy, summary.accuracyAfterFineTuning);
+    // train --json's per-class scores are eval's, of the same test set.
+    assert.equal(out.metrics.perClass.length, 10);
+    assert.deepEqual(out.metrics, summary.metrics);
     assert.equal(
       out.confusion.flat().reduce((a: number, b: number) => a + b, 0),
       500,
@@ -182,12 +185,12 @@ describe("stackae CLI", () => {
     }
     const png = join(dir, "digit.png");
     writeFileSync(png, encodePng({ width: 56, height: 56, data: big }));
-    const p = stackae("predict", model, png);
+    const p = stackae("predict", model, png, "--no-center");
     assert.equal(p.code, 0, p.stderr);
     assert.equal(p.stdout.trim(), `${png}: ${predictions[0]?.predicted}`);
     // "-" reads standard input: the picture, then the IDX file, piped in.
     const piped = (input: Buffer) =>
-      spawnSync(process.execPath, ["--import", "tsx", main, "predict", model, "-"], {
+      spawnSync(process.execPath, ["--import", "tsx", main, "predict", model, "-", "--no-center"], {
         cwd: root,
         encoding: "utf8",
         input,
@@ -199,7 +202,7 @@ describe("stackae CLI", () => {
     );
   });
 
-  it("predict --center finds a small digit anywhere in a large picture, as MNIST prepared its digits", () => {
+  it("predict centres (by default for an IDX model) a small digit anywhere in a large picture, as MNIST prepared its digits", () => {
     const idx = stackae("predict", model, join(data, MNIST_FILES.testImages), "--json");
     const expected = (JSON.parse(idx.stdout) as { predicted: number }[]).slice(0, 20).map((p) => p.predicted);
     // Each of the first 20 test digits, drawn black on white at 3 × its size somewhere in 300 × 300.
@@ -223,7 +226,8 @@ describe("stackae CLI", () => {
       return (JSON.parse(r.stdout) as { predicted: number }[]).filter((p, i) => p.predicted === expected[i]).length;
     };
     const centred = agree(["--center"]);
-    const resized = agree([]);
+    const resized = agree(["--no-center"]);
+    assert.equal(agree([]), centred, "a model of IDX digits centres by default");
     assert.ok(centred >= 16, `--center: ${centred} of 20 agree with the IDX images' predictions`);
     assert.ok(resized <= 10, `resized only: ${resized} of 20 agree`);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
-import { modelLayout, predict, predictProbabilities } from "../../src/nn/model.ts";
+import { hiddenFeatures, modelLayout, predict, predictProbabilities } from "../../src/nn/model.ts";
 
 it("predictProbabilities equals a direct float64 computation, rows sum to 1, and its arg-max is predict's", () => {
   const sizes = [6, 4, 3];
@@ -73,4 +73,47 @@ it("predict refuses NaN or infinite inputs before any work, naming the example a
     name: "DataError",
     message: /Infinity at example 1, value 3/,
   });
+});
+
+it("hiddenFeatures gives each hidden layer's activations, as a direct float64 computation, in blocks of any size", () => {
+  const sizes = [6, 5, 3];
+  const classes = 4;
+  const rng = new Rng(13);
+  const params = Float32Array.from({ length: modelLayout({ sizes, classes }).length }, () => rng.normal());
+  const model = { sizes, classes, params };
+  const m = 9;
+  const inputs = Float32Array.from({ length: m * 6 }, () => rng.uniform());
+  const backend = new JsBackend("float64");
+  // Direct: a = σ(W a + b) per layer, reading W1, b1, W2, b2 from the flat vector.
+  const direct: number[][][] = [[], []];
+  for (let i = 0; i < m; i++) {
+    let a = Array.from(inputs.subarray(i * 6, (i + 1) * 6));
+    let at = 0;
+    for (let l = 1; l < sizes.length; l++) {
+      const [n, h] = [sizes[l - 1] as number, sizes[l] as number];
+      a = Array.from({ length: h }, (_, j) => {
+        let z = params[at + h * n + j] as number;
+        for (let k = 0; k < n; k++) z += (params[at + j * n + k] as number) * (a[k] as number);
+        return 1 / (1 + Math.exp(-z));
+      });
+      at += h * n + h;
+      direct[l - 1]?.push(a);
+    }
+  }
+  for (const layer of [1, 2]) {
+    const F = hiddenFeatures(backend, model, inputs, layer);
+    const h = sizes[layer] as number;
+    assert.equal(F.length, m * h);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < h; j++) {
+        const want = Math.fround(direct[layer - 1]?.[i]?.[j] as number);
+        assert.ok(Math.abs((F[i * h + j] as number) - want) < 1e-6, `layer ${layer} [${i}, ${j}]`);
+      }
+    }
+    assert.deepEqual(hiddenFeatures(backend, model, inputs, layer, 4), F, `layer ${layer} in blocks of 4`);
+  }
+  // The top layer by default; only hidden layers.
+  assert.deepEqual(hiddenFeatures(backend, model, inputs), hiddenFeatures(backend, model, inputs, 2));
+  for (const layer of [0, 3, 1.5])
+    assert.throws(() => hiddenFeatures(backend, model, inputs, layer), /layer must be .* \[1, 2\], got/);
 });

@@ -17,8 +17,6 @@ import { wasmSparseOps } from "./sparse.ts";
 import { kernelBufferBytes, WasmThreads } from "./threads.ts";
 import { wasmVectorOps } from "./vectors.ts";
 
-type F32 = Matrix<Float32Array>;
-
 /** The least `maxMemory`; a backend with threads needs its buffers too (see kernelBufferBytes). */
 const MIN_MEMORY = 16 * 2 ** 20;
 
@@ -114,73 +112,100 @@ export class WasmBackend implements Backend<Float32Array> {
     return this.#cx.memory.bytesInUse;
   }
 
-  zeros(rows: number, cols: number): F32 {
+  zeros(rows: number, cols: number): Matrix<Float32Array> {
     return this.#cx.memory.zeros(rows, cols);
   }
 
-  fromValues(rows: number, cols: number, values: ArrayLike<number>): F32 {
+  fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<Float32Array> {
     checkFromValues(rows, cols, values);
     const m = this.zeros(rows, cols);
     m.data.set(values);
     return m;
   }
 
-  free(m: F32): void {
+  free(m: Matrix<Float32Array>): void {
     this.#cx.memory.free(m);
   }
 
-  gemm(transA: boolean, transB: boolean, alpha: number, A: F32, B: F32, beta: number, C: F32): void {
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    A: Matrix<Float32Array>,
+    B: Matrix<Float32Array>,
+    beta: number,
+    C: Matrix<Float32Array>,
+  ): void {
     gemm(this.#cx, transA, transB, alpha, A, B, beta, C);
   }
 
   /** out = σ(A·Wᵀ + 1·bᵀ): the sigmoid applied by the product's kernel as it stores each tile. */
-  gemmBiasSigmoid(A: F32, W: F32, b: F32, out: F32): void {
+  gemmBiasSigmoid(
+    A: Matrix<Float32Array>,
+    W: Matrix<Float32Array>,
+    b: Matrix<Float32Array>,
+    out: Matrix<Float32Array>,
+  ): void {
     gemmDims(false, true, A, W, out);
     checkRow("b", b, out.cols);
     gemm(this.#cx, false, true, 1, A, W, 0, out, this.#cx.memory.address("b", b));
   }
 
-  biasSigmoid(Z: F32, b: F32, out: F32): void {
+  biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
     pass.biasSigmoid(this.#cx, Z, b, out);
   }
 
-  sigmoidGradMul(A: F32, D: F32, out: F32): void {
+  sigmoidGradMul(A: Matrix<Float32Array>, D: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
     pass.sigmoidGradMul(this.#cx, A, D, out);
   }
 
-  addRowSigmoidGradMul(D: F32, s: F32, A: F32): void {
+  addRowSigmoidGradMul(D: Matrix<Float32Array>, s: Matrix<Float32Array>, A: Matrix<Float32Array>): void {
     pass.addRowSigmoidGradMul(this.#cx, D, s, A);
   }
 
-  squaredErrorDelta(A3: F32, X: F32, delta: F32, sums?: F32, scale = 1): number {
+  squaredErrorDelta(
+    A3: Matrix<Float32Array>,
+    X: Matrix<Float32Array>,
+    delta: Matrix<Float32Array>,
+    sums?: Matrix<Float32Array>,
+    scale = 1,
+  ): number {
     return pass.squaredErrorDelta(this.#cx, A3, X, delta, sums, scale);
   }
 
-  reconstructionDelta(H: F32, W: F32, b: F32, X: F32, delta: F32, sums: F32, scale: number): number {
+  reconstructionDelta(
+    H: Matrix<Float32Array>,
+    W: Matrix<Float32Array>,
+    b: Matrix<Float32Array>,
+    X: Matrix<Float32Array>,
+    delta: Matrix<Float32Array>,
+    sums: Matrix<Float32Array>,
+    scale: number,
+  ): number {
     return gemmBiasSigmoidThenDelta(this, H, W, b, X, delta, sums, scale);
   }
 
-  softmaxRows(P: F32, labels: Int32Array): number {
+  softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {
     return pass.softmaxRows(this.#cx, P, labels);
   }
 
-  colSums(A: F32, scale: number, out: F32): void {
+  colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {
     pass.colSums(this.#cx, A, scale, out);
   }
 
-  sumSquares(x: F32): number {
+  sumSquares(x: Matrix<Float32Array>): number {
     return pass.sumSquares(this.#cx, x);
   }
 
-  dot(x: F32, y: F32): number {
+  dot(x: Matrix<Float32Array>, y: Matrix<Float32Array>): number {
     return pass.dot(this.#cx, x, y);
   }
 
-  axpy(alpha: number, x: F32, y: F32): void {
+  axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
     pass.axpy(this.#cx, alpha, x, y);
   }
 
-  gatherRows(A: F32, rows: Int32Array, out: F32): void {
+  gatherRows(A: Matrix<Float32Array>, rows: Int32Array, out: Matrix<Float32Array>): void {
     pass.gatherRows(this.#cx, A, rows, out);
   }
 }

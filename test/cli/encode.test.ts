@@ -1,0 +1,181 @@
+// `stackae encode`, run as a user would, on a small IDX folder and a saved model; its files read
+// back by numpy (where python3 has it) and by decodeNpy, against the library's features.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { float32Text } from "../../src/cli/encode.ts";
+import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
+import { encodeIdx } from "../../src/data/idx.ts";
+import { saveModel } from "../../src/io/files.ts";
+import { modelDataMetadata } from "../../src/io/model-data.ts";
+import { decodeNpy } from "../../src/io/npy.ts";
+import { createBackend } from "../../src/linalg/index.ts";
+import { Rng } from "../../src/linalg/rng.ts";
+import { modelLayout } from "../../src/nn/model.ts";
+import { stackFeatures } from "../../src/nn/stack.ts";
+import { enableRelaxedSimd } from "../../src/platform/relaxed-simd.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const main = join(root, "src/cli/main.ts");
+const dir = mkdtempSync(join(tmpdir(), "stackae-encode-"));
+
+function stackae(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// An IDX folder of 300 training and 200 test images, and a model 784 → 12 → 5 → softmax(10) of
+// random weights: encode needs no trained model, only the computation.
+const { train, test } = readMnist();
+const data = join(dir, "data");
+mkdirSync(data);
+const tr = train.head(300);
+const te = test.head(200);
+writeFileSync(join(data, MNIST_FILES.trainImages), encodeIdx([300, 28, 28], tr.pixels));
+writeFileSync(join(data, MNIST_FILES.trainLabels), encodeIdx([300], tr.labels));
+writeFileSync(join(data, MNIST_FILES.testImages), encodeIdx([200, 28, 28], te.pixels));
+writeFileSync(join(data, MNIST_FILES.testLabels), encodeIdx([200], te.labels));
+const sizes = [784, 12, 5];
+const rng = new Rng(4);
+const shape = { sizes, classes: 10 };
+const model = { ...shape, params: Float32Array.from({ length: modelLayout(shape).length }, () => 0.1 * rng.normal()) };
+const modelFile = join(dir, "model.safetensors");
+saveModel(modelFile, model);
+
+/** The library's features of `inputs` at `layer`, through stackFeatures on the CLI's backend. */
+async function libraryFeatures(inputs: Uint8Array | Float32Array, layer: number): Promise<Float32Array> {
+  enableRelaxedSimd(); // as the CLI does
+  const backend = await createBackend();
+  try {
+    const X = backend.zeros(inputs.length / 784, 784);
+    if (inputs instanceof Uint8Array) for (let i = 0; i < inputs.length; i++) X.data[i] = (inputs[i] as number) / 255;
+    else X.data.set(inputs);
+    const theta = backend.fromValues(1, model.params.length, model.params);
+    const F = stackFeatures(backend, modelLayout(model), theta, X, layer);
+    return Float32Array.from(F.data);
+  } finally {
+    await backend.dispose();
+  }
+}
+
+const hasNumpy = spawnSync("python3", ["-c", "import numpy"]).status === 0;
+
+it("encode --out FILE.npy: the top layer's features (m × h float32) and FILE.labels.npy (int32), as numpy loads them", {
+  skip: hasNumpy ? false : "python3 with numpy is not installed",
+}, () => {
+  const out = join(dir, "test.npy");
+  const r = stackae("encode", modelFile, data, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /200 × 5 features of hidden layer 2, labels \(200 int32\) in .*test\.labels\.npy/);
+  const py = spawnSync(
+    "python3",
+    [
+      "-c",
+      "import json, sys, numpy as np; a = np.load(sys.argv[1]); y = np.load(sys.argv[2]); " +
+        "print(json.dumps([a.shape, str(a.dtype), a[7].tolist(), y.shape, str(y.dtype), y.tolist()]))",
+      out,
+      join(dir, "test.labels.npy"),
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(py.status, 0, py.stderr);
+  const [aShape, aType, row7, yShape, yType, labels] = JSON.parse(py.stdout);
+  assert.deepEqual([aShape, aType, yShape, yType], [[200, 5], "float32", [200], "int32"]);
+  assert.deepEqual(labels, Array.from(te.labels));
+  const { data: features } = decodeNpy(readFileSync(out));
+  assert.deepEqual(row7, Array.from(features.subarray(7 * 5, 8 * 5)), "numpy reads the values written");
+});
+
+it("encode's features equal the library's to the last bit, at any layer, for every --set", async () => {
+  const cases: [string[], Uint8Array, Uint8Array, number][] = [
+    [[], te.pixels, te.labels, 2],
+    [["--layer", "1", "--set", "train"], tr.pixels, tr.labels, 1],
+    [["--set", "all"], new Uint8Array([...tr.pixels, ...te.pixels]), new Uint8Array([...tr.labels, ...te.labels]), 2],
+  ];
+  for (const [i, [flags, pixels, labels, layer]] of cases.entries()) {
+    const out = join(dir, `case-${i}.npy`);
+    const r = stackae("encode", modelFile, data, "--out", out, ...flags);
+    assert.equal(r.code, 0, r.stderr);
+    const { data: features, shape: got } = decodeNpy(readFileSync(out));
+    const h = sizes[layer] as number;
+    assert.deepEqual(got, [labels.length, h], flags.join(" "));
+    assert.ok(features instanceof Float32Array);
+    assert.deepEqual(features, await libraryFeatures(pixels, layer), flags.join(" "));
+    assert.deepEqual(decodeNpy(readFileSync(out.replace(/\.npy$/, ".labels.npy"))).data, Int32Array.from(labels));
+  }
+});
+
+it("encode --out FILE.csv: a header label,f1,…,fh and rows that read back as the same float32", async () => {
+  const out = join(dir, "features.csv");
+  const r = stackae("encode", modelFile, data, "--out", out, "--layer", "1");
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(out, "utf8").trimEnd().split("\n");
+  assert.equal(lines[0], `label,${Array.from({ length: 12 }, (_, j) => `f${j + 1}`).join(",")}`);
+  assert.equal(lines.length, 201);
+  const features = await libraryFeatures(te.pixels, 1);
+  for (const [i, line] of lines.slice(1).entries()) {
+    const [label, ...cells] = line.split(",").map(Number);
+    assert.equal(label, te.labels[i]);
+    assert.deepEqual(cells.map(Math.fround), Array.from(features.subarray(i * 12, (i + 1) * 12)), `row ${i}`);
+  }
+});
+
+it("encode of an IDX images file alone: no labels; a model's input scale is applied", async () => {
+  const images = join(dir, "images-idx3-ubyte");
+  writeFileSync(images, encodeIdx([200, 28, 28], te.pixels));
+  const csv = join(dir, "unlabelled.csv");
+  assert.equal(stackae("encode", modelFile, images, "--out", csv).code, 0);
+  assert.match(readFileSync(csv, "utf8"), /^f1,f2,f3,f4,f5\n/);
+  const npy = join(dir, "unlabelled.npy");
+  assert.equal(stackae("encode", modelFile, images, "--out", npy).code, 0);
+  assert.ok(!existsSync(join(dir, "unlabelled.labels.npy")));
+  // A model that records inputs ÷ 100 (a CSV source's scale) is given pixels ÷ 100.
+  const scaled = join(dir, "scaled.safetensors");
+  saveModel(scaled, model, modelDataMetadata({ inputScale: 100 }));
+  const out = join(dir, "scaled.npy");
+  assert.equal(stackae("encode", scaled, images, "--out", out).code, 0);
+  const inputs = Float32Array.from(te.pixels, (v) => v / 100);
+  assert.deepEqual(decodeNpy(readFileSync(out)).data, await libraryFeatures(inputs, 2));
+});
+
+it("encode refuses a bad --out, --layer or data size with a line naming it", () => {
+  const bad = [
+    [["--out", join(dir, "x.txt")], 2, /--out .*x\.txt: the features file must end in \.npy or \.csv/],
+    [
+      ["--out", join(dir, "x.npy"), "--layer", "3"],
+      2,
+      /--layer 3: .* has 2 hidden layers \(sizes 784 → 12 → 5\); give 1 to 2/,
+    ],
+    [["--out", join(dir, "x.npy"), "--layer", "0"], 2, /--layer/],
+    [["--out", join(dir, "x.npy"), "--set", "validation"], 2, /train, test, all/],
+  ] as const;
+  for (const [flags, code, message] of bad) {
+    const r = stackae("encode", modelFile, data, ...flags);
+    assert.equal(r.code, code, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  const small = join(dir, "small-idx3-ubyte");
+  writeFileSync(small, encodeIdx([2, 4, 4], new Uint8Array(32)));
+  const r = stackae("encode", modelFile, small, "--out", join(dir, "x.npy"));
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /small-idx3-ubyte: examples have 16 values \(4 × 4\) but .* takes 784 inputs/);
+});
+
+it("float32Text is the shortest decimal that reads back as the same float32", () => {
+  const rng = new Rng(9);
+  // Sigmoid outputs: (0, 1), some far below 1e-15 (written by toPrecision), some large and negative.
+  for (let i = 0; i < 4000; i++) {
+    const v = Math.fround((i % 3 === 0 ? -1e6 : 1) * rng.uniform() ** (i % 2 === 0 ? 8 : 60));
+    const text = float32Text(v);
+    assert.equal(Math.fround(Number(text)), v, text);
+    assert.ok(v === 0 || text.length <= String(v).length, `${text} vs ${v}`);
+  }
+  assert.equal(float32Text(Math.fround(0.1)), "0.1");
+  assert.equal(float32Text(0.5), "0.5");
+  assert.equal(float32Text(0), "0");
+  assert.equal(float32Text(-0), "-0");
+});
