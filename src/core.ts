@@ -3,8 +3,17 @@
 // and re-export this.
 
 export { LabelledImages } from "./data/dataset.ts";
+export type { Examples } from "./data/examples.ts";
 export { encodeIdx, type IdxArray, isGzip, parseIdx } from "./data/idx.ts";
 export { digitToInput, imageToInput, resizeArea } from "./data/images.ts";
+export {
+  type FromArraysOptions,
+  fromArrays,
+  type InputScale,
+  inputScaleOf,
+  PIXEL_SCALE,
+  scaleInputs,
+} from "./data/source.ts";
 export { ArgumentError, DataError, ShapeError, StackaeError } from "./errors.ts";
 export {
   checkGradient,

