@@ -208,7 +208,10 @@ function summarise(
   return {
     accuracyBeforeFineTuning: accuracies.before,
     accuracyAfterFineTuning: accuracies.after,
-    metrics: metricsJson(confusionMatrix(accuracies.predicted, test.labels, data.classes)),
+    metrics: metricsJson(
+      confusionMatrix(accuracies.predicted, test.labels, data.classes),
+      (c) => data.classNames[c] ?? String(c),
+    ),
     seconds,
     iterations,
     evaluations,

@@ -10,8 +10,11 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
+import { stratifiedSplit } from "../../src/data/split.ts";
 import { loadModel } from "../../src/io/files.ts";
 import { encodePng } from "../../src/io/png.ts";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
+import { accuracy, predict } from "../../src/nn/model.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const main = join(root, "src/cli/main.ts");
@@ -93,6 +96,17 @@ describe("train and eval on each data source", () => {
     const s = JSON.parse(r.stdout);
     assert.ok(s.accuracyAfterFineTuning > 0.5, `accuracy ${s.accuracyAfterFineTuning}`);
     assert.deepEqual(s.classes, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    // Per-class metrics: the supports are the test set's class counts, and the weighted recall
+    // (Σ support · recall / Σ support) is the accuracy.
+    const perClass = s.metrics.perClass as { name: string; recall: number; support: number }[];
+    assert.deepEqual(
+      perClass.map((c) => c.name),
+      s.classes,
+    );
+    const total = perClass.reduce((t, c) => t + c.support, 0);
+    assert.equal(total, s.data.testImages);
+    const recalled = perClass.reduce((t, c) => t + c.recall * c.support, 0);
+    assert.ok(Math.abs(recalled / total - s.accuracyAfterFineTuning) < 1e-12);
     const held = heldOut(digitLabels, 0.25);
     assert.equal(s.data.testImages, held);
     assert.equal(s.data.trainImages, M - held);
@@ -161,6 +175,15 @@ describe("train and eval on each data source", () => {
     const e = stackae("eval", model, "--data", pictures, "--json");
     assert.equal(e.code, 0, e.stderr);
     assert.equal(JSON.parse(e.stdout).testImages, P);
+    // predict names a picture by its folder's name, the same class predict --json gives by index.
+    const seven = join(pictures, "seven", "0015.png");
+    assert.equal(train.labels[15], 7);
+    const p = stackae("predict", model, seven);
+    const pj = stackae("predict", model, seven, "--json");
+    assert.equal(p.code, 0, p.stderr);
+    const item = JSON.parse(pj.stdout)[0];
+    assert.equal(item.name, sorted[item.predicted]);
+    assert.equal(p.stdout.trim(), `${seven}: ${item.name}`);
   });
 
   it("an IDX folder without new flags: the model records nothing new; --validation-fraction holds out of training", () => {
@@ -201,5 +224,34 @@ describe("train and eval on each data source", () => {
     const bad = stackae("train", "--data", digitsCsv, "--input-scale", "zero", "--quiet");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--input-scale/);
+  });
+
+  it("--validation-fraction 0.1 --early-stopping 5 stops adam fine-tuning early and keeps the best, as the saved model shows", () => {
+    const model = join(dir, "early.safetensors");
+    const r = stackae(
+      "train",
+      ...["--data", idx, "--layers", "24", "--ae-iters", "2", "--softmax-iters", "30", "--quiet", "--json"],
+      ...["--finetune-optimizer", "adam", "--finetune-iters", "60", "--batch-size", "50", "--learning-rate", "0.01"],
+      ...["--validation-fraction", "0.1", "--early-stopping", "5", "--out", model],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const fine = s.validation["fine-tuning"];
+    assert.match(s.stopped["fine-tuning"], /did not improve for 5 evaluations/);
+    assert.ok(s.iterations["fine-tuning"] < 60 * Math.ceil(900 / 50), "stopped before its last epoch");
+    assert.deepEqual(fine.kept, fine.best);
+    // The validation part, drawn as the CLI draws it, and the saved model's accuracy on it.
+    const held = stratifiedSplit(Int32Array.from(tr.labels), 0.1, 1).held;
+    assert.equal(s.data.validationImages, held.length);
+    const pixels = new Uint8Array(held.length * 784);
+    const labels = new Int32Array(held.length);
+    held.forEach((row, i) => {
+      pixels.set(tr.pixels.subarray(row * 784, (row + 1) * 784), i * 784);
+      labels[i] = tr.labels[row] as number;
+    });
+    const saved = loadModel(model);
+    const recomputed = accuracy(predict(new JsBackend("float32"), saved.model, pixels), labels);
+    assert.equal(recomputed, fine.best.accuracy);
+    assert.equal(Number(saved.metadata.validationAccuracy), fine.best.accuracy);
   });
 });
