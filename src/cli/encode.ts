@@ -3,17 +3,23 @@
 // that numpy loads as it is, or a CSV.
 import { statSync } from "node:fs";
 import type { Command } from "commander";
+import type { LabelColumn } from "../data/csv.ts";
 import { LabelledImages } from "../data/dataset.ts";
+import type { Examples } from "../data/examples.ts";
 import { readDataDir, readIdx, readTestSet } from "../data/files.ts";
+import { readImageFolder } from "../data/image-folder-file.ts";
+import { onClasses } from "../data/source.ts";
+import { readSource, type SourceKind, sourceKind } from "../data/source-file.ts";
 import { ArgumentError, DataError } from "../errors.ts";
 import { checkWritable, loadModel, writeFileAtomic } from "../io/files.ts";
-import { modelDataOf } from "../io/model-data.ts";
+import { type ModelData, modelDataOf } from "../io/model-data.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { createBackend } from "../linalg/index.ts";
 import { hiddenFeatures } from "../nn/model.ts";
 import { NO_TRANSPOSE_HELP, TRANSPOSE_HELP, transposeFor } from "./model-commands.ts";
 import { scaledInputs } from "./model-inputs.ts";
-import { choice, int } from "./parse.ts";
+import { choice, int, labelColumn } from "./parse.ts";
+import { imageShapeOf } from "./report.ts";
 
 const SETS = ["train", "test", "all"] as const;
 type DataSet = (typeof SETS)[number];
@@ -21,7 +27,9 @@ type DataSet = (typeof SETS)[number];
 interface EncodeFlags {
   out: string;
   layer?: number;
-  set: DataSet;
+  /** Absent: an IDX folder's or a split image folder's test set; all of a source without a split. */
+  set?: DataSet;
+  labelColumn?: LabelColumn;
   transpose?: boolean;
 }
 
@@ -29,15 +37,19 @@ export function registerEncode(program: Command): void {
   program
     .command("encode <model> <data>")
     .description(
-      "write the hidden features of every example of DATA (an IDX folder, or one IDX images file) for another classifier: a .npy (m × h float32, labels beside it in FILE.labels.npy) or a CSV (label,f1,…,fh)",
+      "write the hidden features of every example of DATA (an IDX folder, one IDX images file, a CSV file, or an image folder: pictures made the model's size and prepared as it records), scaled as the model records, labels its class indices matched by name, for another classifier: a .npy (m × h float32, labels beside it in FILE.labels.npy) or a CSV (label,f1,…,fh)",
     )
     .requiredOption("--out <file>", "the features file: FILE.npy or FILE.csv")
     .option("--layer <k>", "the hidden layer, counted from 1 (the first); default: the top one", int(1))
     .option(
       "--set <set>",
-      "of an IDX folder: its train or test images, or all (the training rows first, then the test rows)",
+      "of a source split in two (an IDX folder, an image folder with train/ and test/): its train or test examples, or all (the training rows first, then the test rows); default test. A CSV file or an image folder without train/ and test/ is one set: all its rows are encoded, and only --set all is accepted",
       choice(SETS),
-      "test",
+    )
+    .option(
+      "--label-column <col>",
+      "CSV: the label's column: first, last, a header name, or an index from 0",
+      labelColumn,
     )
     .option("--transpose", TRANSPOSE_HELP)
     .option("--no-transpose", NO_TRANSPOSE_HELP)
@@ -55,11 +67,98 @@ export interface EncodeInput {
   shape: string;
 }
 
+/** What encode needs of its model to read a source as the model was trained on it. */
+export interface EncodeModel {
+  /** The model's class names (its indices where it records none): labels are matched to them by name. */
+  classNames: readonly string[];
+  /** The model's pictures' rows × cols: an image folder's pictures are made this size. */
+  imageShape: [number, number];
+  data: ModelData;
+}
+
+/** How DATA is read: its set (absent: its test set where it has one, else all), IDX transposed, a CSV's label column. */
+export interface EncodeOptions {
+  set?: DataSet | undefined;
+  transpose: boolean;
+  labelColumn?: LabelColumn | undefined;
+}
+
 /**
- * The examples of DATA: an IDX folder's `set`, or the images of one IDX images file (no labels),
- * transposed as `transpose` says. The one place the data is read, so that other sources plug in here.
+ * The examples of DATA: an IDX folder's or an IDX images file's (`loadIdxInput`, as before), or a
+ * CSV file's rows or an image folder's pictures, read as `eval --data` reads them (labels matched to
+ * the model's classes by name, pictures made the model's size and prepared as it records).
  */
-export function loadEncodeInput(path: string, set: DataSet, transpose: boolean): EncodeInput {
+export async function loadEncodeInput(path: string, options: EncodeOptions, model: EncodeModel): Promise<EncodeInput> {
+  const kind = dataKind(path);
+  if (options.labelColumn !== undefined && kind !== "csv")
+    throw new ArgumentError(`--label-column is for CSV files only; ${path} is not one`);
+  if (kind === "idx") return loadIdxInput(path, options.set ?? "test", options.transpose);
+  if (kind === "csv") checkOneSet(path, kind, options.set ?? "all"); // before the reading: a usage error
+  const [rows, cols] = model.imageShape;
+  let read: { train: Examples; test?: Examples | undefined };
+  if (kind === "csv") {
+    const labelColumn = options.labelColumn;
+    read = await readSource(path, {
+      classNames: model.classNames,
+      ...(labelColumn !== undefined ? { labelColumn } : {}),
+    });
+  } else {
+    // Pictures prepared as predict prepares them for this model: centred as MNIST's digits unless it records "resize".
+    const center = (model.data.preparation ?? "digit") === "digit";
+    read = await readImageFolder(path, { imageSize: { width: cols, height: rows }, center });
+  }
+  const set = options.set ?? (read.test ? "test" : "all");
+  if (!read.test) checkOneSet(path, kind, set);
+  const parts = !read.test
+    ? [read.train]
+    : set === "all"
+      ? [read.train, read.test]
+      : [set === "test" ? read.test : read.train];
+  const examples = parts.map((e) => onClasses(e, model.classNames, path));
+  const first = examples[0] as Examples;
+  return {
+    inputs: concat(examples.map((e) => e.inputs)),
+    inputSize: first.inputSize,
+    labels: concat(examples.map((e) => Int32Array.from(e.labels))),
+    shape: first.image ? `${first.image.rows} × ${first.image.cols}` : `${first.inputSize} columns`,
+  };
+}
+
+/** Refuses --set train or test of a source that has no train/test split: it is one set, encoded whole. */
+function checkOneSet(path: string, kind: SourceKind, set: DataSet): void {
+  if (set === "all") return;
+  throw new ArgumentError(
+    `--set ${set}: ${path} is ${kind === "csv" ? "a CSV file" : "an image folder without train/ and test/"}, one set of examples with no train/test split; leave --set out (or give --set all) to encode all of it`,
+  );
+}
+
+/** What kind DATA is; an IDX images file, or a path that cannot be read, counts as IDX (whose reader names the problem). */
+function dataKind(path: string): SourceKind {
+  try {
+    return sourceKind(path);
+  } catch {
+    return "idx";
+  }
+}
+
+/** The arrays one after the other, of the first one's type. */
+function concat<T extends Uint8Array | Float32Array | Int32Array>(arrays: T[]): T {
+  const first = arrays[0] as T;
+  if (arrays.length === 1) return first;
+  const out = new (first.constructor as new (n: number) => T)(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+/**
+ * The examples of an IDX folder's `set`, or the images of one IDX images file (no labels),
+ * transposed as `transpose` says: what encode read before it took other sources.
+ */
+export function loadIdxInput(path: string, set: DataSet, transpose: boolean): EncodeInput {
   const upright = (images: LabelledImages) => (transpose ? images.transposed() : images);
   const of = (images: LabelledImages, labelled: boolean): EncodeInput => ({
     inputs: images.pixels,
@@ -106,14 +205,23 @@ async function encodeCommand(file: string, dataPath: string, flags: EncodeFlags)
   // Both files are checked before the work (the labels' too: same folder, but maybe a folder of that name).
   const labelsFile = format === "npy" ? labelsFileOf(flags.out) : null;
   for (const path of [flags.out, labelsFile]) if (path) checkWritable(path);
-  const input = loadEncodeInput(dataPath, flags.set, transposeFor(flags, metadata));
+  const data = modelDataOf(metadata, model.classes, file);
+  const input = await loadEncodeInput(
+    dataPath,
+    { set: flags.set, transpose: transposeFor(flags, metadata), labelColumn: flags.labelColumn },
+    {
+      classNames: data.classNames ?? Array.from({ length: model.classes }, (_, i) => String(i)),
+      imageShape: imageShapeOf(model, metadata),
+      data,
+    },
+  );
   if (input.inputSize !== model.sizes[0]) {
     throw new DataError(
       `${dataPath}: examples have ${input.inputSize} values (${input.shape}) but ${file} takes ${model.sizes[0]} inputs: encode data of the model's input size`,
       dataPath,
     );
   }
-  const inputs = scaledInputs(input.inputs, modelDataOf(metadata, model.classes, file).inputScale);
+  const inputs = scaledInputs(input.inputs, data.inputScale);
   const backend = await createBackend();
   let features: Float32Array;
   try {

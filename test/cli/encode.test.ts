@@ -7,15 +7,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { float32Text } from "../../src/cli/encode.ts";
+import { PNG } from "pngjs";
+import { float32Text, labelsFileOf } from "../../src/cli/encode.ts";
 import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
+import { readImageFolder } from "../../src/data/image-folder-file.ts";
 import { saveModel } from "../../src/io/files.ts";
 import { modelDataMetadata } from "../../src/io/model-data.ts";
 import { decodeNpy } from "../../src/io/npy.ts";
 import { createBackend } from "../../src/linalg/index.ts";
 import { Rng } from "../../src/linalg/rng.ts";
-import { modelLayout } from "../../src/nn/model.ts";
+import { hiddenFeatures, modelLayout, type StackedModel } from "../../src/nn/model.ts";
 import { stackFeatures } from "../../src/nn/stack.ts";
 import { enableRelaxedSimd } from "../../src/platform/relaxed-simd.ts";
 
@@ -163,6 +165,115 @@ it("encode refuses a bad --out, --layer or data size with a line naming it", () 
   const r = stackae("encode", modelFile, small, "--out", join(dir, "x.npy"));
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /small-idx3-ubyte: examples have 16 values \(4 × 4\) but .* takes 784 inputs/);
+});
+
+/** A model of random weights, as the one above, of other sizes. */
+function randomModel(sizes: number[], classes: number, seed: number): StackedModel {
+  const r = new Rng(seed);
+  return {
+    sizes,
+    classes,
+    params: Float32Array.from({ length: modelLayout({ sizes, classes }).length }, () => r.normal()),
+  };
+}
+
+/** hiddenFeatures of `inputs` (bytes: ÷ 255 by the library) on the CLI's backend. */
+async function featuresOf(m: StackedModel, inputs: Uint8Array | Float32Array, layer: number): Promise<Float32Array> {
+  enableRelaxedSimd();
+  const backend = await createBackend();
+  try {
+    return hiddenFeatures(backend, m, inputs, layer);
+  } finally {
+    await backend.dispose();
+  }
+}
+
+it("encode of a CSV file: all its rows, labels matched to the model's class names, scaled as the model records", async () => {
+  // 7 rows of 6 values and a label last; a model 6 → 4 → 3 of classes cat, dog, eel that records inputs ÷ 10.
+  const classes = ["cat", "dog", "eel"];
+  const rows = Array.from({ length: 7 }, (_, i) => Array.from({ length: 6 }, (_, j) => (i * 7 + j * 3) % 20));
+  const labels = [2, 0, 1, 1, 0, 2, 0];
+  const csv = join(dir, "table.csv");
+  const lines = rows.map((row, i) => `${row.join(",")},${classes[labels[i] as number]}`);
+  writeFileSync(csv, `a,b,c,d,e,f,kind\n${lines.join("\n")}\n`);
+  const m = randomModel([6, 4, 3], 3, 11);
+  const file = join(dir, "csv.safetensors");
+  saveModel(file, m, modelDataMetadata({ classNames: classes, inputScale: 10 }));
+  const inputs = Float32Array.from(rows.flat(), (v) => v / 10);
+  for (const layer of [1, 2]) {
+    const out = join(dir, `table-${layer}.npy`);
+    const r = stackae("encode", file, csv, "--out", out, "--label-column", "last", "--layer", String(layer));
+    assert.equal(r.code, 0, r.stderr);
+    const { data: features, shape: got } = decodeNpy(readFileSync(out));
+    assert.deepEqual(got, [7, m.sizes[layer]]);
+    assert.deepEqual(features, await featuresOf(m, inputs, layer), `layer ${layer}`);
+    assert.deepEqual(decodeNpy(readFileSync(labelsFileOf(out))).data, Int32Array.from(labels));
+  }
+  const out = join(dir, "table.csv-features.csv");
+  assert.equal(stackae("encode", file, csv, "--out", out, "--label-column", "kind", "--set", "all").code, 0);
+  const written = readFileSync(out, "utf8").trimEnd().split("\n");
+  assert.equal(written[0], "label,f1,f2,f3");
+  assert.deepEqual(
+    written.slice(1).map((line) => Number(line.split(",")[0])),
+    labels,
+  );
+  // One set: --set train or test is refused, naming the flag; --label-column is for CSV files only.
+  const bad = stackae("encode", file, csv, "--out", join(dir, "x.npy"), "--set", "train");
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--set train: .*table\.csv is a CSV file, one set of examples with no train\/test split/);
+  const idx = stackae("encode", modelFile, data, "--out", join(dir, "x.npy"), "--label-column", "last");
+  assert.equal(idx.code, 2, idx.stderr);
+  assert.match(idx.stderr, /--label-column is for CSV files only/);
+});
+
+it("encode of an image folder: its pictures made the model's size, its test/ side by default, --set all both", async () => {
+  // train/ and test/ with classes 0 and 1, 8 × 8 PNG pictures; a model 16 (4 × 4) → 5 that records "resize".
+  const folder = join(dir, "pictures");
+  const r = new Rng(21);
+  for (const side of ["train", "test"]) {
+    for (const c of ["0", "1"]) {
+      mkdirSync(join(folder, side, c), { recursive: true });
+      for (let k = 0; k < 3; k++) {
+        const png = new PNG({ width: 8, height: 8 });
+        for (let p = 0; p < 64; p++) {
+          const v = Math.floor(r.uniform() * (c === "0" ? 100 : 256));
+          png.data.set([v, v, v, 255], 4 * p);
+        }
+        writeFileSync(join(folder, side, c, `${k}.png`), PNG.sync.write(png));
+      }
+    }
+  }
+  const m = randomModel([16, 5], 2, 12);
+  const file = join(dir, "images.safetensors");
+  saveModel(file, m, modelDataMetadata({ preparation: "resize" }));
+  const read = await readImageFolder(folder, { imageSize: { width: 4, height: 4 } });
+  const test = read.test as NonNullable<typeof read.test>;
+  const cases: [string[], Uint8Array, Int32Array][] = [
+    [[], test.inputs as Uint8Array, Int32Array.from(test.labels)],
+    [["--set", "train"], read.train.inputs as Uint8Array, Int32Array.from(read.train.labels)],
+    [
+      ["--set", "all"],
+      new Uint8Array([...read.train.inputs, ...test.inputs]),
+      Int32Array.from([...read.train.labels, ...test.labels]),
+    ],
+  ];
+  for (const [i, [flags, pixels, labels]] of cases.entries()) {
+    const out = join(dir, `pictures-${i}.npy`);
+    const run = stackae("encode", file, folder, "--out", out, ...flags);
+    assert.equal(run.code, 0, run.stderr);
+    const { data: features, shape: got } = decodeNpy(readFileSync(out));
+    assert.deepEqual(got, [labels.length, 5], flags.join(" "));
+    assert.deepEqual(features, await featuresOf(m, pixels, 1), flags.join(" "));
+    assert.deepEqual(decodeNpy(readFileSync(labelsFileOf(out))).data, labels, flags.join(" "));
+  }
+  // A folder without train/ and test/ is one set: all its pictures, by default.
+  const one = join(folder, "train");
+  const out = join(dir, "one.npy");
+  assert.equal(stackae("encode", file, one, "--out", out).code, 0);
+  assert.deepEqual(decodeNpy(readFileSync(out)).data, await featuresOf(m, read.train.inputs as Uint8Array, 1));
+  const bad = stackae("encode", file, one, "--out", out, "--set", "test");
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--set test: .* is an image folder without train\/ and test\//);
 });
 
 it("float32Text is the shortest decimal that reads back as the same float32", () => {
