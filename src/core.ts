@@ -7,11 +7,13 @@ export type { Examples } from "./data/examples.ts";
 export { encodeIdx, type IdxArray, isGzip, parseIdx } from "./data/idx.ts";
 export { digitToInput, imageToInput, resizeArea } from "./data/images.ts";
 export {
+  type Flat,
   type FromArraysOptions,
   fromArrays,
   type InputScale,
   inputScaleOf,
   PIXEL_SCALE,
+  type Rows,
   scaleInputs,
 } from "./data/source.ts";
 export { ArgumentError, DataError, ShapeError, StackaeError } from "./errors.ts";

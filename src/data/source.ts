@@ -19,8 +19,10 @@ export interface FromArraysOptions {
   image?: { rows: number; cols: number };
 }
 
-type Rows = ArrayLike<ArrayLike<number>>;
-type Flat = Float32Array | Float64Array | Uint8Array | ArrayLike<number>;
+/** Examples as rows: `number[][]`, or an array of typed arrays. */
+export type Rows = ArrayLike<ArrayLike<number>>;
+/** Examples as one flat row-major array (m × n values), or labels as one value per example. */
+export type Flat = Float32Array | Float64Array | Uint8Array | ArrayLike<number>;
 
 const OPTIONS = ["classNames", "inputSize", "image"];
 
