@@ -21,7 +21,7 @@ export interface FromArraysOptions {
 
 /** Examples as rows: `number[][]`, or an array of typed arrays. */
 export type Rows = ArrayLike<ArrayLike<number>>;
-/** Examples as one flat row-major array (m × n values), or labels as one value per example. */
+/** Examples as one flat row-major array of m × n values. */
 export type Flat = Float32Array | Float64Array | Uint8Array | ArrayLike<number>;
 
 const OPTIONS = ["classNames", "inputSize", "image"];
