@@ -6,11 +6,4 @@ import { webPlatform } from "./platform/web.ts";
 setPlatform(webPlatform);
 
 export * from "./core.ts";
-export {
-  getPlatform,
-  type KernelThread,
-  type KernelThreadData,
-  type Platform,
-  setPlatform,
-} from "./platform/platform.ts";
 export { setKernelBase, webPlatform } from "./platform/web.ts";

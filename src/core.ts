@@ -128,6 +128,13 @@ export {
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
+export {
+  getPlatform,
+  type KernelThread,
+  type KernelThreadData,
+  type Platform,
+  setPlatform,
+} from "./platform/platform.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
 export type { TrainInput, ValidationInput } from "./train/input.ts";
 export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";

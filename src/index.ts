@@ -31,11 +31,4 @@ export {
   writeFileAtomic,
 } from "./io/files.ts";
 export { nodePlatform } from "./platform/node.ts";
-export {
-  getPlatform,
-  type KernelThread,
-  type KernelThreadData,
-  type Platform,
-  setPlatform,
-} from "./platform/platform.ts";
 export { enableRelaxedSimd, relaxedSimdAvailable } from "./platform/relaxed-simd.ts";

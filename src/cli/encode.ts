@@ -8,7 +8,7 @@ import { LabelledImages } from "../data/dataset.ts";
 import type { Examples } from "../data/examples.ts";
 import { readDataDir, readIdx, readTestSet } from "../data/files.ts";
 import { readImageFolder } from "../data/image-folder-file.ts";
-import { onClasses } from "../data/source.ts";
+import { onClasses, PIXEL_SCALE, scaleInputs } from "../data/source.ts";
 import { readSource, type SourceKind, sourceKind } from "../data/source-file.ts";
 import { ArgumentError, DataError } from "../errors.ts";
 import { checkWritable, loadModel, writeFileAtomic } from "../io/files.ts";
@@ -17,7 +17,6 @@ import { encodeNpy } from "../io/npy.ts";
 import { createBackend } from "../linalg/index.ts";
 import { hiddenFeatures } from "../nn/model.ts";
 import { NO_TRANSPOSE_HELP, TRANSPOSE_HELP, transposeFor } from "./model-commands.ts";
-import { scaledInputs } from "./model-inputs.ts";
 import { choice, int, labelColumn } from "./parse.ts";
 import { imageShapeOf } from "./report.ts";
 
@@ -221,7 +220,7 @@ async function encodeCommand(file: string, dataPath: string, flags: EncodeFlags)
       dataPath,
     );
   }
-  const inputs = scaledInputs(input.inputs, data.inputScale);
+  const inputs = scaleInputs(input.inputs, data.inputScale ?? (input.inputs instanceof Uint8Array ? PIXEL_SCALE : 1));
   const backend = await createBackend();
   let features: Float32Array;
   try {

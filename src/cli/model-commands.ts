@@ -4,6 +4,7 @@ import { LabelledImages } from "../data/dataset.ts";
 import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
+import { PIXEL_SCALE, scaleInputs } from "../data/source.ts";
 import { ArgumentError, DataError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
 import { className, modelDataOf } from "../io/model-data.ts";
@@ -13,7 +14,6 @@ import { accuracy, confusionMatrix, predict, predictProbabilities, type StackedM
 import { loadEvalData } from "./data.ts";
 import { checkpointInfo, formatCheckpointInfo, formatInfo, modelInfo } from "./info.ts";
 import { type ClassNamer, formatMetrics, metricsJson } from "./metrics.ts";
-import { scaledInputs } from "./model-inputs.ts";
 import { int, labelColumn } from "./parse.ts";
 import { featuresImage, imageShapeOf } from "./report.ts";
 
@@ -276,7 +276,7 @@ function readPredictInputs(
     if (r * c !== inputSize)
       throw new DataError(`${path}: images are ${r} × ${c} but ${modelFile} takes ${inputSize} inputs`, path);
     const pixels = transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
-    return scaledInputs(pixels, inputScale);
+    return scaleInputs(pixels, inputScale ?? (pixels instanceof Uint8Array ? PIXEL_SCALE : 1));
   }
   throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
 }

@@ -116,7 +116,7 @@ export function inputScaleOf(train: Examples, scale: InputScale | undefined): nu
  * pipeline scales them on the way in, as for IDX files), anything else becomes float32 values.
  */
 export function scaleInputs(inputs: Float32Array | Uint8Array, scale: number): Float32Array | Uint8Array {
-  if (inputs instanceof Uint8Array && scale === PIXEL_SCALE) return inputs;
+  if (inputs instanceof Uint8Array ? scale === PIXEL_SCALE : scale === 1) return inputs;
   const out = new Float32Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) out[i] = (inputs[i] as number) / scale;
   return out;

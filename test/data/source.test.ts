@@ -72,6 +72,7 @@ describe("input scale", () => {
   });
   it("scales to float32 values, except pixels at 255, which stay bytes for the pipeline", () => {
     assert.equal(scaleInputs(bytes.inputs, 255), bytes.inputs);
+    assert.equal(scaleInputs(floats.inputs, 1), floats.inputs, "floats at scale 1 pass as they are");
     assert.deepEqual(Array.from(scaleInputs(floats.inputs, 16)), [0, 3 / 16, 1, 2 / 16]);
     assert.deepEqual(Array.from(scaleInputs(bytes.inputs, 3)), [0, 1, Math.fround(16 / 3), Math.fround(2 / 3)]);
   });
