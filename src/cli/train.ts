@@ -19,6 +19,7 @@ import { startModuleWorker } from "./module-worker.ts";
 import {
   choice,
   classNames,
+  float,
   fraction,
   imageSize,
   inputScale,
@@ -55,6 +56,8 @@ interface TrainFlags {
   aeLambda: number;
   beta: number;
   rho: number;
+  corruption?: number;
+  tiedWeights?: boolean;
   softmaxLambda: number;
   finetuneLambda: number;
   batchSize: number;
@@ -169,6 +172,12 @@ function settingOptions(command: Command): void {
     .option("--ae-lambda <λ>", "weight decay of the autoencoders", nonNegative, S.autoencoder.lambda)
     .option("--beta <β>", "sparsity weight", nonNegative, S.autoencoder.beta)
     .option("--rho <ρ>", "sparsity target, in (0, 1)", fraction, S.autoencoder.rho)
+    .option(
+      "--corruption <p>",
+      "denoising autoencoders: mask each input value with probability p, in [0, 1) (default: 0, none)",
+      float((v) => v >= 0 && v < 1, "a number in [0, 1)"),
+    )
+    .option("--tied-weights", "autoencoders' decoders are their encoders transposed (W2 = W1ᵀ)")
     .option("--softmax-lambda <λ>", "weight decay of the softmax", nonNegative, S.softmax.lambda)
     .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", nonNegative, S.fineTune.lambda)
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
@@ -224,6 +233,8 @@ const SETTING_FLAGS = [
   "aeLambda",
   "beta",
   "rho",
+  "corruption",
+  "tiedWeights",
   "softmaxLambda",
   "finetuneLambda",
   "batchSize",
@@ -243,7 +254,13 @@ function settingsOf(flags: TrainFlags): PartialSettings {
   return {
     layers: flags.layers,
     seed: flags.seed,
-    autoencoder: { ...stage(flags.aeOptimizer, flags.aeIters, flags.aeLambda), beta: flags.beta, rho: flags.rho },
+    autoencoder: {
+      ...stage(flags.aeOptimizer, flags.aeIters, flags.aeLambda),
+      beta: flags.beta,
+      rho: flags.rho,
+      corruption: flags.corruption,
+      tiedWeights: flags.tiedWeights,
+    },
     softmax: stage(flags.softmaxOptimizer, flags.softmaxIters, flags.softmaxLambda),
     fineTune: stage(flags.finetuneOptimizer, flags.finetuneIters, flags.finetuneLambda),
   };
