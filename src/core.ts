@@ -70,9 +70,11 @@ export type { Storage } from "./linalg/matrix.ts";
 export type { CsrMatrix, JsSparseOps, SparseMatrix, SparseMode, SparseOps } from "./linalg/sparse.ts";
 export type { AdamCoefficients, SgdCoefficients } from "./linalg/vectors.ts";
 export type { WasmBackendOptions } from "./linalg/wasm/index.ts";
+export { createDenoisingAutoencoderCost, type DenoisingOptions } from "./nn/denoising-autoencoder.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
+export { type Corruption, fixedMask, maskingNoise } from "./nn/masking-noise.ts";
 export { type ClassificationReport, type ClassScores, classificationReport } from "./nn/metrics.ts";
 export {
   accuracy,
@@ -103,6 +105,11 @@ export {
   sparseAutoencoderLayout,
 } from "./nn/sparse-autoencoder.ts";
 export { createStackCost, type StackOptions, stackFeatures, stackLayout, stackPredict } from "./nn/stack.ts";
+export {
+  createTiedAutoencoderCost,
+  initTiedAutoencoder,
+  tiedAutoencoderLayout,
+} from "./nn/tied-autoencoder.ts";
 export {
   type AdamOptions,
   adam,
