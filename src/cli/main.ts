@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { enableRelaxedSimd } from "../platform/relaxed-simd.ts";
 import { registerEncode } from "./encode.ts";
 import { EXIT, errorReport, exitCodeFor, formatError } from "./exit.ts";
+import { registerFewLabels } from "./few-labels.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
 import { registerTrain } from "./train.ts";
@@ -45,6 +46,7 @@ program
   });
 
 registerTrain(program);
+registerFewLabels(program);
 registerModelCommands(program);
 registerEncode(program);
 

@@ -32,7 +32,7 @@ import {
 import { formatSeconds, plural, progressReporter } from "./progress.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
-interface TrainFlags {
+export interface TrainFlags {
   data?: string;
   test?: string;
   testFraction?: number;
@@ -105,7 +105,7 @@ export function registerTrain(program: Command): void {
 }
 
 /** train's flags that say where the data comes from and how it is split and scaled. */
-function dataOptions(command: Command): void {
+export function dataOptions(command: Command): void {
   command
     .option(
       "--data <path>",
@@ -152,7 +152,7 @@ function dataOptions(command: Command): void {
 }
 
 /** train's flags that set the network and its training (what a checkpoint keeps). */
-function settingOptions(command: Command): void {
+export function settingOptions(command: Command): void {
   command
     .option("--layers <sizes>", "hidden units of each autoencoder, bottom first", sizes, S.layers)
     .option("--seed <n>", "random seed: the same seed gives the same run", int(0, 2 ** 32 - 1), S.seed)
@@ -243,7 +243,7 @@ const SETTING_FLAGS = [
 
 const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
 
-function settingsOf(flags: TrainFlags): PartialSettings {
+export function settingsOf(flags: TrainFlags): PartialSettings {
   const stage = (optimizer: OptimizerName | undefined, iterations: number | undefined, lambda: number) => ({
     optimizer: optimizer ?? flags.optimizer ?? "lbfgs",
     iterations,

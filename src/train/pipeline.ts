@@ -112,7 +112,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
  * on `input`), and keeps each one's encoder (W1, b1) in the stack; the decoders are discarded.
  * A resumed run recomputes the features of the autoencoders it does not train again.
  */
-function pretrain<T extends FloatArray>(
+export function pretrain<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
@@ -160,7 +160,7 @@ function encoderFeatures<T extends FloatArray>(
 }
 
 /** Trains the softmax on the top features of X through the pretrained encoders, and keeps its θ in the stack. */
-function trainSoftmax<T extends FloatArray>(
+export function trainSoftmax<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
