@@ -143,6 +143,19 @@ export {
   setPlatform,
 } from "./platform/platform.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
+export {
+  FEW_LABELS_METHODS,
+  type FewLabelsInput,
+  type FewLabelsMethod,
+  type FewLabelsOptions,
+  type FewLabelsRow,
+  type FewLabelsRun,
+  type FewLabelsTable,
+  fewLabelsEpochs,
+  fewLabelsExperiment,
+  type LabelledSet,
+  type MethodSummary,
+} from "./train/few-labels.ts";
 export type { TrainInput, ValidationInput } from "./train/input.ts";
 export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";
 export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
