@@ -91,9 +91,9 @@ describe("fewLabelsExperiment", () => {
   });
 });
 
-it("fewLabelsEpochs: more passes over fewer examples, between 10 and 200", () => {
-  assert.equal(fewLabelsEpochs(100), 200);
-  assert.equal(fewLabelsEpochs(1000), 20);
-  assert.equal(fewLabelsEpochs(10000), 10);
-  assert.equal(fewLabelsEpochs(60000), 10);
+it("fewLabelsEpochs: about 1,000 steps, at least 10 epochs", () => {
+  assert.equal(fewLabelsEpochs(100, 256), 1000);
+  assert.equal(fewLabelsEpochs(1000, 256), 250);
+  assert.equal(fewLabelsEpochs(10000, 256), 25);
+  assert.equal(fewLabelsEpochs(60000, 256), 10);
 });
