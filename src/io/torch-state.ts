@@ -13,6 +13,8 @@ import { modelDataOf } from "./model-data.ts";
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile, modelFromSafetensors } from "./model-file.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError, type Tensor } from "./safetensors.ts";
 
+/** What a model with no recorded scale was trained on: pixels of 0–255 (see model-data.ts). */
+const DEFAULT_INPUT_SCALE = 255;
 /** The keys of a model file's metadata that belong to its own format, not to the model. */
 const FORMAT_KEYS = new Set(["format", "version", "tensors", "activation", "sizes", "classes"]);
 /** The metadata a model records of its data (model-data.ts, and the image shape and transposition eval and predict read). */
@@ -30,8 +32,9 @@ export function torchStateKeys(layers: number): string[] {
 
 /**
  * The state_dict of a model as safetensors bytes (float32). Its metadata keeps the model's
- * (class names, input scale, how it was trained), with `format: "pt"` as PyTorch's safetensors
- * writer marks its files, and `sizes` and `classes`.
+ * (class names, how it was trained), with `format: "pt"` as PyTorch's safetensors writer marks
+ * its files, `sizes`, `classes`, `module` (the module in Python) and `inputScale` (what the
+ * module's inputs were divided by: the model's, else 255).
  */
 export function encodeTorchState({ model, metadata }: ModelFile): Uint8Array {
   const layout = modelLayout(model);
@@ -43,8 +46,10 @@ export function encodeTorchState({ model, metadata }: ModelFile): Uint8Array {
   });
   const kept: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata)) if (!FORMAT_KEYS.has(key)) kept[key] = value;
+  const scale = modelDataOf(metadata, model.classes, "the model's metadata").inputScale ?? DEFAULT_INPUT_SCALE;
   return encodeSafetensors(tensors, {
     ...kept,
+    inputScale: String(scale),
     format: "pt",
     sizes: JSON.stringify(model.sizes),
     classes: String(model.classes),
