@@ -68,6 +68,11 @@ export function encodeTorchState({ model, metadata }: ModelFile): Uint8Array {
 export function decodeTorchState(bytes: Uint8Array, file: string, like: Record<string, string> = {}): ModelFile {
   const bad = (message: string) => new ModelFileError(file, message);
   const { tensors: raw, metadata: own } = decodeSafetensors(bytes, file);
+  if (own.format === MODEL_FORMAT) {
+    throw bad(
+      `is a stackae model already, not a PyTorch state_dict: use it as it is, or make a state_dict of it with \`stackae export ${file} --format torch --out torch.safetensors\``,
+    );
+  }
   const tensors = unwrapped(raw);
   const linears = [...tensors.keys()].filter((k) => /^\d+\.weight$/.test(k)).length;
   if (linears < 2) {
