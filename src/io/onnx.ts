@@ -2,7 +2,7 @@
 // input → ÷ inputScale → (Gemm, Sigmoid) per encoder → Gemm by θ → logits → Softmax and ArgMax.
 // The protobuf is written by onnx-proto (ONNX's own schema compiled by protobufjs); this module
 // returns bytes, so that the browser build exports too.
-import { checkModel } from "../nn/model.ts";
+import { checkModel, modelLayout, type StackedModel } from "../nn/model.ts";
 import { modelDataOf } from "./model-data.ts";
 import type { ModelFile } from "./model-file.ts";
 
@@ -33,96 +33,20 @@ export interface OnnxOptions {
  */
 export async function encodeOnnx({ model, metadata }: ModelFile, options: OnnxOptions = {}): Promise<Uint8Array> {
   const { onnx } = (await import("onnx-proto")).default;
-  const layout = checkModel(model);
+  checkModel(model);
   const data = modelDataOf(metadata, model.classes, "the model's metadata");
   const scale = data.inputScale ?? DEFAULT_INPUT_SCALE;
-  const classNames = data.classNames ?? Array.from({ length: model.classes }, (_, c) => String(c));
   const n = model.sizes[0] as number;
-
-  const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  const node = (
-    opType: string,
-    input: string[],
-    output: string,
-    attribute: InstanceType<typeof onnx.AttributeProto>[] = [],
-  ) => nodes.push(onnx.NodeProto.create({ opType, input, output: [output], name: output, attribute }));
-  const int = (name: string, i: number) =>
-    onnx.AttributeProto.create({ name, i, type: onnx.AttributeProto.AttributeType.INT });
-
-  const initializer = layout.tensors.map((t) =>
-    onnx.TensorProto.create({
-      name: t.name,
-      dataType: onnx.TensorProto.DataType.FLOAT,
-      dims: t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols],
-      rawData: littleEndianFloats(layout.slice(model.params, t.name)),
-    }),
-  );
-  let a: string = ONNX_NAMES.input;
-  if (scale !== 1) {
-    initializer.push(
-      onnx.TensorProto.create({
-        name: "input_scale",
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        dims: [],
-        rawData: littleEndianFloats(Float32Array.of(scale)),
-      }),
-    );
-    // Div, not Mul by 1/scale: x / 255 rounded once, as stackae scales pixels.
-    node("Div", [a, "input_scale"], "scaled");
-    a = "scaled";
-  }
-  for (let l = 1; l < model.sizes.length; l++) {
-    // Gemm: a Wᵀ + b, with W stored out × in as in the model file (SPEC §4: z = W a + b).
-    node("Gemm", [a, `W${l}`, `b${l}`], `z${l}`, [int("transB", 1)]);
-    node("Sigmoid", [`z${l}`], `a${l}`);
-    a = `a${l}`;
-  }
-  node("Gemm", [a, "theta"], "logits", [int("transB", 1)]);
-  node("Softmax", ["logits"], ONNX_NAMES.probabilities, [int("axis", -1)]);
-  node("ArgMax", ["logits"], ONNX_NAMES.label, [int("axis", 1), int("keepdims", 0)]);
-
-  const batch = onnx.TensorShapeProto.Dimension.create({ dimParam: "N" });
-  const dim = (d: number) => onnx.TensorShapeProto.Dimension.create({ dimValue: d });
-  const value = (
-    name: string,
-    elemType: number,
-    dims: InstanceType<typeof onnx.TensorShapeProto.Dimension>[],
-    docString: string,
-  ) =>
-    onnx.ValueInfoProto.create({
-      name,
-      docString,
-      type: onnx.TypeProto.create({
-        tensorType: onnx.TypeProto.Tensor.create({ elemType, shape: onnx.TensorShapeProto.create({ dim: dims }) }),
-      }),
-    });
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
-  const describe = `${model.sizes.join(" → ")} → softmax(${model.classes})`;
   const inputDoc =
     scale === 1
       ? "the inputs as the model was trained on them (not scaled in the graph)"
       : `the inputs as the training data held them (pixels: 0–255); the graph divides them by ${scale}`;
-  const graph = onnx.GraphProto.create({
-    name: "stackae",
-    node: nodes,
-    initializer,
-    input: [value(ONNX_NAMES.input, FLOAT, [batch, dim(n)], `float32 [N, ${n}]: ${inputDoc}`)],
-    output: [
-      value(ONNX_NAMES.label, onnx.TensorProto.DataType.INT64, [batch], "int64 [N]: the most probable class's index"),
-      value(
-        ONNX_NAMES.probabilities,
-        FLOAT,
-        [batch, dim(model.classes)],
-        "float32 [N, classes]: each class's probability",
-      ),
-    ],
-  });
   const props: Record<string, string> = {};
   for (const [key, v] of Object.entries(metadata)) if (!LAYOUT_KEYS.has(key)) props[key] = v;
   Object.assign(props, {
     sizes: JSON.stringify(model.sizes),
     classes: String(model.classes),
-    classNames: JSON.stringify(classNames),
+    classNames: JSON.stringify(data.classNames ?? Array.from({ length: model.classes }, (_, c) => String(c))),
     inputScale: String(scale),
     preparation: data.preparation ?? "digit",
   });
@@ -132,13 +56,80 @@ export async function encodeOnnx({ model, metadata }: ModelFile, options: OnnxOp
     producerName: "stackae",
     producerVersion: options.producerVersion ?? "",
     docString:
-      `stackae stacked sparse autoencoder, ${describe}. Input "${ONNX_NAMES.input}": float32 [N, ${n}], ${inputDoc}. ` +
+      `stackae stacked sparse autoencoder, ${model.sizes.join(" → ")} → softmax(${model.classes}). ` +
+      `Input "${ONNX_NAMES.input}": float32 [N, ${n}], ${inputDoc}. ` +
       `Outputs "${ONNX_NAMES.label}": int64 [N], the most probable class (its name: metadata "classNames"); ` +
       `"${ONNX_NAMES.probabilities}": float32 [N, ${model.classes}].`,
-    graph,
+    graph: graphOf(onnx, model, scale, `float32 [N, ${n}]: ${inputDoc}`),
     metadataProps: Object.entries(props).map(([key, v]) => onnx.StringStringEntryProto.create({ key, value: v })),
   });
   return onnx.ModelProto.encode(proto).finish();
+}
+
+type Onnx = typeof import("onnx-proto").onnx;
+
+/** The graph: its nodes, the model's tensors as initializers, its input and outputs. */
+function graphOf(onnx: Onnx, model: StackedModel, scale: number, inputDoc: string): InstanceType<Onnx["GraphProto"]> {
+  const layout = modelLayout(model);
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const floats = (name: string, dims: number[], values: Float32Array) =>
+    onnx.TensorProto.create({ name, dataType: FLOAT, dims, rawData: littleEndianFloats(values) });
+  const initializer = layout.tensors.map((t) =>
+    floats(t.name, t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols], layout.slice(model.params, t.name)),
+  );
+  const node: InstanceType<Onnx["NodeProto"]>[] = [];
+  const op = (opType: string, input: string[], output: string, ints: Record<string, number> = {}) =>
+    node.push(
+      onnx.NodeProto.create({
+        opType,
+        input,
+        output: [output],
+        name: output,
+        attribute: Object.entries(ints).map(([name, i]) =>
+          onnx.AttributeProto.create({ name, i, type: onnx.AttributeProto.AttributeType.INT }),
+        ),
+      }),
+    );
+  let a: string = ONNX_NAMES.input;
+  if (scale !== 1) {
+    initializer.push(floats("input_scale", [], Float32Array.of(scale)));
+    // Div, not Mul by 1/scale: x / 255 rounded once, as stackae scales pixels.
+    op("Div", [a, "input_scale"], "scaled");
+    a = "scaled";
+  }
+  for (let l = 1; l < model.sizes.length; l++) {
+    // Gemm: a Wᵀ + b, with W stored out × in as in the model file (SPEC §4: z = W a + b).
+    op("Gemm", [a, `W${l}`, `b${l}`], `z${l}`, { transB: 1 });
+    op("Sigmoid", [`z${l}`], `a${l}`);
+    a = `a${l}`;
+  }
+  op("Gemm", [a, "theta"], "logits", { transB: 1 });
+  op("Softmax", ["logits"], ONNX_NAMES.probabilities, { axis: -1 });
+  op("ArgMax", ["logits"], ONNX_NAMES.label, { axis: 1, keepdims: 0 });
+  const batch = onnx.TensorShapeProto.Dimension.create({ dimParam: "N" });
+  const value = (name: string, elemType: number, dims: (number | null)[], docString: string) =>
+    onnx.ValueInfoProto.create({
+      name,
+      docString,
+      type: onnx.TypeProto.create({
+        tensorType: onnx.TypeProto.Tensor.create({
+          elemType,
+          shape: onnx.TensorShapeProto.create({
+            dim: dims.map((d) => (d === null ? batch : onnx.TensorShapeProto.Dimension.create({ dimValue: d }))),
+          }),
+        }),
+      }),
+    });
+  return onnx.GraphProto.create({
+    name: "stackae",
+    node,
+    initializer,
+    input: [value(ONNX_NAMES.input, FLOAT, [null, model.sizes[0] as number], inputDoc)],
+    output: [
+      value(ONNX_NAMES.label, onnx.TensorProto.DataType.INT64, [null], "int64 [N]: the most probable class's index"),
+      value(ONNX_NAMES.probabilities, FLOAT, [null, model.classes], "float32 [N, classes]: each class's probability"),
+    ],
+  });
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
