@@ -8,7 +8,7 @@ import type { ModelFile } from "./model-file.ts";
 
 /** The ONNX operator set the graph is written against (Softmax over the last axis, as from 13). */
 export const ONNX_OPSET = 13;
-/** ONNX IR version 7, the first that opset 13 may be paired with, read by every onnxruntime since 1.6. */
+/** ONNX IR version 7, the oldest that opset 13 may be paired with, so that older runtimes read it too. */
 export const ONNX_IR_VERSION = 7;
 /** The graph's input and outputs, as scikit-learn's ONNX converters name a classifier's. */
 export const ONNX_NAMES = { input: "input", label: "label", probabilities: "probabilities" } as const;
