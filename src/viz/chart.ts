@@ -51,12 +51,14 @@ export const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "
 
 const MARGIN = { left: 62, right: 16, top: 30, bottom: 44 };
 
-/** Round ticks covering [lo, hi] on a linear scale: steps of 1, 2 or 5 × 10ᵏ, about `count` of them. */
+/** Round ticks inside [lo, hi] on a linear scale: steps of 1, 2 or 5 × 10ᵏ, about `count` of them. */
 export function linearTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  // The round step nearest the raw one, on a log scale (d3's thresholds: √2, √10, √50).
+  const e = raw / power;
+  const step = (e >= Math.sqrt(50) ? 10 : e >= Math.sqrt(10) ? 5 : e >= Math.SQRT2 ? 2 : 1) * power;
   const ticks: number[] = [];
   for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(roundTo(t, step));
   return ticks;
@@ -136,8 +138,8 @@ const num = (v: number) => v.toFixed(1);
 export function lineChart(spec: ChartSpec): string {
   const width = spec.width ?? 440;
   const height = spec.height ?? 280;
-  const listed = spec.series.filter((s) => !s.unlisted);
-  const legend = listed.length > 1 ? 18 * Math.ceil(listed.length / 3) : 0;
+  const items = legendLayout(spec.series, width - MARGIN.left - MARGIN.right);
+  const legend = items.length > 1 ? 18 * (Math.max(...items.map((i) => i.line)) + 1) : 0;
   const m = { ...MARGIN, top: MARGIN.top + legend };
   const xs = spec.series.flatMap((s) => s.points.map((p) => p.x));
   const ys = spec.series.flatMap((s) => s.points.flatMap((p) => (p.err ? [p.y - p.err, p.y + p.err] : [p.y])));
@@ -149,7 +151,7 @@ export function lineChart(spec: ChartSpec): string {
   if (spec.title) out.push(`<text class="chart-title" x="${m.left}" y="16">${escapeHtml(spec.title)}</text>`);
   out.push(...grid(spec, sx, sy, m, width, height));
   for (const [i, s] of spec.series.entries()) out.push(...seriesSvg(s, i, sx, sy));
-  if (legend > 0) out.push(...legendSvg(spec.series, m.left, 22 + (spec.title ? 12 : 0), width - m.left));
+  if (legend > 0) out.push(...legendSvg(spec.series, items, m.left, 22 + (spec.title ? 12 : 0)));
   out.push("</svg>");
   return out.join("\n");
 }
@@ -212,13 +214,32 @@ function seriesSvg(s: Series, i: number, sx: Scale, sy: Scale): string[] {
   return out;
 }
 
-function legendSvg(series: readonly Series[], x0: number, y0: number, width: number): string[] {
-  const column = Math.max(120, width / 3);
-  const listed = series.flatMap((s, i) => (s.unlisted ? [] : [{ s, i }]));
-  return listed.map(({ s, i }, k) => {
+interface LegendItem {
+  series: number;
+  x: number;
+  line: number;
+}
+
+/** The legend's entries left to right, wrapped to `width`; text widths estimated at 7 px a character. */
+function legendLayout(series: readonly Series[], width: number): LegendItem[] {
+  const items: LegendItem[] = [];
+  let [x, line] = [0, 0];
+  for (const [i, s] of series.entries()) {
+    if (s.unlisted) continue;
+    const w = 24 + 7 * s.name.length + 18;
+    if (x > 0 && x + w > width) [x, line] = [0, line + 1];
+    items.push({ series: i, x, line });
+    x += w;
+  }
+  return items;
+}
+
+function legendSvg(series: readonly Series[], items: readonly LegendItem[], x0: number, y0: number): string[] {
+  return items.map(({ series: i, x: dx, line }) => {
+    const s = series[i] as Series;
     const color = escapeHtml(s.color ?? (PALETTE[i % PALETTE.length] as string));
-    const x = x0 + (k % 3) * column;
-    const y = y0 + Math.floor(k / 3) * 18;
+    const x = x0 + dx;
+    const y = y0 + line * 18;
     const mark =
       s.points.length === 1
         ? `<circle cx="${x + 9}" cy="${y}" r="3.5" fill="${color}"/>`

@@ -139,6 +139,8 @@ dl.facts dd { margin: 0; font-variant-numeric: tabular-nums; }
 .columns { display: flex; flex-wrap: wrap; gap: 8px 40px; align-items: flex-start; }
 .columns > * { flex: 0 1 auto; min-width: 0; }
 .figures { display: flex; flex-wrap: wrap; gap: 0 32px; }
+.figures figure { max-width: 100%; }
+.figures figcaption { width: 0; min-width: 100%; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px 16px; }
 svg.chart { max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
 svg.chart .chart-title { font-weight: 600; font-size: 13px; fill: var(--ink); }

@@ -184,15 +184,20 @@ function scoresTable(r: RunReport): string {
   );
 }
 
-/** A minibatch stage's batch costs are noisy: drawn faintly, with their moving average over them. */
+/**
+ * A stage's cost per iteration and, where it has a validation set, the validation cost at each
+ * evaluation beside it, as Keras plots loss and val_loss. A minibatch stage's batch costs are
+ * noisy: drawn faintly, with their moving average over them.
+ */
 function costChart(s: ReportStage, color: string): string {
   const minibatch = s.optimizer !== "lbfgs";
   const raw = s.costs.map((c, k) => ({ x: k + 1, y: c }));
   const window = Math.max(5, Math.round(s.costs.length / 40));
   const smooth = minibatch && s.costs.length > 50;
+  const training = minibatch ? "each batch" : "training";
   const series: Series[] = smooth
     ? [
-        { name: "each batch", points: raw, color, dots: false, opacity: 0.3 },
+        { name: training, points: raw, color, dots: false, opacity: 0.3 },
         {
           name: `mean of ${window} batches`,
           points: movingAverage(s.costs, window).map((c, k) => ({ x: k + 1, y: c })),
@@ -200,55 +205,71 @@ function costChart(s: ReportStage, color: string): string {
           dots: false,
         },
       ]
-    : [{ name: s.name, points: raw, color, dots: s.costs.length <= 40 }];
+    : [{ name: training, points: raw, color, dots: s.costs.length <= 40 }];
+  if (s.validation && s.validation.curve.length > 0) {
+    series.push({
+      name: "validation",
+      points: s.validation.curve.map((p) => ({ x: p.iteration, y: p.cost })),
+      color: "#000",
+      dashed: true,
+    });
+  }
+  const costs = series.flatMap((x) => x.points.map((p) => p.y)).filter(Number.isFinite);
   return lineChart({
-    title: `${s.name} (${s.optimizer})`,
+    title: `${s.name} (${s.optimizer}): cost`,
     x: { label: minibatch ? "step" : "iteration", format: "integer", tight: true },
-    y: { label: minibatch ? "batch cost" : "cost", log: s.costs.every((c) => c > 0) },
+    y: { label: "cost", log: costs.every((c) => c > 0) },
     series,
   });
 }
 
-/** A stage's validation curve: accuracy or cost, with the evaluation kept marked. */
-function validationChart(s: ReportStage, color: string, what: "accuracy" | "cost"): string {
+/** A stage's validation accuracy at each evaluation, with the evaluation whose parameters it kept marked. */
+function accuracyChart(s: ReportStage, color: string): string {
   const v = s.validation as NonNullable<ReportStage["validation"]>;
-  const pick = (p: ReportValidationPoint) => (what === "accuracy" ? p.accuracy : p.cost);
   const step = s.optimizer === "lbfgs" ? "iteration" : "step";
   return lineChart({
-    title: `${s.name}: validation ${what === "accuracy" ? "accuracy" : "cost (cross-entropy)"}`,
+    title: `${s.name}: validation accuracy`,
     x: { label: step, format: "integer", tight: true },
-    y:
-      what === "accuracy"
-        ? { label: "accuracy", format: "percent" }
-        : { label: "cost", log: v.curve.every((p) => p.cost > 0) },
+    y: { label: "accuracy", format: "percent" },
     series: [
-      { name: "validation set", points: v.curve.map((p) => ({ x: p.iteration, y: pick(p) })), color },
+      { name: "validation set", points: v.curve.map((p) => ({ x: p.iteration, y: p.accuracy })), color },
       {
         name: `kept (${step} ${v.kept.iteration})`,
-        points: [{ x: v.kept.iteration, y: pick(v.kept) }],
+        points: [{ x: v.kept.iteration, y: v.kept.accuracy }],
         color: "#000",
-        dots: true,
       },
     ],
   });
 }
 
+/** A row for each stage with a validation set (its cost, its accuracy); the others two to a row. */
 function curves(stages: readonly ReportStage[]): string {
   const color = (i: number) => PALETTE[i % PALETTE.length] as string;
-  const charts = stages.map((s, i) => costChart(s, color(i)));
-  const validated = stages.flatMap((s, i) => (s.validation && s.validation.curve.length > 0 ? [{ s, i }] : []));
-  for (const { s, i } of validated)
-    charts.push(validationChart(s, color(i), "accuracy"), validationChart(s, color(i), "cost"));
+  const rows: string[][] = [];
+  let pending: string[] = [];
+  const validated = (s: ReportStage) => s.validation !== undefined && s.validation.curve.length > 0;
+  for (const [i, s] of stages.entries()) {
+    if (validated(s)) {
+      if (pending.length > 0) rows.push(pending);
+      pending = [];
+      rows.push([costChart(s, color(i)), accuracyChart(s, color(i))]);
+    } else {
+      pending.push(costChart(s, color(i)));
+      if (pending.length === 2) [rows[rows.length], pending] = [pending, []];
+    }
+  }
+  if (pending.length > 0) rows.push(pending);
+  const kept = stages
+    .filter(validated)
+    .map(
+      (s) =>
+        `${s.name} kept the parameters of ${s.optimizer === "lbfgs" ? "iteration" : "step"} ${s.validation?.kept.iteration} (validation accuracy ${percent(s.validation?.kept.accuracy ?? Number.NaN)})`,
+    );
   const note =
-    validated.length > 0
-      ? validated
-          .map(
-            ({ s }) =>
-              `${s.name}: kept the parameters of ${s.optimizer === "lbfgs" ? "iteration" : "step"} ${s.validation?.kept.iteration} (validation accuracy ${percent(s.validation?.kept.accuracy ?? Number.NaN)})`,
-          )
-          .join("; ")
+    kept.length > 0
+      ? `The training cost includes the weight decay term (and the autoencoders' sparsity term); the validation cost is the cross-entropy alone. ${kept.join("; ")}.`
       : "No validation set: add --validation-fraction F for validation curves and early stopping.";
-  return `<div class="charts">${charts.join("\n")}</div><p class="note">${escapeHtml(note)}.</p>`;
+  return `${rows.map((r) => `<div class="charts">${r.join("\n")}</div>`).join("\n")}<p class="note">${escapeHtml(note)}</p>`;
 }
 
 function stagesTable(stages: readonly ReportStage[], total: number): string {
