@@ -22,6 +22,8 @@ export interface Series {
   opacity?: number;
   /** Leave the series out of the legend. */
   unlisted?: boolean;
+  /** Shift in pixels along x, so that error bars of series at the same x do not hide each other. */
+  dodge?: number;
 }
 
 export interface Axis {
@@ -35,6 +37,8 @@ export interface Axis {
   format?: "number" | "percent" | "integer";
   /** End the axis at the data (default: widen a linear axis to the round ticks around it). */
   tight?: boolean;
+  /** Room beyond the data at each end, as a fraction of the axis (default 0). */
+  pad?: number;
 }
 
 export interface ChartSpec {
@@ -49,7 +53,7 @@ export interface ChartSpec {
 /** Colour-blind-safe (Okabe–Ito), in the order series take them. */
 export const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"] as const;
 
-const MARGIN = { left: 62, right: 16, top: 30, bottom: 44 };
+const MARGIN = { left: 62, right: 24, top: 30, bottom: 44 };
 
 /** Round ticks inside [lo, hi] on a linear scale: steps of 1, 2 or 5 × 10ᵏ, about `count` of them. */
 export function linearTicks(lo: number, hi: number, count = 5): number[] {
@@ -118,7 +122,9 @@ function scale(axis: Axis, values: number[], from: number, to: number): Scale {
     if (hi === lo) [lo, hi] = [lo / 2, hi * 2];
     const ticks = logTicks(lo, hi);
     const f = Math.log10;
-    const [a, b] = [Math.min(f(lo), f(ticks[0] as number)), Math.max(f(hi), f(ticks.at(-1) as number))];
+    const [a0, b0] = [Math.min(f(lo), f(ticks[0] as number)), Math.max(f(hi), f(ticks.at(-1) as number))];
+    const room = (axis.pad ?? 0) * (b0 - a0);
+    const [a, b] = [a0 - room, b0 + room];
     return { at: (v) => from + ((f(v) - a) / (b - a || 1)) * (to - from), ticks, keep };
   }
   if (hi === lo) [lo, hi] = lo === 0 ? [0, 1] : [lo - Math.abs(lo) / 2, hi + Math.abs(hi) / 2];
@@ -185,7 +191,8 @@ function grid(spec: ChartSpec, sx: Scale, sy: Scale, m: typeof MARGIN, width: nu
   return out;
 }
 
-function seriesSvg(s: Series, i: number, sx: Scale, sy: Scale): string[] {
+function seriesSvg(s: Series, i: number, scaleX: Scale, sy: Scale): string[] {
+  const sx: Scale = s.dodge ? { ...scaleX, at: (v) => scaleX.at(v) + (s.dodge as number) } : scaleX;
   const color = escapeHtml(s.color ?? (PALETTE[i % PALETTE.length] as string));
   const points = s.points.filter((p) => sx.keep(p.x) && sy.keep(p.y));
   const out: string[] = [];

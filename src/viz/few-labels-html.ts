@@ -57,11 +57,12 @@ export function fewLabelsSvg(rows: readonly FewLabelsRow[], title = "test accura
     title,
     width: 640,
     height: 380,
-    x: { label: "labelled training examples", log: true, format: "integer" },
+    x: { label: "labelled training examples", log: true, format: "integer", pad: 0.04 },
     y: { label: "test accuracy (mean ± std over seeds)", format: "percent" },
-    series: methods.map((method) => ({
+    series: methods.map((method, i) => ({
       name: method,
       dots: true,
+      dodge: (i - (methods.length - 1) / 2) * 5,
       points: rows
         .filter((r) => r.method === method)
         .sort((a, b) => a.labels - b.labels)

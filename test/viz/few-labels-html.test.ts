@@ -41,10 +41,10 @@ describe("fewLabelsSvg", () => {
     const [a, b, c] = drawn[0]?.points ?? [];
     assert.ok(a && b && c);
     assert.ok(Math.abs(b[0] - a[0] - (c[0] - b[0])) < 0.11);
-    // Both methods share the x positions.
+    // The methods' points at one N stand 5 px apart, so that their error bars do not hide each other.
     assert.deepEqual(
-      drawn[1]?.points.map((p) => p[0]),
-      drawn[0]?.points.map((p) => p[0]),
+      drawn[1]?.points.map((p, k) => Number((p[0] - (drawn[0]?.points[k]?.[0] as number)).toFixed(1))),
+      [5, 5, 5],
     );
     assert.match(svg, /labelled training examples \(log scale\)/);
     assert.match(svg, /softmax &lt;on&gt; pixels/);
