@@ -297,11 +297,13 @@ export function tilesSvg(f: ReportFeatures, zoom: number): string {
   const w = layout.width * zoom;
   const h = layout.height * zoom;
   const labels: string[] = [];
+  // A number needs a tile at least 14 px high; smaller tiles (a CSV's rows of values) keep only their tooltip.
+  const numbered = layout.tileHeight * zoom >= 14 && layout.tileWidth * zoom >= 14;
   for (let t = 0; t < layout.count; t++) {
     const { x, y } = tileOrigin(layout, t);
     const title = `unit ${t + 1}: white +${(f.maxAbs[t] ?? 0).toPrecision(3)}, black −${(f.maxAbs[t] ?? 0).toPrecision(3)}`;
     labels.push(
-      `<g><title>${escapeHtml(title)}</title><rect x="${x * zoom}" y="${y * zoom}" width="${layout.tileWidth * zoom}" height="${layout.tileHeight * zoom}" fill="transparent"/><text class="unit" x="${x * zoom + 2}" y="${y * zoom + 10}">${t + 1}</text></g>`,
+      `<g><title>${escapeHtml(title)}</title><rect x="${x * zoom}" y="${y * zoom}" width="${layout.tileWidth * zoom}" height="${layout.tileHeight * zoom}" fill="transparent"/>${numbered ? `<text class="unit" x="${x * zoom + 2}" y="${y * zoom + 10}">${t + 1}</text>` : ""}</g>`,
     );
   }
   return [

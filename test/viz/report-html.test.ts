@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodePng } from "../../src/io/png.ts";
-import { confusionTable, type RunReport, runReportHtml, shellLine } from "../../src/viz/report-html.ts";
+import { confusionTable, type RunReport, runReportHtml, shellLine, tilesSvg } from "../../src/viz/report-html.ts";
 import { tileImage, tileLayout, tileMaxima } from "../../src/viz/tiles.ts";
 
 const W = Float32Array.from({ length: 6 * 4 }, (_, i) => Math.sin(i));
@@ -144,6 +144,31 @@ describe("runReportHtml", () => {
     assert.match(html, /<th>all stages<\/th><td><\/td><td class="num">3\.75 s<\/td>/);
     assert.match(html, /<dt>backend<\/dt><dd>wasm \(SIMD, 2 threads\)<\/dd>/);
     assert.match(html, /<dt>Node<\/dt><dd>v20\.0\.0<\/dd>/);
+  });
+});
+
+describe("tilesSvg", () => {
+  it("numbers tiles big enough to hold a number; a strip of values keeps only its tooltip", () => {
+    const strip = Float32Array.from({ length: 3 * 13 }, (_, i) => i - 20);
+    const svg = tilesSvg(
+      {
+        png: encodePng(tileImage(strip, 3, 1, 13, { scale: 1 })),
+        layout: tileLayout(3, 1, 13, { scale: 1 }),
+        maxAbs: tileMaxima(strip, 3),
+      },
+      4,
+    );
+    assert.equal((svg.match(/<text class="unit"/g) ?? []).length, 0);
+    assert.deepEqual(
+      [...svg.matchAll(/<title>unit (\d+): white \+([\d.]+)/g)].map((m) => [m[1], m[2]]),
+      [
+        ["1", "20.0"],
+        ["2", "7.00"],
+        ["3", "18.0"],
+      ],
+    );
+    // Two tiles a row: 2 × 13 + 3 borders wide, 2 + 3 high, drawn at 4 × its pixels.
+    assert.match(svg, /<image href="data:image\/png;base64,[^"]+" x="0" y="0" width="116" height="20"/);
   });
 });
 
