@@ -72,9 +72,8 @@ describe("train --report's report.html in Chromium", { skip }, () => {
   });
 
   it("shows the test accuracy after and before fine-tuning that --json printed", async () => {
-    const stats = await page.$$eval(".stat", (els) =>
-      els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ")),
-    );
+    // As rendered: what a reader sees, not the markup.
+    const stats = (await page.locator(".stat").allInnerTexts()).map((t) => t.replace(/\s+/g, " "));
     const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
     assert.equal(stats[0], `${pct(summary.accuracyAfterFineTuning)} test accuracy after fine-tuning`);
     assert.equal(stats[1], `${pct(summary.accuracyBeforeFineTuning)} before fine-tuning`);
