@@ -2,7 +2,7 @@
 // library runs it (train/few-labels.ts); this file reads the flags and the data, and prints.
 import { join } from "node:path";
 import type { Command } from "commander";
-import { makeFolders, writeFileAtomic } from "../io/files.ts";
+import { writeFileAtomic } from "../io/files.ts";
 import { BACKENDS, type BackendName, createBackend } from "../linalg/index.ts";
 import {
   FEW_LABELS_METHODS,
@@ -16,6 +16,7 @@ import { describeBackend } from "./backend.ts";
 import { loadTrainingData } from "./data.ts";
 import { choice, int, sizes } from "./parse.ts";
 import { formatSeconds, progressReporter } from "./progress.ts";
+import { prepareFewLabelsReport, writeFewLabelsReport } from "./report.ts";
 import { dataOptions, settingOptions, settingsOf, type TrainFlags } from "./train.ts";
 
 interface FewLabelsFlags extends TrainFlags {
@@ -64,7 +65,7 @@ export function registerFewLabels(program: Command): void {
       "auto",
     )
     .option("--threads <n>", "threads for the kernels (default: the cores present, within the CPU quota)", int(1, 256))
-    .option("--report <dir>", "write the table (few-labels.json) to DIR")
+    .option("--report <dir>", "write DIR/report.html (accuracy against labels, and the table) and DIR/few-labels.json")
     .option("--json", "print one JSON object with the table instead of lines")
     .option("--quiet", "no progress on stderr")
     .action(async (flags: FewLabelsFlags, invoked: Command) => {
@@ -78,7 +79,8 @@ async function fewLabels(flags: FewLabelsFlags, command: Command): Promise<void>
     const key = flag.replace("Optimizer", "") as keyof typeof DEFAULT_OPTIMIZERS;
     if (!given(flag) && !given("optimizer")) flags[flag] = DEFAULT_OPTIMIZERS[key] as OptimizerName;
   }
-  if (flags.report) makeFolders(flags.report);
+  // The report's folder is checked before the experiment's minutes, not after.
+  if (flags.report) prepareFewLabelsReport(flags.report);
   const started = performance.now();
   const data = await loadTrainingData(
     { ...flags, validationFraction: undefined, transpose: flags.transpose === true },
@@ -140,14 +142,44 @@ export interface FewLabelsAbout {
 }
 
 /**
- * `few-labels --report DIR`: today the table as few-labels.json, which a plot of accuracy
- * against labels can be drawn from; the place for such a drawing.
+ * `few-labels --report DIR`: the table as DIR/few-labels.json, and drawn (accuracy against labels,
+ * log scale, ± one standard deviation) in DIR/report.html.
  */
 export function fewLabelsReport(dir: string, table: FewLabelsTable, about: FewLabelsAbout): void {
   writeFileAtomic(
     join(dir, "few-labels.json"),
     new TextEncoder().encode(`${JSON.stringify({ ...table, ...about }, null, 2)}\n`),
   );
+  const seeds = table.seeds.length;
+  writeFewLabelsReport(dir, {
+    title: `few labels: ${about.source}`,
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    command: ["stackae", ...process.argv.slice(2)],
+    rows: table.rows.flatMap((row) =>
+      FEW_LABELS_METHODS.map((m) => ({
+        labels: row.labels,
+        method: METHOD_TITLES[m],
+        mean: row.methods[m].mean,
+        std: row.methods[m].std,
+        seconds: row.methods[m].seconds * seeds,
+        seeds,
+      })),
+    ),
+    notes: table.rows.map((row) => `${row.labels} labels: ${row.note}`),
+    about: [
+      ["data", about.source],
+      ["hidden layers", table.settings.layers.join(" → ")],
+      [
+        "pretrained on",
+        `${table.pretraining.examples} ${about.unlabeledImages === null ? "training images, labels unused" : "unlabelled images"}`,
+      ],
+      ["pretraining", `${table.pretraining.seconds.toFixed(1)} s`],
+      ["test images", about.testImages],
+      ["backend", about.backend],
+      ["Node", about.node],
+      ["total", `${about.seconds} s`],
+    ],
+  });
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}`;

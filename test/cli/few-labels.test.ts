@@ -33,7 +33,7 @@ writeFileSync(unlabeled, encodeIdx([400, 28, 28], train.head(1100).pixels.subarr
 const small = ["--layers", "10", "--ae-iters", "1", "--softmax-iters", "20", "--finetune-iters", "3", "--seeds", "2"];
 
 describe("stackae few-labels", () => {
-  it("--json on an IDX folder with --unlabeled and --report: the table, and the same in DIR/few-labels.json", () => {
+  it("--json on an IDX folder with --unlabeled and --report: the table, the same in DIR/few-labels.json, drawn in DIR/report.html", () => {
     const report = join(dir, "report");
     const r = stackae(
       "few-labels",
@@ -70,6 +70,9 @@ describe("stackae few-labels", () => {
     }
     const saved = JSON.parse(readFileSync(join(report, "few-labels.json"), "utf8"));
     assert.deepEqual(saved.rows, out.rows);
+    const page = readFileSync(join(report, "report.html"), "utf8");
+    assert.match(page, /pretrained \+ fine-tuned/);
+    assert.match(page, /<svg/);
   });
 
   it("a CSV file (its test set held out), with --corruption: lines of the table, and a note where N is too small", () => {
