@@ -199,7 +199,14 @@ function checkLabelCounts(labels: readonly number[], m: number, classes: number)
   if (!Array.isArray(labels) || labels.length === 0) {
     throw new ArgumentError(`labels must list at least one number of labelled examples, got ${JSON.stringify(labels)}`);
   }
-  return labels.map((N, i) => checkNumber(`labels[${i}]`, N, { integer: true, min: classes, max: m }));
+  for (const N of labels) {
+    if (!(Number.isInteger(N) && N >= classes && N <= m)) {
+      throw new ArgumentError(
+        `labels: ${N} labelled examples cannot be drawn: give whole numbers from ${classes} (one of each class) to ${m} (the training examples)`,
+      );
+    }
+  }
+  return [...labels];
 }
 
 const signalOf = ({ signal }: FewLabelsOptions) => (signal ? { signal } : {});
