@@ -33,7 +33,7 @@ writeFileSync(unlabeled, encodeIdx([400, 28, 28], train.head(1100).pixels.subarr
 const small = ["--layers", "10", "--ae-iters", "1", "--softmax-iters", "20", "--finetune-iters", "3", "--seeds", "2"];
 
 describe("stackae few-labels", () => {
-  it("--json on an IDX folder with --unlabeled and --report: the table, the same in DIR/few-labels.json, drawn in DIR/report.html", () => {
+  it("--json on an IDX folder with --unlabeled, --tied-weights and --report: the table, the same in DIR/few-labels.json, drawn in DIR/report.html", () => {
     const report = join(dir, "report");
     const r = stackae(
       "few-labels",
@@ -46,6 +46,7 @@ describe("stackae few-labels", () => {
       ...small,
       "--json",
       "--quiet",
+      "--tied-weights",
       "--report",
       report,
     );
@@ -62,6 +63,7 @@ describe("stackae few-labels", () => {
     assert.equal(out.rows[1].validation, 60);
     assert.equal(out.settings.autoencoder.optimizer, "adam", "the experiment's default optimisers");
     assert.equal(out.settings.softmax.optimizer, "lbfgs");
+    assert.equal(out.settings.autoencoder.tiedWeights, true, "train's setting flags apply");
     for (const row of out.rows) {
       for (const m of ["pretrained", "backprop", "softmax"]) {
         assert.equal(row.methods[m].accuracies.length, 2);
