@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
+import { decodeImageGray, imageFormat } from "../data/decode-image.ts";
 import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
@@ -8,7 +9,7 @@ import { PIXEL_SCALE, scaleInputs } from "../data/source.ts";
 import { ArgumentError, DataError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
 import { className, modelDataOf } from "../io/model-data.ts";
-import { decodePngGray, encodePng } from "../io/png.ts";
+import { encodePng } from "../io/png.ts";
 import { type Backend, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities, type StackedModel } from "../nn/model.ts";
 import { loadEvalData } from "./data.ts";
@@ -265,9 +266,9 @@ function readPredictInputs(
   { center, transpose, inputScale }: { center: boolean; transpose: boolean; inputScale: number | undefined },
 ): Float32Array | Uint8Array {
   const bytes = path === "-" ? readStdin() : readBytes(path);
-  const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  if (isPng) {
-    const picture = decodePngGray(bytes, path);
+  if (imageFormat(bytes) !== undefined) {
+    // The data reader's decoder: it checks the size a picture declares before decoding it.
+    const picture = decodeImageGray(bytes, path);
     return center ? digitToInput(picture, rows, cols) : imageToInput(picture, rows, cols);
   }
   if (isGzip(bytes) || bytes[2] === 0x08) {
@@ -278,7 +279,7 @@ function readPredictInputs(
     const pixels = transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
     return scaleInputs(pixels, inputScale ?? (pixels instanceof Uint8Array ? PIXEL_SCALE : 1));
   }
-  throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
+  throw new DataError(`${path}: neither a PNG or JPEG picture nor an IDX images file`, path);
 }
 
 /** All of standard input (`predict MODEL -`): a PNG picture or an IDX file piped in. */
