@@ -53,6 +53,8 @@ function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, file: string)
   }
   const name = format.toUpperCase();
   const says = `${file}: the ${name} header says ${width} × ${height} pixels`;
+  if (width < 1 || height < 1)
+    throw new DataError(`${says}: a picture has at least one pixel each way; it is damaged`, file);
   if (width * height > MAX_IMAGE_PIXELS) {
     throw new DataError(
       `${says}, more than stackae decodes (${MAX_IMAGE_PIXELS} pixels, e.g. 8000 × 8000): scale the picture down (a model's inputs are small)`,

@@ -59,6 +59,14 @@ describe("decodeImageGray refuses declared sizes before decoding", () => {
     assert.equal(MAX_IMAGE_PIXELS, 64_000_000);
   });
 
+  it("a picture declaring no pixels one way", () => {
+    refused(
+      declarePng(png(4, 4), 0xffffffff, 0),
+      "flat.png",
+      /^flat\.png: the PNG header says 4294967295 × 0 pixels: a picture has at least one pixel/,
+    );
+  });
+
   it("a PNG whose data is too short to hold the pixels its header declares", () => {
     refused(declarePng(png(4, 4), 3000, 3000), "short.png", /holds \d+ bytes, too few for 3000 × 3000 pixels/);
   });

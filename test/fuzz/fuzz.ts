@@ -258,7 +258,7 @@ export function targets(): Target[] {
 export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
   const pick = (n: number) => rng.nextUint32() % n;
   const b = seed.slice();
-  switch (pick(9)) {
+  switch (pick(10)) {
     case 0: {
       const flips = 1 + pick(8);
       for (let i = 0; i < flips; i++) {
@@ -294,7 +294,8 @@ export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
     case 5: {
       // A big-endian 32-bit field (IDX dimensions) set to a random or extreme value.
       const at = 4 * pick(Math.max(1, Math.min(8, b.length >> 2)));
-      const value = [0, 1, 0x7fffffff, 0xffffffff, rng.nextUint32()][pick(5)] as number;
+      // Moderate sizes too: a PNG declaring 20000 × 20000 was allocated for, where 2^31 was refused.
+      const value = [0, 1, 0x7fffffff, 0xffffffff, rng.nextUint32(), 20000, 1000 + pick(9000)][pick(7)] as number;
       if (at + 4 <= b.length) new DataView(b.buffer, b.byteOffset).setUint32(at, value, false);
       return [b, `uint32 at ${at} set to ${value}`];
     }
@@ -309,6 +310,14 @@ export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
       ] as string;
       const replaced = text.slice(0, m.index) + value + text.slice((m.index ?? 0) + m[0].length);
       return [Uint8Array.from(replaced, (c) => c.charCodeAt(0) & 0xff), `header number ${m[0]} → ${value}`];
+    }
+    case 9: {
+      // A JPEG frame's height or width (a big-endian uint16 5 or 7 bytes after an SOFn marker).
+      const sofs = [...b.keys()].filter((i) => b[i] === 0xff && ((b[i + 1] as number) & 0xf0) === 0xc0);
+      const at = sofs.length > 0 ? (sofs[pick(sofs.length)] as number) + [5, 7][pick(2)]! : pick(b.length);
+      const value = [0, 1, 0xffff, 20000, 1000 + pick(9000)][pick(5)] as number;
+      if (at + 2 <= b.length) new DataView(b.buffer, b.byteOffset).setUint16(at, value, false);
+      return [b, `uint16 at ${at} set to ${value}`];
     }
     case 8: {
       // A token that means something to a text format, inserted: quotes, separators, extreme numbers.
