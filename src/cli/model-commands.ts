@@ -100,11 +100,11 @@ function registerPredict(program: Command): void {
   program
     .command("predict <model> <files...>")
     .description(
-      "predict the class of IDX image files or PNG pictures (resized to the model's input); - reads standard input",
+      "predict the class of IDX image files or PNG or JPEG pictures (resized to the model's input); - reads standard input",
     )
     .option(
       "--center",
-      "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass (the default for a model trained on MNIST-style digits, IDX files)",
+      "prepare each picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass (the default for a model trained on MNIST-style digits, IDX files)",
     )
     .option(
       "--no-center",
@@ -114,7 +114,7 @@ function registerPredict(program: Command): void {
       "--json",
       "print a JSON array: each image's file, index, predicted class (index) and its name, and the class probabilities",
     )
-    .option("--transpose", `${TRANSPOSE_HELP} (PNG pictures are taken as they are)`)
+    .option("--transpose", `${TRANSPOSE_HELP} (pictures are taken as they are)`)
     .option("--no-transpose", NO_TRANSPOSE_HELP)
     .action(predictFiles);
 }
@@ -257,7 +257,7 @@ export function transposeFor(flags: { transpose?: boolean }, metadata: Record<st
 /** Images predicted and printed at a time. */
 const PREDICT_BLOCK = 1000;
 
-/** The inputs of one file given to `predict`: the images of an IDX file, or a PNG picture prepared. */
+/** The inputs of one file given to `predict`: the images of an IDX file, or a PNG or JPEG picture prepared. */
 function readPredictInputs(
   path: string,
   modelFile: string,
@@ -282,7 +282,7 @@ function readPredictInputs(
   throw new DataError(`${path}: neither a PNG or JPEG picture nor an IDX images file`, path);
 }
 
-/** All of standard input (`predict MODEL -`): a PNG picture or an IDX file piped in. */
+/** All of standard input (`predict MODEL -`): a PNG or JPEG picture or an IDX file piped in. */
 function readStdin(): Uint8Array {
   try {
     return readFileSync(0);
