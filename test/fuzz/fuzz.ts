@@ -48,6 +48,8 @@ export interface FuzzReport {
   accepted: number;
   rejected: number;
   slowestMs: number;
+  /** The slowest case's target and damage. */
+  slowest: string;
   /** The largest V8 heap + array buffers seen after a case. */
   peakBytes: number;
   /** The largest resident set size seen after a case. */
@@ -351,6 +353,7 @@ export function fuzz(
     accepted: 0,
     rejected: 0,
     slowestMs: 0,
+    slowest: "",
     peakBytes: 0,
     peakRss: 0,
     targets: Object.fromEntries(list.map((t) => [t.name, { accepted: 0, rejected: 0 }])),
@@ -379,7 +382,10 @@ export function fuzz(
         } else fail(`threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
       }
       const ms = performance.now() - started;
-      report.slowestMs = Math.max(report.slowestMs, ms);
+      if (ms > report.slowestMs) {
+        report.slowestMs = ms;
+        report.slowest = `${t.name} case ${i} (${mutation})`;
+      }
       if (ms > timeLimit) fail(`took ${ms.toFixed(0)} ms`);
       const { heapUsed, arrayBuffers, rss } = process.memoryUsage();
       report.peakBytes = Math.max(report.peakBytes, heapUsed + arrayBuffers);

@@ -28,7 +28,7 @@ if (values.json) {
   console.log(JSON.stringify({ seed, ...summary, failures: failures.map(({ bytes: _, ...f }) => f) }));
 } else {
   console.log(
-    `seed ${seed}: ${report.cases} cases, ${report.rejected} rejected with a typed error, ${report.accepted} accepted, ${report.failures.length} failures; slowest ${report.slowestMs.toFixed(1)} ms; peak heap + buffers ${(report.peakBytes / 2 ** 20).toFixed(0)} MiB, peak resident set ${(report.peakRss / 2 ** 20).toFixed(0)} MiB`,
+    `seed ${seed}: ${report.cases} cases, ${report.rejected} rejected with a typed error, ${report.accepted} accepted, ${report.failures.length} failures; slowest ${report.slowestMs.toFixed(1)} ms (${report.slowest}); peak heap + buffers ${(report.peakBytes / 2 ** 20).toFixed(0)} MiB, peak resident set ${(report.peakRss / 2 ** 20).toFixed(0)} MiB`,
   );
   for (const [target, { accepted, rejected }] of Object.entries(report.targets))
     console.log(`  ${target}: ${rejected} rejected, ${accepted} accepted`);
