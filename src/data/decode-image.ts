@@ -2,6 +2,7 @@
 // asks for well-kept decoders), after the size the header declares is checked (issue #30: the
 // decoders allocate for it, whatever the file holds); this file turns their RGBA into luma. No
 // file is read here.
+import { Unzlib } from "fflate";
 import { imageSize } from "image-size";
 import { decode as decodeJpeg } from "jpeg-js";
 import { PNG } from "pngjs";
@@ -30,18 +31,28 @@ export function imageFormat(bytes: Uint8Array): ImageFormat | undefined {
  */
 export const MAX_IMAGE_PIXELS = 64_000_000;
 
-/** Most bytes one byte of deflate data inflates to (RFC 1951's longest match, 258 bytes, in 2 bits): zlib's 1032:1. */
-const DEFLATE_MAX_RATIO = 1032;
 /** Channels of each PNG colour type (PNG §11.2.2): gray, RGB, palette, gray + alpha, RGBA. */
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7's passes (PNG §8.2): first column and row, then steps across and down. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
 
 /**
  * Refuses a picture whose header declares more pixels than MAX_IMAGE_PIXELS, or more than its
- * bytes can hold: a PNG's rows inflate from at most 1032 times the file's bytes; a JPEG codes each
- * 8 × 8 block of its largest component in at least one bit (its DC difference; 4 blocks of the
- * full size where components are subsampled oddly, to be safe). pngjs pads a short PNG with zeros
- * and jpeg-js decodes a short JPEG, each after allocating for the declared size: a 67-byte file
- * declaring 20000 × 20000 took gigabytes. A header whose size cannot be read is left to the decoder.
+ * data holds. pngjs and jpeg-js allocate for the declared size first (a 67-byte PNG declaring
+ * 20000 × 20000 took gigabytes), and pngjs takes a PNG whose data ends early, filling the rest
+ * from memory it never wrote: so a PNG's data is inflated here, counted and dropped (fflate,
+ * stopping at the size needed), before pngjs decodes it. A JPEG codes each 8 × 8 block of its
+ * largest component in at least one bit (its DC difference; 4 blocks of the full size where
+ * components are subsampled oddly, to be safe). A header whose size cannot be read is left to
+ * the decoder.
  */
 function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, file: string): void {
   let width: number;
@@ -61,19 +72,63 @@ function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, file: string)
       file,
     );
   }
-  let least: number;
-  if (format === "png") {
-    const bits = (bytes[24] ?? 8) * (PNG_CHANNELS[bytes[25] ?? 0] ?? 1);
-    least = (height * (1 + Math.ceil((width * bits) / 8))) / DEFLATE_MAX_RATIO;
-  } else {
-    least = (Math.ceil(width / 8) * Math.ceil(height / 8)) / 8 / 4;
-  }
-  if (bytes.length < least) {
-    throw new DataError(
-      `${file}: the ${name} file holds ${bytes.length} bytes, too few for ${width} × ${height} pixels (at least ${Math.ceil(least)}): it is truncated or damaged; replace it with a readable copy`,
+  const short = (what: string) =>
+    new DataError(
+      `${file}: ${what}, too few for ${width} × ${height} pixels: it is truncated or damaged; replace it with a readable copy`,
       file,
     );
+  if (format === "png") {
+    const need = pngDataBytes(bytes, width, height);
+    const found = inflatedUpTo(pngData(bytes), need);
+    if (found < need) throw short(`the PNG's pixel data inflates to ${found} bytes of the ${need} its header needs`);
+  } else {
+    const least = (Math.ceil(width / 8) * Math.ceil(height / 8)) / 8 / 4;
+    if (bytes.length < least)
+      throw short(`the JPEG file holds ${bytes.length} bytes (at least ${Math.ceil(least)} needed)`);
   }
+}
+
+/** The bytes a PNG's pixel data inflates to: each row of each (Adam7) pass with its filter byte. */
+function pngDataBytes(bytes: Uint8Array, width: number, height: number): number {
+  const bits = (bytes[24] ?? 8) * (PNG_CHANNELS[bytes[25] ?? 0] ?? 1);
+  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bits) / 8)) : 0);
+  if (bytes[28] !== 1) return rows(width, height);
+  return ADAM7.reduce(
+    (sum, [x0, y0, dx, dy]) =>
+      sum +
+      rows(Math.ceil((width - (x0 as number)) / (dx as number)), Math.ceil((height - (y0 as number)) / (dy as number))),
+    0,
+  );
+}
+
+/** The data of a PNG's IDAT chunks, in order, as far as the chunk lengths hold. */
+function pngData(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Uint8Array[] = [];
+  for (let at = 8; at + 12 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    if (at + 12 + length > bytes.length) break;
+    if (view.getUint32(at + 4) === 0x49444154) parts.push(bytes.subarray(at + 8, at + 8 + length)); // "IDAT"
+    at += 12 + length;
+  }
+  return parts;
+}
+
+/** How many bytes the zlib stream in `parts` inflates to, counting no further than `need`. */
+function inflatedUpTo(parts: Uint8Array[], need: number): number {
+  let found = 0;
+  const enough = new Error("enough");
+  const inflater = new Unzlib((chunk) => {
+    found += chunk.length;
+    if (found >= need) throw enough;
+  });
+  try {
+    for (const part of parts) inflater.push(part);
+    inflater.push(new Uint8Array(0), true);
+  } catch {
+    // Enough, or a damaged stream: what it gave until then is counted.
+  }
+  return Math.min(found, need);
 }
 
 /**
