@@ -39,8 +39,12 @@ const SPACE = 32;
 const TAB = 9;
 const utf8 = new TextDecoder();
 
+/** One-byte texts, made once: a label such as MNIST's digit is decoded in every row. */
+const BYTE_TEXT = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+
 /** The text of buf[from, to), bytes as UTF-8. */
 function decode(buf: Uint8Array, from: number, to: number): string {
+  if (to - from === 1 && (buf[from] as number) < 128) return BYTE_TEXT[buf[from] as number] as string;
   let ascii = true;
   for (let i = from; i < to; i++) if ((buf[i] as number) > 127) ascii = false;
   if (!ascii || to - from > 4096) return utf8.decode(buf.subarray(from, to));
@@ -204,7 +208,7 @@ export class CsvParser {
       }
       parts.push(decode(buf, from, close));
       let q = close + 1;
-      while (q < end && isBlank(buf[q])) q++;
+      while (q < end && buf[q] !== d && isBlank(buf[q])) q++; // a tab may be the delimiter
       if (q < end && buf[q] !== d && buf[q] !== NL) {
         throw this.error(
           line,
