@@ -82,9 +82,9 @@ export const plainEnd = { p: 0 };
  * Stores up to `count` cells from buf[p] on in out[o…] while each is one to three digits followed
  * by the delimiter `d`, read four bytes at a time (a DataView's unaligned load), never past
  * buf[lim + 3]; two "0" cells at once when the four bytes are "0d0d" (`zeros`), four at once
- * when eight are. Returns the
- * output index after the last cell stored, and sets plainEnd.p. An integer below 1000 is exact in
- * float32, so each value is Math.fround(Number(text)), as the slower paths give.
+ * when eight are. Returns the output index after the last cell stored, and sets plainEnd.p. An
+ * integer below 1000 is exact in float32, so each value is Math.fround(Number(text)), as the
+ * slower paths give.
  */
 export function plainCells(
   view: DataView,
