@@ -323,7 +323,8 @@ export class CsvParser {
         }
         // The integer path stays written out above: as a call, even an inlined one, MNIST read ~10% slower.
         // Into bytes, the value goes through `one` and is checked first (a -1 would wrap to 255).
-        const next = out instanceof Float32Array ? storeDecimal(buf, p, d, last, out, o) : this.storeOne(buf, p, last, o);
+        const next =
+          out instanceof Float32Array ? storeDecimal(buf, p, d, last, out, o) : this.storeOne(buf, p, last, o);
         if (next >= 0) {
           out = this.out;
           o++;

@@ -219,7 +219,8 @@ describe("CSV inputs as bytes or float32", () => {
     cells.flatMap((r) => r.slice(1).map((t) => Math.fround(Number(t.trim().replace(/^"(.*)"$/, "$1")))));
   const same = (got: ArrayLike<number>, want: number[], what: string) => {
     assert.equal(got.length, want.length, what);
-    for (let i = 0; i < want.length; i++) assert.ok(Object.is(got[i], want[i]), `${what}: [${i}] ${got[i]} ≠ ${want[i]}`);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Object.is(got[i], want[i]), `${what}: [${i}] ${got[i]} ≠ ${want[i]}`);
   };
 
   it("gives bytes when every feature is an integer 0–255, as written or not, and float32 when asked", () => {
@@ -317,7 +318,11 @@ describe("CSV inputs as bytes or float32", () => {
       const a = inputsToMatrix(backend, 50, 40, scaleInputs(bytes.inputs, scale)).data;
       const b = inputsToMatrix(backend, 50, 40, scaleInputs(floats.inputs, scale)).data;
       same(a, Array.from(b), `scale ${scale}`);
-      same(a, Array.from(floats.inputs, (v) => Math.fround(v / scale)), `scale ${scale}, against v / scale`);
+      same(
+        a,
+        Array.from(floats.inputs, (v) => Math.fround(v / scale)),
+        `scale ${scale}, against v / scale`,
+      );
     }
   });
 });
