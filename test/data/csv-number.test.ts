@@ -10,7 +10,7 @@ const enc = new TextEncoder();
 /** plainCells over `text`: the values it stored and where it stopped. */
 function cells(text: string, count: number, delimiter = ",", bytes = false) {
   const text8 = enc.encode(text);
-  const out = bytes ? new Uint8Array(count) : new Float32Array(count).fill(-1);
+  const out = bytes ? new Uint8Array(count) : new Float32Array(count); // zeros, as plainCells needs
   const view = new DataView(text8.buffer, text8.byteOffset, text8.byteLength);
   const o = plainCells(view, 0, count, out, 0, delimiter.charCodeAt(0), text8.length - 4, bytes ? 255 : 999);
   return { values: Array.from(out.subarray(0, o)), stop: plainEnd.p };
