@@ -11,10 +11,8 @@
 // the same indices); classes below the largest with no example stay, empty, named String(i). Any
 // other labels are names: sorted (numerically when all are numbers), the index is the rank.
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
-//
-// Inputs: read into bytes while every feature so far is an integer 0…255 (pictures: a quarter of
-// the memory of float32, as IDX files give them); the first other value widens what is read into
-// float32 once and the rest is read as float32. Either way each value is Math.fround(Number(text)).
+// Features: bytes while every one is an integer 0…255 (pictures: a quarter of float32's memory, as
+// IDX gives them); the first other value widens them once into float32. Each is fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
 import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
@@ -27,10 +25,7 @@ export type { CsvOptions } from "./csv-options.ts";
 
 /** What a CSV gives: the examples, its header (null when it has none) and the label's 0-based column. */
 export interface CsvExamples extends Examples {
-  /**
-   * m × inputSize: bytes when every feature is an integer 0…255 (`integerBytes` is then set),
-   * else float32; may be a view on a slightly longer buffer (at most 1/16 more).
-   */
+  /** m × inputSize, bytes (`integerBytes`) or float32; may be a view on a slightly longer buffer (≤ 1/16 more). */
   inputs: Float32Array | Uint8Array;
   header: string[] | null;
   labelColumn: number;
@@ -81,9 +76,8 @@ export class CsvParser {
   private headerBytes = 0;
   /** m × features, grown as rows come (bytes until a value is not one); labels as provisional ids into `keys`, in order of first sight. */
   private out: Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
-  /** The largest three-digit value plainCells may store: 255 into bytes, 999 into float32. */
+  /** The largest value plainCells may store (255 into bytes, 999 into float32); storeDecimal's value into bytes, to check. */
   private top: number;
-  /** A value stored by storeDecimal while `out` holds bytes, to be checked before it is kept. */
   private readonly one = new Float32Array(1);
   private ids = new Int32Array(0);
   private m = 0;
@@ -368,7 +362,7 @@ export class CsvParser {
     return v;
   }
 
-  /** storeDecimal into bytes (`out` holds bytes): the value, through `one`, kept by put. */
+  /** storeDecimal while `out` holds bytes: the value, through `one`, kept by put. */
   private storeOne(buf: Uint8Array, p: number, last: boolean, o: number): number {
     const next = storeDecimal(buf, p, this.delim, last, this.one, 0);
     if (next >= 0) this.put(o, this.one[0] as number);
@@ -439,9 +433,8 @@ export class CsvParser {
     try {
       return new type(rows * this.features);
     } catch (cause) {
-      throw new DataError(`${this.file}: ${rows} rows × ${this.features} values do not fit in memory`, this.file, {
-        cause,
-      });
+      const what = `${this.file}: ${rows} rows × ${this.features} values do not fit in memory`;
+      throw new DataError(what, this.file, { cause });
     }
   }
 
