@@ -54,9 +54,7 @@ export async function planResources(
         useful === cores
           ? `this machine ${cores === 1 ? "has 1 core" : `has ${cores} cores`} (or its CPU quota allows no more)`
           : `the largest product of this run (${mega(work)} multiply-adds) keeps no more than ${useful} busy`;
-      notify(
-        `warning: --threads ${threads}: ${why}; using ${useful} (more threads would only add memory and time)`,
-      );
+      notify(`warning: --threads ${threads}: ${why}; using ${useful} (more threads would only add memory and time)`);
       threads = useful;
     }
   }

@@ -27,8 +27,14 @@ class CountingBackend extends JsBackend<Float32Array> {
     this.vectors = {
       dot,
       axpy,
-      zeros: (n) => (add(4 * n), new Float32Array(n)),
-      zeros64: (n) => (add(8 * n), new Float64Array(n)),
+      zeros: (n) => {
+        add(4 * n);
+        return new Float32Array(n);
+      },
+      zeros64: (n) => {
+        add(8 * n);
+        return new Float64Array(n);
+      },
       release: (v) => add(-v.byteLength),
     };
   }
