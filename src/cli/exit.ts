@@ -59,7 +59,6 @@ const BY_CODE: Record<string, number> = {
   ERR_SHAPE: EXIT.data,
   ERR_MODEL_FILE: EXIT.modelFile,
   ERR_NUMERICAL: EXIT.numerical,
-  ERR_OUT_OF_MEMORY: EXIT.usage,
   ERR_WRITE: EXIT.write,
 };
 

@@ -115,7 +115,7 @@ describe("planResources: threads", () => {
 });
 
 describe("stackae train refuses what does not fit", () => {
-  it("--layers 100000: exit 2 before training, with the estimate and the ways out", () => {
+  it("--layers 100000: exit 1 before training, with the estimate and the ways out", () => {
     const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
     const r = spawnSync(
       process.execPath,
@@ -124,7 +124,7 @@ describe("stackae train refuses what does not fit", () => {
         encoding: "utf8",
       },
     );
-    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^stackae: this run would need about \d+\.\d GiB of memory at its peak/);
     assert.match(r.stderr, /--optimizer adam/);
     assert.doesNotMatch(r.stderr, /accuracy/);
