@@ -143,7 +143,7 @@ export function describeEstimate(estimate: MemoryEstimate, memory: MemoryAvailab
   for (const s of estimate.stages) {
     const p = s.parts;
     lines.push(
-      `  ${s.name.padEnd(14)} ${gib(s.bytes).padStart(10)}: data ${gib(p.data)}, parameters ${gib(p.parameters)} (${s.parameters.toLocaleString("en")}), ${s.optimizer} ${gib(p.optimizer)}, activations ${gib(p.activations)}, threads ${gib(p.threads)}`,
+      `  ${s.name.padEnd(14)} ${gib(s.bytes).padStart(10)}: data ${gib(p.data)}, parameters ${gib(p.parameters)} (${s.parameters.toLocaleString("en")}), ${s.optimizer} ${gib(p.optimizer)}, activations ${gib(p.activations)}, threads ${gib(p.threads)}, runtime ${gib(p.runtime)}`,
     );
   }
   return lines;
@@ -151,7 +151,7 @@ export function describeEstimate(estimate: MemoryEstimate, memory: MemoryAvailab
 
 function gib(bytes: number): string {
   return bytes >= 2 ** 30
-    ? `${(bytes / 2 ** 30).toFixed(1)} GiB`
+    ? `${(bytes / 2 ** 30).toFixed(bytes < 10 * 2 ** 30 ? 2 : 1)} GiB`
     : `${Math.ceil(bytes / 2 ** 20).toLocaleString("en")} MiB`;
 }
 

@@ -42,6 +42,11 @@ export interface MemoryParts {
   activations: number;
   /** The kernel threads' own buffers. */
   threads: number;
+  /**
+   * The engine's own: memory freed but not yet given back by the garbage collector, and the
+   * allocators' slack (5 % of the rest and 32 MiB, from measured peaks: docs/errors-memory.md).
+   */
+  runtime: number;
 }
 
 /** One stage's estimate. */
@@ -70,12 +75,15 @@ export interface MemoryEstimate {
 
 /** L-BFGS's correction pairs (lbfgs's default, which the stages keep). */
 const CORRECTIONS = 100;
-/** Bytes of a worker thread (a V8 isolate and its stacks), measured on Node 22 (docs/errors-memory.md). */
-const WORKER_BYTES = 9 * 2 ** 20;
+/** Bytes of a worker thread (a V8 isolate and its stacks) beyond its buffers: 64 wasm threads took 6.5 MiB each (docs/errors-memory.md). */
+const WORKER_BYTES = 3 * 2 ** 20;
 /** The wasm kernels' packing buffers and tile per thread (assembly/gemm.ts). */
 const WASM_BUFFER_BYTES = 4.2 * 2 ** 20;
 /** OpenBLAS's buffer per thread that its products touch, measured (docs/errors-memory.md). */
 const BLAS_THREAD_BYTES = 8 * 2 ** 20;
+/** The engine's share beyond what a run allocates (MemoryParts.runtime). */
+const RUNTIME_SHARE = 0.05;
+const RUNTIME_BYTES = 32 * 2 ** 20;
 
 /**
  * The peak memory of trainStackedAutoencoder with `settings` on data of this shape and this
@@ -212,12 +220,14 @@ function stage(
     const moments = optimizer === "adam" ? 2 * P * 8 : P * 4;
     state = 2 * P * 4 + moments + o.rows * 4 + (o.checkpoints ? 3 * P * 4 + moments : 0);
   }
+  const counted = o.data + parameters + state + o.activations + o.threads;
   const parts: MemoryParts = {
     data: o.data,
     parameters,
     optimizer: state,
     activations: o.activations,
     threads: o.threads,
+    runtime: RUNTIME_SHARE * counted + RUNTIME_BYTES,
   };
   const bytes = Object.values(parts).reduce((t, b) => t + b, 0);
   return { name, optimizer, parameters: P, bytes, parts };

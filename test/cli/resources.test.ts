@@ -57,7 +57,7 @@ describe("planResources: memory", () => {
   it("names the container's limit where that is what binds, and the most examples that fit", async () => {
     await assert.rejects(plan({}, {}, machine(0.5 * GiB, GiB)), (e: unknown) => {
       assert.ok(e instanceof MemoryLimitError);
-      assert.match(e.message, /this container's memory limit of 1\.0 GiB leaves 512 MiB/);
+      assert.match(e.message, /this container's memory limit of 1\.00 GiB leaves 512 MiB/);
       const [, fits] = /--train-limit (\d+) fits/.exec(e.message) ?? [];
       assert.ok(fits !== undefined, e.message);
       return true;
