@@ -44,7 +44,7 @@ export interface MemoryParts {
   threads: number;
   /**
    * The engine's own: memory freed but not yet given back by the garbage collector, and the
-   * allocators' slack (5 % of the rest and 32 MiB, from measured peaks: docs/errors-memory.md).
+   * allocators' slack (5 % of the rest and 64 MiB, from measured peaks: docs/errors-memory.md).
    */
   runtime: number;
 }
@@ -83,7 +83,7 @@ const WASM_BUFFER_BYTES = 4.2 * 2 ** 20;
 const BLAS_THREAD_BYTES = 8 * 2 ** 20;
 /** The engine's share beyond what a run allocates (MemoryParts.runtime). */
 const RUNTIME_SHARE = 0.05;
-const RUNTIME_BYTES = 32 * 2 ** 20;
+const RUNTIME_BYTES = 64 * 2 ** 20;
 
 /**
  * The peak memory of trainStackedAutoencoder with `settings` on data of this shape and this
