@@ -316,6 +316,7 @@ function trainJob(flags: TrainFlags): TrainJob {
     resume: flags.resume,
     earlyStopping: flags.earlyStopping,
     stop: new SharedArrayBuffer(4),
+    verbose: flags.verbose,
     command: ["stackae", ...process.argv.slice(2)],
   };
 }
@@ -381,6 +382,9 @@ function workerOutcome(
           break;
         case "stageEnd":
           events.onStageEnd?.(m.info, m.report);
+          break;
+        case "notice":
+          process.stderr.write(`${m.message}\n`);
           break;
         case "checkpoint":
           if (!process.stderr.isTTY && !quiet)
