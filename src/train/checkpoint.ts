@@ -288,7 +288,7 @@ export function checkpointVectors(c: Pick<TrainCheckpoint, "params" | "optimizer
 }
 
 /** The index of the first value of `v` that is not finite; −1 where all are. */
-export function firstNonFinite(v: ArrayLike<number>): number {
+export function firstNonFinite(v: FloatArray): number {
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i] as number)) return i;
   return -1;
 }
