@@ -289,7 +289,24 @@ export function checkpointVectors(c: Pick<TrainCheckpoint, "params" | "optimizer
 
 /** The index of the first value of `v` that is not finite; −1 where all are. */
 export function firstNonFinite(v: FloatArray): number {
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i] as number)) return i;
+  // A float64 sum of float32 values is finite exactly where each value is (float64 values may
+  // overflow it: then each is looked at). Four sums at once take a third to half the CPU time of
+  // a test of each value, on the 255 MB of the largest checkpoint.
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const whole = v.length - (v.length % 4);
+  let i = 0;
+  for (; i < whole; i += 4) {
+    a += v[i] as number;
+    b += v[i + 1] as number;
+    c += v[i + 2] as number;
+    d += v[i + 3] as number;
+  }
+  for (; i < v.length; i++) a += v[i] as number;
+  if (Number.isFinite(a + b + c + d)) return -1;
+  for (let j = 0; j < v.length; j++) if (!Number.isFinite(v[j] as number)) return j;
   return -1;
 }
 
