@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { readMnist } from "../../src/data/files.ts";
-import { saveCheckpoint, saveModel } from "../../src/io/files.ts";
+import { loadCheckpoint, saveCheckpoint, saveModel } from "../../src/io/files.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../src/io/safetensors.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { type TrainCheckpoint, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
@@ -96,6 +96,25 @@ describe("damaged and foreign files, from the command line", () => {
     assert.match(r.stderr, /model\.safetensors: tensor theta does not match its checksum/);
     withoutChecksums(path, () => {});
     assert.equal(stackae("eval", path).code, 0, "a model of before checksums");
+  });
+
+  it("a checkpoint that is not finite is not written: the one kept is the last good one, as the message says", () => {
+    // The first autoencoder's one SGD step at a learning rate of 1e300 leaves its parameters
+    // infinite; the softmax's first checkpoint would hold them.
+    const ck = join(dir, "diverged.ckpt");
+    const r = stackae(
+      "train",
+      ...["--train-limit", "100", "--layers", "4", "--ae-optimizer", "sgd", "--ae-iters", "1", "--batch-size", "100"],
+      ...["--learning-rate", "1e300", "--softmax-iters", "2", "--finetune-iters", "2", "--quiet", "--checkpoint", ck],
+    );
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(
+      r.stderr,
+      /the checkpoint's params holds -?Infinity at index \d+: a checkpoint that is not finite is not saved .*; the last good checkpoint is kept in .*diverged\.ckpt$/m,
+    );
+    const kept = loadCheckpoint(ck);
+    assert.equal(kept.stage, 0, "the checkpoint of the first autoencoder's start");
+    assert.ok(kept.params.every(Number.isFinite));
   });
 
   it("a run whose model is not finite fails with exit 5 and saves nothing", () => {
