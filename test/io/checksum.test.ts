@@ -2,7 +2,7 @@
 // standard check value and Python's zlib), kept in the metadata key "checksums".
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -15,8 +15,10 @@ import {
   TensorValuesError,
   withChecksums,
 } from "../../src/io/checksum.ts";
+import { encodeModel } from "../../src/io/model-file.ts";
 import { encodeSafetensors, ModelFileError, type Tensor, tensor } from "../../src/io/safetensors.ts";
 import { Rng } from "../../src/linalg/rng.ts";
+import { modelLayout } from "../../src/nn/model.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stackae-checksum-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +77,32 @@ print(json.dumps({
     assert.deepEqual(got.written, { tensors: got.tensors, metadata: got.metadata });
     assert.deepEqual(Object.keys(got.tensors).sort(), ["W1", "order", "rho"]);
     assert.deepEqual(Object.keys(got.metadata).sort(), ["format", "state"]);
+  });
+
+  it("is checked by docs/model-format.md's Python as by stackae: a model passes, a flipped bit fails", (t) => {
+    if (spawnSync("python3", ["-c", "import numpy, zlib"], { stdio: "ignore" }).status !== 0) {
+      t.skip("python3 with numpy is not installed");
+      return;
+    }
+    const doc = readFileSync(new URL("../../docs/model-format.md", import.meta.url), "utf8");
+    const blocks = [...doc.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    assert.equal(blocks.length, 2, "the reading example and the checksums' check");
+    const sizes = [6, 4, 3];
+    const params = Float32Array.from({ length: modelLayout({ sizes, classes: 3 }).length }, () => rng.normal());
+    const bytes = encodeModel({ sizes, classes: 3, params }, { createdBy: "test" });
+    const good = join(dir, "good.safetensors");
+    const bad = join(dir, "bad.safetensors");
+    writeFileSync(good, bytes);
+    const damaged = bytes.slice();
+    damaged[damaged.length - 1] = (damaged[damaged.length - 1] as number) ^ 1;
+    writeFileSync(bad, damaged);
+    const check = (path: string) =>
+      spawnSync("python3", ["-c", blocks.join("\n").replace("models/mnist.safetensors", path)], { encoding: "utf8" });
+    const ok = check(good);
+    assert.equal(ok.status, 0, ok.stderr);
+    const refused = check(bad);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /AssertionError: theta/);
   });
 
   it("replaces a checksums key it is given, and is checked back", () => {
