@@ -45,6 +45,7 @@ export {
   type ModelFile,
   NonFiniteModelError,
 } from "./io/model-file.ts";
+export { encodeOnnx, ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, type OnnxOptions } from "./io/onnx.ts";
 export {
   decodeSafetensors,
   decodeSafetensorsHeader,
@@ -58,6 +59,7 @@ export {
   type TensorEntry,
   tensor,
 } from "./io/safetensors.ts";
+export { decodeTorchState, encodeTorchState, torchStateKeys } from "./io/torch-state.ts";
 export type { Backend } from "./linalg/backend.ts";
 export {
   BACKENDS,
