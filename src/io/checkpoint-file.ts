@@ -180,7 +180,14 @@ function checkedHeader(
     optimizer,
     seconds: c.need<number>(s.seconds, "seconds", isNum),
   };
-  const problem = checkpointProblem(headerSummary(header, tensors));
+  let problem: string | null;
+  try {
+    problem = checkpointProblem(headerSummary(header, tensors));
+  } catch (cause) {
+    // Layer sizes the stack's layout refuses (its own checks): the file's fault too.
+    if (!(cause instanceof StackaeError)) throw cause;
+    problem = cause.message;
+  }
   if (problem !== null) throw new ModelFileError(file, unfit(problem));
   return { header, sums };
 }
