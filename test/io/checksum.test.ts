@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import * as zlib from "node:zlib";
 import {
   CHECKSUMS_KEY,
   checkMetadataChecksums,
@@ -15,6 +16,8 @@ import {
   TensorValuesError,
   withChecksums,
 } from "../../src/io/checksum.ts";
+// Node's reader and writer of these files, which installs zlib's CRC-32 for crc32.
+import "../../src/io/files.ts";
 import { encodeModel } from "../../src/io/model-file.ts";
 import { encodeSafetensors, ModelFileError, type Tensor, tensor } from "../../src/io/safetensors.ts";
 import { Rng } from "../../src/linalg/rng.ts";
@@ -49,6 +52,7 @@ describe("crc32", () => {
     for (const n of [1, 3, 8, 15, 16, 17, 255, 1000, 1 << 20]) {
       const bytes = Uint8Array.from({ length: n }, () => rng.nextUint32() & 0xff);
       assert.equal(crc32(bytes), crc32Js(bytes), `${n} bytes`);
+      assert.equal(crc32(bytes), zlib.crc32(bytes), `${n} bytes`);
       const shared = new Uint8Array(new SharedArrayBuffer(n + 3));
       shared.set(bytes, 3);
       assert.equal(crc32(shared.subarray(3)), crc32Js(bytes), `${n} bytes at offset 3 of a SharedArrayBuffer`);
