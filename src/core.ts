@@ -33,9 +33,18 @@ export {
   checkpointHeaderOf,
   decodeCheckpoint,
   encodeCheckpoint,
+  NonFiniteCheckpointError,
   type OptimizerHeader,
 } from "./io/checkpoint-file.ts";
-export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
+export { CHECKSUMS_KEY, TensorValuesError } from "./io/checksum.ts";
+export {
+  decodeModel,
+  encodeModel,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelFile,
+  NonFiniteModelError,
+} from "./io/model-file.ts";
 export { encodeOnnx, ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, type OnnxOptions } from "./io/onnx.ts";
 export {
   decodeSafetensors,
@@ -115,6 +124,7 @@ export {
 export {
   type AdamOptions,
   adam,
+  adamAsync,
   type CostFunction,
   type CostLike,
   type LbfgsOptions,
@@ -124,6 +134,7 @@ export {
   type LineSearchStatus,
   LineSearchWorkspace,
   lbfgs,
+  lbfgsAsync,
   type MinibatchCost,
   type MinibatchState,
   type OptimizerState,
@@ -134,6 +145,7 @@ export {
   type Schedule,
   type SgdOptions,
   sgd,
+  sgdAsync,
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
@@ -159,7 +171,20 @@ export {
   type MethodSummary,
 } from "./train/few-labels.ts";
 export type { TrainInput, ValidationInput } from "./train/input.ts";
-export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";
+export {
+  type BackendShape,
+  type DataShape,
+  estimateMemory,
+  type MemoryEstimate,
+  type MemoryParts,
+  type StageMemory,
+} from "./train/memory.ts";
+export {
+  type TrainOptions,
+  type TrainResult,
+  trainStackedAutoencoder,
+  trainStackedAutoencoderAsync,
+} from "./train/pipeline.ts";
 export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
 export {
   type AutoencoderSettings,

@@ -333,6 +333,7 @@ function trainJob(flags: TrainFlags): TrainJob {
     resume: flags.resume,
     earlyStopping: flags.earlyStopping,
     stop: new SharedArrayBuffer(4),
+    verbose: flags.verbose,
     command: ["stackae", ...process.argv.slice(2)],
   };
 }
@@ -398,6 +399,9 @@ function workerOutcome(
           break;
         case "stageEnd":
           events.onStageEnd?.(m.info, m.report);
+          break;
+        case "notice":
+          process.stderr.write(`${m.message}\n`);
           break;
         case "checkpoint":
           if (!process.stderr.isTTY && !quiet)

@@ -12,6 +12,7 @@ import { Rng } from "../linalg/rng.ts";
 import { accuracy, predict } from "../nn/model.ts";
 import { initSoftmax } from "../nn/softmax.ts";
 import { stackLayout } from "../nn/stack.ts";
+import { runSteps } from "../optim/steps.ts";
 import type { RunState } from "./checkpoint.ts";
 import { pretrain, trainSoftmax } from "./pipeline.ts";
 import { type RunContext, type RunControls, runStage, type TrainEvents } from "./run-stage.ts";
@@ -162,7 +163,8 @@ export function fewLabelsExperiment<T extends FloatArray>(
       labels: new Int32Array(0),
       rng: new Rng(base.seed),
     };
-    pretrain(plan, context(plan, pretrained, { ...options.pretraining, ...signalOf(options) }, null), layout, U, 0);
+    const ctx = context(plan, pretrained, { ...options.pretraining, ...signalOf(options) }, null);
+    runSteps(pretrain(plan, ctx, layout, U, 0));
   } finally {
     backend.free(U);
   }
@@ -303,23 +305,21 @@ function subsetRun<T extends FloatArray>(backend: Backend<T>, input: FewLabelsIn
     const pre = timed(() => {
       const plan1 = plan(new Rng(p.seed));
       const ctx = context(plan1, p.pretrained.slice(), signalOf(p.options), early);
-      trainSoftmax(plan1, ctx, layout, X);
-      return runStage(fineTuneStage(plan1, X, ctx.run.params), ctx);
+      runSteps(trainSoftmax(plan1, ctx, layout, X));
+      return runSteps(runStage(fineTuneStage(plan1, X, ctx.run.params), ctx));
     });
     // The same network from SPEC §1's and §2's random initialisation, by backpropagation alone.
     const bp = timed(() => {
       const rng = new Rng(p.seed);
       const plan2 = plan(rng);
       const x0 = randomStack(sizes, classes, rng);
-      return runStage(fineTuneStage(plan2, X, x0), context(plan2, x0, signalOf(p.options), early));
+      return runSteps(runStage(fineTuneStage(plan2, X, x0), context(plan2, x0, signalOf(p.options), early)));
     });
     // A softmax on the raw inputs.
     const sm = timed(() => {
       const plan3 = plan(new Rng(p.seed));
-      return runStage(
-        softmaxStage(plan3, X, V ?? undefined),
-        context(plan3, new Float32Array(0), signalOf(p.options), early),
-      );
+      const ctx = context(plan3, new Float32Array(0), signalOf(p.options), early);
+      return runSteps(runStage(softmaxStage(plan3, X, V ?? undefined), ctx));
     });
     return {
       labels: p.N,
