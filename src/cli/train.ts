@@ -15,6 +15,7 @@ import {
 } from "../train/settings.ts";
 import { DEFAULT_TEST_FRACTION } from "./data.ts";
 import { EXIT, formatError, ReportedError } from "./exit.ts";
+import { Interrupts, signalExitCode } from "./interrupts.ts";
 import { startModuleWorker } from "./module-worker.ts";
 import {
   choice,
@@ -28,7 +29,7 @@ import {
   positive,
   sizes,
 } from "./parse.ts";
-import { formatSeconds, plural, progressReporter } from "./progress.ts";
+import { formatSeconds, type ProgressReporter, plural, progressReporter } from "./progress.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
 interface TrainFlags {
@@ -254,14 +255,16 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
   checkFlagsGiven(flags, command);
   const job = trainJob(flags);
   const events = progressReporter(process.stderr, flags.quiet === true);
-  const interrupts = new Interrupts(job);
+  const interrupts = new Interrupts(job.stop, job.interruptFile, events);
   const worker = startModuleWorker(new URL(`./train-worker${extname(import.meta.url)}`, import.meta.url), {
     workerData: { stackaeTrainJob: job },
   });
   try {
     const outcome = await workerOutcome(worker, events, interrupts, flags.quiet === true);
+    events.close();
     reportOutcome(flags, job, outcome, interrupts.signal);
   } finally {
+    events.close();
     interrupts.release();
     await worker.terminate();
   }
@@ -316,52 +319,13 @@ function trainJob(flags: TrainFlags): TrainJob {
   };
 }
 
-/**
- * Ctrl-C or SIGTERM, from construction to `release`: the worker stops at the end of its iteration
- * and writes a checkpoint. A second one quits at once; the checkpoint last written stays whole.
- */
-class Interrupts {
-  /** The first signal received while training, if any. */
-  signal: NodeJS.Signals | null = null;
-  /** Until a stage starts (the data still loading, say) there is no new state to save: stop at once. */
-  training = false;
-  readonly #job: TrainJob;
-
-  constructor(job: TrainJob) {
-    this.#job = job;
-    process.on("SIGINT", this.#onSignal);
-    process.on("SIGTERM", this.#onSignal);
-  }
-
-  release(): void {
-    process.off("SIGINT", this.#onSignal);
-    process.off("SIGTERM", this.#onSignal);
-  }
-
-  readonly #onSignal = (s: NodeJS.Signals) => {
-    if (!this.training) {
-      process.stderr.write(`\nstackae: ${s} before training started: stopped, nothing to save\n`);
-      process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
-    }
-    if (this.signal !== null) {
-      process.stderr.write(`\nstackae: ${s} again: quitting without a new checkpoint\n`);
-      process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
-    }
-    this.signal = s;
-    Atomics.store(new Int32Array(this.#job.stop), 0, 1);
-    process.stderr.write(
-      `\nstackae: ${s}: stopping after this iteration and writing a checkpoint to ${this.#job.interruptFile} (${s === "SIGINT" ? "Ctrl-C" : s} again quits without it)\n`,
-    );
-  };
-}
-
 /** The worker's last message: its results, or its error. */
 type LastMessage = WorkerMessage & { type: "done" | "error" };
 
 /** The worker's last message, its progress passed on to `events` until then. */
 function workerOutcome(
   worker: Worker,
-  events: ReturnType<typeof progressReporter>,
+  events: ProgressReporter,
   interrupts: Interrupts,
   quiet: boolean,
 ): Promise<LastMessage> {
@@ -380,7 +344,7 @@ function workerOutcome(
           break;
         case "checkpoint":
           if (!process.stderr.isTTY && !quiet)
-            process.stderr.write(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})\n`);
+            events.notice(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})\n`);
           break;
         case "done":
         case "error":
@@ -405,7 +369,7 @@ function reportOutcome(
       process.stderr.write(
         `stackae: ${e.message}; checkpoint written to ${outcome.checkpoint}\nresume with: npx stackae train --resume ${outcome.checkpoint}${resumeDataFlags(flags)}\n`,
       );
-      process.exitCode = signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
+      process.exitCode = signalExitCode(signal);
       return;
     }
     const kept = e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
