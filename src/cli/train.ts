@@ -30,6 +30,7 @@ import {
   sizes,
 } from "./parse.ts";
 import { formatSeconds, type ProgressReporter, plural, progressReporter } from "./progress.ts";
+import { lockRunFiles } from "./run-locks.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
 interface TrainFlags {
@@ -254,6 +255,7 @@ function settingsOf(flags: TrainFlags): PartialSettings {
 async function train(flags: TrainFlags, command: Command): Promise<void> {
   checkFlagsGiven(flags, command);
   const job = trainJob(flags);
+  const locks = lockRunFiles(job);
   const events = progressReporter(process.stderr, flags.quiet === true);
   const interrupts = new Interrupts(job.stop, job.interruptFile, events);
   const worker = startModuleWorker(new URL(`./train-worker${extname(import.meta.url)}`, import.meta.url), {
@@ -267,6 +269,7 @@ async function train(flags: TrainFlags, command: Command): Promise<void> {
     events.close();
     interrupts.release();
     await worker.terminate();
+    for (const lock of locks) lock.release();
   }
 }
 
