@@ -98,7 +98,7 @@ describe("lockFile", () => {
           }),
       ),
     );
-    assert.deepEqual(said.toSorted(), ["ERR_LOCKED", "ERR_LOCKED", "ERR_LOCKED", "ERR_LOCKED", "ERR_LOCKED", "took"]);
+    assert.deepEqual([...said].sort(), ["ERR_LOCKED", "ERR_LOCKED", "ERR_LOCKED", "ERR_LOCKED", "ERR_LOCKED", "took"]);
     assert.ok(!existsSync(`${file}.lock`), "the winner's lock is removed as it exits");
   });
 });
