@@ -13,6 +13,7 @@ import {
   SPEC_SETTINGS,
   type StageName,
 } from "../train/settings.ts";
+import { checkpointLines, describeSaved } from "./checkpoint-saver.ts";
 import { DEFAULT_TEST_FRACTION } from "./data.ts";
 import { EXIT, formatError, ReportedError } from "./exit.ts";
 import { Interrupts, signalExitCode } from "./interrupts.ts";
@@ -332,6 +333,7 @@ function workerOutcome(
   interrupts: Interrupts,
   quiet: boolean,
 ): Promise<LastMessage> {
+  const checkpointLine = checkpointLines(quiet, process.stderr.isTTY === true);
   return new Promise((resolve, reject) => {
     worker.on("message", (m: WorkerMessage) => {
       switch (m.type) {
@@ -346,9 +348,11 @@ function workerOutcome(
           events.onStageEnd?.(m.info, m.report);
           break;
         case "checkpoint":
-          if (!process.stderr.isTTY && !quiet)
-            events.notice(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})\n`);
+        case "checkpointFailed": {
+          const line = checkpointLine(m);
+          if (line) events.notice(line);
           break;
+        }
         case "done":
         case "error":
           resolve(m);
@@ -374,6 +378,14 @@ function reportOutcome(
       );
       process.exitCode = signalExitCode(signal);
       return;
+    }
+    if (outcome.lastGood !== undefined) {
+      // Stopped, and its checkpoint could not be written: what is left to resume from.
+      const last = outcome.lastGood;
+      const left = last
+        ? `the last good checkpoint is ${describeSaved(last)}\nresume with: npx stackae train --resume ${last.file}${resumeDataFlags(flags)}`
+        : "no checkpoint of this run was saved: it starts again from the beginning";
+      throw new ReportedError({ ...e, message: `${e.message}; the run stopped without its checkpoint\n${left}` });
     }
     const kept = e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
     // The data flags are the command line's: say which ones a resumed run must repeat.
