@@ -97,7 +97,9 @@ describe("progressReporter", () => {
     r.onProgress?.(info, progress(1200));
     r.notice("stackae: warning: something\n");
     const [, after] = tty.text().split("stackae: warning: something\n");
-    assert.match(tty.text(), /\n(\x1b\[[0-9;?]*[A-Za-z])*stackae: warning/, "on a line of its own");
+    // Only the terminal's control sequences (ESC [ …) may stand between the line's end and the notice.
+    const controls = `(${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]|${String.fromCharCode(27)}[78])*`;
+    assert.match(tty.text(), new RegExp(`\\n${controls}stackae: warning`), "on a line of its own");
     assert.match(after ?? "", /1,200\/2,350/, "the bar is drawn again below, where it was");
     r.notice("stackae: SIGINT: stopping\n", { last: true });
     const drawn = tty.text().length;
