@@ -36,6 +36,7 @@ export {
   type OptimizerHeader,
 } from "./io/checkpoint-file.ts";
 export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
+export { encodeOnnx, ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, type OnnxOptions } from "./io/onnx.ts";
 export {
   decodeSafetensors,
   decodeSafetensorsHeader,
@@ -49,6 +50,7 @@ export {
   type TensorEntry,
   tensor,
 } from "./io/safetensors.ts";
+export { decodeTorchState, encodeTorchState, torchStateKeys } from "./io/torch-state.ts";
 export type { Backend } from "./linalg/backend.ts";
 export {
   BACKENDS,

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { enableRelaxedSimd } from "../platform/relaxed-simd.ts";
 import { registerEncode } from "./encode.ts";
 import { EXIT, errorReport, exitCodeFor, formatError } from "./exit.ts";
+import { registerExport } from "./export.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
 import { registerTrain } from "./train.ts";
@@ -47,6 +48,7 @@ program
 registerTrain(program);
 registerModelCommands(program);
 registerEncode(program);
+registerExport(program);
 
 for (const command of program.commands) command.option("--verbose", "on an error, print its stack trace too");
 

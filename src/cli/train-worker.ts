@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { fileErrorReason } from "../errors.ts";
 import { checkWritable, loadCheckpoint, makeFolderOf, saveModel, WriteError } from "../io/files.ts";
 import { modelDataMetadata } from "../io/model-data.ts";
+import type { Backend } from "../linalg/backend.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
@@ -15,6 +16,7 @@ import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "..
 import { type PartialSettings, SPEC_SETTINGS, type TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
 import type { StageValidation } from "../train/validation.ts";
+import type { RunReport } from "../viz/report-html.ts";
 import { describeBackend } from "./backend.ts";
 import {
   checkpointSaver,
@@ -26,7 +28,14 @@ import {
 import { type DataFlags, loadTrainingData, type TrainingData } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
 import { type MetricsJson, metricsJson } from "./metrics.ts";
-import { prepareReportDir, validationMetadata, validationSummary, writeReport } from "./report.ts";
+import {
+  prepareReportDir,
+  type RunFacts,
+  runReport,
+  validationMetadata,
+  validationSummary,
+  writeReport,
+} from "./report.ts";
 
 /** What the main thread asks for. */
 /** What the main thread asks for: the data flags (see DataFlags), then the run's. */
@@ -47,6 +56,8 @@ export interface TrainJob extends DataFlags {
   earlyStopping?: number | undefined;
   /** Int32 flag set to 1 by the main thread to stop at the end of the iteration. */
   stop: SharedArrayBuffer;
+  /** The command line ("stackae", then its arguments), for the report's page. */
+  command?: string[] | undefined;
 }
 
 export interface TrainSummary {
@@ -151,7 +162,8 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
       : 0;
     const total = earlier + (performance.now() - started) / 1000;
     const summary = summarise(job, result, data, { before, after, predicted }, total, describeBackend(backend));
-    return { summary, stages: result.stages, ...writeOutputs(job, result, data, { before, after }) };
+    const page = () => runReport(result, reportFacts(job, data, summary, predicted, backend));
+    return { summary, stages: result.stages, ...writeOutputs(job, result, data, { before, after }, page) };
   } finally {
     await backend.dispose();
   }
@@ -256,6 +268,41 @@ function summarise(
   };
 }
 
+/** What the report's page needs of the run beyond its result (see runReport). */
+function reportFacts(
+  job: TrainJob,
+  data: JobData,
+  summary: TrainSummary,
+  predicted: Int32Array,
+  backend: Backend,
+): RunFacts {
+  const { train: labelled, validation, test, unlabeled } = data;
+  const split = (name: string, set: { labels: ArrayLike<number>; count: number } | null, labels = true) =>
+    set ? [{ name, labels: labels ? set.labels : null, count: set.count }] : [];
+  return {
+    command: job.command ?? ["stackae", "train"],
+    source: data.source,
+    kind: data.kind,
+    inputSize: data.inputSize,
+    imageShape: data.imageShape,
+    inputScale: data.inputScale,
+    classNames: data.classNames,
+    splits: [
+      ...split("training", labelled),
+      ...split("validation", validation),
+      ...split("test", test),
+      ...split("unlabelled (pretraining)", unlabeled, false),
+    ],
+    accuracyBeforeFineTuning: summary.accuracyBeforeFineTuning,
+    accuracyAfterFineTuning: summary.accuracyAfterFineTuning,
+    confusion: confusionMatrix(predicted, test.labels, data.classes),
+    metrics: summary.metrics,
+    backend,
+    backendName: summary.backend,
+    totalSeconds: summary.seconds.total ?? Number.NaN,
+  };
+}
+
 /**
  * Writes the model and the report. The outputs were checked before training, but a disk can
  * fill or a folder go away during the run: from here a failure is reported beside the results
@@ -266,6 +313,7 @@ function writeOutputs(
   result: TrainResult,
   data: JobData,
   accuracies: Accuracies,
+  page: () => RunReport,
 ): Pick<TrainOutcome, "savedTo" | "reportTo" | "failures"> {
   const { train: labelled } = data;
   const failures: ErrorReport[] = [];
@@ -292,7 +340,7 @@ function writeOutputs(
   let reportTo: string | null = null;
   if (job.report) {
     try {
-      writeReport(job.report, result, data.imageShape);
+      writeReport(job.report, result, data.imageShape, page());
       reportTo = job.report;
     } catch (error) {
       if (!(error instanceof WriteError)) throw error;

@@ -193,7 +193,10 @@ function runOptions(command: Command): void {
       int(1, 256),
     )
     .option("--out <file>", "save the fine-tuned network as safetensors (its folder is made if missing)")
-    .option("--report <dir>", "write the first layer's features (PNG), each stage's cost curve (SVG) and stages.json")
+    .option(
+      "--report <dir>",
+      "write report.html (one page: results, curves, features, data, settings, machine), the features (PNG), the cost curves (SVG) and stages.json",
+    )
     .option(
       "--checkpoint <file>",
       "save the run's whole state to FILE (atomically) at each stage's start and every --checkpoint-every iterations",
@@ -320,6 +323,7 @@ function trainJob(flags: TrainFlags): TrainJob {
     resume: flags.resume,
     earlyStopping: flags.earlyStopping,
     stop: new SharedArrayBuffer(4),
+    command: ["stackae", ...process.argv.slice(2)],
   };
 }
 

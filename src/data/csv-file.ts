@@ -1,12 +1,15 @@
 // Reading a CSV file (Node): streamed in 1 MiB chunks, through gunzip when the file starts with
-// gzip's magic bytes (1f 8b), whatever it is called; csv.ts does the parsing.
+// gzip's magic bytes (1f 8b), whatever it is called; csv.ts does the parsing. The reading and the
+// inflating run on libuv's thread pool while the main thread parses the chunk before.
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
-import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { open } from "node:fs/promises";
+import { createGunzip, type ZlibOptions } from "node:zlib";
 import { DataError, fileErrorReason } from "../errors.ts";
 import { type CsvExamples, type CsvOptions, CsvParser } from "./csv.ts";
 
 const CHUNK = 2 ** 20;
+/** How much inflated text gunzip may hold ready while the parser works (4 chunks). */
+const READ_AHEAD = 4 * CHUNK;
 
 /** What a CSV file's first bytes and size say: gzipped or not, and the text's size (gzip's trailer gives it mod 2^32). */
 function probe(path: string): { gzip: boolean; textBytes: number } {
@@ -32,10 +35,43 @@ function probe(path: string): { gzip: boolean; textBytes: number } {
   }
 }
 
+/** Pushes a plain file's bytes through `parser`: two buffers, the next read under way while one is parsed. */
+async function pushPlain(path: string, parser: CsvParser): Promise<void> {
+  const file = await open(path, "r");
+  const bufs = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  let i = 0;
+  let next = file.read(bufs[0] as Uint8Array, 0, CHUNK, null);
+  try {
+    for (;;) {
+      const { bytesRead, buffer } = await next;
+      if (bytesRead === 0) return;
+      i ^= 1;
+      next = file.read(bufs[i] as Uint8Array, 0, CHUNK, null);
+      // The parser copies what it keeps, so each buffer is free again once pushed.
+      parser.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await next.catch(() => undefined); // a read still under way when the parser threw
+    await file.close();
+  }
+}
+
+/** Pushes a gzipped file's text through `parser`; gunzip (libuv's thread pool) runs up to READ_AHEAD ahead. */
+async function pushGzip(path: string, parser: CsvParser): Promise<void> {
+  const source = createReadStream(path, { highWaterMark: CHUNK });
+  const gunzip = createGunzip({ chunkSize: CHUNK, readableHighWaterMark: READ_AHEAD } as ZlibOptions);
+  source.on("error", (e) => gunzip.destroy(e));
+  try {
+    for await (const chunk of source.pipe(gunzip)) parser.push(chunk as Uint8Array);
+  } finally {
+    source.destroy();
+  }
+}
+
 /**
  * Reads a CSV file, plain or gzipped (detected from its first two bytes), into examples; see
  * csv.ts for the header, label column and label rules. `options.file` defaults to `path`.
- * Streams: only a chunk and the record it ends in are held as text at any time.
+ * Streams: only a chunk or two and the record it ends in are held as text at any time.
  */
 export async function readCsv(
   path: string,
@@ -43,17 +79,9 @@ export async function readCsv(
 ): Promise<CsvExamples> {
   const { gzip, textBytes } = probe(path);
   const parser = new CsvParser({ expectedBytes: textBytes, ...options, file: options.file ?? path });
-  const source = createReadStream(path, { highWaterMark: CHUNK });
-  let stream: Readable = source;
-  if (gzip) {
-    const gunzip = createGunzip({ chunkSize: CHUNK });
-    source.on("error", (e) => gunzip.destroy(e));
-    stream = source.pipe(gunzip);
-  }
   try {
-    for await (const chunk of stream) parser.push(chunk as Uint8Array);
+    await (gzip ? pushGzip(path, parser) : pushPlain(path, parser));
   } catch (cause) {
-    source.destroy();
     if (cause instanceof DataError) throw cause;
     const code = (cause as { code?: string }).code ?? "";
     const why =

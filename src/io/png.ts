@@ -4,15 +4,11 @@ import { StackaeError } from "../errors.ts";
 import type { GrayImage } from "../viz/tiles.ts";
 
 export function encodePng(image: GrayImage): Uint8Array {
-  const png = new PNG({ width: image.width, height: image.height });
-  for (let i = 0; i < image.data.length; i++) {
-    const v = image.data[i] as number;
-    png.data[4 * i] = v;
-    png.data[4 * i + 1] = v;
-    png.data[4 * i + 2] = v;
-    png.data[4 * i + 3] = 255;
-  }
-  return PNG.sync.write(png);
+  // 8-bit grayscale, a quarter of RGBA's size: the HTML report inlines these.
+  const gray = { colorType: 0, inputColorType: 0, inputHasAlpha: false } as const;
+  const png = new PNG({ width: image.width, height: image.height, ...gray });
+  png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return PNG.sync.write(png, gray);
 }
 
 /** Decodes a PNG to grayscale (luma of RGB, composited over white where transparent). */

@@ -16,6 +16,57 @@ export interface TileOptions {
   border?: number;
 }
 
+/** Where `tileImage` puts its tiles, in output pixels. */
+export interface TileLayout {
+  count: number;
+  /** Tiles per row, and rows of tiles. */
+  columns: number;
+  gridRows: number;
+  tileWidth: number;
+  tileHeight: number;
+  border: number;
+  /** The whole image. */
+  width: number;
+  height: number;
+}
+
+/** The layout `tileImage` gives `count` tiles of rows × cols with these options. */
+export function tileLayout(count: number, rows: number, cols: number, options: TileOptions = {}): TileLayout {
+  const columns = options.columns ?? Math.ceil(Math.sqrt(count));
+  const gridRows = Math.ceil(count / columns);
+  const scale = options.scale ?? 2;
+  const border = options.border ?? 1;
+  const tileWidth = cols * scale;
+  const tileHeight = rows * scale;
+  return {
+    count,
+    columns,
+    gridRows,
+    tileWidth,
+    tileHeight,
+    border,
+    width: columns * tileWidth + (columns + 1) * border,
+    height: gridRows * tileHeight + (gridRows + 1) * border,
+  };
+}
+
+/** The top left corner of tile `t` (from 0) in a layout. */
+export function tileOrigin(layout: TileLayout, t: number): { x: number; y: number } {
+  return {
+    x: layout.border + (t % layout.columns) * (layout.tileWidth + layout.border),
+    y: layout.border + Math.floor(t / layout.columns) * (layout.tileHeight + layout.border),
+  };
+}
+
+/** Each row's largest absolute value: the value `tileImage` draws white in that row's tile. */
+export function tileMaxima(W: ArrayLike<number>, count: number): number[] {
+  const size = W.length / count;
+  const out = new Array<number>(count).fill(0);
+  for (let t = 0; t < count; t++)
+    for (let k = 0; k < size; k++) out[t] = Math.max(out[t] as number, Math.abs(W[t * size + k] as number));
+  return out;
+}
+
 /**
  * The rows of W (count × rows·cols) as a grid of rows × cols tiles, each normalised on its own
  * by its largest absolute value (as UFLDL's display_network does): −max is black, 0 mid-gray,
@@ -34,20 +85,14 @@ export function tileImage(
       `tileImage: ${count} tiles of ${rows} × ${cols} need ${count * size} values, got ${W.length}`,
     );
   }
-  const columns = options.columns ?? Math.ceil(Math.sqrt(count));
-  const gridRows = Math.ceil(count / columns);
+  const layout = tileLayout(count, rows, cols, options);
+  const { width, height } = layout;
   const scale = options.scale ?? 2;
-  const border = options.border ?? 1;
-  const tileW = cols * scale;
-  const tileH = rows * scale;
-  const width = columns * tileW + (columns + 1) * border;
-  const height = gridRows * tileH + (gridRows + 1) * border;
   const data = new Uint8Array(width * height);
+  const maxima = tileMaxima(W, count);
   for (let t = 0; t < count; t++) {
-    let max = 0;
-    for (let k = 0; k < size; k++) max = Math.max(max, Math.abs(W[t * size + k] as number));
-    const x0 = border + (t % columns) * (tileW + border);
-    const y0 = border + Math.floor(t / columns) * (tileH + border);
+    const max = maxima[t] as number;
+    const { x: x0, y: y0 } = tileOrigin(layout, t);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const v = max === 0 ? 0 : (W[t * size + r * cols + c] as number) / max;
