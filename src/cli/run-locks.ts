@@ -23,7 +23,7 @@ export function lockRunFiles(files: { checkpoint: string | null; out?: string | 
     for (const file of [checkpoint, out]) {
       if (file === null || file === undefined) continue;
       checkWritable(file);
-      locks.push(lockFile(file));
+      locks.push(lockFile(file, ["stackae", ...process.argv.slice(2)].join(" ")));
     }
   } catch (error) {
     for (const l of locks) l.release();

@@ -46,7 +46,7 @@ it("a second run on the same --checkpoint and --out is refused (exit 7, naming t
       assert.match(
         second.stderr,
         new RegExp(
-          `^stackae: .*(run\\.ckpt|model\\.safetensors): is in use by another run \\(PID ${first.pid} on this machine, since [^)]*\\); wait for it to end or choose another file\\. If that run is gone, delete .*\\.lock\\n$`,
+          `^stackae: .*(run\\.ckpt|model\\.safetensors): is in use by another run \\(PID ${first.pid} on this machine, since [^:]*:\\d\\d:\\d\\d\\.\\d+Z: stackae train --train-limit 1000 [^)]*\\); wait for it to end or choose another file\\. If that run is gone, delete .*\\.lock\\n$`,
         ),
       );
     }
