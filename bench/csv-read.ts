@@ -5,8 +5,9 @@
 // (7 by default), every case once in each round so that a change in the machine's load falls on
 // all alike; the load average is printed beside the figures. CPU time is the fairer figure on a
 // machine that others share. Besides the readers it times what bounds them: the CSV's bytes read
-// and nothing done with them, the CSV gunzipped and nothing done, and a fresh 70,000 × 784
-// float32 array filled (what a CSV read must give; the IDX reader gives the bytes as they are).
+// and nothing done with them, the CSV gunzipped and nothing done, and a fresh 70,000 × 784 array
+// filled, of bytes (what a CSV read of MNIST gives, as the IDX reader does) and of float32 (what
+// it gave before it kept integers 0–255 as bytes; "CSV float32" times that read, `float32: true`).
 // Usage: node --import tsx bench/csv-read.ts   (ROUNDS=N to change the rounds)
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -60,6 +61,10 @@ function float32Out(): number {
   const out = new Float32Array(70_000 * 784).fill(1); // a native fill: the new memory's cost, no parsing
   return out[12345] as number;
 }
+function bytesOut(): number {
+  const out = new Uint8Array(70_000 * 784).fill(1);
+  return out[12345] as number;
+}
 
 // 4. Time each case, all of them in every round.
 interface Time {
@@ -79,8 +84,10 @@ const cases: [string, () => unknown][] = [
   ["CSV", () => Promise.all(csvFiles("").map((f) => readCsv(f)))],
   ["IDX .gz", () => readDataDir(gz)],
   ["CSV .gz", () => Promise.all(csvFiles(".gz").map((f) => readCsv(f)))],
+  ["CSV float32", () => Promise.all(csvFiles("").map((f) => readCsv(f, { float32: true })))],
   ["CSV bytes read", () => Promise.all(csvFiles("").map(readBytes))],
   ["CSV .gz gunzipped", () => Promise.all(csvFiles(".gz").map(gunzipOnly))],
+  ["bytes out", bytesOut],
   ["float32 out", float32Out],
 ];
 const times = new Map<string, Time[]>(cases.map(([name]) => [name, []]));
@@ -115,7 +122,9 @@ console.log("Ratios (issue #27: at most 3×):");
 ratio("CSV", "IDX", "both plain", true);
 ratio("CSV .gz", "IDX .gz", "both gzipped", true);
 ratio("CSV", "IDX .gz", "as distributed: Kaggle's plain CSV, MNIST's gzipped IDX", true);
+ratio("CSV float32", "IDX", "both plain, the CSV read into float32 (as before bytes)");
 console.log("What bounds them (the floor of a CSV read, against the IDX read):");
 ratio("CSV bytes read", "IDX", "reading the CSV's bytes, nothing done with them");
-ratio("float32 out", "IDX", "filling a new array of the 70,000 × 784 float32 values a CSV read gives");
+ratio("bytes out", "IDX", "filling a new array of the 70,000 × 784 bytes a CSV read of MNIST gives");
+ratio("float32 out", "IDX", "the same as float32 values (what a CSV read gave before)");
 ratio("CSV .gz gunzipped", "IDX .gz", "inflating the CSV, nothing done with the text");

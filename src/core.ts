@@ -108,6 +108,7 @@ export { createStackCost, type StackOptions, stackFeatures, stackLayout, stackPr
 export {
   type AdamOptions,
   adam,
+  adamAsync,
   type CostFunction,
   type CostLike,
   type LbfgsOptions,
@@ -117,6 +118,7 @@ export {
   type LineSearchStatus,
   LineSearchWorkspace,
   lbfgs,
+  lbfgsAsync,
   type MinibatchCost,
   type MinibatchState,
   type OptimizerState,
@@ -127,6 +129,7 @@ export {
   type Schedule,
   type SgdOptions,
   sgd,
+  sgdAsync,
   type VectorOps,
   wolfeLineSearch,
 } from "./optim/index.ts";
@@ -139,7 +142,20 @@ export {
 } from "./platform/platform.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
 export type { TrainInput, ValidationInput } from "./train/input.ts";
-export { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "./train/pipeline.ts";
+export {
+  type BackendShape,
+  type DataShape,
+  estimateMemory,
+  type MemoryEstimate,
+  type MemoryParts,
+  type StageMemory,
+} from "./train/memory.ts";
+export {
+  type TrainOptions,
+  type TrainResult,
+  trainStackedAutoencoder,
+  trainStackedAutoencoderAsync,
+} from "./train/pipeline.ts";
 export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
 export {
   type AutoencoderSettings,

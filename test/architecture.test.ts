@@ -96,6 +96,7 @@ const NODE_EDGES: readonly (string | RegExp)[] = [
   "src/platform/node.ts",
   "src/platform/cpu-quota.ts",
   "src/platform/relaxed-simd.ts",
+  "src/platform/memory-limit.ts",
   /^src\/(data|io)\/([a-z-]+-file|files)\.ts$/,
   "src/cli/",
 ];

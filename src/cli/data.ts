@@ -18,6 +18,7 @@ import {
   type InputScale,
   indexNames,
   inputScaleOf,
+  isPixels,
   onClasses,
   PIXEL_SCALE,
   renameClasses,
@@ -98,7 +99,7 @@ export async function loadTrainingData(flags: DataFlags, seed: number): Promise<
   const modelData: ModelData = {};
   if (!indexNames(train.classNames)) modelData.classNames = train.classNames;
   // Absent means bytes ÷ 255: a source of other values records its scale whatever it is.
-  if (inputScale !== PIXEL_SCALE || !(train.inputs instanceof Uint8Array)) modelData.inputScale = inputScale;
+  if (inputScale !== PIXEL_SCALE || !isPixels(train)) modelData.inputScale = inputScale;
   if (read.kind === "images") modelData.preparation = "resize";
   return {
     source,

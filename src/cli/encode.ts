@@ -8,7 +8,7 @@ import { LabelledImages } from "../data/dataset.ts";
 import type { Examples } from "../data/examples.ts";
 import { readDataDir, readIdx, readTestSet } from "../data/files.ts";
 import { readImageFolder } from "../data/image-folder-file.ts";
-import { onClasses, PIXEL_SCALE, scaleInputs } from "../data/source.ts";
+import { isPixels, onClasses, PIXEL_SCALE, scaleInputs } from "../data/source.ts";
 import { readSource, type SourceKind, sourceKind } from "../data/source-file.ts";
 import { ArgumentError, DataError } from "../errors.ts";
 import { checkWritable, loadModel, writeFileAtomic } from "../io/files.ts";
@@ -60,6 +60,8 @@ export interface EncodeInput {
   /** m × inputSize values, one example a row: bytes (÷ 255 unless the model records another scale) or floats. */
   inputs: Uint8Array | Float32Array;
   inputSize: number;
+  /** A CSV's values, bytes because all are integers 0…255: not pixels (see Examples.integerBytes). */
+  integerBytes?: true;
   /** Null for an images file alone: its rows have no labels. */
   labels: Int32Array | null;
   /** The examples' shape, for messages: "28 × 28". */
@@ -120,6 +122,7 @@ export async function loadEncodeInput(path: string, options: EncodeOptions, mode
     inputSize: first.inputSize,
     labels: concat(examples.map((e) => Int32Array.from(e.labels))),
     shape: first.image ? `${first.image.rows} × ${first.image.cols}` : `${first.inputSize} columns`,
+    ...(first.integerBytes ? { integerBytes: true as const } : {}),
   };
 }
 
@@ -220,7 +223,7 @@ async function encodeCommand(file: string, dataPath: string, flags: EncodeFlags)
       dataPath,
     );
   }
-  const inputs = scaleInputs(input.inputs, data.inputScale ?? (input.inputs instanceof Uint8Array ? PIXEL_SCALE : 1));
+  const inputs = scaleInputs(input.inputs, data.inputScale ?? (isPixels(input) ? PIXEL_SCALE : 1));
   const backend = await createBackend();
   let features: Float32Array;
   try {

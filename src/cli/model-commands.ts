@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LabelledImages } from "../data/dataset.ts";
+import { decodeImageGray, imageFormat } from "../data/decode-image.ts";
 import { decodeIdxFile, readBytes } from "../data/files.ts";
 import { isGzip } from "../data/idx.ts";
 import { digitToInput, imageToInput } from "../data/images.ts";
@@ -8,7 +9,7 @@ import { PIXEL_SCALE, scaleInputs } from "../data/source.ts";
 import { ArgumentError, DataError, fileErrorReason } from "../errors.ts";
 import { loadModel, loadModelOrCheckpointHeader, writeFileAtomic } from "../io/files.ts";
 import { className, modelDataOf } from "../io/model-data.ts";
-import { decodePngGray, encodePng } from "../io/png.ts";
+import { encodePng } from "../io/png.ts";
 import { type Backend, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, predictProbabilities, type StackedModel } from "../nn/model.ts";
 import { loadEvalData } from "./data.ts";
@@ -99,11 +100,11 @@ function registerPredict(program: Command): void {
   program
     .command("predict <model> <files...>")
     .description(
-      "predict the class of IDX image files or PNG pictures (resized to the model's input); - reads standard input",
+      "predict the class of IDX image files or PNG or JPEG pictures (resized to the model's input); - reads standard input",
     )
     .option(
       "--center",
-      "prepare each PNG picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass (the default for a model trained on MNIST-style digits, IDX files)",
+      "prepare each picture as MNIST's digits were: its ink cropped, scaled into 20 × 20 of 28 × 28, centred by mass (the default for a model trained on MNIST-style digits, IDX files)",
     )
     .option(
       "--no-center",
@@ -113,7 +114,7 @@ function registerPredict(program: Command): void {
       "--json",
       "print a JSON array: each image's file, index, predicted class (index) and its name, and the class probabilities",
     )
-    .option("--transpose", `${TRANSPOSE_HELP} (PNG pictures are taken as they are)`)
+    .option("--transpose", `${TRANSPOSE_HELP} (pictures are taken as they are)`)
     .option("--no-transpose", NO_TRANSPOSE_HELP)
     .action(predictFiles);
 }
@@ -256,7 +257,7 @@ export function transposeFor(flags: { transpose?: boolean }, metadata: Record<st
 /** Images predicted and printed at a time. */
 const PREDICT_BLOCK = 1000;
 
-/** The inputs of one file given to `predict`: the images of an IDX file, or a PNG picture prepared. */
+/** The inputs of one file given to `predict`: the images of an IDX file, or a PNG or JPEG picture prepared. */
 function readPredictInputs(
   path: string,
   modelFile: string,
@@ -265,9 +266,9 @@ function readPredictInputs(
   { center, transpose, inputScale }: { center: boolean; transpose: boolean; inputScale: number | undefined },
 ): Float32Array | Uint8Array {
   const bytes = path === "-" ? readStdin() : readBytes(path);
-  const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  if (isPng) {
-    const picture = decodePngGray(bytes, path);
+  if (imageFormat(bytes) !== undefined) {
+    // The data reader's decoder: it checks the size a picture declares before decoding it.
+    const picture = decodeImageGray(bytes, path);
     return center ? digitToInput(picture, rows, cols) : imageToInput(picture, rows, cols);
   }
   if (isGzip(bytes) || bytes[2] === 0x08) {
@@ -278,10 +279,10 @@ function readPredictInputs(
     const pixels = transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
     return scaleInputs(pixels, inputScale ?? (pixels instanceof Uint8Array ? PIXEL_SCALE : 1));
   }
-  throw new DataError(`${path}: neither a PNG picture nor an IDX images file`, path);
+  throw new DataError(`${path}: neither a PNG or JPEG picture nor an IDX images file`, path);
 }
 
-/** All of standard input (`predict MODEL -`): a PNG picture or an IDX file piped in. */
+/** All of standard input (`predict MODEL -`): a PNG or JPEG picture or an IDX file piped in. */
 function readStdin(): Uint8Array {
   try {
     return readFileSync(0);

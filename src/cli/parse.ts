@@ -1,5 +1,6 @@
 // Value parsers for command-line flags: a bad value is a usage error naming the flag.
 import { InvalidArgumentError } from "commander";
+import { MAX_PENALTY } from "../train/settings.ts";
 
 export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -22,7 +23,8 @@ export function float(check: (v: number) => boolean, what: string) {
   };
 }
 
-export const nonNegative = float((v) => v >= 0, "a number ≥ 0");
+/** Weight decay and sparsity weight: bounded as the library's settings are, but naming the flag. */
+export const penalty = float((v) => v >= 0 && v <= MAX_PENALTY, `a number in [0, ${MAX_PENALTY}]`);
 export const positive = float((v) => v > 0, "a number > 0");
 export const fraction = float((v) => v > 0 && v < 1, "a number in (0, 1)");
 

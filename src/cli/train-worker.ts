@@ -13,7 +13,7 @@ import { accuracy, confusionMatrix, predict, type StackedModel } from "../nn/mod
 import type { Progress } from "../optim/types.ts";
 import type { TrainCheckpoint } from "../train/checkpoint.ts";
 import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
-import { type PartialSettings, SPEC_SETTINGS, type TrainSettings } from "../train/settings.ts";
+import { type PartialSettings, resolveSettings, SPEC_SETTINGS, type TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
 import type { StageValidation } from "../train/validation.ts";
 import type { RunReport } from "../viz/report-html.ts";
@@ -36,6 +36,7 @@ import {
   validationSummary,
   writeReport,
 } from "./report.ts";
+import { planResources } from "./resources.ts";
 
 /** What the main thread asks for. */
 /** What the main thread asks for: the data flags (see DataFlags), then the run's. */
@@ -56,6 +57,8 @@ export interface TrainJob extends DataFlags {
   earlyStopping?: number | undefined;
   /** Int32 flag set to 1 by the main thread to stop at the end of the iteration. */
   stop: SharedArrayBuffer;
+  /** Print the memory estimate (--verbose). */
+  verbose?: boolean | undefined;
   /** The command line ("stackae", then its arguments), for the report's page. */
   command?: string[] | undefined;
 }
@@ -100,6 +103,7 @@ export type WorkerMessage =
   | { type: "progress"; info: StageInfo; progress: Omit<Progress, "state"> & { seconds: number } }
   | { type: "stageEnd"; info: StageInfo; report: StageReport }
   | SaverMessage
+  | { type: "notice"; message: string }
   | ({ type: "done" } & TrainOutcome)
   | {
       type: "error";
@@ -132,9 +136,21 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
   const data = await loadJobData(job, resume?.settings.seed ?? job.settings?.seed ?? SPEC_SETTINGS.seed);
   const { train: labelled, test, unlabeled, validation, classes } = data;
+  const threads = await planResources(
+    resume?.settings ?? resolveSettings(job.settings),
+    {
+      examples: labelled.count,
+      inputSize: data.inputSize,
+      classes,
+      unlabeled: unlabeled?.count,
+      validation: validation?.count,
+    },
+    { backend: job.backend, threads: job.threads, checkpoints: job.checkpoint !== null, verbose: job.verbose === true },
+    (message) => post({ type: "notice", message }),
+  );
   const backend = await createBackend(
     job.backend,
-    job.backend === "js" ? { dtype: "float32" } : job.threads === undefined ? {} : { threads: job.threads },
+    job.backend === "js" ? { dtype: "float32" } : threads === undefined ? {} : { threads },
   );
   try {
     const result = trainStackedAutoencoder(

@@ -26,7 +26,7 @@ import {
   inputScale,
   int,
   labelColumn,
-  nonNegative,
+  penalty,
   positive,
   sizes,
 } from "./parse.ts";
@@ -169,11 +169,11 @@ function settingOptions(command: Command): void {
     )
     .option("--softmax-iters <n>", `L-BFGS iterations of the softmax, or epochs ${iters("softmax")}`, int(0))
     .option("--finetune-iters <n>", `L-BFGS iterations of fine-tuning, or epochs ${iters("fineTune")}`, int(0))
-    .option("--ae-lambda <λ>", "weight decay of the autoencoders", nonNegative, S.autoencoder.lambda)
-    .option("--beta <β>", "sparsity weight", nonNegative, S.autoencoder.beta)
+    .option("--ae-lambda <λ>", "weight decay of the autoencoders", penalty, S.autoencoder.lambda)
+    .option("--beta <β>", "sparsity weight", penalty, S.autoencoder.beta)
     .option("--rho <ρ>", "sparsity target, in (0, 1)", fraction, S.autoencoder.rho)
-    .option("--softmax-lambda <λ>", "weight decay of the softmax", nonNegative, S.softmax.lambda)
-    .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", nonNegative, S.fineTune.lambda)
+    .option("--softmax-lambda <λ>", "weight decay of the softmax", penalty, S.softmax.lambda)
+    .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", penalty, S.fineTune.lambda)
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
     .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive);
 }
@@ -323,6 +323,7 @@ function trainJob(flags: TrainFlags): TrainJob {
     resume: flags.resume,
     earlyStopping: flags.earlyStopping,
     stop: new SharedArrayBuffer(4),
+    verbose: flags.verbose,
     command: ["stackae", ...process.argv.slice(2)],
   };
 }
@@ -350,6 +351,9 @@ function workerOutcome(
           break;
         case "stageEnd":
           events.onStageEnd?.(m.info, m.report);
+          break;
+        case "notice":
+          events.notice(`${m.message}\n`);
           break;
         case "checkpoint":
         case "checkpointFailed": {

@@ -18,9 +18,11 @@ export interface CsvOptions {
   classNames?: readonly string[];
   /** The text's expected size in bytes (e.g. the file's), so the arrays are sized once; a hint only. */
   expectedBytes?: number;
+  /** Always give the inputs as float32 (default: a Uint8Array when every feature is an integer 0…255). */
+  float32?: boolean;
 }
 
-const KNOWN = ["file", "labelColumn", "header", "delimiter", "classNames", "expectedBytes"];
+const KNOWN = ["file", "labelColumn", "header", "delimiter", "classNames", "expectedBytes", "float32"];
 
 export function checkOptions(options: CsvOptions): void {
   checkKeys("CSV options", options, KNOWN);

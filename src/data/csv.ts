@@ -11,6 +11,8 @@
 // the same indices); classes below the largest with no example stay, empty, named String(i). Any
 // other labels are names: sorted (numerically when all are numbers), the index is the rank.
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
+// Features: bytes while every one is an integer 0…255 (pictures: a quarter of float32's memory, as
+// IDX gives them); the first other value widens them once into float32. Each is fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
 import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
@@ -23,8 +25,8 @@ export type { CsvOptions } from "./csv-options.ts";
 
 /** What a CSV gives: the examples, its header (null when it has none) and the label's 0-based column. */
 export interface CsvExamples extends Examples {
-  /** m × inputSize; may be a view on a slightly longer buffer (at most 1/16 more). */
-  inputs: Float32Array;
+  /** m × inputSize, bytes (`integerBytes`) or float32; may be a view on a slightly longer buffer (≤ 1/16 more). */
+  inputs: Float32Array | Uint8Array;
   header: string[] | null;
   labelColumn: number;
 }
@@ -72,8 +74,11 @@ export class CsvParser {
   private bytesDone = 0;
   private at = 0;
   private headerBytes = 0;
-  /** m × features, grown as rows come; labels as provisional ids into `keys`, in order of first sight. */
-  private out: Float32Array<ArrayBuffer> = new Float32Array(0);
+  /** m × features, grown as rows come (bytes until a value is not one); labels as provisional ids into `keys`, in order of first sight. */
+  private out: Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+  /** The largest value plainCells may store (255 into bytes, 999 into float32); storeDecimal's value into bytes, to check. */
+  private top: number;
+  private readonly one = new Float32Array(1);
   private ids = new Int32Array(0);
   private m = 0;
   private readonly keys: string[] = [];
@@ -87,6 +92,8 @@ export class CsvParser {
     this.file = options.file;
     this.delim = (options.delimiter ?? ",").charCodeAt(0);
     this.options = options;
+    this.out = options.float32 ? new Float32Array(0) : new Uint8Array(0);
+    this.top = options.float32 ? 999 : 255;
   }
 
   /** Parses the complete records in `chunk` and keeps the rest for the next push. */
@@ -125,12 +132,14 @@ export class CsvParser {
     if (this.m === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
     const { labels, classNames } = this.resolveLabels();
     const size = this.m * this.features;
+    const out = this.out;
     return {
       // A view when the spare room is small (the estimate from expectedBytes), else a copy, not to hold much unused memory.
-      inputs: this.out.length - size <= size / 16 ? this.out.subarray(0, size) : this.out.slice(0, size),
+      inputs: out.length - size <= size / 16 ? out.subarray(0, size) : out.slice(0, size),
       labels,
       inputSize: this.features,
       classNames,
+      ...(out instanceof Uint8Array ? { integerBytes: true as const } : {}),
       header: this.header,
       labelColumn: this.label,
     };
@@ -264,7 +273,7 @@ export class CsvParser {
     const d = this.delim;
     const row = this.m;
     if ((row + 1) * this.features > this.out.length) this.grow();
-    const out = this.out;
+    let out = this.out;
     let o = row * this.features;
     let lines = 0;
     let key = "";
@@ -273,7 +282,7 @@ export class CsvParser {
       let q: number;
       if (j !== L && !last) {
         // The cells up to the label's or the last, while they are short integers (plainCells).
-        const o2 = plainCells(view, p, (L > j ? L : n - 1) - j, out, o, d, buf.length - 4);
+        const o2 = plainCells(view, p, (L > j ? L : n - 1) - j, out, o, d, buf.length - 4, this.top);
         if (o2 > o) {
           j += o2 - o - 1;
           o = o2;
@@ -299,6 +308,7 @@ export class CsvParser {
               c = buf[++i];
             }
             if (c === d && i - p <= 15) {
+              if (v > 255 && out instanceof Uint8Array) out = this.widen(o);
               out[o++] = v;
               p = i + 1;
               continue;
@@ -306,8 +316,11 @@ export class CsvParser {
           }
         }
         // The integer path stays written out above: as a call, even an inlined one, MNIST read ~10% slower.
-        const next = storeDecimal(buf, p, d, last, out, o);
+        // Into bytes, the value goes through `one` and is checked first (a -1 would wrap to 255).
+        const next =
+          out instanceof Float32Array ? storeDecimal(buf, p, d, last, out, o) : this.storeOne(buf, p, last, o);
         if (next >= 0) {
+          out = this.out;
           o++;
           p = next;
           continue;
@@ -315,7 +328,8 @@ export class CsvParser {
         // Anything else: the cell's text, checked and converted as Number() does.
         q = this.scanCell(buf, p, final, this.line + lines, j);
         if (q < 0) return -1;
-        out[o++] = this.feature(this.cell, this.line + lines, j);
+        this.put(o++, this.feature(this.cell, this.line + lines, j));
+        out = this.out;
       } else {
         q = this.scanCell(buf, p, final, this.line + lines, j);
         if (q < 0) return -1;
@@ -348,12 +362,34 @@ export class CsvParser {
     return v;
   }
 
+  /** storeDecimal while `out` holds bytes: the value, through `one`, kept by put. */
+  private storeOne(buf: Uint8Array, p: number, last: boolean, o: number): number {
+    const next = storeDecimal(buf, p, this.delim, last, this.one, 0);
+    if (next >= 0) this.put(o, this.one[0] as number);
+    return next;
+  }
+
+  /** Stores a float32 value at out[o], widening the bytes read so far first when it is not a byte (nor -0). */
+  private put(o: number, v: number): void {
+    if (this.out instanceof Uint8Array && !(v === (v & 255) && (v !== 0 || 1 / v > 0))) this.widen(o);
+    this.out[o] = v;
+  }
+
+  /** Turns the bytes read so far (the first `o` values) into float32, once; the rest is read as float32. */
+  private widen(o: number): Float32Array<ArrayBuffer> {
+    const wide = this.alloc(this.out.length / Math.max(1, this.features), Float32Array);
+    wide.set(this.out.subarray(0, o));
+    this.out = wide;
+    this.top = 999;
+    return wide;
+  }
+
   /** Stores a record given as cell texts (the first, when it is not a header). */
   private commit(cells: string[], line: number): void {
     this.grow();
     let o = this.m * this.features;
     for (let j = 0; j < cells.length; j++) {
-      if (j !== this.label) this.out[o++] = this.feature(cells[j] as string, line, j);
+      if (j !== this.label) this.put(o++, this.feature(cells[j] as string, line, j));
     }
     this.ids[this.m] = this.keyId(cells[this.label] as string, line);
     this.m++;
@@ -384,19 +420,22 @@ export class CsvParser {
     if (expected !== undefined && this.m >= 64 && done > 0) {
       want = Math.max(rows + 64, Math.ceil(((expected - this.headerBytes) / done) * this.m * 1.04) + 16);
     }
-    let out: Float32Array<ArrayBuffer>;
-    try {
-      out = new Float32Array(want * this.features);
-    } catch (cause) {
-      throw new DataError(`${this.file}: ${want} rows × ${this.features} values do not fit in memory`, this.file, {
-        cause,
-      });
-    }
+    const out = this.out instanceof Uint8Array ? this.alloc(want, Uint8Array) : this.alloc(want, Float32Array);
     out.set(this.out);
     this.out = out;
     const ids = new Int32Array(want);
     ids.set(this.ids);
     this.ids = ids;
+  }
+
+  /** A new array of `rows` × features values, or an error saying it does not fit. */
+  private alloc<T>(rows: number, type: new (length: number) => T): T {
+    try {
+      return new type(rows * this.features);
+    } catch (cause) {
+      const what = `${this.file}: ${rows} rows × ${this.features} values do not fit in memory`;
+      throw new DataError(what, this.file, { cause });
+    }
   }
 
   private wrongLength(buf: Uint8Array, q: number, j: number, line: number): never {

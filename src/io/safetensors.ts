@@ -3,6 +3,7 @@
 // then the tensor bytes, little-endian, offsets relative to the end of the header.
 // Every field of a file is checked before it is trusted: lengths are bounded before anything
 // is allocated, offsets must lie in range, in order, without overlap or gaps.
+import { visit } from "jsonc-parser";
 import { StackaeError } from "../errors.ts";
 
 /** A model file that is not valid safetensors, or not a stackae model. */
@@ -191,8 +192,10 @@ function headerJson(
     );
   }
   let header: unknown;
+  let text = "";
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(8, 8 + headerLength)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(8, 8 + headerLength));
+    header = JSON.parse(text);
   } catch (cause) {
     throw new ModelFileError(
       file,
@@ -202,7 +205,39 @@ function headerJson(
   }
   if (typeof header !== "object" || header === null || Array.isArray(header))
     throw bad("the header is not a JSON object");
+  const twice = duplicateKey(text);
+  if (twice !== undefined) {
+    throw bad(
+      `the header holds the key ${JSON.stringify(twice.key)} twice${twice.path}; the safetensors format forbids duplicate keys (a reader would keep one or the other): the file is damaged or forged`,
+    );
+  }
   return { header: header as Record<string, unknown>, dataStart: 8 + headerLength };
+}
+
+/**
+ * The first key that an object of the JSON `text` holds twice (compared unescaped), and where:
+ * JSON.parse keeps the last silently. `text` is valid JSON (JSON.parse accepted it); jsonc-parser's
+ * scanner walks it without building a tree.
+ */
+function duplicateKey(text: string): { key: string; path: string } | undefined {
+  const open: Set<string>[] = [];
+  let found: { key: string; path: string } | undefined;
+  visit(text, {
+    onObjectBegin: () => {
+      open.push(new Set());
+      return found === undefined;
+    },
+    onObjectProperty: (key, _offset, _length, _line, _char, pathOf) => {
+      const keys = open[open.length - 1] as Set<string>;
+      if (found === undefined && keys.has(key)) {
+        const path = pathOf();
+        found = { key, path: path.length === 0 ? "" : ` (in ${path.join(".")})` };
+      }
+      keys.add(key);
+    },
+    onObjectEnd: () => void open.pop(),
+  });
+  return found;
 }
 
 /** The header's `__metadata__`: an object of strings. */

@@ -1,5 +1,6 @@
-import { ArgumentError, ShapeError } from "../errors.ts";
-import { checkSameShape, type DType, type FloatArray, type Matrix } from "./matrix.ts";
+import { ArgumentError, describe, ShapeError, StackaeError } from "../errors.ts";
+import { type Args, checkDisjoint, checkFlag, checkInt32, checkMatrix, checkScalar, matrices } from "./arguments.ts";
+import { checkSameShape, type DType, type FloatArray, Matrix } from "./matrix.ts";
 import type { SparseOps } from "./sparse.ts";
 import type { VectorOps } from "./vectors.ts";
 
@@ -10,6 +11,12 @@ import type { VectorOps } from "./vectors.ts";
  * native backends store the results of biasSigmoid, sigmoidGradMul, addRowSigmoidGradMul and
  * squaredErrorDelta that are below FLOAT32_MIN_NORMAL (2^-126) in magnitude as 0, as a CPU's
  * flush-to-zero mode would; the JavaScript reference keeps them.
+ *
+ * Misuse throws a StackaeError that names the call and the argument, on every backend alike
+ * (`contract` below): dimensions that are not non-negative integers, an argument that is not a
+ * matrix of this backend's dtype, a matrix used after `free()` (or freed twice, or a view freed),
+ * an output that overlaps an input it would overwrite before reading (`gemm` with C = A), a
+ * flag that is not a boolean, a scale that is not a number, labels or rows not in an Int32Array.
  */
 export interface Backend<T extends FloatArray = FloatArray> {
   /** "wasm" (float32, SIMD) or "js" (plain TypeScript, float32 or float64). */
@@ -83,8 +90,19 @@ export interface Backend<T extends FloatArray = FloatArray> {
   gatherRows(A: Matrix<T>, rows: Int32Array, out: Matrix<T>): void;
 }
 
+/** Raised when memory cannot be had for a matrix: the WebAssembly memory's limit, or the engine's. */
+export class OutOfMemoryError extends StackaeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_OUT_OF_MEMORY", message, options);
+  }
+}
+
 /** Checks that `values` fills a rows × cols matrix, for fromValues. */
 export function checkFromValues(rows: number, cols: number, values: ArrayLike<number>): void {
+  checkDims("fromValues", rows, cols);
+  if (values === null || typeof values !== "object" || typeof values.length !== "number") {
+    throw new ArgumentError(`fromValues: values must be an array or a typed array, got ${describe(values)}`);
+  }
   if (values.length !== rows * cols) {
     throw new ArgumentError(`fromValues: a ${rows} × ${cols} matrix needs ${rows * cols} values, got ${values.length}`);
   }
@@ -199,3 +217,231 @@ export function checkSize(nameA: string, a: Matrix, nameB: string, b: Matrix): v
     );
   }
 }
+
+/** Checks a matrix's dimensions: non-negative integers. */
+export function checkDims(op: string, rows: unknown, cols: unknown): void {
+  for (const [name, v] of [
+    ["rows", rows],
+    ["cols", cols],
+  ] as const) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(`${op}: ${name} must be a non-negative integer, got ${describe(v)}`);
+    }
+  }
+}
+
+/**
+ * A typed array of `n` elements for a matrix: an OutOfMemoryError, not the engine's RangeError,
+ * where the engine cannot allocate it.
+ */
+export function allocate<T extends FloatArray>(Typed: { new (n: number): T }, rows: number, cols: number): T {
+  try {
+    return new Typed(rows * cols);
+  } catch (cause) {
+    const bytes = rows * cols * (Typed as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    throw new OutOfMemoryError(
+      `zeros: a ${rows} × ${cols} matrix (${(bytes / 2 ** 30).toFixed(1)} GiB) cannot be allocated: use fewer examples or smaller layers`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The argument checks of every Backend call, shared by the backends so that a misuse throws the
+ * same StackaeError on each: each backend calls the entry of its method before any work. Shapes
+ * are checked here too, where the call's shapes are the interface's.
+ */
+export const contract = {
+  zeros(rows: number, cols: number): void {
+    checkDims("zeros", rows, cols);
+  },
+  free(m: Matrix, dtype: DType): void {
+    if (m instanceof Matrix && m.freed) {
+      throw new ArgumentError(
+        `free: m (${m.rows} × ${m.cols}) has already been freed: a matrix is freed once (freed twice?)`,
+      );
+    }
+    checkMatrix("free", "m", m, dtype);
+    if (m.isView) {
+      throw new ArgumentError(
+        `free: m (${m.rows} × ${m.cols}) is a view of another matrix: free the matrix that zeros() or fromValues() made`,
+      );
+    }
+  },
+  gemm(
+    dtype: DType,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    A: Matrix,
+    B: Matrix,
+    beta: number,
+    C: Matrix,
+  ): [number, number, number] {
+    checkFlag("gemm", "transA", transA);
+    checkFlag("gemm", "transB", transB);
+    checkScalar("gemm", "alpha", alpha);
+    checkScalar("gemm", "beta", beta);
+    matrices("gemm", dtype, [
+      ["A", A],
+      ["B", B],
+      ["C", C],
+    ]);
+    const dims = gemmDims(transA, transB, A, B, C);
+    checkDisjoint(
+      "gemm",
+      ["C", C],
+      [
+        ["A", A],
+        ["B", B],
+      ],
+    );
+    return dims;
+  },
+  gemmBiasSigmoid(dtype: DType, A: Matrix, W: Matrix, b: Matrix, out: Matrix): void {
+    const args: Args = [
+      ["A", A],
+      ["W", W],
+      ["b", b],
+    ];
+    matrices("gemmBiasSigmoid", dtype, [...args, ["out", out]]);
+    gemmDims(false, true, A, W, out);
+    checkRow("b", b, out.cols);
+    checkDisjoint("gemmBiasSigmoid", ["out", out], args as [string, Matrix][]);
+  },
+  biasSigmoid(dtype: DType, Z: Matrix, b: Matrix, out: Matrix): void {
+    matrices("biasSigmoid", dtype, [
+      ["Z", Z],
+      ["b", b],
+      ["out", out],
+    ]);
+    checkSameShape("Z", Z, "out", out);
+    checkRow("b", b, Z.cols);
+    checkDisjoint(
+      "biasSigmoid",
+      ["out", out],
+      [
+        ["Z", Z],
+        ["b", b],
+      ],
+      ["Z"],
+    );
+  },
+  sigmoidGradMul(dtype: DType, A: Matrix, D: Matrix, out: Matrix): void {
+    matrices("sigmoidGradMul", dtype, [
+      ["A", A],
+      ["D", D],
+      ["out", out],
+    ]);
+    checkSize("A", A, "D", D);
+    checkSize("A", A, "out", out);
+    checkDisjoint(
+      "sigmoidGradMul",
+      ["out", out],
+      [
+        ["A", A],
+        ["D", D],
+      ],
+      ["A", "D"],
+    );
+  },
+  addRowSigmoidGradMul(dtype: DType, D: Matrix, s: Matrix, A: Matrix): void {
+    matrices("addRowSigmoidGradMul", dtype, [
+      ["D", D],
+      ["s", s],
+      ["A", A],
+    ]);
+    checkSameShape("D", D, "A", A);
+    checkRow("s", s, D.cols);
+    checkDisjoint(
+      "addRowSigmoidGradMul",
+      ["D", D],
+      [
+        ["s", s],
+        ["A", A],
+      ],
+      ["A"],
+    );
+  },
+  squaredErrorDelta(dtype: DType, A3: Matrix, X: Matrix, delta: Matrix, sums: Matrix | undefined, scale: number): void {
+    const args: Args = [
+      ["A3", A3],
+      ["X", X],
+    ];
+    const all: Args = [...args, ["delta", delta]];
+    if (sums !== undefined) all.push(["sums", sums]);
+    matrices("squaredErrorDelta", dtype, all);
+    checkScalar("squaredErrorDelta", "scale", scale);
+    checkSameShape("A3", A3, "X", X);
+    checkSameShape("A3", A3, "delta", delta);
+    checkDisjoint("squaredErrorDelta", ["delta", delta], args as [string, Matrix][], ["A3", "X"]);
+    if (sums === undefined) return;
+    checkRow("sums", sums, A3.cols);
+    checkDisjoint("squaredErrorDelta", ["sums", sums], [...(args as [string, Matrix][]), ["delta", delta]]);
+  },
+  reconstructionDelta(
+    dtype: DType,
+    H: Matrix,
+    W: Matrix,
+    b: Matrix,
+    X: Matrix,
+    delta: Matrix,
+    sums: Matrix,
+    scale: number,
+  ): void {
+    const args: [string, Matrix][] = [
+      ["H", H],
+      ["W", W],
+      ["b", b],
+      ["X", X],
+    ];
+    matrices("reconstructionDelta", dtype, [...args, ["delta", delta], ["sums", sums]]);
+    checkScalar("reconstructionDelta", "scale", scale);
+    gemmDims(false, true, H, W, delta);
+    checkReconstructionDelta(b, X, delta, sums);
+    checkDisjoint("reconstructionDelta", ["delta", delta], args);
+    checkDisjoint("reconstructionDelta", ["sums", sums], [...args, ["delta", delta]]);
+  },
+  softmaxRows(dtype: DType, P: Matrix, labels: Int32Array): void {
+    checkMatrix("softmaxRows", "P", P, dtype);
+    checkInt32("softmaxRows", "labels", labels);
+    checkClassLabels(P, labels);
+  },
+  colSums(dtype: DType, A: Matrix, scale: number, out: Matrix): void {
+    matrices("colSums", dtype, [
+      ["A", A],
+      ["out", out],
+    ]);
+    checkScalar("colSums", "scale", scale);
+    checkRow("out", out, A.cols);
+    checkDisjoint("colSums", ["out", out], [["A", A]]);
+  },
+  sumSquares(dtype: DType, x: Matrix): void {
+    checkMatrix("sumSquares", "x", x, dtype);
+  },
+  dot(dtype: DType, x: Matrix, y: Matrix): void {
+    matrices("dot", dtype, [
+      ["x", x],
+      ["y", y],
+    ]);
+    checkSize("x", x, "y", y);
+  },
+  axpy(dtype: DType, alpha: number, x: Matrix, y: Matrix): void {
+    checkScalar("axpy", "alpha", alpha);
+    matrices("axpy", dtype, [
+      ["x", x],
+      ["y", y],
+    ]);
+    checkSize("x", x, "y", y);
+    checkDisjoint("axpy", ["y", y], [["x", x]], ["x"]);
+  },
+  gatherRows(dtype: DType, A: Matrix, rows: Int32Array, out: Matrix): void {
+    matrices("gatherRows", dtype, [
+      ["A", A],
+      ["out", out],
+    ]);
+    checkInt32("gatherRows", "rows", rows);
+    checkGatherRows(A, rows, out);
+    checkDisjoint("gatherRows", ["out", out], [["A", A]]);
+  },
+};

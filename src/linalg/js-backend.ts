@@ -1,16 +1,14 @@
 import { ArgumentError } from "../errors.ts";
 import {
+  allocate,
   type Backend,
-  checkClassLabels,
   checkFromValues,
-  checkRow,
-  checkSize,
+  contract,
   gatherRowsBySet,
   gemmBiasSigmoidThenDelta,
-  gemmDims,
   gemmThenBiasSigmoid,
 } from "./backend.ts";
-import { checkSameShape, type DType, FLOAT32_MIN_NORMAL, type FloatArray, Matrix } from "./matrix.ts";
+import { type DType, FLOAT32_MIN_NORMAL, type FloatArray, Matrix } from "./matrix.ts";
 import { sigmoid } from "./sigmoid.ts";
 import { JsSparseOps } from "./sparse.ts";
 
@@ -35,22 +33,27 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   zeros(rows: number, cols: number): Matrix<T> {
-    return Matrix.of(rows, cols, new this.#Array(rows * cols));
+    contract.zeros(rows, cols);
+    return Matrix.of(rows, cols, allocate(this.#Array, rows, cols));
   }
 
   fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<T> {
-    const m = this.zeros(rows, cols);
     checkFromValues(rows, cols, values);
+    const m = this.zeros(rows, cols);
     m.data.set(values);
     return m;
   }
 
-  free(_m: Matrix<T>): void {}
+  /** Nothing to give back (the garbage collector does): marks m freed, as the other backends do. */
+  free(m: Matrix<T>): void {
+    contract.free(m, this.dtype);
+    m.storage.freed = true;
+  }
 
   async dispose(): Promise<void> {}
 
   gemm(transA: boolean, transB: boolean, alpha: number, A: Matrix<T>, B: Matrix<T>, beta: number, C: Matrix<T>): void {
-    const [M, N, K] = gemmDims(transA, transB, A, B, C);
+    const [M, N, K] = contract.gemm(this.dtype, transA, transB, alpha, A, B, beta, C);
     const a = A.data;
     const b = B.data;
     const c = C.data;
@@ -84,12 +87,12 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   gemmBiasSigmoid(A: Matrix<T>, W: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {
+    contract.gemmBiasSigmoid(this.dtype, A, W, b, out);
     gemmThenBiasSigmoid(this, A, W, b, out);
   }
 
   biasSigmoid(Z: Matrix<T>, b: Matrix<T>, out: Matrix<T>): void {
-    checkSameShape("Z", Z, "out", out);
-    checkRow("b", b, Z.cols);
+    contract.biasSigmoid(this.dtype, Z, b, out);
     const z = Z.data;
     const bv = b.data;
     const o = out.data;
@@ -98,8 +101,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   sigmoidGradMul(A: Matrix<T>, D: Matrix<T>, out: Matrix<T>): void {
-    checkSize("A", A, "D", D);
-    checkSize("A", A, "out", out);
+    contract.sigmoidGradMul(this.dtype, A, D, out);
     const a = A.data;
     const d = D.data;
     const o = out.data;
@@ -110,8 +112,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   addRowSigmoidGradMul(D: Matrix<T>, s: Matrix<T>, A: Matrix<T>): void {
-    checkSameShape("D", D, "A", A);
-    checkRow("s", s, D.cols);
+    contract.addRowSigmoidGradMul(this.dtype, D, s, A);
     const d = D.data;
     const sv = s.data;
     const a = A.data;
@@ -123,9 +124,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   squaredErrorDelta(A3: Matrix<T>, X: Matrix<T>, delta: Matrix<T>, sums?: Matrix<T>, scale = 1): number {
-    checkSameShape("A3", A3, "X", X);
-    checkSameShape("A3", A3, "delta", delta);
-    if (sums) checkRow("sums", sums, A3.cols);
+    contract.squaredErrorDelta(this.dtype, A3, X, delta, sums, scale);
     const a = A3.data;
     const x = X.data;
     const d = delta.data;
@@ -149,11 +148,12 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
     sums: Matrix<T>,
     scale: number,
   ): number {
+    contract.reconstructionDelta(this.dtype, H, W, b, X, delta, sums, scale);
     return gemmBiasSigmoidThenDelta(this, H, W, b, X, delta, sums, scale);
   }
 
   softmaxRows(P: Matrix<T>, labels: Int32Array): number {
-    checkClassLabels(P, labels);
+    contract.softmaxRows(this.dtype, P, labels);
     const k = P.cols;
     const p = P.data;
     const tiny = this.dtype === "float32" ? FLOAT32_MIN_NORMAL : 0;
@@ -175,7 +175,7 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   colSums(A: Matrix<T>, scale: number, out: Matrix<T>): void {
-    checkRow("out", out, A.cols);
+    contract.colSums(this.dtype, A, scale, out);
     const a = A.data;
     const n = A.cols;
     const sums = new Float64Array(n);
@@ -187,11 +187,12 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   sumSquares(x: Matrix<T>): number {
+    contract.sumSquares(this.dtype, x);
     return this.dot(x, x);
   }
 
   dot(x: Matrix<T>, y: Matrix<T>): number {
-    checkSize("x", x, "y", y);
+    contract.dot(this.dtype, x, y);
     const xv = x.data;
     const yv = y.data;
     let s = 0;
@@ -200,13 +201,14 @@ export class JsBackend<T extends FloatArray = FloatArray> implements Backend<T> 
   }
 
   axpy(alpha: number, x: Matrix<T>, y: Matrix<T>): void {
-    checkSize("x", x, "y", y);
+    contract.axpy(this.dtype, alpha, x, y);
     const xv = x.data;
     const yv = y.data;
     for (let i = 0; i < x.size; i++) yv[i] = (yv[i] as number) + alpha * (xv[i] as number);
   }
 
   gatherRows(A: Matrix<T>, rows: Int32Array, out: Matrix<T>): void {
+    contract.gatherRows(this.dtype, A, rows, out);
     gatherRowsBySet(A, rows, out);
   }
 }

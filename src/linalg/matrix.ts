@@ -1,4 +1,4 @@
-import { ShapeError } from "../errors.ts";
+import { ArgumentError, ShapeError } from "../errors.ts";
 
 export type FloatArray = Float32Array | Float64Array;
 export type DType = "float32" | "float64";
@@ -18,6 +18,11 @@ export const FLOAT32_MIN_NORMAL = 2 ** -126;
  */
 export interface Storage<T extends FloatArray> {
   array(): T;
+  /**
+   * Set by `backend.free`: the numbers are given back (the WebAssembly backend hands the same
+   * bytes to the next matrix), so the matrix and its views may no longer be read or written.
+   */
+  freed?: boolean;
 }
 
 /** A row-major rows × cols matrix: elements [offset, offset + rows·cols) of its storage. */
@@ -27,10 +32,12 @@ export class Matrix<T extends FloatArray = FloatArray> {
   /** Element offset of entry (0, 0) in the storage's array. */
   readonly offset: number;
   readonly storage: Storage<T>;
+  /** Made by `view` or `sliceRows`: a part of another matrix, which `free` does not take. */
+  readonly isView: boolean;
   #parent: T | undefined;
   #view: T | undefined;
 
-  constructor(rows: number, cols: number, storage: Storage<T>, offset = 0) {
+  constructor(rows: number, cols: number, storage: Storage<T>, offset = 0, isView = false) {
     if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
       throw new ShapeError(`a matrix needs non-negative integer dimensions, got ${rows} × ${cols}`);
     }
@@ -42,6 +49,7 @@ export class Matrix<T extends FloatArray = FloatArray> {
     this.cols = cols;
     this.offset = offset;
     this.storage = storage;
+    this.isView = isView;
   }
 
   /** A matrix over a typed array of its own. */
@@ -56,8 +64,18 @@ export class Matrix<T extends FloatArray = FloatArray> {
     return this.rows * this.cols;
   }
 
+  /** Whether `backend.free` has given back this matrix's storage (or the storage of the matrix it is a view of). */
+  get freed(): boolean {
+    return this.storage.freed === true;
+  }
+
   /** The matrix's elements, row-major (a view: writes go to the matrix). */
   get data(): T {
+    if (this.storage.freed === true) {
+      throw new ArgumentError(
+        `this ${this.rows} × ${this.cols} matrix has been freed (backend.free): it can no longer be read or written`,
+      );
+    }
     const parent = this.storage.array();
     if (parent !== this.#parent || this.#view === undefined) {
       this.#parent = parent;
@@ -75,7 +93,7 @@ export class Matrix<T extends FloatArray = FloatArray> {
     if (start < 0 || start + rows * cols > this.size) {
       throw new ShapeError(`a ${rows} × ${cols} view at ${start} does not fit a ${this.rows} × ${this.cols} matrix`);
     }
-    return new Matrix(rows, cols, this.storage, this.offset + start);
+    return new Matrix(rows, cols, this.storage, this.offset + start, true);
   }
 
   /** Rows [start, start + count) as a matrix of the same storage (no copy). */

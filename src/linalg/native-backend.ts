@@ -3,18 +3,8 @@
 // install where OpenBLAS is present (scripts/build-native.mjs); Node only.
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import { getPlatform } from "../platform/platform.ts";
-import {
-  type Backend,
-  checkClassLabels,
-  checkFromValues,
-  checkGatherRows,
-  checkReconstructionDelta,
-  checkRow,
-  checkSize,
-  gemmDims,
-  gemmThenBiasSigmoid,
-} from "./backend.ts";
-import { checkSameShape, Matrix } from "./matrix.ts";
+import { allocate, type Backend, checkFromValues, contract, gemmThenBiasSigmoid } from "./backend.ts";
+import { Matrix } from "./matrix.ts";
 import { CsrMatrix, mulTransposedDims, type SparseMatrix, type SparseOps, transposedMulDims } from "./sparse.ts";
 import { kernelVectorOps, type VectorOps } from "./vectors.ts";
 
@@ -237,17 +227,22 @@ export class NativeBackend implements Backend<Float32Array> {
   }
 
   zeros(rows: number, cols: number): Matrix<Float32Array> {
-    return Matrix.of(rows, cols, new Float32Array(rows * cols));
+    contract.zeros(rows, cols);
+    return Matrix.of(rows, cols, allocate(Float32Array, rows, cols));
   }
 
   fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<Float32Array> {
-    const m = this.zeros(rows, cols);
     checkFromValues(rows, cols, values);
+    const m = this.zeros(rows, cols);
     m.data.set(values);
     return m;
   }
 
-  free(_m: Matrix<Float32Array>): void {}
+  /** Nothing to give back (the garbage collector does): marks m freed, as the other backends do. */
+  free(m: Matrix<Float32Array>): void {
+    contract.free(m, this.dtype);
+    m.storage.freed = true;
+  }
 
   async dispose(): Promise<void> {}
 
@@ -260,7 +255,7 @@ export class NativeBackend implements Backend<Float32Array> {
     beta: number,
     C: Matrix<Float32Array>,
   ): void {
-    const [M, N, K] = gemmDims(transA, transB, A, B, C);
+    const [M, N, K] = contract.gemm(this.dtype, transA, transB, alpha, A, B, beta, C);
     if (M === 0 || N === 0) return;
     if (K === 0 || alpha === 0) {
       // BLAS leaves C alone only when beta = 1; follow the interface: C = beta · C.
@@ -277,24 +272,22 @@ export class NativeBackend implements Backend<Float32Array> {
     b: Matrix<Float32Array>,
     out: Matrix<Float32Array>,
   ): void {
+    contract.gemmBiasSigmoid(this.dtype, A, W, b, out);
     gemmThenBiasSigmoid(this, A, W, b, out);
   }
 
   biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
-    checkSameShape("Z", Z, "out", out);
-    checkRow("b", b, Z.cols);
+    contract.biasSigmoid(this.dtype, Z, b, out);
     if (Z.size > 0) this.#k.biasSigmoid(Z.data, b.data, out.data, Z.cols);
   }
 
   sigmoidGradMul(A: Matrix<Float32Array>, D: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
-    checkSize("A", A, "D", D);
-    checkSize("A", A, "out", out);
+    contract.sigmoidGradMul(this.dtype, A, D, out);
     this.#k.sigmoidGradMul(A.data, D.data, out.data);
   }
 
   addRowSigmoidGradMul(D: Matrix<Float32Array>, s: Matrix<Float32Array>, A: Matrix<Float32Array>): void {
-    checkSameShape("D", D, "A", A);
-    checkRow("s", s, D.cols);
+    contract.addRowSigmoidGradMul(this.dtype, D, s, A);
     if (D.size > 0) this.#k.addRowSigmoidGradMul(D.data, s.data, A.data, D.cols);
   }
 
@@ -305,10 +298,8 @@ export class NativeBackend implements Backend<Float32Array> {
     sums?: Matrix<Float32Array>,
     scale = 1,
   ): number {
-    checkSameShape("A3", A3, "X", X);
-    checkSameShape("A3", A3, "delta", delta);
+    contract.squaredErrorDelta(this.dtype, A3, X, delta, sums, scale);
     if (!sums) return this.#k.squaredErrorDelta(A3.data, X.data, delta.data);
-    checkRow("sums", sums, A3.cols);
     return this.#k.squaredErrorDeltaSums(A3.data, X.data, delta.data, A3.rows, A3.cols, scale, sums.data, null);
   }
 
@@ -321,7 +312,7 @@ export class NativeBackend implements Backend<Float32Array> {
     sums: Matrix<Float32Array>,
     scale: number,
   ): number {
-    checkReconstructionDelta(b, X, delta, sums);
+    contract.reconstructionDelta(this.dtype, H, W, b, X, delta, sums, scale);
     // The product's pre-activations in delta, then one pass: σ(Z + b), the delta and its sums.
     this.gemm(false, true, 1, H, W, 0, delta);
     const d = delta.data;
@@ -329,32 +320,33 @@ export class NativeBackend implements Backend<Float32Array> {
   }
 
   softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {
-    checkClassLabels(P, labels);
+    contract.softmaxRows(this.dtype, P, labels);
     return P.size > 0 ? this.#k.softmaxRows(P.data, labels, P.rows, P.cols) : 0;
   }
 
   colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {
-    checkRow("out", out, A.cols);
+    contract.colSums(this.dtype, A, scale, out);
     this.#k.colSums(A.data, A.rows, A.cols, scale, out.data);
   }
 
   sumSquares(x: Matrix<Float32Array>): number {
+    contract.sumSquares(this.dtype, x);
     return this.#k.dot(x.data, x.data);
   }
 
   dot(x: Matrix<Float32Array>, y: Matrix<Float32Array>): number {
-    checkSize("x", x, "y", y);
+    contract.dot(this.dtype, x, y);
     return this.#k.dot(x.data, y.data);
   }
 
   axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
-    checkSize("x", x, "y", y);
+    contract.axpy(this.dtype, alpha, x, y);
     this.#k.axpy(alpha, x.data, y.data);
   }
 
   /** By memcpy: 256 rows of 784 values took 131 µs by a typed-array `set` per row, 93 µs so (bench:steps). */
   gatherRows(A: Matrix<Float32Array>, rows: Int32Array, out: Matrix<Float32Array>): void {
-    checkGatherRows(A, rows, out);
+    contract.gatherRows(this.dtype, A, rows, out);
     if (out.size > 0) this.#k.gatherRows(A.data, A.cols, rows, out.data);
   }
 }

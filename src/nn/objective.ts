@@ -1,3 +1,4 @@
+import { ArgumentError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import { type SparseMatrix, sparseCopy } from "../linalg/sparse.ts";
@@ -34,7 +35,7 @@ export function defineObjective<T extends FloatArray>(
   return {
     layout,
     cost(x: FloatArray, g: FloatArray): number {
-      if (disposed) throw new Error("this objective has been disposed");
+      if (disposed) throw disposedError();
       layout.check("theta", x.length);
       layout.check("grad", g.length);
       theta.data.set(x);
@@ -99,7 +100,7 @@ export function defineBatchObjective<T extends FloatArray>(
   return {
     layout,
     cost(x: FloatArray, g: FloatArray, X: Matrix<T>, labels?: Int32Array): number {
-      if (disposed) throw new Error("this objective has been disposed");
+      if (disposed) throw disposedError();
       layout.check("theta", x.length);
       layout.check("grad", g.length);
       let at = bySize.get(X.rows);
@@ -124,4 +125,8 @@ export function defineBatchObjective<T extends FloatArray>(
       bySize.clear();
     },
   };
+}
+
+function disposedError(): ArgumentError {
+  return new ArgumentError("cost: this cost has been disposed (dispose()), its memory given back: make a new one");
 }

@@ -1,4 +1,4 @@
-export { type LbfgsOptions, lbfgs } from "./lbfgs.ts";
+export { type LbfgsOptions, lbfgs, lbfgsAsync, lbfgsSteps } from "./lbfgs.ts";
 export {
   cubicInterpolate,
   cubicMinimizer,
@@ -8,7 +8,19 @@ export {
   LineSearchWorkspace,
   wolfeLineSearch,
 } from "./line-search.ts";
-export { type AdamOptions, adam, type MinibatchCost, type Schedule, type SgdOptions, sgd } from "./minibatch.ts";
+export {
+  type AdamOptions,
+  adam,
+  adamAsync,
+  adamSteps,
+  type MinibatchCost,
+  type Schedule,
+  type SgdOptions,
+  sgd,
+  sgdAsync,
+  sgdSteps,
+} from "./minibatch.ts";
+export { runSteps, runStepsAsync, type Steps } from "./steps.ts";
 export type {
   CostFunction,
   CostLike,

@@ -5,6 +5,7 @@ import { ArgumentError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import { LineSearchWorkspace, wolfeLineSearch } from "./line-search.ts";
 import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
+import { runSteps, runStepsAsync, type Steps } from "./steps.ts";
 import {
   asCostFunction,
   type CostLike,
@@ -96,6 +97,27 @@ function lbfgsSettings(options: LbfgsOptions): LbfgsSettings {
  * (Float32Array or Float64Array); sums are accumulated in float64.
  */
 export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: LbfgsOptions = {}): OptimResult<T> {
+  return runSteps(lbfgsSteps(cost, x0, options));
+}
+
+/**
+ * lbfgs, giving the event loop a turn after every iteration, so that an AbortSignal fired by a
+ * timer or a user stops it, and a page stays responsive; the same iterations, the same result.
+ */
+export function lbfgsAsync<T extends FloatArray>(
+  cost: CostLike,
+  x0: T,
+  options: LbfgsOptions = {},
+): Promise<OptimResult<T>> {
+  return runStepsAsync(lbfgsSteps(cost, x0, options));
+}
+
+/** lbfgs as a generator that yields after each iteration (after its progress callback). */
+export function* lbfgsSteps<T extends FloatArray>(
+  cost: CostLike,
+  x0: T,
+  options: LbfgsOptions = {},
+): Steps<OptimResult<T>> {
   const settings = lbfgsSettings(options);
   const { maxIter, optTol, progTol, m, c1, c2, maxLS } = settings;
   if (!(x0 instanceof Float32Array || x0 instanceof Float64Array)) {
@@ -174,6 +196,7 @@ export function lbfgs<T extends FloatArray>(cost: CostLike, x0: T, options: Lbfg
       }
       const stop = stopTest(settings, optimality, sMax, f, fOld, evaluations);
       if (stop) return result(stop[0], stop[1]);
+      yield;
     }
     return result("maxIterations", `reached the limit of ${maxIter} iterations`);
   } finally {

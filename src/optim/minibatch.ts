@@ -4,6 +4,7 @@ import { ArgumentError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import { Rng } from "../linalg/rng.ts";
 import { type CommonOptions, checkCommon, checkKeys, checkNumber } from "./options.ts";
+import { runSteps, runStepsAsync, type Steps } from "./steps.ts";
 import type { MinibatchState, OptimResult, OptimStatus, VectorOps } from "./types.ts";
 import { allFinite, sumAbs, WorkVectors } from "./vector.ts";
 
@@ -107,7 +108,7 @@ function plan(where: string, x0: FloatArray, options: MinibatchCommon, defaultRa
  * (which moves x, using and updating `moments`). Keeps the last point with a finite cost and
  * gradient. x and the gradient come from `work`; the x returned is never one of its vectors.
  */
-function runEpochs<T extends FloatArray>(
+function* runEpochs<T extends FloatArray>(
   kind: MinibatchState["kind"],
   cost: MinibatchCost,
   x0: T,
@@ -116,7 +117,7 @@ function runEpochs<T extends FloatArray>(
   work: WorkVectors<T>,
   moments: FloatArray[],
   update: (x: T, g: T, rate: number, step: number) => void,
-): OptimResult<T> {
+): Steps<OptimResult<T>> {
   const n = checkNumber("examples", cost.examples, { integer: true, min: 1 });
   const sumAbsOf = options.vectors?.sumAbs?.bind(options.vectors) ?? sumAbs;
   const resume = options.resume;
@@ -180,6 +181,7 @@ function runEpochs<T extends FloatArray>(
       if (options.onProgress?.(progress) === false) {
         return result("stopped", `stopped by the progress callback at step ${step}`);
       }
+      yield;
     }
     c.position = -1;
     c.epochCost = c.sum / n;
@@ -259,6 +261,24 @@ function checkResume(
 
 /** Minibatch SGD with momentum: v ← μv − η∇J, x ← x + v (Nesterov: x ← x + μv − η∇J). */
 export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: SgdOptions = {}): OptimResult<T> {
+  return runSteps(sgdSteps(cost, x0, options));
+}
+
+/** sgd, giving the event loop a turn after every step (see lbfgsAsync); the same result. */
+export function sgdAsync<T extends FloatArray>(
+  cost: MinibatchCost,
+  x0: T,
+  options: SgdOptions = {},
+): Promise<OptimResult<T>> {
+  return runStepsAsync(sgdSteps(cost, x0, options));
+}
+
+/** sgd as a generator that yields after each step (after its progress callback). */
+export function* sgdSteps<T extends FloatArray>(
+  cost: MinibatchCost,
+  x0: T,
+  options: SgdOptions = {},
+): Steps<OptimResult<T>> {
   checkKeys("sgd", options, [...COMMON_KEYS, "momentum", "nesterov"]);
   const p = plan("sgd", x0, options, DEFAULT_LEARNING_RATE.sgd);
   const mu = checkNumber("momentum", options.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true });
@@ -267,7 +287,7 @@ export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: S
   try {
     const v = work.zeros();
     const step = options.vectors?.sgdStep?.bind(options.vectors);
-    return runEpochs("sgd", cost, x0, p, options, work, [v], (x, g, rate) => {
+    return yield* runEpochs("sgd", cost, x0, p, options, work, [v], (x, g, rate) => {
       if (step?.(x, g, v, { momentum: mu, rate, nesterov })) return;
       for (let i = 0; i < x.length; i++) {
         const gi = g[i] as number;
@@ -283,6 +303,24 @@ export function sgd<T extends FloatArray>(cost: MinibatchCost, x0: T, options: S
 
 /** Adam: bias-corrected first and second moment estimates of the gradient. */
 export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: AdamOptions = {}): OptimResult<T> {
+  return runSteps(adamSteps(cost, x0, options));
+}
+
+/** adam, giving the event loop a turn after every step (see lbfgsAsync); the same result. */
+export function adamAsync<T extends FloatArray>(
+  cost: MinibatchCost,
+  x0: T,
+  options: AdamOptions = {},
+): Promise<OptimResult<T>> {
+  return runStepsAsync(adamSteps(cost, x0, options));
+}
+
+/** adam as a generator that yields after each step (after its progress callback). */
+export function* adamSteps<T extends FloatArray>(
+  cost: MinibatchCost,
+  x0: T,
+  options: AdamOptions = {},
+): Steps<OptimResult<T>> {
   checkKeys("adam", options, [...COMMON_KEYS, "beta1", "beta2", "epsilon"]);
   const p = plan("adam", x0, options, DEFAULT_LEARNING_RATE.adam);
   const b1 = checkNumber("beta1", options.beta1 ?? 0.9, { min: 0, max: 1, maxExclusive: true });
@@ -293,7 +331,7 @@ export function adam<T extends FloatArray>(cost: MinibatchCost, x0: T, options: 
     const m = work.zeros64();
     const v = work.zeros64();
     const step = options.vectors?.adamStep?.bind(options.vectors);
-    return runEpochs("adam", cost, x0, p, options, work, [m, v], (x, g, rate, t) => {
+    return yield* runEpochs("adam", cost, x0, p, options, work, [m, v], (x, g, rate, t) => {
       // x −= η·m̂ / (√v̂ + ε), m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ): the bias corrections folded into
       // two factors, since a division per element costs as much as the rest of the loop.
       const stepPerM = rate / (1 - b1 ** t);

@@ -13,6 +13,27 @@ import { posix } from "node:path";
  * no quota, or no cgroup file system (not Linux). `root` prefixes every path read (for tests).
  */
 export function cgroupCpuLimit(root = "/"): number | null {
+  let limit: number | null = null;
+  for (const { version, dir, read } of cgroupDirs("cpu", root)) {
+    const cores = version === 2 ? quotaV2(read(`${dir}/cpu.max`)) : quotaV1(read, dir);
+    if (cores !== null) limit = Math.min(limit ?? cores, cores);
+  }
+  return limit;
+}
+
+/** A folder of a control group that holds this process, and how to read its files. */
+export interface CgroupDir {
+  version: 1 | 2;
+  dir: string;
+  read: (path: string) => string | null;
+}
+
+/**
+ * The folders of this process's control group and of the groups above it, in the v2 hierarchy
+ * and in the v1 hierarchy that carries `controller` ("cpu", "memory"); none where there is no
+ * cgroup file system (not Linux). `root` prefixes every path read (for tests).
+ */
+export function cgroupDirs(controller: string, root = "/"): CgroupDir[] {
   const read = (path: string): string | null => {
     try {
       return readFileSync(posix.join(root, path), "utf8");
@@ -22,15 +43,15 @@ export function cgroupCpuLimit(root = "/"): number | null {
   };
   const groups = read("/proc/self/cgroup");
   const mounts = read("/proc/self/mountinfo");
-  if (groups === null || mounts === null) return null;
-  let limit: number | null = null;
-  for (const mount of cgroupMounts(mounts)) {
+  if (groups === null || mounts === null) return [];
+  const dirs: CgroupDir[] = [];
+  for (const mount of cgroupMounts(mounts, controller)) {
     // The process's group in this hierarchy: "0::/path" for cgroup v2, "N:cpu,cpuacct:/path" for v1.
     const line = groups
       .split("\n")
       .map((l) => l.split(":"))
       .find(([id, controllers]) =>
-        mount.version === 2 ? id === "0" && controllers === "" : controllers?.split(",").includes("cpu"),
+        mount.version === 2 ? id === "0" && controllers === "" : controllers?.split(",").includes(controller),
       );
     if (line === undefined) continue;
     const group = line.slice(2).join(":");
@@ -38,12 +59,11 @@ export function cgroupCpuLimit(root = "/"): number | null {
     const inside = posix.relative(mount.root, group);
     if (inside.startsWith("..")) continue;
     for (let dir = posix.join(mount.point, inside); ; dir = posix.dirname(dir)) {
-      const cores = mount.version === 2 ? quotaV2(read(`${dir}/cpu.max`)) : quotaV1(read, dir);
-      if (cores !== null) limit = Math.min(limit ?? cores, cores);
+      dirs.push({ version: mount.version, dir, read });
       if (dir === mount.point || dir === "/") break;
     }
   }
-  return limit;
+  return dirs;
 }
 
 interface CgroupMount {
@@ -54,10 +74,10 @@ interface CgroupMount {
 }
 
 /**
- * The cgroup v2 mount, and the v1 mounts that carry the cpu controller, from /proc/self/mountinfo:
+ * The cgroup v2 mount, and the v1 mounts that carry `controller`, from /proc/self/mountinfo:
  * "ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS…] - TYPE SOURCE SUPER-OPTIONS".
  */
-function cgroupMounts(mountinfo: string): CgroupMount[] {
+function cgroupMounts(mountinfo: string, controller: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
   for (const line of mountinfo.split("\n")) {
     const [before, after] = line.split(" - ");
@@ -66,7 +86,7 @@ function cgroupMounts(mountinfo: string): CgroupMount[] {
     const [type, , options] = after.split(" ");
     if (root === undefined || point === undefined) continue;
     if (type === "cgroup2") mounts.push({ version: 2, root: unoctal(root), point: unoctal(point) });
-    else if (type === "cgroup" && options?.split(",").includes("cpu"))
+    else if (type === "cgroup" && options?.split(",").includes(controller))
       mounts.push({ version: 1, root: unoctal(root), point: unoctal(point) });
   }
   return mounts;

@@ -11,6 +11,7 @@ import type { ParamLayout } from "../nn/layout.ts";
 import type { StackedModel } from "../nn/model.ts";
 import { sparseAutoencoderLayout } from "../nn/sparse-autoencoder.ts";
 import { stackFeatures, stackLayout } from "../nn/stack.ts";
+import { runSteps, runStepsAsync, type Steps } from "../optim/steps.ts";
 import { checkResume, type RunState, type TrainCheckpoint } from "./checkpoint.ts";
 import { checkTrainInput, summarizeInput, type TrainInput } from "./input.ts";
 import { checkpointInterval, type RunContext, type RunControls, runStage } from "./run-stage.ts";
@@ -44,13 +45,39 @@ export interface TrainOptions extends RunControls {
 
 /**
  * Trains a stacked sparse autoencoder classifier, every stage on `backend`. With the same seed,
- * data, backend and thread count, a run is repeatable bit for bit, resumed or not.
+ * data, backend and thread count, a run is repeatable bit for bit, resumed or not. It runs to the
+ * end on the calling thread: its `signal` can be fired only from its callbacks or another
+ * thread; trainStackedAutoencoderAsync gives the event loop a turn between iterations.
  */
 export function trainStackedAutoencoder<T extends FloatArray>(
   backend: Backend<T>,
   input: TrainInput,
   options: TrainOptions = {},
 ): TrainResult {
+  return runSteps(trainSteps(backend, input, options));
+}
+
+/**
+ * trainStackedAutoencoder, giving the event loop a turn after every iteration (every minibatch
+ * step), so that an AbortSignal fired by a timer or a button stops it (it rejects with
+ * AbortedError, after a checkpoint where `onCheckpoint` is given), and progress can be drawn while
+ * it runs. The same iterations as the synchronous call: the same model, bit for bit. The
+ * backend must not be used by anything else until it settles.
+ */
+export function trainStackedAutoencoderAsync<T extends FloatArray>(
+  backend: Backend<T>,
+  input: TrainInput,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  return runStepsAsync(trainSteps(backend, input, options));
+}
+
+/** The run, yielding after every iteration of every stage. */
+function* trainSteps<T extends FloatArray>(
+  backend: Backend<T>,
+  input: TrainInput,
+  options: TrainOptions,
+): Steps<TrainResult> {
   const resume = options.resume ?? null;
   if (resume !== null && options.settings !== undefined) {
     throw new ArgumentError("give either settings or resume: a resumed run keeps the settings of its checkpoint");
@@ -87,12 +114,12 @@ export function trainStackedAutoencoder<T extends FloatArray>(
   const plan: RunPlan<T> = { backend, settings, sizes, classes, labels, rng, ...(validation ? { validation } : {}) };
   try {
     // 1. Greedy layer-wise pretraining (§3), on the unlabelled examples where there are some.
-    if (first < L) pretrain(plan, ctx, layout, unlabeled ?? X, first);
+    if (first < L) yield* pretrain(plan, ctx, layout, unlabeled ?? X, first);
     // 2. The softmax on the top layer's features of the labelled examples.
-    if (first <= L) trainSoftmax(plan, ctx, layout, X);
+    if (first <= L) yield* trainSoftmax(plan, ctx, layout, X);
     const pretrained: StackedModel = { sizes, classes, params: run.params.slice() };
     // 3. Fine-tuning of the whole stack (§4).
-    const tuned = runStage(fineTuneStage(plan, X, run.params), ctx);
+    const tuned = yield* runStage(fineTuneStage(plan, X, run.params), ctx);
     return { pretrained, model: { sizes, classes, params: tuned }, stages: run.stages, settings };
   } finally {
     backend.free(X);
@@ -106,13 +133,13 @@ export function trainStackedAutoencoder<T extends FloatArray>(
  * on `input`), and keeps each one's encoder (W1, b1) in the stack; the decoders are discarded.
  * A resumed run recomputes the features of the autoencoders it does not train again.
  */
-function pretrain<T extends FloatArray>(
+function* pretrain<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
   input: Matrix<T>,
   first: number,
-): void {
+): Steps<void> {
   const { backend } = plan;
   const params = ctx.run.params;
   const L = plan.settings.layers.length;
@@ -120,7 +147,7 @@ function pretrain<T extends FloatArray>(
   try {
     for (let l = 1; l <= L; l++) {
       if (l - 1 >= first) {
-        const x = runStage(autoencoderStage(plan, l - 1, F), ctx);
+        const x = yield* runStage(autoencoderStage(plan, l - 1, F), ctx);
         const ae = sparseAutoencoderLayout(F.cols, plan.sizes[l] as number);
         layout.slice(params, `W${l}`).set(ae.slice(x, "W1"));
         layout.slice(params, `b${l}`).set(ae.slice(x, "b1"));
@@ -154,12 +181,12 @@ function encoderFeatures<T extends FloatArray>(
 }
 
 /** Trains the softmax on the top features of X through the pretrained encoders, and keeps its θ in the stack. */
-function trainSoftmax<T extends FloatArray>(
+function* trainSoftmax<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
   X: Matrix<T>,
-): void {
+): Steps<void> {
   const { backend } = plan;
   const params = ctx.run.params;
   const theta = backend.fromValues(1, layout.length, params);
@@ -169,7 +196,7 @@ function trainSoftmax<T extends FloatArray>(
   const validationTop = V ? stackFeatures(backend, layout, theta, V) : undefined;
   backend.free(theta);
   try {
-    const x = runStage(softmaxStage(plan, top, validationTop), ctx);
+    const x = yield* runStage(softmaxStage(plan, top, validationTop), ctx);
     layout.slice(params, "theta").set(x);
   } finally {
     if (top !== X) backend.free(top);

@@ -3,8 +3,9 @@
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
-import { lbfgs } from "../optim/lbfgs.ts";
-import { adam, DEFAULT_LEARNING_RATE, sgd } from "../optim/minibatch.ts";
+import { lbfgsSteps } from "../optim/lbfgs.ts";
+import { adamSteps, DEFAULT_LEARNING_RATE, sgdSteps } from "../optim/minibatch.ts";
+import type { Steps } from "../optim/steps.ts";
 import type { LbfgsState, MinibatchState, OptimizerState, OptimResult, Progress } from "../optim/types.ts";
 import { allFinite } from "../optim/vector.ts";
 import { checkpointOf, type RunState, type TrainCheckpoint } from "./checkpoint.ts";
@@ -91,9 +92,11 @@ export function checkpointInterval(option: RunControls["checkpointEvery"] = 0): 
 
 /**
  * Runs `stage` from its init(), or from the run's checkpoint when the run resumes inside it;
- * pushes its report onto the run's. Returns the parameters it learned.
+ * pushes its report onto the run's. Returns the parameters it learned. Yields after every
+ * iteration; a stop asked for while it is suspended (a signal fired by a timer, say) stops it
+ * there, with a checkpoint of that iteration, as one asked for during the iteration does.
  */
-export function runStage<T extends FloatArray>(stage: Stage<T>, ctx: RunContext<T>): Float32Array {
+export function* runStage<T extends FloatArray>(stage: Stage<T>, ctx: RunContext<T>): Steps<Float32Array> {
   const { controls, run } = ctx;
   const s = stage.settings;
   const steps = s.optimizer === "lbfgs" ? s.iterations : s.iterations * Math.ceil(stage.X.rows / s.batchSize);
@@ -127,18 +130,33 @@ export function runStage<T extends FloatArray>(stage: Stage<T>, ctx: RunContext<
   const watch = watchValidation(stage, ctx, from?.iterations ?? 0, x0);
   let stoppedAt = 0;
   let earlyAt = 0;
+  let last: Progress | null = null;
+  const stopAsked = () => controls.shouldStop?.() === true || controls.signal?.aborted === true;
   const onProgress = (p: Progress) => {
+    last = p;
     costs.push(p.cost);
     // Only reads x, between iterations: the optimiser's path is the same with or without it.
     const validation = watch?.evaluate(p);
     controls.onProgress?.(info, { ...p, seconds: seconds(), ...(validation ? { validation } : {}) });
-    const stop = controls.shouldStop?.() === true || controls.signal?.aborted === true;
+    const stop = stopAsked();
     if (stop || (every > 0 && p.iteration % every === 0)) checkpoint(p.state());
     if (stop) stoppedAt = p.iteration;
     else if (watch?.exhausted()) earlyAt = p.iteration;
     return !stop && earlyAt === 0;
   };
-  const result = optimise(stage, ctx.backend, x0, { seed, from, onProgress, signal: controls.signal });
+  const optimiser = optimise(stage, ctx.backend, x0, { seed, from, onProgress, signal: controls.signal });
+  let next = optimiser.next();
+  for (; !next.done; next = optimiser.next()) {
+    const turned = yield;
+    const at = last as Progress | null;
+    if (turned === true && at !== null && stopAsked()) {
+      // The optimiser is suspended after `at`, its state still whole: save it, then end it.
+      checkpoint(at.state());
+      optimiser.return(undefined as never);
+      throw new AbortedError(stage.name, at.iteration);
+    }
+  }
+  const result = next.value;
   if (stoppedAt > 0 || result.status === "aborted") throw new AbortedError(stage.name, stoppedAt || result.iterations);
   const kept = watch?.kept(result, earlyAt);
   const validation = watch?.tracker.report(kept !== undefined);
@@ -231,18 +249,18 @@ interface OptimiseOptions {
 }
 
 /** Minimises the stage's cost from x0 with its optimiser: L-BFGS on the full batch, adam or sgd on minibatches. */
-function optimise<T extends FloatArray>(
+function* optimise<T extends FloatArray>(
   stage: Stage<T>,
   backend: Backend<T>,
   x0: Float32Array,
   o: OptimiseOptions,
-): OptimResult<Float32Array> {
+): Steps<OptimResult<Float32Array>> {
   const s = stage.settings;
   const vectors = backend.vectors ? { vectors: backend.vectors } : {};
   if (s.optimizer === "lbfgs") {
     const objective = stage.fullBatch();
     try {
-      return lbfgs(objective, x0, {
+      return yield* lbfgsSteps(objective, x0, {
         maxIter: s.iterations,
         ...vectors,
         onProgress: o.onProgress,
@@ -266,7 +284,7 @@ function optimise<T extends FloatArray>(
     ...vectors,
   };
   try {
-    return s.optimizer === "adam" ? adam(batches, x0, options) : sgd(batches, x0, options);
+    return yield* s.optimizer === "adam" ? adamSteps(batches, x0, options) : sgdSteps(batches, x0, options);
   } finally {
     batches.dispose();
     cost.dispose();

@@ -57,6 +57,14 @@ export function defaultIterations(stage: StageName, optimizer: OptimizerName): n
   return optimizer === "lbfgs" ? SPEC_SETTINGS[stage].iterations : MINIBATCH_EPOCHS[stage];
 }
 
+/**
+ * The largest weight decay λ and sparsity weight β taken: far above any useful value (SPEC §6's
+ * are 3e-3, 1e-4 and 3), where the penalty already outweighs the data's cost by more than float32
+ * resolves, so the data no longer moves the weights. Larger ones (1e308) made the first cost
+ * infinite, which was blamed on the inputs.
+ */
+export const MAX_PENALTY = 1e6;
+
 export type PartialSettings = {
   layers?: number[];
   autoencoder?: Partial<AutoencoderSettings>;
@@ -78,7 +86,7 @@ function stage<S extends StageSettings>(name: StageName, over: Partial<S> | unde
   }
   if (given.iterations === undefined) s.iterations = defaultIterations(name, s.optimizer);
   checkNumber(`${name}.iterations`, s.iterations, { integer: true, min: 0 });
-  checkNumber(`${name}.lambda`, s.lambda, { min: 0 });
+  checkNumber(`${name}.lambda`, s.lambda, { min: 0, max: MAX_PENALTY });
   checkNumber(`${name}.batchSize`, s.batchSize, { integer: true, min: 1 });
   if (s.learningRate !== undefined) checkNumber(`${name}.learningRate`, s.learningRate, { min: 0, minExclusive: true });
   return s;
@@ -98,7 +106,7 @@ export function resolveSettings(over: PartialSettings = {}): TrainSettings {
     checkNumber(`layers[${i}]`, h, { integer: true, min: 1 });
   });
   const autoencoder = stage<AutoencoderSettings>("autoencoder", over.autoencoder, ["beta", "rho"]);
-  checkNumber("autoencoder.beta", autoencoder.beta, { min: 0 });
+  checkNumber("autoencoder.beta", autoencoder.beta, { min: 0, max: MAX_PENALTY });
   checkNumber("autoencoder.rho", autoencoder.rho, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   return {
     layers: [...layers],

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
+import jpeg from "jpeg-js";
 import { MNIST_FILES, readMnist } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
 import { saveModel } from "../../src/io/files.ts";
@@ -110,4 +112,23 @@ it("predict centres a picture by default for a model of MNIST-style digits, not 
   assert.deepEqual(probabilities(resize, png), uncentred);
   assert.deepEqual(probabilities(resize, png, "--center"), centred);
   assert.deepEqual(probabilities(digit, png, "--no-center"), uncentred);
+});
+
+it("predict refuses a picture declaring a huge size from its header, naming it (exit 3), and reads JPEG too", () => {
+  // The issue's file: a PNG of a few dozen bytes whose header says 20000 × 20000 (it exhausted V8's heap).
+  const bytes = new Uint8Array(encodePng({ width: 1, height: 1, data: new Uint8Array([0]) }));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, 20000);
+  view.setUint32(20, 20000);
+  view.setUint32(29, crc32(bytes.subarray(12, 29)));
+  const huge = join(dir, "huge.png");
+  writeFileSync(huge, bytes);
+  const r = stackae("predict", plain, huge);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /^stackae: .*huge\.png: the PNG header says 20000 × 20000 pixels, more than stackae decodes/);
+  const rgba = Buffer.alloc(120 * 120 * 4);
+  for (let i = 0; i < picture.length; i++) rgba.fill(picture[i] as number, 4 * i, 4 * i + 4);
+  const jpg = join(dir, "digit.jpg");
+  writeFileSync(jpg, jpeg.encode({ width: 120, height: 120, data: rgba }, 95).data);
+  assert.equal(predictJson(plain, jpg)[0]?.predicted, predictJson(plain, png)[0]?.predicted);
 });

@@ -8,11 +8,11 @@ import { Rng } from "../../src/linalg/rng.ts";
 const enc = new TextEncoder();
 
 /** plainCells over `text`: the values it stored and where it stopped. */
-function cells(text: string, count: number, delimiter = ",") {
-  const bytes = enc.encode(text);
-  const out = new Float32Array(count).fill(-1);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const o = plainCells(view, 0, count, out, 0, delimiter.charCodeAt(0), bytes.length - 4);
+function cells(text: string, count: number, delimiter = ",", bytes = false) {
+  const text8 = enc.encode(text);
+  const out = bytes ? new Uint8Array(count) : new Float32Array(count); // zeros, as plainCells needs
+  const view = new DataView(text8.buffer, text8.byteOffset, text8.byteLength);
+  const o = plainCells(view, 0, count, out, 0, delimiter.charCodeAt(0), text8.length - 4, bytes ? 255 : 999);
   return { values: Array.from(out.subarray(0, o)), stop: plainEnd.p };
 }
 
@@ -21,6 +21,12 @@ describe("plainCells", () => {
     assert.deepEqual(cells("7,12,255,007,1234,9\n", 9), { values: [7, 12, 255, 7], stop: 13 });
     for (const other of ["-1", "+1", "1.5", ".5", "1e3", " 1", '"1"', "", "x"])
       assert.deepEqual(cells(`3,${other},4,5,6\n`, 4), { values: [3], stop: 2 }, other);
+  });
+
+  it("into bytes, stops at a three-digit cell above 255", () => {
+    assert.deepEqual(cells("7,12,255,007,9\n", 5, ",", true), { values: [7, 12, 255, 7], stop: 13 });
+    assert.deepEqual(cells("0,0,99,256,1,2,3,4\n", 5, ",", true), { values: [0, 0, 99], stop: 7 });
+    assert.deepEqual(cells("0,0,99,256,1,2,3,4\n", 5), { values: [0, 0, 99, 256, 1], stop: 13 });
   });
 
   it("takes zeros two and four at a time, but never more cells than asked", () => {

@@ -6,7 +6,11 @@ import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { type CsvOptions, csvNumber, parseCsv, parseCsvSync } from "../../src/data/csv.ts";
 import { readCsv } from "../../src/data/csv-file.ts";
+import { inputScaleOf, isPixels, scaleInputs } from "../../src/data/source.ts";
+import { splitExamples } from "../../src/data/split.ts";
 import { DataError } from "../../src/errors.ts";
+import { inputsToMatrix } from "../../src/linalg/inputs.ts";
+import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stackae-csv-"));
@@ -196,5 +200,129 @@ describe("CSV files", () => {
       readCsv(join(dir, "bad.csv.gz")),
       (e: Error) => e instanceof DataError && /bad\.csv\.gz/.test(e.message),
     );
+  });
+});
+
+describe("CSV inputs as bytes or float32", () => {
+  /** A header (or none) and `rows` rows of `n` features of byte values (many zeros), the label first. */
+  function grid(rows: number, n: number, seed: number): string[][] {
+    const rng = new Rng(seed);
+    return Array.from({ length: rows }, (_, i) => [
+      String(i % 3),
+      ...Array.from({ length: n }, () => String(rng.uniform() < 0.5 ? 0 : Math.floor(rng.uniform() * 256))),
+    ]);
+  }
+  const csvText = (cells: string[][], header: boolean) =>
+    `${header ? `label,${cells[0]?.slice(1).map((_, j) => `p${j}`)}\n` : ""}${cells.map((r) => r.join(",")).join("\n")}\n`;
+  /** Every feature as Math.fround(Number(text)): what the float32 reading gives (csvNumber's syntax). */
+  const expected = (cells: string[][]) =>
+    cells.flatMap((r) => r.slice(1).map((t) => Math.fround(Number(t.trim().replace(/^"(.*)"$/, "$1")))));
+  const same = (got: ArrayLike<number>, want: number[], what: string) => {
+    assert.equal(got.length, want.length, what);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Object.is(got[i], want[i]), `${what}: [${i}] ${got[i]} ≠ ${want[i]}`);
+  };
+
+  it("gives bytes when every feature is an integer 0–255, as written or not, and float32 when asked", () => {
+    const cells = grid(20, 30, 1);
+    cells[3]?.splice(1, 7, "7.0", "1e2", "+3", " 9", '"12"', "007", "2.55e2");
+    cells[19]?.splice(30, 1, "255");
+    for (const size of [1, 4, 13, Number.POSITIVE_INFINITY]) {
+      const e = parse(csvText(cells, true), {}, size);
+      assert.ok(e.inputs instanceof Uint8Array, `chunks of ${size}`);
+      assert.equal(e.integerBytes, true);
+      same(e.inputs, expected(cells), `chunks of ${size}`);
+      const f = parse(csvText(cells, true), { float32: true }, size);
+      assert.ok(f.inputs instanceof Float32Array);
+      assert.equal(f.integerBytes, undefined);
+      same(f.inputs, expected(cells), `float32, chunks of ${size}`);
+    }
+  });
+
+  it("widens to float32 at the first other value, on any path, at any row, cell and chunk boundary", () => {
+    // Each takes another path: plainCells stops at 256, the integer loop at 1000, storeDecimal
+    // at -1, 0.5 and -0 (which float32 keeps negative), the cell's text for a quoted 300.
+    const others = ["256", "999", "1000", "65535", "-1", "0.5", "-0", "1e3", "3.4e38", '"300"', " 256"];
+    const rows = 9;
+    const n = 12;
+    const base = grid(rows, n, 2);
+    const places = [
+      [0, 1],
+      [0, n],
+      [4, 6],
+      [rows - 1, 1],
+      [rows - 1, n],
+    ] as const;
+    for (const header of [true, false]) {
+      for (const [r, c] of places) {
+        for (const other of others) {
+          const cells = base.map((row) => [...row]);
+          (cells[r] as string[])[c] = other;
+          const want = expected(cells);
+          for (const size of [1, 3, 11, 64, Number.POSITIVE_INFINITY]) {
+            const what = `${other} at row ${r}, cell ${c}, header ${header}, chunks of ${size}`;
+            const e = parse(csvText(cells, header), { header }, size);
+            assert.ok(e.inputs instanceof Float32Array, what);
+            assert.equal(e.integerBytes, undefined, what);
+            same(e.inputs, want, what);
+          }
+        }
+      }
+    }
+  });
+
+  it("widens in the label-last layout too, and names a bad cell after widening as before", () => {
+    const e = parse("1,2,300,0\n4,5,6,1\n7,8,-9,0\n", { labelColumn: "last" });
+    assert.ok(e.inputs instanceof Float32Array);
+    assert.deepEqual(Array.from(e.inputs), [1, 2, 300, 4, 5, 6, 7, 8, -9]);
+    throwsData(() => parse("label,x\n0,1\n1,256\n0,abc\n"), /line 4, column 1 \("x"\): "abc" is not a number/);
+    throwsData(() => parse("label,x\n0,1\n1,1e39\n"), /line 3, column 1 \("x"\): 1e39 is outside float32's range/);
+  });
+
+  it("reads a file into bytes, and widens on its last row across many chunks", async () => {
+    const rows = ["label,a,b,c"];
+    for (let i = 0; i < 60_000; i++) rows.push(`${i % 2},${i % 256},0,${(i * 7) % 256}`);
+    writeFileSync(join(dir, "bytes.csv"), `${rows.join("\n")}\n`);
+    const e = await readCsv(join(dir, "bytes.csv"));
+    assert.ok(e.inputs instanceof Uint8Array);
+    assert.equal(e.inputs.length, 180_000);
+    assert.equal(e.inputs[3 * 59_999 + 2], (59_999 * 7) % 256);
+    rows[60_000] = "1,5,0,1000";
+    writeFileSync(join(dir, "wide.csv"), rows.join("\n"));
+    writeFileSync(join(dir, "wide.csv.gz"), gzipSync(rows.join("\n")));
+    for (const name of ["wide.csv", "wide.csv.gz"]) {
+      const w = await readCsv(join(dir, name));
+      assert.ok(w.inputs instanceof Float32Array, name);
+      assert.equal(w.inputs.length, 180_000);
+      for (let i = 0; i < 59_999; i++) assert.equal(w.inputs[3 * i + 2], (i * 7) % 256);
+      assert.deepEqual(Array.from(w.inputs.subarray(3 * 59_999)), [5, 0, 1000]);
+    }
+  });
+
+  it("gives a float32 network the same inputs from bytes as from float32, scaled by the data's largest value", () => {
+    const text = csvText(grid(50, 40, 3), true);
+    const bytes = parse(text);
+    const floats = parse(text, { float32: true });
+    assert.ok(bytes.inputs instanceof Uint8Array && floats.inputs instanceof Float32Array);
+    let max = 0;
+    for (const v of floats.inputs) max = Math.max(max, v);
+    // Scaled by the largest value, not ÷ 255 as pixels: also after a split, and at a largest value of 255.
+    assert.equal(inputScaleOf(bytes, undefined), max);
+    assert.equal(inputScaleOf(splitExamples(bytes, 0.2, 1).kept, undefined), inputScaleOf(floats, undefined));
+    assert.equal(isPixels(splitExamples(bytes, 0.2, 1).held), false);
+    const small = parse("label,a,b\n0,16,3\n1,0,9\n");
+    assert.ok(small.inputs instanceof Uint8Array);
+    assert.equal(inputScaleOf(small, undefined), 16);
+    const backend = new JsBackend("float32");
+    for (const scale of [max, 255, 16, 1, 200, 7, 0.5]) {
+      const a = inputsToMatrix(backend, 50, 40, scaleInputs(bytes.inputs, scale)).data;
+      const b = inputsToMatrix(backend, 50, 40, scaleInputs(floats.inputs, scale)).data;
+      same(a, Array.from(b), `scale ${scale}`);
+      same(
+        a,
+        Array.from(floats.inputs, (v) => Math.fround(v / scale)),
+        `scale ${scale}, against v / scale`,
+      );
+    }
   });
 });

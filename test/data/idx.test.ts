@@ -131,6 +131,53 @@ describe("data folders", () => {
     });
     throwsData(() => readDataDir(noTest), /t10k-images-idx3-ubyte: holds no images .*to measure accuracy on/);
   });
+  it("refuses a header whose images have no pixels, naming the file", () => {
+    const d = folder("no-pixels", {
+      [MNIST_FILES.trainImages]: encodeIdx([1000, 0, 0], new Uint8Array(0)),
+      [MNIST_FILES.trainLabels]: encodeIdx([1000], new Uint8Array(1000)),
+      [MNIST_FILES.testImages]: images,
+      [MNIST_FILES.testLabels]: labels,
+    });
+    throwsData(
+      () => readDataDir(d),
+      /no-pixels\/train-images-idx3-ubyte: the header says 1000 × 0 × 0: items of no values; each dimension after the count must be at least 1/,
+    );
+  });
+  it("refuses a file beside its .gz copy of other content, naming both; takes them when they agree", () => {
+    const other = encodeIdx([3, 2, 2], new Uint8Array(12).fill(7));
+    const files = {
+      [MNIST_FILES.trainImages]: images,
+      [`${MNIST_FILES.trainImages}.gz`]: gzipSync(other),
+      [MNIST_FILES.trainLabels]: labels,
+      [MNIST_FILES.testImages]: images,
+      [MNIST_FILES.testLabels]: labels,
+    };
+    const d = folder("both", files);
+    throwsData(
+      () => readDataDir(d),
+      /both\/train-images-idx3-ubyte and .*both\/train-images-idx3-ubyte\.gz hold different data: remove the one that is not meant/,
+    );
+    const same = folder("both-same", { ...files, [`${MNIST_FILES.trainImages}.gz`]: gzipSync(images) });
+    assert.equal(readDataDir(same).train.count, 3);
+  });
+  it("refuses a label that leaves classes with no example, naming the file, the label and its count", () => {
+    const files = {
+      [MNIST_FILES.trainImages]: images,
+      [MNIST_FILES.trainLabels]: encodeIdx([3], Uint8Array.from([1, 255, 0])),
+      [MNIST_FILES.testImages]: images,
+      [MNIST_FILES.testLabels]: labels,
+    };
+    const d = folder("label-255", files);
+    throwsData(
+      () => readDataDir(d),
+      /label-255\/train-labels-idx1-ubyte: label 255 \(1 of its 3 labels\) makes 256 classes, but classes 3 to 254 have no example in it or .*t10k-labels-idx1-ubyte: IDX labels are class indices from 0; correct the label, or name all 256 classes \(--class-names, classNames\)/,
+    );
+    // Named classes say there are that many: then the gap is meant.
+    assert.equal(readDataDir(d, { classes: 256 }).train.classes, 256);
+    throwsData(() => readDataDir(d, { classes: 10 }), /label 255/);
+    const gap = folder("gap", { ...files, [MNIST_FILES.trainLabels]: encodeIdx([3], Uint8Array.from([0, 2, 4])) });
+    throwsData(() => readDataDir(gap), /label 4 \(1 of its 3 labels\) makes 5 classes, but class 3 has no example/);
+  });
   it("takes the names other copies use: Kaggle's dots, EMNIST's prefixes, gzipped or not", () => {
     const kaggle = folder("kaggle", {
       "train-images.idx3-ubyte": images,

@@ -149,3 +149,15 @@ describe("sourceKind and readSource", () => {
     assert.deepEqual(Array.from(p.train.inputs.subarray(0, 4)), [0, 0, 0, 0]);
   });
 });
+
+it("readSource takes an IDX label that leaves classes empty only when the class names say there are that many", async () => {
+  const d = mkdtempSync(join(tmpdir(), "stackae-gap-"));
+  const px = new Uint8Array(3 * 4).fill(9);
+  writeFileSync(join(d, "train-images-idx3-ubyte"), encodeIdx([3, 2, 2], px));
+  writeFileSync(join(d, "train-labels-idx1-ubyte"), encodeIdx([3], Uint8Array.of(0, 1, 255)));
+  writeFileSync(join(d, "t10k-images-idx3-ubyte"), encodeIdx([3, 2, 2], px));
+  writeFileSync(join(d, "t10k-labels-idx1-ubyte"), encodeIdx([3], Uint8Array.of(0, 1, 1)));
+  await assert.rejects(readSource(d), /train-labels-idx1-ubyte: label 255 \(1 of its 3 labels\) makes 256 classes/);
+  const names = Array.from({ length: 256 }, (_, i) => `c${i}`);
+  assert.equal((await readSource(d, { classNames: names })).train.classNames.length, 256);
+});

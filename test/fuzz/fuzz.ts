@@ -1,19 +1,26 @@
-// Mutation fuzzing of the file readers: valid IDX, model and checkpoint files are damaged (bit
-// flips, bytes set to extremes, truncation, random tails, random header lengths, random values
-// in the JSON header) and decoded. Each decode must return or throw a StackaeError, within a
-// time limit, with memory bounded. Used by test/fuzz/fuzz.test.ts (a bounded number of cases)
-// and by `npm run fuzz` (test/fuzz/run.ts, as long as asked).
+// Mutation fuzzing of the file readers: valid IDX, CSV, PNG, JPEG, model and checkpoint files are
+// damaged (bit flips, bytes set to extremes, truncation, random tails, random header lengths,
+// random values in the JSON header, CSV tokens; PNG chunks keep valid CRCs half the time, so that
+// damage reaches past the checksum) and decoded. Each decode must return or throw a StackaeError,
+// within a time limit, with memory bounded. Used by test/fuzz/fuzz.test.ts (a bounded number of
+// cases) and by `npm run fuzz` (test/fuzz/run.ts, as long as asked).
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { gzipSync } from "node:zlib";
+import { crc32, gzipSync } from "node:zlib";
+import jpeg from "jpeg-js";
+import { PNG } from "pngjs";
+import { parseCsvSync } from "../../src/data/csv.ts";
+import { decodeImageGray } from "../../src/data/decode-image.ts";
 import { decodeIdxFile } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
+import { digitToInput, imageToInput } from "../../src/data/images.ts";
 import { StackaeError } from "../../src/errors.ts";
 import { type CheckpointHeader, decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
 import { loadModelOrCheckpoint, loadModelOrCheckpointHeader } from "../../src/io/files.ts";
+import { modelDataMetadata, modelDataOf } from "../../src/io/model-data.ts";
 import { decodeModel, encodeModel } from "../../src/io/model-file.ts";
 import { concatBytes } from "../../src/io/safetensors.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
@@ -24,6 +31,8 @@ export interface Target {
   name: string;
   seeds: Uint8Array[];
   decode(bytes: Uint8Array): unknown;
+  /** Repairs a mutated file's checksums (PNG's CRCs), applied to half the cases. */
+  repair?(bytes: Uint8Array): Uint8Array;
 }
 
 export interface FuzzFailure {
@@ -39,7 +48,14 @@ export interface FuzzReport {
   accepted: number;
   rejected: number;
   slowestMs: number;
+  /** The slowest case's target and damage. */
+  slowest: string;
+  /** The largest V8 heap + array buffers seen after a case. */
   peakBytes: number;
+  /** The largest resident set size seen after a case. */
+  peakRss: number;
+  /** Cases accepted and rejected of each target. */
+  targets: Record<string, { accepted: number; rejected: number }>;
   failures: FuzzFailure[];
 }
 
@@ -97,7 +113,68 @@ function readBothWays(bytes: Uint8Array): unknown {
   throw new Error(`the header-only reader ${said(head)} where the full reader ${said(full)}, or they disagree`);
 }
 
-/** The three file formats, each with a few valid files to start from; checkpoints read two ways. */
+/** `bytes` (a PNG) with each chunk's CRC made right again, as far as its chunk lengths hold. */
+export function fixPngCrcs(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  const view = new DataView(out.buffer);
+  for (let at = 8; at + 12 <= out.length; ) {
+    const length = view.getUint32(at);
+    if (at + 12 + length > out.length) break;
+    view.setUint32(at + 8 + length, crc32(out.subarray(at + 4, at + 8 + length)));
+    at += 12 + length;
+  }
+  return out;
+}
+
+/** Small valid PNGs: gray, gray + alpha, RGB and RGBA, 8 and 16 bits. */
+function pngSeeds(rng: Rng): Uint8Array[] {
+  return [
+    [0, 8, 5, 4],
+    [4, 8, 3, 3],
+    [2, 16, 4, 2],
+    [6, 8, 6, 5],
+  ].map(([colorType, bitDepth, width, height]) => {
+    const png = new PNG({ width: width as number, height: height as number });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = rng.nextUint32() & 0xff;
+    return new Uint8Array(PNG.sync.write(png, { colorType: colorType as 0, bitDepth: bitDepth as 8 }));
+  });
+}
+
+/** Small valid baseline JPEGs (jpeg-js writes no other kind). */
+function jpegSeeds(rng: Rng): Uint8Array[] {
+  return [
+    [16, 16, 50],
+    [24, 8, 90],
+    [9, 13, 75],
+  ].map(([width, height, quality]) => {
+    const data = Buffer.from(
+      Uint8Array.from({ length: (width as number) * (height as number) * 4 }, () => rng.nextUint32() & 0xff),
+    );
+    return new Uint8Array(jpeg.encode({ width: width as number, height: height as number, data }, quality).data);
+  });
+}
+
+/** A picture decoded and prepared as predict prepares it, both ways. */
+function decodePicture(bytes: Uint8Array, file: string): unknown {
+  const image = decodeImageGray(bytes, file);
+  return [digitToInput(image, 8, 8), imageToInput(image, 8, 8)];
+}
+
+/** Small CSV files: a header and numbers, string labels and quotes, no header and a tab. */
+const CSV_SEEDS = [
+  "label,a,b,c\n0,1,2,3\n1,4,5,6\n2,7.5,8e1,-9\n1,0,0,0\n",
+  'x,y,"class"\n0.5,1,"cat"\n2,3,"dog, big"\n4,5,"cat"\n"6",7,"""bird"""\n',
+  "3\t1\t2\r\n4\t0\t1\r\n5\t1\t0\r\n",
+].map((text) => new TextEncoder().encode(text));
+
+/** Bytes in chunks of 7, as a stream would hand them over, so that records cross chunk ends. */
+function chunked(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += 7) out.push(bytes.subarray(at, at + 7));
+  return out;
+}
+
+/** The file formats, each with a few valid files to start from; checkpoints read two ways. */
 export function targets(): Target[] {
   const rng = new Rng(1);
   const pixels = Uint8Array.from({ length: 6 * 7 * 5 }, () => rng.nextUint32() & 0xff);
@@ -143,9 +220,26 @@ export function targets(): Target[] {
       decode: (bytes) => decodeIdxFile(bytes, "fuzz.idx"),
     },
     {
+      name: "CSV",
+      seeds: CSV_SEEDS,
+      decode: (bytes) =>
+        parseCsvSync(chunked(bytes), { file: "fuzz.csv", ...(bytes[0] === 0x33 ? { delimiter: "\t" } : {}) }),
+    },
+    { name: "PNG", seeds: pngSeeds(rng), decode: (bytes) => decodePicture(bytes, "fuzz.png"), repair: fixPngCrcs },
+    { name: "JPEG", seeds: jpegSeeds(rng), decode: (bytes) => decodePicture(bytes, "fuzz.jpg") },
+    {
       name: "model",
-      seeds: [encodeModel(trained.model, { createdBy: "fuzz" })],
-      decode: (bytes) => decodeModel(bytes, "fuzz.safetensors"),
+      seeds: [
+        encodeModel(trained.model, { createdBy: "fuzz" }),
+        encodeModel(
+          trained.model,
+          modelDataMetadata({ classNames: ["a", "b"], inputScale: 255, preparation: "resize" }),
+        ),
+      ],
+      decode: (bytes) => {
+        const { model, metadata } = decodeModel(bytes, "fuzz.safetensors");
+        return modelDataOf(metadata, model.classes, "fuzz.safetensors");
+      },
     },
     {
       name: "checkpoint",
@@ -166,7 +260,7 @@ export function targets(): Target[] {
 export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
   const pick = (n: number) => rng.nextUint32() % n;
   const b = seed.slice();
-  switch (pick(8)) {
+  switch (pick(10)) {
     case 0: {
       const flips = 1 + pick(8);
       for (let i = 0; i < flips; i++) {
@@ -202,7 +296,8 @@ export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
     case 5: {
       // A big-endian 32-bit field (IDX dimensions) set to a random or extreme value.
       const at = 4 * pick(Math.max(1, Math.min(8, b.length >> 2)));
-      const value = [0, 1, 0x7fffffff, 0xffffffff, rng.nextUint32()][pick(5)] as number;
+      // Moderate sizes too: a PNG declaring 20000 × 20000 was allocated for, where 2^31 was refused.
+      const value = [0, 1, 0x7fffffff, 0xffffffff, rng.nextUint32(), 20000, 1000 + pick(9000)][pick(7)] as number;
       if (at + 4 <= b.length) new DataView(b.buffer, b.byteOffset).setUint32(at, value, false);
       return [b, `uint32 at ${at} set to ${value}`];
     }
@@ -217,6 +312,25 @@ export function mutate(seed: Uint8Array, rng: Rng): [Uint8Array, string] {
       ] as string;
       const replaced = text.slice(0, m.index) + value + text.slice((m.index ?? 0) + m[0].length);
       return [Uint8Array.from(replaced, (c) => c.charCodeAt(0) & 0xff), `header number ${m[0]} → ${value}`];
+    }
+    case 9: {
+      // A JPEG frame's height or width (a big-endian uint16 5 or 7 bytes after an SOFn marker).
+      const sofs = [...b.keys()].filter((i) => b[i] === 0xff && ((b[i + 1] as number) & 0xf0) === 0xc0);
+      const at = sofs.length > 0 ? (sofs[pick(sofs.length)] as number) + [5, 7][pick(2)]! : pick(b.length);
+      const value = [0, 1, 0xffff, 20000, 1000 + pick(9000)][pick(5)] as number;
+      if (at + 2 <= b.length) new DataView(b.buffer, b.byteOffset).setUint16(at, value, false);
+      return [b, `uint16 at ${at} set to ${value}`];
+    }
+    case 8: {
+      // A token that means something to a text format, inserted: quotes, separators, extreme numbers.
+      const token = ['"', ",", "\n", "\r", "\t", '""', "1e309", "-0", "NaN", "9007199254740993", "\u00e9", "label"][
+        pick(12)
+      ] as string;
+      const at = pick(b.length + 1);
+      return [
+        concatBytes([b.subarray(0, at), new TextEncoder().encode(token), b.subarray(at)]),
+        `${JSON.stringify(token)} at ${at}`,
+      ];
     }
     default: {
       const a = pick(b.length);
@@ -234,27 +348,49 @@ export function fuzz(
   const rng = new Rng(options.seed);
   const timeLimit = options.timeLimitMs ?? 2000;
   const memoryLimit = options.memoryLimitBytes ?? 1024 * 1024 * 1024;
-  const report: FuzzReport = { cases: 0, accepted: 0, rejected: 0, slowestMs: 0, peakBytes: 0, failures: [] };
+  const report: FuzzReport = {
+    cases: 0,
+    accepted: 0,
+    rejected: 0,
+    slowestMs: 0,
+    slowest: "",
+    peakBytes: 0,
+    peakRss: 0,
+    targets: Object.fromEntries(list.map((t) => [t.name, { accepted: 0, rejected: 0 }])),
+    failures: [],
+  };
   for (let i = 0; i < options.cases; i++) {
     if (options.deadline !== undefined && Date.now() > options.deadline) break;
     for (const t of list) {
-      const [bytes, mutation] = mutate(t.seeds[i % t.seeds.length] as Uint8Array, rng);
+      let [bytes, mutation] = mutate(t.seeds[i % t.seeds.length] as Uint8Array, rng);
+      if (t.repair && rng.nextUint32() % 2 === 0) {
+        bytes = t.repair(bytes);
+        mutation += ", checksums repaired";
+      }
       const fail = (problem: string) =>
         report.failures.push({ target: t.name, case: i, mutation, problem, bytes: bytes.slice() });
       const started = performance.now();
+      const counts = report.targets[t.name] as { accepted: number; rejected: number };
       try {
         t.decode(bytes);
         report.accepted++;
+        counts.accepted++;
       } catch (error) {
-        if (error instanceof StackaeError) report.rejected++;
-        else fail(`threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
+        if (error instanceof StackaeError) {
+          report.rejected++;
+          counts.rejected++;
+        } else fail(`threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
       }
       const ms = performance.now() - started;
-      report.slowestMs = Math.max(report.slowestMs, ms);
+      if (ms > report.slowestMs) {
+        report.slowestMs = ms;
+        report.slowest = `${t.name} case ${i} (${mutation})`;
+      }
       if (ms > timeLimit) fail(`took ${ms.toFixed(0)} ms`);
-      const { heapUsed, arrayBuffers } = process.memoryUsage();
+      const { heapUsed, arrayBuffers, rss } = process.memoryUsage();
       report.peakBytes = Math.max(report.peakBytes, heapUsed + arrayBuffers);
-      if (heapUsed + arrayBuffers > memoryLimit) fail(`memory reached ${heapUsed + arrayBuffers} bytes`);
+      report.peakRss = Math.max(report.peakRss, rss);
+      if (rss > memoryLimit) fail(`the resident set reached ${rss} bytes`);
       report.cases++;
     }
   }

@@ -164,6 +164,41 @@ describe("hostile or wrong model files get a ModelFileError naming the file", ()
       /__metadata__\.x must be a string/,
     );
   });
+  it("duplicate keys anywhere in the header, which the format forbids, are refused", () => {
+    const data = new Uint8Array(8);
+    const entry = '{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
+    for (const [header, key] of [
+      [`{"W1":${entry},"W1":${entry}}`, "W1"],
+      [`{"__metadata__":{"format":"x"},"W1":${entry},"__metadata__":{"format":"y"}}`, "__metadata__"],
+      [`{"__metadata__":{"a":"1","a":"2"},"W1":${entry}}`, "a"],
+      [`{"W1":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, "dtype"],
+      [`{"W1":${entry},"W\\u0031":${entry}}`, "W1"],
+    ] as const) {
+      throwsFile(
+        () => decodeSafetensors(withHeader(header, data), "dup.safetensors"),
+        new RegExp(`^dup\\.safetensors: the header holds the key "${key}" twice`),
+      );
+    }
+    assert.equal(
+      decodeSafetensors(
+        withHeader(`{"W1":${entry},"W2":{"W1":0,"dtype":"F32","shape":[0],"data_offsets":[8,8]}}`, data),
+        "f",
+      ).tensors.size,
+      2,
+    );
+  });
+  it("metadata sizes or classes that the tensors do not hold are refused before memory is allocated for them", () => {
+    const { tensors, metadata } = decodeSafetensors(encodeModel(model), "m");
+    for (const [field, value] of [
+      ["classes", "1000000000000"],
+      ["sizes", "[6,1e300,3]"],
+      ["sizes", "[100000000,4,3]"],
+      ["sizes", "[6,4,9007199254740991]"],
+    ] as const) {
+      const bytes = encodeSafetensors([...tensors.entries()], { ...metadata, [field]: value });
+      throwsFile(() => decodeModel(bytes, "big.safetensors"), /^big\.safetensors: /);
+    }
+  });
   it("valid safetensors that is not a stackae model, or whose shapes disagree with its sizes", () => {
     throwsFile(
       () => decodeModel(good, "other.safetensors"),

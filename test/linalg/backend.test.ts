@@ -3,8 +3,8 @@
 // KC 256, NC 2048), and every transpose combination.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ArgumentError, ShapeError } from "../../src/errors.ts";
-import { FLOAT32_MIN_NORMAL } from "../../src/linalg/matrix.ts";
+import { ArgumentError, ShapeError, StackaeError } from "../../src/errors.ts";
+import { FLOAT32_MIN_NORMAL, Matrix } from "../../src/linalg/matrix.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 import { allBackends, assertClose, referenceGemm, relativeMaxError } from "../helpers.ts";
 
@@ -14,6 +14,18 @@ const randomValues = (n: number, lo = -1, hi = 1) => Array.from({ length: n }, (
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const maxError = (actual: ArrayLike<number>, expected: readonly number[]) =>
   expected.reduce((worst, v, i) => Math.max(worst, Math.abs((actual[i] as number) - v)), 0);
+
+/** Asserts that `fn` throws a StackaeError (not the engine's RangeError or TypeError) whose message matches. */
+function misuse(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof StackaeError, `a StackaeError, got ${e instanceof Error ? `${e.name}: ${e.message}` : e}`);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: misuse tests pass what the types forbid
+const bad = (v: unknown): any => v;
 
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
@@ -507,6 +519,105 @@ for (const { label, backend, tolerance } of await allBackends()) {
       );
       assert.throws(() => backend.axpy(1, backend.zeros(1, 3), backend.zeros(1, 4)), ShapeError);
       assert.throws(() => backend.colSums(backend.zeros(5, 3), 1, backend.zeros(1, 2)), /out must have 3 elements/);
+    });
+
+    it("misuse: dimensions, arguments that are not matrices of its dtype, flags, scales, labels", () => {
+      for (const [r, c, name] of [
+        [-1, 2, "rows"],
+        [2, -1, "cols"],
+        [1.5, 2, "rows"],
+        [Number.NaN, 2, "rows"],
+        [2, Number.POSITIVE_INFINITY, "cols"],
+        ["2", 2, "rows"],
+      ] as const) {
+        misuse(() => backend.zeros(bad(r), bad(c)), new RegExp(`^zeros: ${name} must be a non-negative integer`));
+        misuse(() => backend.fromValues(bad(r), bad(c), []), new RegExp(`^fromValues: ${name} must be`));
+      }
+      misuse(
+        () => backend.fromValues(1, 2, bad(null)),
+        /^fromValues: values must be an array or a typed array, got null/,
+      );
+      const A = backend.fromValues(2, 2, [1, 2, 3, 4]);
+      const B = backend.fromValues(2, 2, [5, 6, 7, 8]);
+      const C = backend.zeros(2, 2);
+      misuse(
+        () => backend.gemm(false, false, 1, bad([1, 2, 3, 4]), B, 0, C),
+        /^gemm: A must be a Matrix, got an array/,
+      );
+      misuse(() => backend.gemm(false, false, 1, A, bad(undefined), 0, C), /^gemm: B must be a Matrix, got undefined/);
+      const foreign =
+        backend.dtype === "float32" ? Matrix.of(2, 2, new Float64Array(4)) : Matrix.of(2, 2, new Float32Array(4));
+      misuse(
+        () => backend.dot(A, foreign),
+        /^dot: y holds a Float(32|64)Array, this backend's matrices are float(32|64)/,
+      );
+      misuse(() => backend.gemm(bad(1), false, 1, A, B, 0, C), /^gemm: transA must be true or false, got 1/);
+      misuse(() => backend.gemm(false, bad("yes"), 1, A, B, 0, C), /^gemm: transB must be true or false/);
+      misuse(() => backend.gemm(false, false, bad("2"), A, B, 0, C), /^gemm: alpha must be a number, got "2"/);
+      misuse(() => backend.axpy(bad(null), A, B), /^axpy: alpha must be a number/);
+      misuse(() => backend.colSums(A, bad(undefined), backend.zeros(1, 2)), /^colSums: scale must be a number/);
+      misuse(() => backend.softmaxRows(A, bad([0, 1])), /^softmaxRows: labels must be an Int32Array, got an array/);
+      misuse(() => backend.gatherRows(A, bad([0, 1]), C), /^gatherRows: rows must be an Int32Array/);
+      misuse(() => backend.free(bad({ rows: 2, cols: 2 })), /^free: m must be a Matrix, got a object/);
+      assert.deepEqual(Array.from(C.data), [0, 0, 0, 0], "nothing was written");
+      for (const m of [A, B, C]) backend.free(m);
+    });
+
+    it("misuse: an output that shares memory with an input it overwrites (gemm with C = A, a view into A)", () => {
+      const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+      const big = backend.fromValues(4, 3, values);
+      const A = big.sliceRows(0, 3);
+      const B = backend.fromValues(3, 3, [1, 0, 2, 0, 1, 0, 3, 0, 1]);
+      misuse(() => backend.gemm(false, false, 1, A, B, 0, A), /^gemm: C shares memory with A: .*give C its own matrix/);
+      misuse(() => backend.gemm(false, false, 1, B, A, 0, A), /^gemm: C shares memory with B/);
+      misuse(() => backend.gemm(true, false, 1, A, B, 1, big.sliceRows(1, 3)), /^gemm: C shares memory with A/);
+      misuse(() => backend.gemmBiasSigmoid(A, B, backend.zeros(1, 3), B), /^gemmBiasSigmoid: out shares memory with W/);
+      misuse(() => backend.gemmBiasSigmoid(A, B, backend.zeros(1, 3), A), /^gemmBiasSigmoid: out shares memory with A/);
+      misuse(
+        () => backend.gatherRows(big, Int32Array.of(2, 0), big.sliceRows(2, 2)),
+        /^gatherRows: out shares memory with A/,
+      );
+      misuse(() => backend.colSums(big, 1, big.view(3, 1, 3)), /^colSums: out shares memory with A/);
+      misuse(() => backend.biasSigmoid(A, A.view(0, 1, 3), A), /^biasSigmoid: out shares memory with b/);
+      misuse(
+        () => backend.biasSigmoid(A, backend.zeros(1, 3), big.sliceRows(1, 3)),
+        /^biasSigmoid: out shares memory with Z \(it may be the same matrix, not a part of it\)/,
+      );
+      const H = backend.zeros(3, 2);
+      const W = backend.zeros(3, 2);
+      const b3 = backend.zeros(1, 3);
+      misuse(
+        () => backend.reconstructionDelta(H, W, b3, A, A, backend.zeros(1, 3), 1),
+        /^reconstructionDelta: delta shares memory with X/,
+      );
+      assert.deepEqual(Array.from(big.data), values, "nothing was written");
+      // In place where the interface allows it: the same matrix, whole.
+      const Z = backend.fromValues(1, 3, [0, 0, 0]);
+      backend.biasSigmoid(Z, backend.zeros(1, 3), Z);
+      assert.deepEqual(Array.from(Z.data), [0.5, 0.5, 0.5]);
+      backend.axpy(1, Z, Z);
+      assert.deepEqual(Array.from(Z.data), [1, 1, 1]);
+      for (const m of [big, B, H, W, b3, Z]) backend.free(m);
+    });
+
+    it("misuse: a freed matrix is not read, written or freed again (its bytes may be another matrix's); a view is not freed", () => {
+      const m = backend.fromValues(2, 2, [1, 2, 3, 4]);
+      const row = m.sliceRows(1, 1);
+      misuse(() => backend.free(row), /^free: m \(1 × 2\) is a view of another matrix/);
+      backend.free(m);
+      // The WebAssembly backend hands m's bytes to the next matrix of its size.
+      const next = backend.fromValues(2, 2, [5, 6, 7, 8]);
+      const other = backend.fromValues(2, 2, [1, 1, 1, 1]);
+      misuse(() => m.data, /matrix has been freed \(backend\.free\)/);
+      misuse(() => row.data, /matrix has been freed/);
+      misuse(() => m.get(0, 0), /has been freed/);
+      misuse(() => backend.dot(m, next), /^dot: x \(2 × 2\) has been freed/);
+      misuse(() => backend.gemm(false, false, 1, next, other, 0, m), /^gemm: C \(2 × 2\) has been freed/);
+      misuse(() => backend.axpy(1, next, row), /^axpy: y \(1 × 2\) has been freed/);
+      misuse(() => backend.free(m), /^free: m \(2 × 2\) has already been freed/);
+      assert.deepEqual(Array.from(next.data), [5, 6, 7, 8], "the matrix now in m's place is untouched");
+      backend.free(next);
+      backend.free(other);
     });
 
     it("matrices survive the memory growing under them, and freed memory is reused", () => {

@@ -11,9 +11,9 @@ const MiB = 2 ** 20;
 describe("a wasm backend's memory", () => {
   it("refuses a matrix that is not in it", async () => {
     const wasm = await createWasmBackend({ threads: 1 });
-    const outside = Matrix.of(2, 2, new Float32Array(4));
+    const outside = () => Matrix.of(2, 2, new Float32Array(4));
     assert.throws(
-      () => wasm.gemm(false, false, 1, outside, outside, 0, outside),
+      () => wasm.gemm(false, false, 1, outside(), outside(), 0, outside()),
       (e: Error) => {
         assert.ok(e instanceof ArgumentError);
         assert.match(e.message, /not in the WebAssembly memory/);

@@ -3,6 +3,7 @@
 // (SparseOps.perBatch); the full-batch cost is then made with the same choice.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ArgumentError } from "../../src/errors.ts";
 import type { Backend } from "../../src/linalg/backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 import type { BatchObjective, Objective } from "../../src/nn/objective.ts";
@@ -61,6 +62,22 @@ for (const { label, backend } of await allBackends()) {
     it("the stack", () => {
       const st = { sizes: [n, 8, 5], classes, lambda: 1e-4 };
       compare(backend, (X, y) => createStackCost(backend, X, y, { ...st, sparseInput }), createStackBatchCost(b, st));
+    });
+    it("a cost used after dispose() throws ArgumentError, full-batch and batch alike", () => {
+      const { x, y } = batches[0] as { x: number[]; y: Int32Array };
+      const X = backend.fromValues(y.length, n, x);
+      const full = createSoftmaxCost(backend, X, y, { classes, lambda: 1e-4 });
+      const batch = createSoftmaxBatchCost(b, n, { classes, lambda: 1e-4 });
+      const theta = new Float32Array(full.layout.length);
+      const grad = new Float32Array(full.layout.length);
+      full.dispose();
+      batch.dispose();
+      full.dispose(); // a second dispose() does nothing
+      const disposed = (e: unknown) =>
+        e instanceof ArgumentError && /cost: this cost has been disposed \(dispose\(\)\)/.test(e.message);
+      assert.throws(() => full.cost(theta, grad), disposed);
+      assert.throws(() => batch.cost(theta, grad, X, y), disposed);
+      backend.free(X);
     });
   });
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
 import type { FloatArray } from "../../src/linalg/matrix.ts";
-import { lbfgs } from "../../src/optim/lbfgs.ts";
+import { lbfgs, lbfgsAsync } from "../../src/optim/lbfgs.ts";
 import { distance, gradNorm, leastSquares, logistic, rosenbrock } from "./problems.ts";
 
 describe("lbfgs on functions with known minima", () => {
@@ -134,5 +134,38 @@ describe("lbfgs options", () => {
     const r = lbfgs(rosenbrock, new Float64Array([-1.2, 1]), { maxIter: 0 });
     assert.equal(r.iterations, 0);
     assert.equal(r.status, "maxIterations");
+  });
+});
+
+describe("lbfgsAsync", () => {
+  it("takes the same iterations to the same point as lbfgs, bit for bit", async () => {
+    const q = leastSquares(50, 200, 100, 3);
+    const sync = lbfgs(q.full, new Float32Array(50), { maxIter: 60 });
+    const costs: number[] = [];
+    const async = await lbfgsAsync(q.full, new Float32Array(50), {
+      maxIter: 60,
+      onProgress: (p) => void costs.push(p.cost),
+    });
+    assert.deepEqual(async, sync);
+    assert.equal(costs.length, sync.iterations);
+  });
+
+  it("stops on an AbortSignal that a timer fires: status aborted", async () => {
+    // A cost that takes about a millisecond, so that 10^5 iterations would take minutes.
+    const slow = (x: FloatArray, g: FloatArray) => {
+      const end = performance.now() + 1;
+      while (performance.now() < end);
+      return rosenbrock(x, g);
+    };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    const r = await lbfgsAsync(slow, new Float64Array([-1.2, 1]), {
+      maxIter: 100000,
+      optTol: 0,
+      progTol: 0,
+      signal: controller.signal,
+    });
+    assert.equal(r.status, "aborted");
+    assert.ok(r.iterations < 1000, `${r.iterations} iterations`);
   });
 });

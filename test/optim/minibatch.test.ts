@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
 import type { FloatArray } from "../../src/linalg/matrix.ts";
-import { adam, sgd } from "../../src/optim/minibatch.ts";
+import { adam, adamAsync, sgd, sgdAsync } from "../../src/optim/minibatch.ts";
 import type { VectorOps } from "../../src/optim/types.ts";
 import { distance, gradNorm, leastSquares, logistic, rosenbrock } from "./problems.ts";
 
@@ -330,5 +330,36 @@ describe("minibatch mechanics", () => {
     );
     assert.throws(() => adam(q.minibatch, new Float64Array(5), { learningRate: -1 }), /learningRate/);
     assert.throws(() => adam(q.minibatch, new Float64Array(5), { schedule: "step" as never }), /schedule must be/);
+  });
+});
+
+describe("adamAsync and sgdAsync", () => {
+  it("take the same steps to the same point as adam and sgd, bit for bit", async () => {
+    const q = leastSquares(20, 100, 10, 3);
+    const options = { epochs: 5, batchSize: 10, learningRate: 0.01, seed: 9 };
+    assert.deepEqual(
+      await adamAsync(q.minibatch, new Float32Array(20), options),
+      adam(q.minibatch, new Float32Array(20), options),
+    );
+    assert.deepEqual(
+      await sgdAsync(q.minibatch, new Float64Array(20), options),
+      sgd(q.minibatch, new Float64Array(20), options),
+    );
+  });
+
+  it("stop on an AbortSignal that a timer fires: status aborted", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const slow = {
+      examples: 1,
+      cost: (x: FloatArray, g: FloatArray) => {
+        const end = performance.now() + 1;
+        while (performance.now() < end);
+        return rosenbrock(x, g);
+      },
+    };
+    const r = await adamAsync(slow, new Float64Array([-1.2, 1]), { epochs: 100000, signal: controller.signal });
+    assert.equal(r.status, "aborted");
+    assert.ok(r.iterations < 1000, `${r.iterations} steps`);
   });
 });

@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import { readMnist } from "../../src/data/files.ts";
 import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
 import { accuracy, predict } from "../../src/nn/model.ts";
-import { trainStackedAutoencoder } from "../../src/train/pipeline.ts";
-import { NumericalError } from "../../src/train/run-stage.ts";
+import type { TrainCheckpoint } from "../../src/train/checkpoint.ts";
+import { trainStackedAutoencoder, trainStackedAutoencoderAsync } from "../../src/train/pipeline.ts";
+import { AbortedError, NumericalError } from "../../src/train/run-stage.ts";
 
 const { train, test } = readMnist();
 const backend = await createWasmBackend();
@@ -133,5 +134,85 @@ describe("the pipeline on 2,000 MNIST images (chance is 10 %)", () => {
       ).model.params;
     assert.deepEqual(run(7), run(7));
     assert.notDeepEqual(run(7), run(8));
+  });
+});
+
+describe("trainStackedAutoencoderAsync", () => {
+  const small = train.head(300);
+  const input = { inputs: scale(small.pixels), labels: small.labels, inputSize: 784 };
+  const lbfgsRun = {
+    seed: 4,
+    layers: [16, 8],
+    autoencoder: { iterations: 6 },
+    softmax: { iterations: 6 },
+    fineTune: { iterations: 6 },
+  };
+  const minibatchRun = {
+    seed: 4,
+    layers: [16],
+    autoencoder: { optimizer: "adam" as const, iterations: 2, batchSize: 64 },
+    softmax: { optimizer: "sgd" as const, iterations: 3, batchSize: 64 },
+    fineTune: { optimizer: "adam" as const, iterations: 2, batchSize: 64 },
+  };
+
+  for (const [name, settings] of [
+    ["L-BFGS", lbfgsRun],
+    ["adam and sgd", minibatchRun],
+  ] as const) {
+    it(`${name}: the same model, stages and costs as the synchronous call, bit for bit`, async () => {
+      const sync = trainStackedAutoencoder(backend, input, { settings });
+      const async = await trainStackedAutoencoderAsync(backend, input, { settings });
+      assert.deepEqual(async.model.params, sync.model.params);
+      assert.deepEqual(async.pretrained.params, sync.pretrained.params);
+      const account = (r: typeof sync) => r.stages.map((s) => [s.name, s.iterations, s.evaluations, s.cost, s.costs]);
+      assert.deepEqual(account(async), account(sync));
+    });
+  }
+
+  it("an AbortSignal fired by setTimeout stops it, with a checkpoint of the iteration it stopped after", async () => {
+    const settings = { seed: 1, layers: [32], autoencoder: { iterations: 400 }, fineTune: { iterations: 400 } };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 100);
+    let iterations = 0;
+    let saved: TrainCheckpoint | undefined;
+    const started = performance.now();
+    await assert.rejects(
+      trainStackedAutoencoderAsync(backend, input, {
+        settings,
+        signal: controller.signal,
+        onProgress: (_, p) => void (iterations = p.iteration),
+        onCheckpoint: (c) => void (saved = c),
+      }),
+      (e: unknown) => e instanceof AbortedError && e.stage === "autoencoder 1" && e.iteration === iterations,
+    );
+    clearTimeout(timer);
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(iterations > 0 && iterations < 400, `stopped after ${iterations} of 400 iterations`);
+    assert.ok(seconds < 5, `stopped ${seconds.toFixed(2)} s after it started`);
+    assert.equal(saved?.optimizer?.iterations, iterations, "the checkpoint holds the iteration it stopped after");
+  });
+
+  it("a timer keeps ticking while it trains (a progress display, a page)", async () => {
+    let ticks = 0;
+    const interval = setInterval(() => ticks++, 1);
+    try {
+      await trainStackedAutoencoderAsync(backend, input, { settings: lbfgsRun });
+    } finally {
+      clearInterval(interval);
+    }
+    assert.ok(ticks >= 3, `the interval ran ${ticks} times during the run`);
+  });
+
+  it("the synchronous call cannot see a setTimeout abort: it runs to the end (why the async one exists)", () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 0);
+    const r = trainStackedAutoencoder(backend, input, { settings: lbfgsRun, signal: controller.signal });
+    clearTimeout(timer);
+    assert.equal(r.stages.length, 4);
+  });
+
+  it("rejects, rather than throws, on settings it refuses", async () => {
+    const pending = trainStackedAutoencoderAsync(backend, input, { settings: { layers: [0] } });
+    await assert.rejects(pending, /layers\[0\] must be an integer/);
   });
 });

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ArgumentError } from "../../src/errors.ts";
-import { defaultIterations, MINIBATCH_EPOCHS, resolveSettings, SPEC_SETTINGS } from "../../src/train/settings.ts";
+import {
+  defaultIterations,
+  MAX_PENALTY,
+  MINIBATCH_EPOCHS,
+  resolveSettings,
+  SPEC_SETTINGS,
+} from "../../src/train/settings.ts";
 
 describe("settings", () => {
   it("default to SPEC §6", () => {
@@ -46,5 +52,22 @@ describe("settings", () => {
     );
     assert.throws(() => resolveSettings({ layers: [200, 0] }), /layers\[1\] must be an integer/);
     assert.throws(() => resolveSettings({ fineTune: { iterations: -1 } }), ArgumentError);
+  });
+  it("bound weight decay and the sparsity weight, naming the field (1e308 ended in a non-finite cost blamed on the inputs)", () => {
+    for (const [over, field, value] of [
+      [{ autoencoder: { lambda: 1e308 } }, "autoencoder\\.lambda", "1e\\+308"],
+      [{ autoencoder: { beta: 1e300 } }, "autoencoder\\.beta", "1e\\+300"],
+      [{ softmax: { lambda: 2e6 } }, "softmax\\.lambda", "2000000"],
+      [{ fineTune: { lambda: 1e7 } }, "fineTune\\.lambda", "10000000"],
+    ] as const) {
+      assert.throws(
+        () => resolveSettings(over),
+        (e: Error) =>
+          e instanceof ArgumentError &&
+          new RegExp(`^${field} must be a finite number in \\[0, 1000000\\], got ${value}$`).test(e.message),
+      );
+    }
+    assert.equal(MAX_PENALTY, 1e6);
+    assert.equal(resolveSettings({ autoencoder: { lambda: 1e6, beta: 1e6 } }).autoencoder.beta, 1e6);
   });
 });

@@ -4,7 +4,7 @@
 // optimisers' vectors (vectors.ts); this class only hands them its parts.
 import { ArgumentError, checkNumber } from "../../errors.ts";
 import { getPlatform } from "../../platform/platform.ts";
-import { type Backend, checkFromValues, checkRow, gemmBiasSigmoidThenDelta, gemmDims } from "../backend.ts";
+import { type Backend, checkFromValues, contract, gemmBiasSigmoidThenDelta } from "../backend.ts";
 import type { Matrix } from "../matrix.ts";
 import type { SparseOps } from "../sparse.ts";
 import type { VectorOps } from "../vectors.ts";
@@ -113,6 +113,7 @@ export class WasmBackend implements Backend<Float32Array> {
   }
 
   zeros(rows: number, cols: number): Matrix<Float32Array> {
+    contract.zeros(rows, cols);
     return this.#cx.memory.zeros(rows, cols);
   }
 
@@ -124,6 +125,7 @@ export class WasmBackend implements Backend<Float32Array> {
   }
 
   free(m: Matrix<Float32Array>): void {
+    contract.free(m, this.dtype);
     this.#cx.memory.free(m);
   }
 
@@ -136,6 +138,7 @@ export class WasmBackend implements Backend<Float32Array> {
     beta: number,
     C: Matrix<Float32Array>,
   ): void {
+    contract.gemm(this.dtype, transA, transB, alpha, A, B, beta, C);
     gemm(this.#cx, transA, transB, alpha, A, B, beta, C);
   }
 
@@ -146,20 +149,22 @@ export class WasmBackend implements Backend<Float32Array> {
     b: Matrix<Float32Array>,
     out: Matrix<Float32Array>,
   ): void {
-    gemmDims(false, true, A, W, out);
-    checkRow("b", b, out.cols);
+    contract.gemmBiasSigmoid(this.dtype, A, W, b, out);
     gemm(this.#cx, false, true, 1, A, W, 0, out, this.#cx.memory.address("b", b));
   }
 
   biasSigmoid(Z: Matrix<Float32Array>, b: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
+    contract.biasSigmoid(this.dtype, Z, b, out);
     pass.biasSigmoid(this.#cx, Z, b, out);
   }
 
   sigmoidGradMul(A: Matrix<Float32Array>, D: Matrix<Float32Array>, out: Matrix<Float32Array>): void {
+    contract.sigmoidGradMul(this.dtype, A, D, out);
     pass.sigmoidGradMul(this.#cx, A, D, out);
   }
 
   addRowSigmoidGradMul(D: Matrix<Float32Array>, s: Matrix<Float32Array>, A: Matrix<Float32Array>): void {
+    contract.addRowSigmoidGradMul(this.dtype, D, s, A);
     pass.addRowSigmoidGradMul(this.#cx, D, s, A);
   }
 
@@ -170,6 +175,7 @@ export class WasmBackend implements Backend<Float32Array> {
     sums?: Matrix<Float32Array>,
     scale = 1,
   ): number {
+    contract.squaredErrorDelta(this.dtype, A3, X, delta, sums, scale);
     return pass.squaredErrorDelta(this.#cx, A3, X, delta, sums, scale);
   }
 
@@ -182,30 +188,37 @@ export class WasmBackend implements Backend<Float32Array> {
     sums: Matrix<Float32Array>,
     scale: number,
   ): number {
+    contract.reconstructionDelta(this.dtype, H, W, b, X, delta, sums, scale);
     return gemmBiasSigmoidThenDelta(this, H, W, b, X, delta, sums, scale);
   }
 
   softmaxRows(P: Matrix<Float32Array>, labels: Int32Array): number {
+    contract.softmaxRows(this.dtype, P, labels);
     return pass.softmaxRows(this.#cx, P, labels);
   }
 
   colSums(A: Matrix<Float32Array>, scale: number, out: Matrix<Float32Array>): void {
+    contract.colSums(this.dtype, A, scale, out);
     pass.colSums(this.#cx, A, scale, out);
   }
 
   sumSquares(x: Matrix<Float32Array>): number {
+    contract.sumSquares(this.dtype, x);
     return pass.sumSquares(this.#cx, x);
   }
 
   dot(x: Matrix<Float32Array>, y: Matrix<Float32Array>): number {
+    contract.dot(this.dtype, x, y);
     return pass.dot(this.#cx, x, y);
   }
 
   axpy(alpha: number, x: Matrix<Float32Array>, y: Matrix<Float32Array>): void {
+    contract.axpy(this.dtype, alpha, x, y);
     pass.axpy(this.#cx, alpha, x, y);
   }
 
   gatherRows(A: Matrix<Float32Array>, rows: Int32Array, out: Matrix<Float32Array>): void {
+    contract.gatherRows(this.dtype, A, rows, out);
     pass.gatherRows(this.#cx, A, rows, out);
   }
 }

@@ -1,8 +1,11 @@
 // The WebAssembly backend's one linear memory: a first-fit allocator over it that grows the
 // memory on demand, and the matrices that live in it. Matrices, sparse copies, vectors and the
 // kernels' own buffers are all byte ranges handed out here.
-import { ArgumentError, StackaeError } from "../../errors.ts";
+import { ArgumentError } from "../../errors.ts";
+import { OutOfMemoryError } from "../backend.ts";
 import { Matrix, type Storage } from "../matrix.ts";
+
+export { OutOfMemoryError };
 
 export const PAGE = 65536;
 /** Every allocation starts on a cache line, so that the kernels' SIMD loads stay aligned. */
@@ -15,20 +18,13 @@ export function align(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;
 }
 
-/** Raised when the WebAssembly memory cannot grow to hold a requested matrix. */
-export class OutOfMemoryError extends StackaeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("ERR_OUT_OF_MEMORY", message, options);
-  }
-}
-
 /** A WebAssembly memory and the allocations in it, by byte offset. */
 export class WasmMemory {
   readonly memory: WebAssembly.Memory;
   /** The most bytes the memory may grow to. */
   readonly maxBytes: number;
-  /** The storage of every matrix in this memory. */
-  readonly storage: Storage<Float32Array>;
+  /** The storage of each matrix made here, one per allocation, so that freeing one ends it alone. */
+  readonly #storages = new WeakSet<Storage<Float32Array>>();
   #heap: Float32Array;
   /** Byte offsets: first free byte above every allocation, and the free blocks below it. */
   #top: number;
@@ -42,7 +38,6 @@ export class WasmMemory {
     this.memory = memory;
     this.maxBytes = maxBytes;
     this.#heap = new Float32Array(memory.buffer);
-    this.storage = { array: () => this.view() };
     this.#top = align(heapBase);
   }
 
@@ -155,19 +150,27 @@ export class WasmMemory {
       throw new ArgumentError(`zeros: dimensions must be non-negative integers, got ${rows} × ${cols}`);
     }
     const start = this.alloc(rows * cols * 4);
-    const m = new Matrix(rows, cols, this.storage, start / 4);
+    const storage: Storage<Float32Array> = { array: () => this.view() };
+    this.#storages.add(storage);
+    const m = new Matrix(rows, cols, storage, start / 4);
     m.data.fill(0);
     return m;
   }
 
-  /** Gives back a matrix made by `zeros`. */
+  /** Gives back a matrix made by `zeros`; it and its views can no longer be used. */
   free(m: Matrix<Float32Array>): void {
     this.release(this.address("m", m));
+    m.storage.freed = true;
   }
 
-  /** The byte address of a matrix, after checking that it lives in this memory. */
+  /** The byte address of a matrix, after checking that it lives in this memory and has not been freed. */
   address(name: string, m: Matrix): number {
-    if (m.storage !== this.storage) {
+    if (m.freed) {
+      throw new ArgumentError(
+        `${name} (${m.rows} × ${m.cols}) has been freed (backend.free): it can no longer be read or written`,
+      );
+    }
+    if (!this.#storages.has(m.storage as Storage<Float32Array>)) {
       throw new ArgumentError(
         `${name} (${m.rows} × ${m.cols}) is not in the WebAssembly memory: make it with backend.zeros() or backend.fromValues()`,
       );
