@@ -66,7 +66,10 @@ describe("planResources: memory", () => {
 
   it("lets a run that fits go, and prints its estimate stage by stage with --verbose", async () => {
     const { lines } = await plan({}, { verbose: true });
-    assert.match(lines[0] ?? "", /^memory: about [\d,]+ MiB more at the peak \(autoencoder 1\), .* 16\.0 GiB available/);
+    assert.match(
+      lines[0] ?? "",
+      /^memory: about [\d,]+ MiB more at the peak \(autoencoder 1\), .* 16\.0 GiB available/,
+    );
     assert.deepEqual(
       lines.slice(1).map((l) => l.trim().split(/\s+/)[0]),
       ["autoencoder", "autoencoder", "softmax", "fine-tuning"],
