@@ -33,9 +33,18 @@ export {
   checkpointHeaderOf,
   decodeCheckpoint,
   encodeCheckpoint,
+  NonFiniteCheckpointError,
   type OptimizerHeader,
 } from "./io/checkpoint-file.ts";
-export { decodeModel, encodeModel, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from "./io/model-file.ts";
+export { CHECKSUMS_KEY, TensorValuesError } from "./io/checksum.ts";
+export {
+  decodeModel,
+  encodeModel,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelFile,
+  NonFiniteModelError,
+} from "./io/model-file.ts";
 export { encodeOnnx, ONNX_IR_VERSION, ONNX_NAMES, ONNX_OPSET, type OnnxOptions } from "./io/onnx.ts";
 export {
   decodeSafetensors,

@@ -38,6 +38,9 @@ it("exports the API the README documents", () => {
     "DataError",
     "ModelFileError",
     "NumericalError",
+    "NonFiniteModelError",
+    "NonFiniteCheckpointError",
+    "TensorValuesError",
     "enableRelaxedSimd",
   ]) {
     assert.equal(typeof (stackae as Record<string, unknown>)[name], "function", name);

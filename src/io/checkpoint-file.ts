@@ -4,10 +4,18 @@
 import { StackaeError } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import type { LbfgsState, MinibatchState, OptimizerState } from "../optim/types.ts";
-import type { TrainCheckpoint } from "../train/checkpoint.ts";
+import {
+  type CheckpointSummary,
+  checkpointProblem,
+  checkpointValuesProblem,
+  checkpointVectors,
+  firstNonFinite,
+  type TrainCheckpoint,
+} from "../train/checkpoint.ts";
 import { resolveSettings } from "../train/settings.ts";
 import type { StageReport } from "../train/stages.ts";
 import type { StageValidation } from "../train/validation.ts";
+import { checkMetadataChecksums, checkTensorChecksums, TensorValuesError, withChecksums } from "./checksum.ts";
 import {
   decodeSafetensors,
   ModelFileError,
@@ -21,8 +29,34 @@ import {
 export const CHECKPOINT_FORMAT = "stackae-checkpoint";
 export const CHECKPOINT_VERSION = 1;
 
-/** The checkpoint's bytes in parts (header, then each tensor), for writing without one big copy. */
+/**
+ * A checkpoint whose parameters or optimiser state are not all finite, refused when it is encoded:
+ * no run could continue from it, and a checkpoint file it replaced would be lost. Its code is
+ * ERR_NUMERICAL, as the diverged run's that produced it.
+ */
+export class NonFiniteCheckpointError extends StackaeError {
+  /** The tensor (as the file names it) and the index in it of the first value that is not finite. */
+  readonly tensor: string;
+  readonly index: number;
+  constructor(tensor: string, index: number, value: number) {
+    super(
+      "ERR_NUMERICAL",
+      `the checkpoint's ${tensor} holds ${value} at index ${index}: a checkpoint that is not finite is not saved (no run could continue from it)`,
+    );
+    this.tensor = tensor;
+    this.index = index;
+  }
+}
+
+/**
+ * The checkpoint's bytes in parts (header, then each tensor), for writing without one big copy.
+ * Throws NonFiniteCheckpointError where its parameters or optimiser's vectors are not all finite.
+ */
 export function encodeCheckpoint(c: TrainCheckpoint): Uint8Array[] {
+  for (const [name, v] of checkpointVectors(c)) {
+    const at = firstNonFinite(v);
+    if (at >= 0) throw new NonFiniteCheckpointError(name, at, v[at] as number);
+  }
   const tensors: [string, Tensor][] = [
     ["params", tensor(c.params)],
     ["costs", tensor(Float64Array.from(c.costs))],
@@ -71,11 +105,14 @@ export function encodeCheckpoint(c: TrainCheckpoint): Uint8Array[] {
     seconds: c.seconds,
     optimizer,
   };
-  return safetensorsParts(tensors, {
-    format: CHECKPOINT_FORMAT,
-    version: String(CHECKPOINT_VERSION),
-    state: JSON.stringify(state),
-  });
+  return safetensorsParts(
+    tensors,
+    withChecksums(tensors, {
+      format: CHECKPOINT_FORMAT,
+      version: String(CHECKPOINT_VERSION),
+      state: JSON.stringify(state),
+    }),
+  );
 }
 
 /** Decodes and checks a checkpoint; every error names `file`. */
@@ -112,7 +149,19 @@ export function checkpointHeaderOf(
   tensors: ReadonlyMap<string, TensorShape>,
   file: string,
 ): CheckpointHeader {
-  const s = checkpointState(metadata, file);
+  return checkedHeader(metadata, tensors, file).header;
+}
+
+/** checkpointHeaderOf's header, and the tensors' checksums to check once their data is read (null: none). */
+function checkedHeader(
+  metadata: Record<string, string>,
+  tensors: ReadonlyMap<string, TensorShape>,
+  file: string,
+): { header: CheckpointHeader; sums: Map<string, string> | null } {
+  checkFormat(metadata, file);
+  // Before the state is parsed: a damaged file is told as such, not by what it damaged.
+  const sums = checkMetadataChecksums(metadata, tensors.keys(), file);
+  const s = parseState(metadata, file);
   const c = headerChecks(tensors, file);
   const settings = settingsOfState(c.need(s.settings, "settings", isObj), file);
   const data = dataOfState(c.need(s.data, "data", isObj), c);
@@ -122,7 +171,49 @@ export function checkpointHeaderOf(
   const stage = c.need<number>(s.stage, "stage", isInt);
   const rng = c.need<CheckpointHeader["rng"]>(s.rng, "rng", isRng);
   c.tensor("costs", "F64");
-  return { settings, data, stage, rng, stages, optimizer, seconds: c.need<number>(s.seconds, "seconds", isNum) };
+  const header = {
+    settings,
+    data,
+    stage,
+    rng,
+    stages,
+    optimizer,
+    seconds: c.need<number>(s.seconds, "seconds", isNum),
+  };
+  let problem: string | null;
+  try {
+    problem = checkpointProblem(headerSummary(header, tensors));
+  } catch (cause) {
+    // Layer sizes the stack's layout refuses (its own checks): the file's fault too.
+    if (!(cause instanceof StackaeError)) throw cause;
+    problem = cause.message;
+  }
+  if (problem !== null) throw new ModelFileError(file, unfit(problem));
+  return { header, sums };
+}
+
+/** Why a checkpoint that does not fit its own settings and data, or whose vectors are unusable, is refused. */
+const unfit = (problem: string) =>
+  `${problem}: the checkpoint cannot be continued from (edited, or written by another program); start the run again, or resume from a copy taken before`;
+
+/** What checkpointProblem checks of a header, the lengths taken from its tensors (checked present). */
+function headerSummary(h: CheckpointHeader, tensors: ReadonlyMap<string, TensorShape>): CheckpointSummary {
+  const length = (name: string) => tensorLength(tensors.get(name) as TensorShape);
+  const o = h.optimizer;
+  const optimizer =
+    o === null
+      ? null
+      : o.kind === "lbfgs"
+        ? { kind: o.kind, iterations: o.iterations, length: length("x"), pairs: o.pairs }
+        : {
+            kind: o.kind,
+            iterations: o.iterations,
+            length: length("x"),
+            epoch: o.epoch,
+            position: o.position,
+            order: length("order"),
+          };
+  return { ...h, params: length("params"), optimizer };
 }
 
 /** The checks of one checkpoint's header; each error names the file. */
@@ -157,8 +248,8 @@ function headerChecks(tensors: ReadonlyMap<string, TensorShape>, file: string): 
   };
 }
 
-/** The metadata's format and version checked, and its "state" parsed. */
-function checkpointState(metadata: Record<string, string>, file: string): Record<string, unknown> {
+/** The metadata's format and version checked. */
+function checkFormat(metadata: Record<string, string>, file: string): void {
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new ModelFileError(
       file,
@@ -171,6 +262,10 @@ function checkpointState(metadata: Record<string, string>, file: string): Record
       `is a checkpoint of version ${metadata.version}; this stackae reads version ${CHECKPOINT_VERSION}`,
     );
   }
+}
+
+/** The metadata's "state", parsed. */
+function parseState(metadata: Record<string, string>, file: string): Record<string, unknown> {
   try {
     const s = JSON.parse(metadata.state ?? "null");
     if (typeof s !== "object" || s === null) throw new Error("not an object");
@@ -282,7 +377,8 @@ const tensorLength = (t: TensorShape) => t.shape.reduce((a, b) => a * b, 1);
 
 /** Checks decoded safetensors as a checkpoint (`decodeCheckpoint` without the decoding). */
 export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, file: string): TrainCheckpoint {
-  const header = checkpointHeaderOf(metadata, tensors, file);
+  const { header, sums } = checkedHeader(metadata, tensors, file);
+  if (sums) checkTensorChecksums(tensors, sums, file);
   // Every tensor read below was checked by checkpointHeaderOf: there, of its dtype and length.
   const values = <D extends TensorData>(name: string) => (tensors.get(name) as Tensor).data as D;
   const o = header.optimizer;
@@ -307,11 +403,14 @@ export function checkpointFromSafetensors({ tensors, metadata }: Safetensors, fi
       moments: Array.from({ length: moments }, (_, i) => values<Float32Array | Float64Array>(`moment${i}`)),
     };
   }
-  return {
+  const checkpoint = {
     ...header,
     params: values<Float32Array>("params"),
     stages: header.stages.map((r, i) => ({ ...r, costs: Array.from(values<Float64Array>(`stage${i}.costs`)) })),
     optimizer,
     costs: Array.from(values<Float64Array>("costs")),
   };
+  const bad = checkpointValuesProblem(checkpoint);
+  if (bad !== null) throw new TensorValuesError(file, bad.tensor, unfit(bad.problem));
+  return checkpoint;
 }

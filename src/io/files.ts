@@ -15,6 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import * as zlib from "node:zlib";
 import { fileErrorReason, StackaeError } from "../errors.ts";
 import type { StackedModel } from "../nn/model.ts";
 import type { TrainCheckpoint } from "../train/checkpoint.ts";
@@ -25,6 +26,7 @@ import {
   checkpointHeaderOf,
   encodeCheckpoint,
 } from "./checkpoint-file.ts";
+import { useCrc32 } from "./checksum.ts";
 import { encodeModel, type ModelFile, modelFromSafetensors } from "./model-file.ts";
 import {
   decodeSafetensors,
@@ -34,6 +36,10 @@ import {
   type Safetensors,
   type SafetensorsHeader,
 } from "./safetensors.ts";
+
+// The checksums of the files read and written here by zlib's CRC-32, where Node has it (≥ 20.15).
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+if (zlibCrc32) useCrc32((bytes) => zlibCrc32(bytes));
 
 /** A file that cannot be written. */
 export class WriteError extends StackaeError {

@@ -1,8 +1,11 @@
 // A stackae model as safetensors: tensors W1 (h1 × n), b1 (h1), …, WL, bL, theta (classes × hL),
 // float32, and string metadata naming the format, its version, the layer sizes, the activation
-// and the training settings. Readable by any safetensors reader (see the README for numpy).
+// and the training settings, with a checksum of each (checksum.ts). Readable by any safetensors
+// reader (see the README for numpy).
+import { StackaeError } from "../errors.ts";
 import { checkModel, modelLayout, type StackedModel } from "../nn/model.ts";
 import { CHECKPOINT_FORMAT } from "./checkpoint-file.ts";
+import { checkMetadataChecksums, checkTensorChecksums, withChecksums } from "./checksum.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError, type Safetensors, type Tensor } from "./safetensors.ts";
 
 export const MODEL_FORMAT = "stackae-model";
@@ -14,25 +17,51 @@ export interface ModelFile {
   metadata: Record<string, string>;
 }
 
-/** Encodes a model; `extra` metadata (settings, accuracy, …) is stored beside the format's own keys. */
+/**
+ * A model whose parameters are not all finite, refused when it is encoded: `eval` and `predict`
+ * would refuse the file. Its code is ERR_NUMERICAL, as a training run that diverged.
+ */
+export class NonFiniteModelError extends StackaeError {
+  /** The tensor and the index in it of the first value that is not finite. */
+  readonly tensor: string;
+  readonly index: number;
+  constructor(tensor: string, index: number, value: number) {
+    super(
+      "ERR_NUMERICAL",
+      `the model's tensor ${tensor} holds ${value} at index ${index}: a model that is not finite is not saved (eval and predict would refuse it); train it again with a smaller learning rate, or with lbfgs`,
+    );
+    this.tensor = tensor;
+    this.index = index;
+  }
+}
+
+/**
+ * Encodes a model; `extra` metadata (settings, accuracy, …) is stored beside the format's own
+ * keys. Throws NonFiniteModelError where a parameter is NaN or infinite.
+ */
 export function encodeModel(model: StackedModel, extra: Record<string, string> = {}): Uint8Array {
   const layout = checkModel(model);
   const tensors: [string, Tensor][] = layout.tensors.map((t) => {
     const data = layout.slice(model.params, t.name);
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new NonFiniteModelError(t.name, bad, data[bad] as number);
     // Biases are stored as vectors, as other tools expect.
     const shape = t.name.startsWith("b") ? [t.cols] : [t.rows, t.cols];
     return [t.name, { dtype: "F32", shape, data }];
   });
-  return encodeSafetensors(tensors, {
-    ...extra,
-    format: MODEL_FORMAT,
-    version: String(MODEL_VERSION),
-    sizes: JSON.stringify(model.sizes),
-    classes: String(model.classes),
-    activation: "sigmoid",
-    tensors:
-      "W1, b1, …, WL, bL: encoders (W: out × in, row-major); theta: softmax (classes × last layer); a = sigmoid(W a + b)",
-  });
+  return encodeSafetensors(
+    tensors,
+    withChecksums(tensors, {
+      ...extra,
+      format: MODEL_FORMAT,
+      version: String(MODEL_VERSION),
+      sizes: JSON.stringify(model.sizes),
+      classes: String(model.classes),
+      activation: "sigmoid",
+      tensors:
+        "W1, b1, …, WL, bL: encoders (W: out × in, row-major); theta: softmax (classes × last layer); a = sigmoid(W a + b)",
+    }),
+  );
 }
 
 /** Decodes and checks a model file; every error names `file` and what to do. */
@@ -58,6 +87,9 @@ export function modelFromSafetensors({ tensors, metadata }: Safetensors, file: s
       `is a stackae model of version ${metadata.version}; this stackae reads version ${MODEL_VERSION}: retrain it or use the stackae that wrote it`,
     );
   }
+  // Before anything else is read of it: a damaged file is told as such, not by what it damaged.
+  const sums = checkMetadataChecksums(metadata, tensors.keys(), file);
+  if (sums) checkTensorChecksums(tensors, sums, file);
   let sizes: unknown;
   try {
     sizes = JSON.parse(metadata.sizes ?? "null");

@@ -3,6 +3,7 @@
 // The protobuf is written by onnx-proto (ONNX's own schema compiled by protobufjs); this module
 // returns bytes, so that the browser build exports too.
 import { checkModel, modelLayout, type StackedModel } from "../nn/model.ts";
+import { CHECKSUMS_KEY } from "./checksum.ts";
 import { modelDataOf } from "./model-data.ts";
 import type { ModelFile } from "./model-file.ts";
 
@@ -16,7 +17,7 @@ export const ONNX_NAMES = { input: "input", label: "label", probabilities: "prob
 /** What a model with no recorded scale was trained on: pixels of 0–255 (see model-data.ts). */
 const DEFAULT_INPUT_SCALE = 255;
 /** The keys of a model file's metadata that describe its safetensors layout, not the model. */
-const LAYOUT_KEYS = new Set(["format", "version", "tensors"]);
+const LAYOUT_KEYS = new Set(["format", "version", "tensors", CHECKSUMS_KEY]);
 
 export interface OnnxOptions {
   /** The stackae version written as the graph's producer_version. */

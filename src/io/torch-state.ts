@@ -8,7 +8,9 @@
 // out × in, as stackae's W and θ are; the softmax has no bias, as stackae's has none: SPEC §2).
 // The module gives logits; its inputs are scaled as stackae's network takes them (÷ inputScale).
 // docs/scale-out.md has the module in Python. Reading such a state_dict back gives a stackae model.
+
 import { modelLayout, type StackedModel } from "../nn/model.ts";
+import { CHECKSUMS_KEY } from "./checksum.ts";
 import { modelDataOf } from "./model-data.ts";
 import { MODEL_FORMAT, MODEL_VERSION, type ModelFile, modelFromSafetensors } from "./model-file.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError, type Tensor } from "./safetensors.ts";
@@ -16,7 +18,7 @@ import { decodeSafetensors, encodeSafetensors, ModelFileError, type Tensor } fro
 /** What a model with no recorded scale was trained on: pixels of 0–255 (see model-data.ts). */
 const DEFAULT_INPUT_SCALE = 255;
 /** The keys of a model file's metadata that belong to its own format, not to the model. */
-const FORMAT_KEYS = new Set(["format", "version", "tensors", "activation", "sizes", "classes"]);
+const FORMAT_KEYS = new Set(["format", "version", "tensors", "activation", "sizes", "classes", CHECKSUMS_KEY]);
 /** The metadata a model records of its data (model-data.ts, and the image shape and transposition eval and predict read). */
 const DATA_KEYS = ["classNames", "inputScale", "preparation", "imageShape", "transposed"];
 /** What DistributedDataParallel (`module.`) and torch.compile (`_orig_mod.`) put before every key. */

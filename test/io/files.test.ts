@@ -70,24 +70,25 @@ describe("loadModelOrCheckpointHeader", () => {
   });
 
   it("reads only the header: a checkpoint of 2.2 GB (a sparse file), which cannot be read whole", () => {
-    // The last checkpoint's file, with `params` grown to 550 M values, the other tensors after it.
+    // The last checkpoint's file, with its cost curve `costs` grown to 275 M values (the one tensor
+    // whose length its state does not set), the other tensors around it.
     const small = join(dir, "small.ckpt");
     saveCheckpoint(small, checkpoints.at(-1) as TrainCheckpoint);
     const bytes = new Uint8Array(readFileSync(small));
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-    const params = header.params as { shape: number[]; data_offsets: [number, number] };
-    assert.equal(params.data_offsets[0], 0, "params come first");
-    const oldBytes = params.data_offsets[1];
-    const count = 550_000_000;
-    const grow = count * 4 - oldBytes;
+    const costs = header.costs as { shape: number[]; data_offsets: [number, number] };
+    const [begin, end] = costs.data_offsets;
+    const count = 275_000_000;
+    const grow = count * 8 - (end - begin);
     for (const [name, e] of Object.entries(header)) {
-      if (name === "__metadata__" || name === "params") continue;
+      if (name === "__metadata__" || name === "costs") continue;
       const entry = e as { data_offsets: [number, number] };
-      entry.data_offsets = [entry.data_offsets[0] + grow, entry.data_offsets[1] + grow];
+      if (entry.data_offsets[0] >= end)
+        entry.data_offsets = [entry.data_offsets[0] + grow, entry.data_offsets[1] + grow];
     }
-    params.shape = [count];
-    params.data_offsets = [0, count * 4];
+    costs.shape = [count];
+    costs.data_offsets = [begin, begin + count * 8];
     let json = JSON.stringify(header);
     json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
     const head = new Uint8Array(8 + Buffer.byteLength(json));
@@ -96,8 +97,10 @@ describe("loadModelOrCheckpointHeader", () => {
     const big = join(dir, "big.ckpt");
     const fd = openSync(big, "w");
     writeSync(fd, head, 0, head.length, 0);
-    const rest = bytes.subarray(8 + n + oldBytes);
-    writeSync(fd, rest, 0, rest.length, head.length + count * 4);
+    const before = bytes.subarray(8 + n, 8 + n + begin);
+    writeSync(fd, before, 0, before.length, head.length);
+    const rest = bytes.subarray(8 + n + end);
+    writeSync(fd, rest, 0, rest.length, head.length + begin + count * 8);
     closeSync(fd);
 
     const info = loadModelOrCheckpointHeader(big);

@@ -205,7 +205,9 @@ describe("hostile or wrong model files get a ModelFileError naming the file", ()
       /not a stackae model .* train one with `stackae train --out FILE`/,
     );
     const bytes = encodeModel(model);
-    const { tensors, metadata } = decodeSafetensors(bytes, "m");
+    // Without its checksums, as another program would write it: the checks below are those of its contents.
+    const { tensors, metadata: withSums } = decodeSafetensors(bytes, "m");
+    const { checksums: _, ...metadata } = withSums;
     const wrongSizes = encodeSafetensors([...tensors.entries()], { ...metadata, sizes: "[6,5,3]" });
     throwsFile(
       () => decodeModel(wrongSizes, "m"),
@@ -248,5 +250,55 @@ describe("hostile or wrong model files get a ModelFileError naming the file", ()
     assert.equal(viewed.get("f")?.data.buffer, bytes.buffer, "aligned: a view");
     assert.notEqual(viewed.get("d")?.data.buffer, bytes.buffer, "unaligned: a copy");
     assert.notEqual(copied.get("f")?.data.buffer, bytes.buffer, "without views: a copy");
+  });
+});
+
+describe("damaged models: checksums, and models that are not finite", () => {
+  const bytes = encodeModel(model, { inputScale: "255" });
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+
+  it("a flipped bit in any tensor is refused, naming the file and the tensor", () => {
+    for (const name of ["W1", "b1", "W2", "b2", "theta"]) {
+      const [begin] = header[name].data_offsets as [number, number];
+      const damaged = bytes.slice();
+      // The lowest bit of the tensor's first value: changed in its last place, still finite.
+      damaged[8 + n + begin] = (damaged[8 + n + begin] as number) ^ 1;
+      throwsFile(
+        () => decodeModel(damaged, "m.safetensors"),
+        new RegExp(`^m\\.safetensors: tensor ${name} does not match its checksum`),
+      );
+    }
+  });
+
+  it("a changed metadata value is refused, naming it", () => {
+    const { tensors, metadata } = decodeSafetensors(bytes, "m");
+    const changed = encodeSafetensors([...tensors], { ...metadata, inputScale: "275" });
+    throwsFile(
+      () => decodeModel(changed, "m.safetensors"),
+      /^m\.safetensors: metadata "inputScale" does not match its checksum/,
+    );
+  });
+
+  it("a model written before checksums loads as it did", () => {
+    const { tensors, metadata } = decodeSafetensors(bytes, "m");
+    const { checksums: _, ...old } = metadata;
+    const back = decodeModel(encodeSafetensors([...tensors], old), "old.safetensors");
+    assert.deepEqual(back.model.params, model.params);
+    assert.equal(back.metadata.inputScale, "255");
+  });
+
+  it("a model that is not finite is not saved: ERR_NUMERICAL naming the tensor, and the file it would replace is kept", () => {
+    const path = join(dir, "finite.safetensors");
+    saveModel(path, model);
+    const before = readFileSync(path);
+    const params = model.params.slice();
+    params[params.length - 2] = Number.NEGATIVE_INFINITY;
+    assert.throws(() => saveModel(path, { ...model, params }), {
+      name: "NonFiniteModelError",
+      code: "ERR_NUMERICAL",
+      message: /^the model's tensor theta holds -Infinity at index 7: a model that is not finite is not saved/,
+    });
+    assert.deepEqual(readFileSync(path), before);
   });
 });

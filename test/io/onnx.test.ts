@@ -71,7 +71,15 @@ describe("ONNX export", () => {
 
   it("names its input and outputs, and records opset, doc string and the model's metadata", async () => {
     const bytes = await encodeOnnx(
-      { model, metadata: { ...modelDataMetadata({ classNames: NAMES }), format: "stackae-model", settings: "{}" } },
+      {
+        model,
+        metadata: {
+          ...modelDataMetadata({ classNames: NAMES }),
+          format: "stackae-model",
+          settings: "{}",
+          checksums: '{"tensors":{},"metadata":{}}',
+        },
+      },
       { producerVersion: "9.9.9" },
     );
     const proto = onnx.ModelProto.decode(bytes);
@@ -101,6 +109,7 @@ describe("ONNX export", () => {
     assert.equal(props.preparation, "digit");
     assert.equal(props.settings, "{}");
     assert.equal(props.format, undefined, "the model file's own format key is not the graph's");
+    assert.equal(props.checksums, undefined, "nor its checksums, of its safetensors tensors");
   });
 
   it("classes are named by their index where the model records no names", async () => {

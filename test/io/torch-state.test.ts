@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { modelDataMetadata } from "../../src/io/model-data.ts";
+import { encodeModel } from "../../src/io/model-file.ts";
 import { decodeSafetensors, encodeSafetensors, ModelFileError, type Tensor } from "../../src/io/safetensors.ts";
 import { decodeTorchState, encodeTorchState, torchStateKeys } from "../../src/io/torch-state.ts";
 import { createBackend } from "../../src/linalg/index.ts";
@@ -62,6 +63,14 @@ describe("PyTorch state_dict", () => {
       metadata.module,
       "nn.Sequential(nn.Linear(6, 5), nn.Sigmoid(), nn.Linear(5, 4), nn.Sigmoid(), nn.Linear(4, 3, bias=False))",
     );
+  });
+
+  it("leaves out the model file's checksums, which name the model's tensors", () => {
+    const { metadata } = decodeSafetensors(encodeModel(small, { createdBy: "test" }), "m");
+    assert.ok(metadata.checksums);
+    const exported = decodeSafetensors(encodeTorchState({ model: small, metadata }), "x").metadata;
+    assert.equal(exported.checksums, undefined);
+    assert.equal(exported.createdBy, "test");
   });
 
   it("reads back into the same model, with the data metadata of --like", () => {
