@@ -15,6 +15,8 @@ export const EXIT = {
   numerical: 5,
   /** An output (model, checkpoint, report) could not be written. */
   write: 6,
+  /** A file the run would write is locked by another run that is still going (a lock file names its PID). */
+  locked: 7,
   /** A bug in stackae: the message asks for a report. */
   internal: 70,
   /** Stopped by SIGINT (Ctrl-C) or SIGTERM, after writing a checkpoint once a stage has started: 128 + the signal's number. */
@@ -60,6 +62,7 @@ const BY_CODE: Record<string, number> = {
   ERR_MODEL_FILE: EXIT.modelFile,
   ERR_NUMERICAL: EXIT.numerical,
   ERR_WRITE: EXIT.write,
+  ERR_LOCKED: EXIT.locked,
 };
 
 /** The exit code for an error; stackae's own errors carry a code starting with ERR_. */

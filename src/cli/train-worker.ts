@@ -5,19 +5,26 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { fileErrorReason } from "../errors.ts";
-import { checkWritable, loadCheckpoint, makeFolderOf, saveCheckpoint, saveModel, WriteError } from "../io/files.ts";
+import { checkWritable, loadCheckpoint, makeFolderOf, saveModel, WriteError } from "../io/files.ts";
 import { modelDataMetadata } from "../io/model-data.ts";
 import type { Backend } from "../linalg/backend.ts";
 import { type BackendName, createBackend } from "../linalg/index.ts";
 import { accuracy, confusionMatrix, predict, type StackedModel } from "../nn/model.ts";
 import type { Progress } from "../optim/types.ts";
-import { stageName, type TrainCheckpoint } from "../train/checkpoint.ts";
+import type { TrainCheckpoint } from "../train/checkpoint.ts";
 import { type TrainOptions, type TrainResult, trainStackedAutoencoder } from "../train/pipeline.ts";
 import { type PartialSettings, resolveSettings, SPEC_SETTINGS, type TrainSettings } from "../train/settings.ts";
 import type { StageInfo, StageReport } from "../train/stages.ts";
 import type { StageValidation } from "../train/validation.ts";
 import type { RunReport } from "../viz/report-html.ts";
 import { describeBackend } from "./backend.ts";
+import {
+  checkpointSaver,
+  pointOf,
+  type SavedCheckpoint,
+  type SaverMessage,
+  StopCheckpointError,
+} from "./checkpoint-saver.ts";
 import { type DataFlags, loadTrainingData, type TrainingData } from "./data.ts";
 import { type ErrorReport, errorReport } from "./exit.ts";
 import { type MetricsJson, metricsJson } from "./metrics.ts";
@@ -95,10 +102,16 @@ export type WorkerMessage =
   | { type: "stageStart"; info: StageInfo }
   | { type: "progress"; info: StageInfo; progress: Omit<Progress, "state"> & { seconds: number } }
   | { type: "stageEnd"; info: StageInfo; report: StageReport }
-  | { type: "checkpoint"; file: string; stage: string; iteration: number }
+  | SaverMessage
   | { type: "notice"; message: string }
   | ({ type: "done" } & TrainOutcome)
-  | { type: "error"; error: ErrorReport; checkpoint: string | null };
+  | {
+      type: "error";
+      error: ErrorReport;
+      checkpoint: string | null;
+      /** Where the checkpoint of a stopping run could not be written: the last good one (null: none). */
+      lastGood?: SavedCheckpoint | null;
+    };
 
 /** A finished run: its results, where its model went, and the outputs that could not be written. */
 export interface TrainOutcome {
@@ -153,7 +166,7 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
       {
         ...(resume ? { resume } : { settings: job.settings }),
         ...(job.earlyStopping === undefined ? {} : { earlyStopping: { patience: job.earlyStopping } }),
-        ...trainEvents(job, post),
+        ...trainEvents(job, resume, post),
       },
     );
     const before = accuracy(predict(backend, result.pretrained, test.inputs), test.labels);
@@ -182,30 +195,35 @@ async function loadJobData(job: TrainJob, seed: number): Promise<JobData> {
 }
 
 /** The run's events: checkpoints to the job's file (or the interrupt file when stopped), progress posted. */
-function trainEvents(job: TrainJob, post: (m: WorkerMessage) => void): TrainOptions {
+function trainEvents(
+  job: TrainJob,
+  resume: TrainCheckpoint | undefined,
+  post: (m: WorkerMessage) => void,
+): TrainOptions {
   const stop = new Int32Array(job.stop);
-  const onCheckpoint = (c: TrainCheckpoint) => {
-    const stopping = Atomics.load(stop, 0) !== 0;
-    const file = job.checkpoint ?? (stopping ? job.interruptFile : null);
-    if (file === null) return;
-    saveCheckpoint(file, c);
-    post({
-      type: "checkpoint",
-      file,
-      stage: stageName(c.stage, c.settings.layers.length),
-      iteration: c.optimizer?.iterations ?? 0,
-    });
-  };
+  const every = (optimizer: string) => job.checkpointEvery[optimizer === "lbfgs" ? "lbfgs" : "minibatch"];
+  const stopping = () => Atomics.load(stop, 0) !== 0;
   return {
-    checkpointEvery: job.checkpoint
-      ? (info) => job.checkpointEvery[info.optimizer === "lbfgs" ? "lbfgs" : "minibatch"]
-      : 0,
-    onCheckpoint,
-    shouldStop: () => Atomics.load(stop, 0) !== 0,
+    checkpointEvery: job.checkpoint ? (info) => every(info.optimizer) : 0,
+    onCheckpoint: checkpointSaver({
+      file: (stopped) => job.checkpoint ?? (stopped ? job.interruptFile : null),
+      stopping,
+      every: (c) => every(stageSettings(c).optimizer),
+      // Until this run writes its own, the checkpoint it resumed from is the last good one.
+      resumed: resume && job.resume ? pointOf(resume, job.resume) : null,
+      post,
+    }),
+    shouldStop: stopping,
     onStageStart: (info) => post({ type: "stageStart", info }),
     onProgress: (info, { state: _, ...progress }) => post({ type: "progress", info, progress }),
     onStageEnd: (info, report) => post({ type: "stageEnd", info, report }),
   };
+}
+
+/** The settings of the stage a checkpoint is in. */
+function stageSettings(c: TrainCheckpoint): { optimizer: string } {
+  const layers = c.settings.layers.length;
+  return c.stage < layers ? c.settings.autoencoder : c.stage === layers ? c.settings.softmax : c.settings.fineTune;
 }
 
 interface Accuracies {
@@ -395,6 +413,7 @@ if (parentPort && (workerData as { stackaeTrainJob?: TrainJob } | null)?.stackae
       type: "error",
       error: errorReport(error),
       checkpoint: job.checkpoint ?? (stopped ? job.interruptFile : null),
+      ...(error instanceof StopCheckpointError ? { lastGood: error.lastGood } : {}),
     } satisfies WorkerMessage);
   }
 }

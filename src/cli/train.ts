@@ -13,8 +13,10 @@ import {
   SPEC_SETTINGS,
   type StageName,
 } from "../train/settings.ts";
+import { checkpointLines, describeSaved } from "./checkpoint-saver.ts";
 import { DEFAULT_TEST_FRACTION } from "./data.ts";
 import { EXIT, formatError, ReportedError } from "./exit.ts";
+import { Interrupts, signalExitCode } from "./interrupts.ts";
 import { startModuleWorker } from "./module-worker.ts";
 import {
   choice,
@@ -29,7 +31,8 @@ import {
   positive,
   sizes,
 } from "./parse.ts";
-import { formatSeconds, plural, progressReporter } from "./progress.ts";
+import { formatSeconds, type ProgressReporter, plural, progressReporter } from "./progress.ts";
+import { lockRunFiles } from "./run-locks.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
 export interface TrainFlags {
@@ -273,17 +276,21 @@ export function settingsOf(flags: TrainFlags): PartialSettings {
 async function train(flags: TrainFlags, command: Command): Promise<void> {
   checkFlagsGiven(flags, command);
   const job = trainJob(flags);
+  const locks = lockRunFiles(job);
   const events = progressReporter(process.stderr, flags.quiet === true);
-  const interrupts = new Interrupts(job);
+  const interrupts = new Interrupts(job.stop, job.interruptFile, events);
   const worker = startModuleWorker(new URL(`./train-worker${extname(import.meta.url)}`, import.meta.url), {
     workerData: { stackaeTrainJob: job },
   });
   try {
     const outcome = await workerOutcome(worker, events, interrupts, flags.quiet === true);
+    events.close();
     reportOutcome(flags, job, outcome, interrupts.signal);
   } finally {
+    events.close();
     interrupts.release();
     await worker.terminate();
+    for (const lock of locks) lock.release();
   }
 }
 
@@ -338,55 +345,17 @@ function trainJob(flags: TrainFlags): TrainJob {
   };
 }
 
-/**
- * Ctrl-C or SIGTERM, from construction to `release`: the worker stops at the end of its iteration
- * and writes a checkpoint. A second one quits at once; the checkpoint last written stays whole.
- */
-class Interrupts {
-  /** The first signal received while training, if any. */
-  signal: NodeJS.Signals | null = null;
-  /** Until a stage starts (the data still loading, say) there is no new state to save: stop at once. */
-  training = false;
-  readonly #job: TrainJob;
-
-  constructor(job: TrainJob) {
-    this.#job = job;
-    process.on("SIGINT", this.#onSignal);
-    process.on("SIGTERM", this.#onSignal);
-  }
-
-  release(): void {
-    process.off("SIGINT", this.#onSignal);
-    process.off("SIGTERM", this.#onSignal);
-  }
-
-  readonly #onSignal = (s: NodeJS.Signals) => {
-    if (!this.training) {
-      process.stderr.write(`\nstackae: ${s} before training started: stopped, nothing to save\n`);
-      process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
-    }
-    if (this.signal !== null) {
-      process.stderr.write(`\nstackae: ${s} again: quitting without a new checkpoint\n`);
-      process.exit(s === "SIGINT" ? EXIT.interrupted : EXIT.terminated);
-    }
-    this.signal = s;
-    Atomics.store(new Int32Array(this.#job.stop), 0, 1);
-    process.stderr.write(
-      `\nstackae: ${s}: stopping after this iteration and writing a checkpoint to ${this.#job.interruptFile} (${s === "SIGINT" ? "Ctrl-C" : s} again quits without it)\n`,
-    );
-  };
-}
-
 /** The worker's last message: its results, or its error. */
 type LastMessage = WorkerMessage & { type: "done" | "error" };
 
 /** The worker's last message, its progress passed on to `events` until then. */
 function workerOutcome(
   worker: Worker,
-  events: ReturnType<typeof progressReporter>,
+  events: ProgressReporter,
   interrupts: Interrupts,
   quiet: boolean,
 ): Promise<LastMessage> {
+  const checkpointLine = checkpointLines(quiet, process.stderr.isTTY === true);
   return new Promise((resolve, reject) => {
     worker.on("message", (m: WorkerMessage) => {
       switch (m.type) {
@@ -401,12 +370,14 @@ function workerOutcome(
           events.onStageEnd?.(m.info, m.report);
           break;
         case "notice":
-          process.stderr.write(`${m.message}\n`);
+          events.notice(`${m.message}\n`);
           break;
         case "checkpoint":
-          if (!process.stderr.isTTY && !quiet)
-            process.stderr.write(`checkpoint: ${m.file} (${m.stage}, iteration ${m.iteration})\n`);
+        case "checkpointFailed": {
+          const line = checkpointLine(m);
+          if (line) events.notice(line);
           break;
+        }
         case "done":
         case "error":
           resolve(m);
@@ -430,8 +401,16 @@ function reportOutcome(
       process.stderr.write(
         `stackae: ${e.message}; checkpoint written to ${outcome.checkpoint}\nresume with: npx stackae train --resume ${outcome.checkpoint}${resumeDataFlags(flags)}\n`,
       );
-      process.exitCode = signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
+      process.exitCode = signalExitCode(signal);
       return;
+    }
+    if (outcome.lastGood !== undefined) {
+      // Stopped, and its checkpoint could not be written: what is left to resume from.
+      const last = outcome.lastGood;
+      const left = last
+        ? `the last good checkpoint is ${describeSaved(last)}\nresume with: npx stackae train --resume ${last.file}${resumeDataFlags(flags)}`
+        : "no checkpoint of this run was saved: it starts again from the beginning";
+      throw new ReportedError({ ...e, message: `${e.message}; the run stopped without its checkpoint\n${left}` });
     }
     const kept = e.code === "ERR_NUMERICAL" && checkpoint ? `; the last good checkpoint is kept in ${checkpoint}` : "";
     // The data flags are the command line's: say which ones a resumed run must repeat.

@@ -6,6 +6,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
@@ -73,6 +74,57 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | Uint8Array[]):
     const why = fileErrorReason(cause, "its folder does not exist");
     throw new WriteError(path, `cannot be written (${why}); nothing was replaced`, { cause });
   }
+  removeStaleTemporaries(path);
+}
+
+/**
+ * Removes the temporary files that writes of `path` by processes now dead left beside it (a
+ * process killed between writing its temporary file and renaming it). Those of live processes,
+ * which may be writing now, stay; so does anything that cannot be removed: this is tidying, and
+ * never fails. Returns the files removed.
+ */
+export function removeStaleTemporaries(path: string): string[] {
+  const prefix = `.${basename(path)}.`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const match = /^(\d+)\.(\d+)\.tmp$/.exec(name.slice(prefix.length));
+    if (!match || !stale(Number(match[1]), Number(match[2]))) continue;
+    try {
+      rmSync(join(dirname(path), name));
+      removed.push(join(dirname(path), name));
+    } catch {
+      // Another process tidied it first, or the folder takes no changes: leave it.
+    }
+  }
+  return removed;
+}
+
+/**
+ * Whether a temporary file made by process `pid` at `time` (ms) is left over: that process is
+ * gone, or, where it is this one's PID (PID 1 in every container, say), it was made before this
+ * process started.
+ */
+function stale(pid: number, time: number): boolean {
+  if (pid === process.pid) return time < Date.now() - process.uptime() * 1000 - 1000;
+  return !processAlive(pid);
+}
+
+/** Whether a process `pid` runs on this machine (one of another user's counts: EPERM). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /**
@@ -112,8 +164,8 @@ export function makeFolderOf(path: string): void {
   }
 }
 
-/** A hidden file beside `path`, unique to this process and moment. */
-function temporaryName(path: string): string {
+/** A hidden file beside `path`, unique to this process and moment: `.NAME.PID.TIME.tmp`. */
+export function temporaryName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
 }
 

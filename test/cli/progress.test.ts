@@ -89,4 +89,24 @@ describe("progressReporter", () => {
     bar.onStageEnd?.(fine, report as StageReport);
     assert.match(tty.text(), /cost 1\.50000, validation 91\.23% \|/);
   });
+
+  it("a notice ends the bar's line first and draws the bar again below; a last one stops the drawing", () => {
+    const tty = stream(true);
+    const r = progressReporter(tty.stream, false);
+    r.onStageStart?.(info);
+    r.onProgress?.(info, progress(1200));
+    r.notice("stackae: warning: something\n");
+    const [, after] = tty.text().split("stackae: warning: something\n");
+    // Only the terminal's control sequences (ESC [ …) may stand between the line's end and the notice.
+    const controls = `(${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]|${String.fromCharCode(27)}[78])*`;
+    assert.match(tty.text(), new RegExp(`\\n${controls}stackae: warning`), "on a line of its own");
+    assert.match(after ?? "", /1,200\/2,350/, "the bar is drawn again below, where it was");
+    r.notice("stackae: SIGINT: stopping\n", { last: true });
+    const drawn = tty.text().length;
+    r.onProgress?.(info, progress(1300));
+    r.onStageEnd?.(info, { iterations: 1300 } as StageReport);
+    assert.equal(tty.text().length, drawn, "nothing is drawn after the last notice");
+    assert.ok(tty.text().endsWith("stackae: SIGINT: stopping\n"));
+    assert.ok(tty.text().lastIndexOf("\x1b[?25h") > tty.text().lastIndexOf("\x1b[?25l"), "the cursor is shown");
+  });
 });

@@ -1,6 +1,17 @@
 // Model and checkpoint files on disk: the header-only reader that `stackae info` uses.
 import assert from "node:assert/strict";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -112,5 +123,23 @@ describe("loadModelOrCheckpointHeader", () => {
     );
     assert.throws(() => loadModelOrCheckpointHeader(join(dir, "none.ckpt")), /none\.ckpt: no such file/);
     assert.throws(() => loadModelOrCheckpointHeader(dir), /cannot be read \(it is a folder\)/);
+  });
+});
+
+describe("leftover temporary files", () => {
+  it("a write removes the temporary files of dead processes beside its target, not those of live ones", () => {
+    const folder = mkdtempSync(join(dir, "leftovers-"));
+    const target = join(folder, "model.safetensors");
+    // A PID that was alive a moment ago and is now gone; the test's own parent is alive.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid as number;
+    const live = process.ppid;
+    const name = (pid: number, time: number) => join(folder, `.model.safetensors.${pid}.${time}.tmp`);
+    const leftovers = [name(dead, Date.now() - 5000), name(process.pid, Date.now() - 3_600_000)];
+    const others = [name(live, Date.now()), join(folder, `.other.safetensors.${dead}.1.tmp`), join(folder, "a.tmp")];
+    for (const f of [...leftovers, ...others]) writeFileSync(f, "partial");
+    saveModel(target, run.model);
+    for (const f of leftovers) assert.ok(!existsSync(f), `${f} is removed`);
+    for (const f of others) assert.ok(existsSync(f), `${f} stays`);
+    assert.deepEqual(loadModelOrCheckpoint(target).kind, "model");
   });
 });
