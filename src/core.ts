@@ -81,9 +81,11 @@ export type { Storage } from "./linalg/matrix.ts";
 export type { CsrMatrix, JsSparseOps, SparseMatrix, SparseMode, SparseOps } from "./linalg/sparse.ts";
 export type { AdamCoefficients, SgdCoefficients } from "./linalg/vectors.ts";
 export type { WasmBackendOptions } from "./linalg/wasm/index.ts";
+export { createDenoisingAutoencoderCost, type DenoisingOptions } from "./nn/denoising-autoencoder.ts";
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
+export { type Corruption, fixedMask, maskingNoise } from "./nn/masking-noise.ts";
 export { type ClassificationReport, type ClassScores, classificationReport } from "./nn/metrics.ts";
 export {
   accuracy,
@@ -114,6 +116,11 @@ export {
   sparseAutoencoderLayout,
 } from "./nn/sparse-autoencoder.ts";
 export { createStackCost, type StackOptions, stackFeatures, stackLayout, stackPredict } from "./nn/stack.ts";
+export {
+  createTiedAutoencoderCost,
+  initTiedAutoencoder,
+  tiedAutoencoderLayout,
+} from "./nn/tied-autoencoder.ts";
 export {
   type AdamOptions,
   adam,
@@ -150,6 +157,19 @@ export {
   setPlatform,
 } from "./platform/platform.ts";
 export { checksum, ResumeDataError, type TrainCheckpoint, type TrainDataSummary } from "./train/checkpoint.ts";
+export {
+  FEW_LABELS_METHODS,
+  type FewLabelsInput,
+  type FewLabelsMethod,
+  type FewLabelsOptions,
+  type FewLabelsRow,
+  type FewLabelsRun,
+  type FewLabelsTable,
+  fewLabelsEpochs,
+  fewLabelsExperiment,
+  type LabelledSet,
+  type MethodSummary,
+} from "./train/few-labels.ts";
 export type { TrainInput, ValidationInput } from "./train/input.ts";
 export {
   type BackendShape,

@@ -1,10 +1,13 @@
 import { checkNumber, ShapeError } from "./errors.ts";
 import { JsBackend } from "./linalg/js-backend.ts";
 import { Rng } from "./linalg/rng.ts";
+import { createDenoisingAutoencoderCost } from "./nn/denoising-autoencoder.ts";
+import { fixedMask } from "./nn/masking-noise.ts";
 import type { Objective } from "./nn/objective.ts";
 import { createSoftmaxCost, initSoftmax } from "./nn/softmax.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "./nn/sparse-autoencoder.ts";
 import { createStackCost } from "./nn/stack.ts";
+import { createTiedAutoencoderCost, initTiedAutoencoder } from "./nn/tied-autoencoder.ts";
 
 /**
  * The central-difference gradient of SPEC §5: gᵢ = (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε, in float64.
@@ -65,9 +68,11 @@ export interface NamedGradientCheck {
 }
 
 /**
- * The three standard checks, in float64 on small models with random data and parameters:
- * a sparse autoencoder 64 → 25 on 10 examples, softmax on 8 features and 4 classes (20
- * examples), and the fine-tuning cost of a stack 4 → 3 → 5 with 2 classes on 5 examples.
+ * The standard checks, in float64 on small models with random data and parameters: a sparse
+ * autoencoder 64 → 25 on 10 examples, softmax on 8 features and 4 classes (20 examples), the
+ * fine-tuning cost of a stack 4 → 3 → 5 with 2 classes on 5 examples; then the autoencoder's
+ * variants (docs/denoising.md) on the same shapes: tied weights, denoising with one fixed mask
+ * (30 % of the inputs masked) untied, without sparsity (β = 0), and tied.
  */
 export function standardGradientChecks(seed = 1): NamedGradientCheck[] {
   const backend = new JsBackend("float64");
@@ -99,5 +104,26 @@ export function standardGradientChecks(seed = 1): NamedGradientCheck[] {
   run("fine-tuning 4→3→5→softmax(2), 5 examples", stack, (t) => {
     for (let i = 0; i < t.length; i++) t[i] = rng.uniformIn(-1, 1);
   });
+
+  const aeOptions = { hidden: 25, lambda: 3e-3, beta: 3, rho: 0.1 };
+  const tied = createTiedAutoencoderCost(backend, random(10, 64), aeOptions);
+  run("tied autoencoder 64→25, 10 examples", tied, (t) => initTiedAutoencoder(tied.layout, t, rng));
+  const mask = () => fixedMask(Array.from({ length: 10 * 64 }, () => rng.uniform() >= 0.3));
+  const variants: [string, Partial<typeof aeOptions>, boolean][] = [
+    ["denoising autoencoder 64→25, corruption 0.3 (fixed mask), 10 examples", {}, false],
+    ["denoising autoencoder 64→25, β = 0, corruption 0.3 (fixed mask), 10 examples", { beta: 0 }, false],
+    ["tied denoising autoencoder 64→25, corruption 0.3 (fixed mask), 10 examples", {}, true],
+  ];
+  for (const [name, over, tiedWeights] of variants) {
+    const X = random(10, 64);
+    const dae = createDenoisingAutoencoderCost(backend, X, {
+      ...aeOptions,
+      ...over,
+      corruption: mask(),
+      tiedWeights,
+    });
+    const init = tiedWeights ? initTiedAutoencoder : initSparseAutoencoder;
+    run(name, dae, (t) => init(dae.layout, t, rng));
+  }
   return results;
 }

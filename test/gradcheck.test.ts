@@ -46,10 +46,16 @@ describe("numericalGradient", () => {
   });
 });
 
-describe("gradient checks of the three costs (SPEC §5)", () => {
+describe("gradient checks of every cost (SPEC §5)", () => {
   const results = standardGradientChecks();
-  it("covers the autoencoder, the softmax and the stack", () => {
-    assert.equal(results.length, 3);
+  it("covers the autoencoder, the softmax, the stack and the autoencoder's tied and denoising variants", () => {
+    assert.equal(results.length, 7);
+    for (const word of ["tied autoencoder", "denoising autoencoder", "β = 0", "tied denoising"]) {
+      assert.ok(
+        results.some((r) => r.name.includes(word)),
+        word,
+      );
+    }
   });
   for (const r of results) {
     it(`${r.name}: relative difference < 1e-9`, () => {

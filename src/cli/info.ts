@@ -74,6 +74,8 @@ export function formatInfo(info: ModelInfo): string {
       `test accuracy when trained: ${pct(info.accuracyBeforeFineTuning)} before fine-tuning, ${pct(info.accuracyAfterFineTuning)} after`,
     );
   }
+  const variant = info.settings && autoencoderVariant(info.settings);
+  if (variant) lines.push(`autoencoders: ${variant}`);
   if (info.settings !== null) {
     const flags = trainFlags(info.settings);
     const all = `${flags}${info.transposed ? " --transpose" : ""}`.trim();
@@ -134,10 +136,19 @@ export function formatCheckpointInfo(info: CheckpointInfo): string {
     `in progress: ${stage.name} (stage ${stage.number} of ${stage.of}, ${info.optimizer}), ${info.iterations === 0 ? "at its start" : `after ${progress}, ${info.seconds.toFixed(1)} s in it`}`,
     `finished: ${info.finished.length === 0 ? "none" : info.finished.map((f) => `${f.name} (${plural(f.iterations, "iteration")}, cost ${f.cost.toPrecision(6)}, ${f.seconds.toFixed(1)} s)`).join(", ")}`,
     `data: ${count(data.examples)} examples of ${data.inputSize} values in ${data.classes} classes${data.unlabeled === null ? "" : `, ${count(data.unlabeled)} unlabelled`} (checksum ${data.checksum})`,
+    ...(autoencoderVariant(info.settings) ? [`autoencoders: ${autoencoderVariant(info.settings)}`] : []),
     `train flags: ${trainFlags(info.settings) || "none (the reference experiment's settings)"}, besides --data and --train-limit`,
     `resume with: npx stackae train --resume ${info.file}, and the data flags the run started with`,
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** "denoising (masking noise 0.3), tied weights (W2 = W1ᵀ)", or null for SPEC §1's autoencoders. */
+function autoencoderVariant({ autoencoder: a }: TrainSettings): string | null {
+  const parts: string[] = [];
+  if (a.corruption !== undefined) parts.push(`denoising (masking noise ${a.corruption})`);
+  if (a.tiedWeights) parts.push("tied weights (W2 = W1ᵀ)");
+  return parts.length === 0 ? null : parts.join(", ");
 }
 
 function stageSettings(settings: TrainSettings, stage: number): StageSettings {
@@ -170,6 +181,8 @@ export function trainFlags(settings: TrainSettings): string {
   }
   add("beta", settings.autoencoder.beta, S.autoencoder.beta);
   add("rho", settings.autoencoder.rho, S.autoencoder.rho);
+  add("corruption", settings.autoencoder.corruption, undefined);
+  if (settings.autoencoder.tiedWeights) flags.push("--tied-weights");
   // The CLI sets one batch size and learning rate for every minibatch stage.
   add("batch-size", settings.fineTune.batchSize, S.fineTune.batchSize);
   add("learning-rate", settings.fineTune.learningRate ?? settings.autoencoder.learningRate, undefined);

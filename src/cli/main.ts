@@ -7,6 +7,7 @@ import { enableRelaxedSimd } from "../platform/relaxed-simd.ts";
 import { registerEncode } from "./encode.ts";
 import { EXIT, errorReport, exitCodeFor, formatError } from "./exit.ts";
 import { registerExport } from "./export.ts";
+import { registerFewLabels } from "./few-labels.ts";
 import { gradcheckCommand } from "./gradcheck.ts";
 import { registerModelCommands } from "./model-commands.ts";
 import { registerTrain } from "./train.ts";
@@ -46,6 +47,7 @@ program
   });
 
 registerTrain(program);
+registerFewLabels(program);
 registerModelCommands(program);
 registerEncode(program);
 registerExport(program);

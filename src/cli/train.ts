@@ -21,6 +21,7 @@ import { startModuleWorker } from "./module-worker.ts";
 import {
   choice,
   classNames,
+  float,
   fraction,
   imageSize,
   inputScale,
@@ -34,7 +35,7 @@ import { formatSeconds, type ProgressReporter, plural, progressReporter } from "
 import { lockRunFiles } from "./run-locks.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
-interface TrainFlags {
+export interface TrainFlags {
   data?: string;
   test?: string;
   testFraction?: number;
@@ -58,6 +59,8 @@ interface TrainFlags {
   aeLambda: number;
   beta: number;
   rho: number;
+  corruption?: number;
+  tiedWeights?: boolean;
   softmaxLambda: number;
   finetuneLambda: number;
   batchSize: number;
@@ -105,7 +108,7 @@ export function registerTrain(program: Command): void {
 }
 
 /** train's flags that say where the data comes from and how it is split and scaled. */
-function dataOptions(command: Command): void {
+export function dataOptions(command: Command): void {
   command
     .option(
       "--data <path>",
@@ -152,7 +155,7 @@ function dataOptions(command: Command): void {
 }
 
 /** train's flags that set the network and its training (what a checkpoint keeps). */
-function settingOptions(command: Command): void {
+export function settingOptions(command: Command): void {
   command
     .option("--layers <sizes>", "hidden units of each autoencoder, bottom first", sizes, S.layers)
     .option("--seed <n>", "random seed: the same seed gives the same run", int(0, 2 ** 32 - 1), S.seed)
@@ -172,6 +175,12 @@ function settingOptions(command: Command): void {
     .option("--ae-lambda <λ>", "weight decay of the autoencoders", penalty, S.autoencoder.lambda)
     .option("--beta <β>", "sparsity weight", penalty, S.autoencoder.beta)
     .option("--rho <ρ>", "sparsity target, in (0, 1)", fraction, S.autoencoder.rho)
+    .option(
+      "--corruption <p>",
+      "denoising autoencoders: mask each input value with probability p, in [0, 1) (default: 0, none)",
+      float((v) => v >= 0 && v < 1, "a number in [0, 1)"),
+    )
+    .option("--tied-weights", "autoencoders' decoders are their encoders transposed (W2 = W1ᵀ)")
     .option("--softmax-lambda <λ>", "weight decay of the softmax", penalty, S.softmax.lambda)
     .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", penalty, S.fineTune.lambda)
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
@@ -230,6 +239,8 @@ const SETTING_FLAGS = [
   "aeLambda",
   "beta",
   "rho",
+  "corruption",
+  "tiedWeights",
   "softmaxLambda",
   "finetuneLambda",
   "batchSize",
@@ -238,7 +249,7 @@ const SETTING_FLAGS = [
 
 const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
 
-function settingsOf(flags: TrainFlags): PartialSettings {
+export function settingsOf(flags: TrainFlags): PartialSettings {
   const stage = (optimizer: OptimizerName | undefined, iterations: number | undefined, lambda: number) => ({
     optimizer: optimizer ?? flags.optimizer ?? "lbfgs",
     iterations,
@@ -249,7 +260,13 @@ function settingsOf(flags: TrainFlags): PartialSettings {
   return {
     layers: flags.layers,
     seed: flags.seed,
-    autoencoder: { ...stage(flags.aeOptimizer, flags.aeIters, flags.aeLambda), beta: flags.beta, rho: flags.rho },
+    autoencoder: {
+      ...stage(flags.aeOptimizer, flags.aeIters, flags.aeLambda),
+      beta: flags.beta,
+      rho: flags.rho,
+      corruption: flags.corruption,
+      tiedWeights: flags.tiedWeights,
+    },
     softmax: stage(flags.softmaxOptimizer, flags.softmaxIters, flags.softmaxLambda),
     fineTune: stage(flags.finetuneOptimizer, flags.finetuneIters, flags.finetuneLambda),
   };

@@ -80,3 +80,39 @@ export function splitExamples(
   const { kept, held } = stratifiedSplit(examples.labels, fraction, seed, what);
   return { kept: selectExamples(examples, kept), held: selectExamples(examples, held) };
 }
+
+/**
+ * `count` examples chosen class by class, as evenly as the classes allow: count ÷ k of each of
+ * the k classes present, the remainder one more each to classes drawn at random, each class's
+ * examples drawn by a seeded shuffle (the same labels, count and seed give the same subset).
+ * Returns row indices in increasing order. `what` names the option in errors.
+ */
+export function balancedSubset(labels: Int32Array, count: number, seed: number, what = "count"): Int32Array {
+  checkNumber(what, count, { integer: true, min: 1, max: labels.length });
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    const rows = byClass.get(y);
+    if (rows) rows.push(i);
+    else byClass.set(y, [i]);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const rng = new Rng(seed);
+  const extra = new Set(rng.shuffle(Int32Array.from(classes)).subarray(0, count % classes.length));
+  const chosen: number[] = [];
+  for (const y of classes) {
+    const rows = byClass.get(y) as number[];
+    const take = Math.floor(count / classes.length) + (extra.has(y) ? 1 : 0);
+    if (take > rows.length) {
+      throw new ArgumentError(
+        `${what} ${count} needs ${take} examples of class ${y}, which has ${rows.length}: give a smaller ${what} or more examples`,
+      );
+    }
+    for (let j = 0; j < take; j++) {
+      const k = j + rng.int(rows.length - j);
+      [rows[j], rows[k]] = [rows[k] as number, rows[j] as number];
+      chosen.push(rows[j] as number);
+    }
+  }
+  return Int32Array.from(chosen).sort();
+}

@@ -55,7 +55,7 @@ export function checkSparseAutoencoderOptions(options: SparseAutoencoderOptions)
  * A3 (m × n) Δ3, the reconstruction's delta; D2 (m × h) Δ2; rhoHat (1 × h) mean activations;
  * sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). About m·(2h + n) numbers.
  */
-interface AutoencoderWorkspace<T extends FloatArray> {
+export interface AutoencoderWorkspace<T extends FloatArray> {
   A2: Matrix<T>;
   A3: Matrix<T>;
   D2: Matrix<T>;
@@ -63,7 +63,7 @@ interface AutoencoderWorkspace<T extends FloatArray> {
   sparsity: Matrix<T>;
 }
 
-function autoencoderWorkspace<T extends FloatArray>(
+export function autoencoderWorkspace<T extends FloatArray>(
   backend: Backend<T>,
   m: number,
   n: number,
@@ -77,9 +77,11 @@ function autoencoderWorkspace<T extends FloatArray>(
 
 /**
  * J and ∇J of SPEC §1 on X (m × n) by backpropagation, into the workspace w; Xs is X's sparse
- * copy for the two products with it, or null (dense).
+ * copy for the two products with it, or null (dense). `input` (default: X itself) is what the
+ * encoder sees, with its sparse copy: a denoising autoencoder's corrupted X̃, reconstructed
+ * towards the clean X (docs/denoising.md).
  */
-function sparseAutoencoderEvaluate<T extends FloatArray>(
+export function sparseAutoencoderEvaluate<T extends FloatArray>(
   backend: Backend<T>,
   o: SparseAutoencoderOptions,
   X: Matrix<T>,
@@ -87,26 +89,20 @@ function sparseAutoencoderEvaluate<T extends FloatArray>(
   w: AutoencoderWorkspace<T>,
   p: Record<string, Matrix<T>>,
   g: Record<string, Matrix<T>>,
+  input: { X: Matrix<T>; Xs: SparseMatrix | null } = { X, Xs },
 ): number {
-  const { hidden: h, lambda, beta, rho } = o;
+  const { lambda, beta, rho } = o;
   const { A2, A3, D2, rhoHat, sparsity } = w;
   const m = X.rows;
   const W1 = p.W1 as Matrix<T>;
   const W2 = p.W2 as Matrix<T>;
   // Forward.
-  encoderForward(backend, X, W1, p.b1 as Matrix<T>, A2, Xs);
+  encoderForward(backend, input.X, W1, p.b1 as Matrix<T>, A2, input.Xs);
   backend.colSums(A2, 1 / m, rhoHat);
   // The decoder, A3 = σ(A2·W2ᵀ + b2), with Δ3 (in A3's place) and ∇b2 = column sums of Δ3 / m.
   const delta3 = A3;
   const squaredError = backend.reconstructionDelta(A2, W2, p.b2 as Matrix<T>, X, delta3, g.b2 as Matrix<T>, 1 / m);
-  let kl = 0;
-  const r = rhoHat.data;
-  const s = sparsity.data;
-  for (let j = 0; j < h; j++) {
-    const rj = r[j] as number;
-    kl += rho * Math.log(rho / rj) + (1 - rho) * Math.log((1 - rho) / (1 - rj));
-    s[j] = beta * (-rho / rj + (1 - rho) / (1 - rj));
-  }
+  const kl = sparsityPenalty(beta, rho, rhoHat, sparsity);
   const decay = backend.sumSquares(W1) + backend.sumSquares(W2);
   const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
 
@@ -115,9 +111,35 @@ function sparseAutoencoderEvaluate<T extends FloatArray>(
   backend.axpy(lambda, W2, g.W2 as Matrix<T>);
   backend.gemm(false, false, 1, delta3, W2, 0, D2);
   backend.addRowSigmoidGradMul(D2, sparsity, A2);
-  encoderBackward(backend, X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, Xs);
+  encoderBackward(backend, input.X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, input.Xs);
   backend.axpy(lambda, W1, g.W1 as Matrix<T>);
   return J;
+}
+
+/**
+ * Σⱼ KL(ρ ‖ ρ̂ⱼ) of SPEC §1, returned, and each hidden unit's β(−ρ/ρ̂ⱼ + (1 − ρ)/(1 − ρ̂ⱼ)) into
+ * `sparsity`. With β = 0 the term is off: 0 and zeros, even where a unit's ρ̂ is exactly 0 or 1
+ * (whose logarithm would make 0 · ∞ = NaN).
+ */
+export function sparsityPenalty<T extends FloatArray>(
+  beta: number,
+  rho: number,
+  rhoHat: Matrix<T>,
+  sparsity: Matrix<T>,
+): number {
+  const s = sparsity.data;
+  if (beta === 0) {
+    s.fill(0);
+    return 0;
+  }
+  const r = rhoHat.data;
+  let kl = 0;
+  for (let j = 0; j < s.length; j++) {
+    const rj = r[j] as number;
+    kl += rho * Math.log(rho / rj) + (1 - rho) * Math.log((1 - rho) / (1 - rj));
+    s[j] = beta * (-rho / rj + (1 - rho) / (1 - rj));
+  }
+  return kl;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { FloatArray } from "../linalg/matrix.ts";
 import type { Rng, RngState } from "../linalg/rng.ts";
 import { sparseAutoencoderLayout } from "../nn/sparse-autoencoder.ts";
 import { stackLayout } from "../nn/stack.ts";
+import { tiedAutoencoderLayout } from "../nn/tied-autoencoder.ts";
 import type { OptimizerState } from "../optim/types.ts";
 import type { StageSettings, TrainSettings } from "./settings.ts";
 import type { StageReport } from "./stages.ts";
@@ -137,7 +138,9 @@ export function stageShape(settings: TrainSettings, data: TrainDataSummary, stag
   const sizes = [data.inputSize, ...settings.layers];
   const name = stageName(stage, L);
   if (stage < L) {
-    const params = sparseAutoencoderLayout(sizes[stage] as number, sizes[stage + 1] as number).length;
+    // A tied autoencoder has no W2 (docs/denoising.md).
+    const layout = settings.autoencoder.tiedWeights ? tiedAutoencoderLayout : sparseAutoencoderLayout;
+    const params = layout(sizes[stage] as number, sizes[stage + 1] as number).length;
     return { name, settings: settings.autoencoder, params, rows: data.unlabeled ?? data.examples };
   }
   if (stage === L) {

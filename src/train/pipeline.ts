@@ -9,14 +9,20 @@ import { Rng } from "../linalg/rng.ts";
 import { encoderForward } from "../nn/encoder.ts";
 import type { ParamLayout } from "../nn/layout.ts";
 import type { StackedModel } from "../nn/model.ts";
-import { sparseAutoencoderLayout } from "../nn/sparse-autoencoder.ts";
 import { stackFeatures, stackLayout } from "../nn/stack.ts";
 import { runSteps, runStepsAsync, type Steps } from "../optim/steps.ts";
 import { checkResume, type RunState, type TrainCheckpoint } from "./checkpoint.ts";
 import { checkTrainInput, summarizeInput, type TrainInput } from "./input.ts";
 import { checkpointInterval, type RunContext, type RunControls, runStage } from "./run-stage.ts";
 import { type PartialSettings, resolveSettings, type TrainSettings } from "./settings.ts";
-import { autoencoderStage, fineTuneStage, type RunPlan, type StageReport, softmaxStage } from "./stages.ts";
+import {
+  autoencoderLayout,
+  autoencoderStage,
+  fineTuneStage,
+  type RunPlan,
+  type StageReport,
+  softmaxStage,
+} from "./stages.ts";
 import { checkEarlyStopping, type EarlyStopping } from "./validation.ts";
 
 // A checkpoint is what `onCheckpoint` receives and `resume` takes.
@@ -133,7 +139,7 @@ function* trainSteps<T extends FloatArray>(
  * on `input`), and keeps each one's encoder (W1, b1) in the stack; the decoders are discarded.
  * A resumed run recomputes the features of the autoencoders it does not train again.
  */
-function* pretrain<T extends FloatArray>(
+export function* pretrain<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
@@ -148,7 +154,7 @@ function* pretrain<T extends FloatArray>(
     for (let l = 1; l <= L; l++) {
       if (l - 1 >= first) {
         const x = yield* runStage(autoencoderStage(plan, l - 1, F), ctx);
-        const ae = sparseAutoencoderLayout(F.cols, plan.sizes[l] as number);
+        const ae = autoencoderLayout(F.cols, plan.sizes[l] as number, plan.settings.autoencoder);
         layout.slice(params, `W${l}`).set(ae.slice(x, "W1"));
         layout.slice(params, `b${l}`).set(ae.slice(x, "b1"));
       }
@@ -181,7 +187,7 @@ function encoderFeatures<T extends FloatArray>(
 }
 
 /** Trains the softmax on the top features of X through the pretrained encoders, and keeps its θ in the stack. */
-function* trainSoftmax<T extends FloatArray>(
+export function* trainSoftmax<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,

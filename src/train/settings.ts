@@ -21,6 +21,10 @@ export interface AutoencoderSettings extends StageSettings {
   beta: number;
   /** Sparsity target ρ. */
   rho: number;
+  /** Masking noise P in (0, 1) of a denoising autoencoder (docs/denoising.md); absent: none. */
+  corruption?: number;
+  /** Decoders tied to their encoders, W2 = W1ᵀ (docs/denoising.md); absent: untied. */
+  tiedWeights?: boolean;
 }
 
 export interface TrainSettings {
@@ -105,9 +109,15 @@ export function resolveSettings(over: PartialSettings = {}): TrainSettings {
   layers.forEach((h, i) => {
     checkNumber(`layers[${i}]`, h, { integer: true, min: 1 });
   });
-  const autoencoder = stage<AutoencoderSettings>("autoencoder", over.autoencoder, ["beta", "rho"]);
+  const autoencoder = stage<AutoencoderSettings>("autoencoder", over.autoencoder, [
+    "beta",
+    "rho",
+    "corruption",
+    "tiedWeights",
+  ]);
   checkNumber("autoencoder.beta", autoencoder.beta, { min: 0, max: MAX_PENALTY });
   checkNumber("autoencoder.rho", autoencoder.rho, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+  checkVariants(autoencoder);
   return {
     layers: [...layers],
     autoencoder,
@@ -115,4 +125,22 @@ export function resolveSettings(over: PartialSettings = {}): TrainSettings {
     fineTune: stage("fineTune", over.fineTune),
     seed: checkNumber("seed", over.seed ?? SPEC_SETTINGS.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
   };
+}
+
+/**
+ * Checks the denoising and tied settings, and leaves them out where they are off (corruption 0,
+ * tiedWeights false), so that the settings of a run without them, and the files that record
+ * them, are those of a run before they existed.
+ */
+function checkVariants(s: AutoencoderSettings): void {
+  if (s.corruption !== undefined) {
+    checkNumber("autoencoder.corruption", s.corruption, { min: 0, max: 1, maxExclusive: true });
+    if (s.corruption === 0) delete s.corruption;
+  }
+  if (s.tiedWeights !== undefined) {
+    if (typeof s.tiedWeights !== "boolean") {
+      throw new ArgumentError(`autoencoder.tiedWeights must be true or false, got ${JSON.stringify(s.tiedWeights)}`);
+    }
+    if (!s.tiedWeights) delete s.tiedWeights;
+  }
 }

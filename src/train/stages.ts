@@ -3,6 +3,9 @@
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
+import { createDenoisingAutoencoderBatchCost, createDenoisingAutoencoderCost } from "../nn/denoising-autoencoder.ts";
+import type { ParamLayout } from "../nn/layout.ts";
+import { maskingNoise } from "../nn/masking-noise.ts";
 import type { BatchObjective, Objective } from "../nn/objective.ts";
 import { createSoftmaxBatchCost, initSoftmax, softmaxCost } from "../nn/softmax.ts";
 import {
@@ -12,8 +15,14 @@ import {
   sparseAutoencoderLayout,
 } from "../nn/sparse-autoencoder.ts";
 import { createStackBatchCost, stackCost, stackLayout } from "../nn/stack.ts";
+import {
+  createTiedAutoencoderBatchCost,
+  createTiedAutoencoderCost,
+  initTiedAutoencoder,
+  tiedAutoencoderLayout,
+} from "../nn/tied-autoencoder.ts";
 import { stageName } from "./checkpoint.ts";
-import type { StageSettings, TrainSettings } from "./settings.ts";
+import type { AutoencoderSettings, StageSettings, TrainSettings } from "./settings.ts";
 import { type StageValidation, softmaxValidation, stackValidation, type Validate } from "./validation.ts";
 
 /** One stage of a run. Its costs belong to the caller, who disposes them. */
@@ -82,24 +91,48 @@ export interface RunPlan<T extends FloatArray> {
 }
 
 /**
+ * The parameters of an autoencoder visible → hidden → visible as its settings make it: SPEC §1's,
+ * or with tiedWeights one matrix W1 for both (no W2). Its encoder is W1 and b1 either way.
+ */
+export function autoencoderLayout(visible: number, hidden: number, s: AutoencoderSettings): ParamLayout {
+  return s.tiedWeights ? tiedAutoencoderLayout(visible, hidden) : sparseAutoencoderLayout(visible, hidden);
+}
+
+/**
  * Autoencoder `layer` + 1 (SPEC §3, counted from 0 as TrainCheckpoint counts stages): learns to
- * reconstruct F (m × sizes[layer]), the features below it; its parameters start as SPEC §1 draws them.
+ * reconstruct F (m × sizes[layer]), the features below it; its parameters start as SPEC §1 draws
+ * them. With `corruption` it is a denoising autoencoder whose masks are drawn from the run's
+ * generator at each evaluation (a checkpoint keeps the generator's state, so a resumed run draws
+ * the same masks); with `tiedWeights`, W2 = W1ᵀ (docs/denoising.md).
  */
 export function autoencoderStage<T extends FloatArray>(plan: RunPlan<T>, layer: number, F: Matrix<T>): Stage<T> {
   const { backend, settings } = plan;
   const s = settings.autoencoder;
   const cfg = { hidden: settings.layers[layer] as number, lambda: s.lambda, beta: s.beta, rho: s.rho };
-  const layout = sparseAutoencoderLayout(F.cols, cfg.hidden);
+  const layout = autoencoderLayout(F.cols, cfg.hidden, s);
+  const tiedWeights = s.tiedWeights === true;
+  const denoising = s.corruption !== undefined && s.corruption > 0;
+  const noisy = () => ({ ...cfg, tiedWeights, corruption: maskingNoise(s.corruption ?? 0, plan.rng) });
   return {
     name: stageName(layer, settings.layers.length),
     index: layer,
     settings: s,
     X: F,
-    fullBatch: () => createSparseAutoencoderCost(backend, F, cfg),
-    minibatch: () => createSparseAutoencoderBatchCost(backend, F.cols, cfg),
+    fullBatch: () =>
+      denoising
+        ? createDenoisingAutoencoderCost(backend, F, noisy())
+        : tiedWeights
+          ? createTiedAutoencoderCost(backend, F, cfg)
+          : createSparseAutoencoderCost(backend, F, cfg),
+    minibatch: () =>
+      denoising
+        ? createDenoisingAutoencoderBatchCost(backend, F.cols, noisy())
+        : tiedWeights
+          ? createTiedAutoencoderBatchCost(backend, F.cols, cfg)
+          : createSparseAutoencoderBatchCost(backend, F.cols, cfg),
     init: () => {
       const x0 = new Float32Array(layout.length);
-      initSparseAutoencoder(layout, x0, plan.rng);
+      (tiedWeights ? initTiedAutoencoder : initSparseAutoencoder)(layout, x0, plan.rng);
       return x0;
     },
   };

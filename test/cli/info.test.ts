@@ -49,3 +49,17 @@ it("info of a model saved by the library, without training metadata: its layers 
     "m.safetensors: a stackae model, 6 → 4 → softmax(3)\nparameters: 40 float32 (W1 4 × 6, b1 4, theta 3 × 4)\nimages: 1 × 6\n",
   );
 });
+
+it("info of a denoising, tied model: the flags that made it, and a line that names both", () => {
+  assert.equal(
+    trainFlags(resolveSettings({ autoencoder: { corruption: 0.3, tiedWeights: true } })),
+    "--corruption 0.3 --tied-weights",
+  );
+  const shape = { sizes: [6, 4], classes: 3 };
+  const params = new Float32Array(modelLayout(shape).length);
+  const settings = resolveSettings({ autoencoder: { corruption: 0.3, tiedWeights: true, beta: 0 } });
+  const file = encodeModel({ ...shape, params }, { settings: JSON.stringify(settings) });
+  const text = formatInfo(modelInfo("m.safetensors", decodeModel(file, "m.safetensors")));
+  assert.match(text, /\nautoencoders: denoising \(masking noise 0\.3\), tied weights \(W2 = W1ᵀ\)\n/);
+  assert.match(text, /train flags: --beta 0 --corruption 0\.3 --tied-weights,/);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { selectExamples, splitExamples, stratifiedSplit } from "../../src/data/split.ts";
+import { balancedSubset, selectExamples, splitExamples, stratifiedSplit } from "../../src/data/split.ts";
 import { ArgumentError } from "../../src/errors.ts";
 
 /** 3 classes of 50, 30 and 20 examples, interleaved. */
@@ -75,5 +75,35 @@ describe("splitExamples", () => {
       }
     }
     assert.deepEqual([...selectExamples(examples, Int32Array.from([3])).inputs], [6, 7]);
+  });
+});
+
+describe("balancedSubset", () => {
+  const y = labels();
+  const perClass = (rows: Int32Array) => [0, 1, 2].map((c) => Array.from(rows).filter((r) => y[r] === c).length);
+  test("takes count ÷ classes of each class, the remainder one more each to some classes", () => {
+    assert.deepEqual(perClass(balancedSubset(y, 30, 1)), [10, 10, 10]);
+    const counts = perClass(balancedSubset(y, 31, 1));
+    assert.equal(
+      counts.reduce((s, c) => s + c, 0),
+      31,
+    );
+    assert.deepEqual([...counts].sort(), [10, 10, 11]);
+    // 20 + 20 + 20 needs all of class 2.
+    assert.deepEqual(perClass(balancedSubset(y, 60, 4)), [20, 20, 20]);
+  });
+  test("is seeded: rows in increasing order, each once; the same seed gives the same rows, another seed others", () => {
+    const a = balancedSubset(y, 30, 7);
+    assert.deepEqual(a, balancedSubset(y, 30, 7));
+    assert.notDeepEqual(a, balancedSubset(y, 30, 8));
+    assert.deepEqual(
+      Array.from(a),
+      [...new Set(a)].sort((p, q) => p - q),
+    );
+  });
+  test("says which class is short, and refuses a count outside [1, examples]", () => {
+    assert.throws(() => balancedSubset(y, 63, 1), /needs 21 examples of class 2, which has 20/);
+    assert.throws(() => balancedSubset(y, 0, 1), ArgumentError);
+    assert.throws(() => balancedSubset(y, 101, 1), ArgumentError);
   });
 });
