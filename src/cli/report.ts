@@ -219,6 +219,8 @@ function settingGroups(s: TrainSettings): RunReport["settings"] {
       ),
       { name: "sparsity weight β", values: [s.autoencoder.beta, "", ""] },
       { name: "sparsity target ρ", values: [s.autoencoder.rho, "", ""] },
+      { name: "corruption (masking noise)", values: [s.autoencoder.corruption ?? 0, "", ""] },
+      { name: "tied weights (W2 = W1ᵀ)", values: [s.autoencoder.tiedWeights ? "yes" : "no", "", ""] },
     ],
   };
 }
