@@ -14,6 +14,7 @@
 // Features: bytes while every one is an integer 0…255 (pictures: a quarter of float32's memory, as
 // IDX gives them); the first other value widens them once into float32. Each is fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
+import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
 import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
@@ -33,25 +34,6 @@ export interface CsvExamples extends Examples {
 
 /** A record longer than this is refused (a damaged file, or one quote left open), 64 MiB. */
 export const MAX_RECORD_BYTES = 2 ** 26;
-
-const NL = 10;
-const CR = 13;
-const QUOTE = 34;
-const SPACE = 32;
-const TAB = 9;
-const utf8 = new TextDecoder();
-
-/** One-byte texts, made once: a label such as MNIST's digit is decoded in every row. */
-const BYTE_TEXT = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
-
-/** The text of buf[from, to), bytes as UTF-8. */
-function decode(buf: Uint8Array, from: number, to: number): string {
-  if (to - from === 1 && (buf[from] as number) < 128) return BYTE_TEXT[buf[from] as number] as string;
-  let ascii = true;
-  for (let i = from; i < to; i++) if ((buf[i] as number) > 127) ascii = false;
-  if (!ascii || to - from > 4096) return utf8.decode(buf.subarray(from, to));
-  return String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]);
-}
 
 /**
  * Reads a CSV pushed in chunks of bytes of any size; `finish()` gives the examples. Only the
@@ -471,17 +453,6 @@ export class CsvParser {
     const col = this.columnText(this.label);
     return resolveLabels(this.keys, this.ids, this.m, this.options.classNames, this.file, col);
   }
-}
-
-function isBlank(c: number | undefined): boolean {
-  return c === SPACE || c === TAB || c === CR;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const c = new Uint8Array(a.length + b.length);
-  c.set(a);
-  c.set(b, a.length);
-  return c;
 }
 
 /** Parses a CSV given as chunks of bytes (a stream's, or one whole buffer in an array). */
