@@ -1,10 +1,11 @@
 import { checkNumber, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
-import { checkSparseMode, type SparseMatrix, sparseInput } from "../linalg/sparse.ts";
+import { checkSparseMode, type SparseMatrix, type SparseOps, sparseCopy, sparseInput } from "../linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
+import type { Corruption } from "./masking-noise.ts";
 import { type BatchObjective, defineBatchObjective, defineObjective, type Objective } from "./objective.ts";
 import { softmaxBackward, softmaxForward, softmaxPredict } from "./softmax.ts";
 import type { DataOptions } from "./sparse-autoencoder.ts";
@@ -39,8 +40,15 @@ export interface StackOptions {
   /** [input, h1, …, hL]. */
   sizes: readonly number[];
   classes: number;
-  /** Weight decay λ on θ only (the encoders are not decayed during fine-tuning). */
+  /** Weight decay λ on θ only (the encoders are not decayed by it during fine-tuning, as in UFLDL). */
   lambda: number;
+  /** Weight decay on every encoder's weights W1…WL (not the biases): (wd/2)·Σ‖Wl‖² (default 0: none). */
+  weightDecay?: number;
+  /**
+   * Where given, the stack sees X̃ = corrupt(X) at each evaluation instead of X: inputDropout(p,
+   * rng) while training, fixedMask(…) for a gradient check.
+   */
+  corruption?: Corruption;
 }
 
 /**
@@ -159,6 +167,71 @@ function stackEvaluate<T extends FloatArray>(
   return Number.isFinite(sum) ? J : stackBackprop(backend, lambda, X, y, Xs, w, p, g, 1);
 }
 
+/** Adds (wd/2)·Σ‖Wl‖² to J and wd·Wl to each ∇Wl; returns J. Nothing to do for wd = 0. */
+function addWeightDecay<T extends FloatArray>(
+  backend: Backend<T>,
+  weightDecay: number,
+  layers: number,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+  J: number,
+): number {
+  if (weightDecay === 0) return J;
+  let sum = 0;
+  for (let l = 1; l <= layers; l++) {
+    const W = p[`W${l}`] as Matrix<T>;
+    sum += backend.sumSquares(W);
+    backend.axpy(weightDecay, W, g[`W${l}`] as Matrix<T>);
+  }
+  return J + (weightDecay / 2) * sum;
+}
+
+/** What one evaluation of the stack's cost needs besides its data. */
+interface StackEvaluation<T extends FloatArray> {
+  lambda: number;
+  weightDecay: number;
+  /** Draws X̃ from X, into `Xt`; absent: the stack sees X. */
+  corruption: Corruption | undefined;
+  Xt: Matrix<T> | null;
+  /** The backend's sparse products for X̃'s copy, where it is to have one. */
+  ops: SparseOps<T> | undefined;
+}
+
+/**
+ * stackEvaluate with fine-tuning's regularisers: on X̃ = corrupt(X) (with its own sparse copy)
+ * where there is a corruption, and with the weight decay of every encoder added.
+ */
+function regularisedEvaluate<T extends FloatArray>(
+  backend: Backend<T>,
+  e: StackEvaluation<T>,
+  X: Matrix<T>,
+  y: Int32Array,
+  Xs: SparseMatrix | null,
+  w: StackWorkspace<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+): number {
+  const L = w.acts.length;
+  if (!e.corruption || !e.Xt)
+    return addWeightDecay(backend, e.weightDecay, L, p, g, stackEvaluate(backend, e.lambda, X, y, Xs, w, p, g));
+  e.corruption.corrupt(X.data, e.Xt.data);
+  const Xts = L > 0 ? sparseCopy(e.ops, e.Xt) : null;
+  try {
+    const J = stackEvaluate(backend, e.lambda, e.Xt, y, Xts, w, p, g);
+    return addWeightDecay(backend, e.weightDecay, L, p, g, J);
+  } finally {
+    if (Xts) e.ops?.free(Xts);
+  }
+}
+
+/** The regularisers of `options`, checked. */
+function regularisers(options: StackOptions): { weightDecay: number; corruption: Corruption | undefined } {
+  return {
+    weightDecay: checkNumber("weightDecay", options.weightDecay ?? 0, { min: 0 }),
+    corruption: options.corruption,
+  };
+}
+
 /**
  * The fine-tuning cost of SPEC §4 on X (m × input) with labels: the softmax cost of §2 on the
  * top layer's activations, and its gradient with respect to every encoder and θ by
@@ -176,7 +249,7 @@ export function createStackCost<T extends FloatArray>(
   const sizes = options.sizes;
   if (X.cols !== sizes[0]) throw new ShapeError(`X must have ${sizes[0]} columns (sizes[0]), got ${X.cols}`);
   const y = checkLabels(labels, X.rows, options.classes);
-  return stackCost(backend, X, y, { sizes, classes: options.classes, lambda, sparseInput });
+  return stackCost(backend, X, y, { ...options, sizes, classes: options.classes, lambda, sparseInput });
 }
 
 /**
@@ -191,13 +264,18 @@ export function stackCost<T extends FloatArray>(
 ): Objective {
   const { sizes, classes, lambda } = options;
   const w = stackWorkspace(backend, X.rows, sizes, classes);
-  /** The sparse copy of X for the first encoder's two products with it (null: dense). */
-  const sparseX = sparseInput(backend.sparse, X, sizes.length > 1 ? (options.sparseInput ?? "auto") : "never");
+  const { weightDecay, corruption } = regularisers(options);
+  const mode = sizes.length > 1 ? (options.sparseInput ?? "auto") : "never";
+  /** The sparse copy of X for the first encoder's two products with it (null: dense); X̃'s is taken at each evaluation. */
+  const sparseX = sparseInput(backend.sparse, X, corruption ? "never" : mode);
+  const Xt = corruption ? backend.zeros(X.rows, X.cols) : null;
+  const ops = mode === "never" ? undefined : backend.sparse;
+  const e: StackEvaluation<T> = { lambda, weightDecay, corruption, Xt, ops };
   return defineObjective(
     backend,
     stackLayout(sizes, classes),
-    workspaceList(w),
-    (p, g) => stackEvaluate(backend, lambda, X, y, sparseX.current(), w, p, g),
+    Xt ? [...workspaceList(w), Xt] : workspaceList(w),
+    (p, g) => regularisedEvaluate(backend, e, X, y, sparseX.current(), w, p, g),
     () => sparseX.free(),
   );
 }
@@ -210,11 +288,16 @@ export function createStackBatchCost<T extends FloatArray>(
   const layout = stackLayout(options.sizes, options.classes);
   const lambda = checkNumber("lambda", options.lambda, { min: 0 });
   const { sizes, classes } = options;
-  return defineBatchObjective(backend, layout, sizes.length > 1, (m) => {
+  const { weightDecay, corruption } = regularisers(options);
+  // With a corruption, a batch's sparse copy is of X̃, taken here, not of the clean batch.
+  const ops = corruption && backend.sparse?.perBatch ? backend.sparse : undefined;
+  return defineBatchObjective(backend, layout, sizes.length > 1 && !corruption, (m) => {
     const w = stackWorkspace(backend, m, sizes, classes);
+    const Xt = corruption ? backend.zeros(m, sizes[0] as number) : null;
+    const e: StackEvaluation<T> = { lambda, weightDecay, corruption, Xt, ops };
     return {
-      workspace: workspaceList(w),
-      evaluate: (p, g, X, y, Xs) => stackEvaluate(backend, lambda, X, y as Int32Array, Xs, w, p, g),
+      workspace: Xt ? [...workspaceList(w), Xt] : workspaceList(w),
+      evaluate: (p, g, X, y, Xs) => regularisedEvaluate(backend, e, X, y as Int32Array, Xs, w, p, g),
     };
   });
 }
