@@ -85,7 +85,15 @@ export { createDenoisingAutoencoderCost, type DenoisingOptions } from "./nn/deno
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
-export { type Corruption, fixedMask, inputDropout, maskingNoise } from "./nn/masking-noise.ts";
+export {
+  type Corruption,
+  type DropoutMasks,
+  fixedDropout,
+  fixedMask,
+  hiddenDropout,
+  inputDropout,
+  maskingNoise,
+} from "./nn/masking-noise.ts";
 export { type ClassificationReport, type ClassScores, classificationReport } from "./nn/metrics.ts";
 export {
   accuracy,

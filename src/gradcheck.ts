@@ -2,7 +2,7 @@ import { checkNumber, ShapeError } from "./errors.ts";
 import { JsBackend } from "./linalg/js-backend.ts";
 import { Rng } from "./linalg/rng.ts";
 import { createDenoisingAutoencoderCost } from "./nn/denoising-autoencoder.ts";
-import { fixedMask } from "./nn/masking-noise.ts";
+import { fixedDropout, fixedMask } from "./nn/masking-noise.ts";
 import type { Objective } from "./nn/objective.ts";
 import { createSoftmaxCost, initSoftmax } from "./nn/softmax.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "./nn/sparse-autoencoder.ts";
@@ -74,7 +74,8 @@ export interface NamedGradientCheck {
  * variants (docs/denoising.md) on the same shapes: tied weights, denoising with one fixed mask
  * (30 % of the inputs masked) untied, without sparsity (β = 0), and tied; then fine-tuning's
  * regularisers on the stack's shape: weight decay of every encoder, and dropout of 20 % of the
- * inputs with one fixed mask (the others scaled by 1/0.8).
+ * inputs with one fixed mask (the others scaled by 1/0.8), and dropout of 30 % of the hidden
+ * units with fixed masks.
  */
 export function standardGradientChecks(seed = 1): NamedGradientCheck[] {
   const backend = new JsBackend("float64");
@@ -143,5 +144,11 @@ export function standardGradientChecks(seed = 1): NamedGradientCheck[] {
     ),
   });
   run("fine-tuning 4→3→5→softmax(2), input dropout 0.2 (fixed mask) and weight decay, 5 examples", dropped, order1);
+  const masks = [5 * 3, 5 * 5].map((n) => Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 0 : 1 / 0.7)));
+  const thinned = createStackCost(backend, random(5, 4), [0, 1, 1, 0, 1], {
+    ...stackOptions,
+    dropout: fixedDropout(masks),
+  });
+  run("fine-tuning 4→3→5→softmax(2), dropout 0.3 of the hidden units (fixed masks), 5 examples", thinned, order1);
   return results;
 }

@@ -192,6 +192,7 @@ export function trainFlags(settings: TrainSettings): string {
   if (settings.autoencoder.tiedWeights && !base.autoencoder.tiedWeights) flags.push("--tied-weights");
   add("finetune-weight-decay", settings.fineTune.weightDecay, base.fineTune.weightDecay);
   add("input-dropout", settings.fineTune.inputDropout, base.fineTune.inputDropout);
+  add("dropout", settings.fineTune.dropout, base.fineTune.dropout);
   // The CLI sets one batch size, learning rate and schedule for every minibatch stage.
   add("batch-size", settings.fineTune.batchSize, base.fineTune.batchSize);
   add(

@@ -225,6 +225,7 @@ function settingGroups(s: TrainSettings): RunReport["settings"] {
       { name: "tied weights (W2 = W1ᵀ)", values: [s.autoencoder.tiedWeights ? "yes" : "no", "", ""] },
       { name: "weight decay of every encoder", values: ["", "", s.fineTune.weightDecay ?? 0] },
       { name: "input dropout", values: ["", "", s.fineTune.inputDropout ?? 0] },
+      { name: "dropout of the hidden units", values: ["", "", s.fineTune.dropout ?? 0] },
     ],
   };
 }

@@ -69,6 +69,7 @@ export interface TrainFlags {
   finetuneLambda: number;
   finetuneWeightDecay?: number;
   inputDropout?: number;
+  dropout?: number;
   batchSize: number;
   learningRate?: number;
   lrSchedule?: LearningRateSchedule;
@@ -205,6 +206,11 @@ export function settingOptions(command: Command): void {
       "fine-tuning: drop each input value with probability p, in [0, 1), scaling the rest by 1/(1 − p) (default: 0, none)",
       float((v) => v >= 0 && v < 1, "a number in [0, 1)"),
     )
+    .option(
+      "--dropout <p>",
+      "fine-tuning: drop each hidden unit with probability p, in [0, 1), scaling the rest by 1/(1 − p) (default: 0, none)",
+      float((v) => v >= 0 && v < 1, "a number in [0, 1)"),
+    )
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
     .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive)
     .option(
@@ -273,6 +279,7 @@ const SETTING_FLAGS = [
   "finetuneLambda",
   "finetuneWeightDecay",
   "inputDropout",
+  "dropout",
   "batchSize",
   "learningRate",
   "lrSchedule",
@@ -314,6 +321,7 @@ export function settingsOf(
       ...stage("finetuneOptimizer", "finetuneIters", "finetuneLambda"),
       weightDecay: v("finetuneWeightDecay"),
       inputDropout: v("inputDropout"),
+      dropout: v("dropout"),
     },
   };
 }

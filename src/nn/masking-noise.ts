@@ -72,3 +72,37 @@ export function fixedMask(keep: ArrayLike<number | boolean>, scale = 1): Corrupt
     },
   };
 }
+
+/**
+ * Dropout of hidden units (Srivastava et al., 2014): for each layer's activations, a mask of 0
+ * (dropped) and 1/(1 − p) (kept) values, as PyTorch's nn.Dropout(p) multiplies them by in training.
+ */
+export interface DropoutMasks {
+  /** Writes the mask of hidden layer `layer` (from 1), one value per activation, into `out`. */
+  draw(layer: number, out: Float32Array): void;
+}
+
+/** Masks drawn from `rng`: each value dropped with probability p, one 32-bit draw a value. */
+export function hiddenDropout(p: number, rng: Rng): DropoutMasks {
+  checkCorruption("dropout", p);
+  const below = p * 2 ** 32;
+  const keep = 1 / (1 - p);
+  return {
+    draw(_layer, out) {
+      for (let i = 0; i < out.length; i++) out[i] = rng.nextUint32() < below ? 0 : keep;
+    },
+  };
+}
+
+/** The same masks at every draw (layer l: masks[l − 1]), for gradient checks. */
+export function fixedDropout(masks: readonly ArrayLike<number>[]): DropoutMasks {
+  return {
+    draw(layer, out) {
+      const mask = masks[layer - 1];
+      if (!mask || mask.length !== out.length) {
+        throw new ShapeError(`fixedDropout: no mask of ${out.length} values for layer ${layer}`);
+      }
+      out.set(Array.from(mask));
+    },
+  };
+}

@@ -39,6 +39,11 @@ export interface FineTuneSettings extends StageSettings {
    * a new mask at every evaluation drawn from the run's generator. Absent: none.
    */
   inputDropout?: number;
+  /**
+   * Dropout of every hidden layer's units during fine-tuning, as `inputDropout` does to the
+   * inputs: each activation set to 0 with probability p, the others divided by 1 − p. Absent: none.
+   */
+  dropout?: number;
 }
 
 export interface AutoencoderSettings extends StageSettings {
@@ -158,7 +163,7 @@ export function resolveSettings(given: PartialSettings = {}): TrainSettings {
   checkNumber("autoencoder.beta", autoencoder.beta, { min: 0, max: MAX_PENALTY });
   checkNumber("autoencoder.rho", autoencoder.rho, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   checkVariants(autoencoder);
-  const fineTune = stage<FineTuneSettings>("fineTune", over.fineTune, ["weightDecay", "inputDropout"]);
+  const fineTune = stage<FineTuneSettings>("fineTune", over.fineTune, ["weightDecay", "inputDropout", "dropout"]);
   checkRegularisers(fineTune);
   return {
     layers: [...layers],
@@ -208,7 +213,7 @@ function defined<O extends object>(o: O): Partial<O> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
 }
 
-/** Checks fine-tuning's weight decay and input dropout, and leaves them out where they are off (0). */
+/** Checks fine-tuning's weight decay and dropouts, and leaves them out where they are off (0). */
 function checkRegularisers(s: FineTuneSettings): void {
   if (s.weightDecay !== undefined) {
     checkNumber("fineTune.weightDecay", s.weightDecay, { min: 0, max: MAX_PENALTY });
@@ -217,6 +222,10 @@ function checkRegularisers(s: FineTuneSettings): void {
   if (s.inputDropout !== undefined) {
     checkNumber("fineTune.inputDropout", s.inputDropout, { min: 0, max: 1, maxExclusive: true });
     if (s.inputDropout === 0) delete s.inputDropout;
+  }
+  if (s.dropout !== undefined) {
+    checkNumber("fineTune.dropout", s.dropout, { min: 0, max: 1, maxExclusive: true });
+    if (s.dropout === 0) delete s.dropout;
   }
 }
 

@@ -5,7 +5,7 @@ import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
 import { createDenoisingAutoencoderBatchCost, createDenoisingAutoencoderCost } from "../nn/denoising-autoencoder.ts";
 import type { ParamLayout } from "../nn/layout.ts";
-import { inputDropout, maskingNoise } from "../nn/masking-noise.ts";
+import { hiddenDropout, inputDropout, maskingNoise } from "../nn/masking-noise.ts";
 import type { BatchObjective, Objective } from "../nn/objective.ts";
 import { createSoftmaxBatchCost, initSoftmax, softmaxCost } from "../nn/softmax.ts";
 import {
@@ -172,7 +172,7 @@ export function softmaxStage<T extends FloatArray>(
 
 /**
  * Fine-tuning of the whole stack (SPEC §4) on X (m × sizes[0]), from the pretrained `params`; with
- * the settings' weight decay of every encoder and dropout of the inputs where they are given, its
+ * the settings' weight decay of every encoder and dropout of the inputs and hidden units where given, their
  * masks drawn from the run's generator at each evaluation (a checkpoint keeps its state).
  */
 export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: Matrix<T>, params: Float32Array): Stage<T> {
@@ -182,6 +182,7 @@ export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: Matrix<
   const regularisers = () => ({
     ...(s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
     ...(s.inputDropout === undefined ? {} : { corruption: inputDropout(s.inputDropout, plan.rng) }),
+    ...(s.dropout === undefined ? {} : { dropout: hiddenDropout(s.dropout, plan.rng) }),
   });
   const cfg = { sizes, classes, lambda: s.lambda };
   return {

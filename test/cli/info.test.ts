@@ -78,7 +78,9 @@ it("trainFlags starts from a recipe's values where the settings name one, and na
   );
   const adam = { optimizer: "adam" as const, schedule: "cosine" as const };
   assert.equal(
-    trainFlags(resolveSettings({ autoencoder: adam, fineTune: { ...adam, weightDecay: 1e-4, inputDropout: 0.2 } })),
-    "--ae-optimizer adam --finetune-optimizer adam --finetune-weight-decay 0.0001 --input-dropout 0.2 --lr-schedule cosine",
+    trainFlags(
+      resolveSettings({ autoencoder: adam, fineTune: { ...adam, weightDecay: 1e-4, inputDropout: 0.2, dropout: 0.1 } }),
+    ),
+    "--ae-optimizer adam --finetune-optimizer adam --finetune-weight-decay 0.0001 --input-dropout 0.2 --dropout 0.1 --lr-schedule cosine",
   );
 });

@@ -30,6 +30,7 @@ interface Summary {
       schedule?: string;
       weightDecay?: number;
       inputDropout?: number;
+      dropout?: number;
     };
   };
   accuracyAfterFineTuning: number;
@@ -41,7 +42,7 @@ describe("train --recipe", () => {
     const r = stackae(
       "train",
       ...["--recipe", "fast", "--train-limit", "300", "--layers", "16", "--ae-iters", "2", "--finetune-iters", "3"],
-      ...["--finetune-weight-decay", "1e-4", "--input-dropout", "0.1", "--lr-schedule", "cosine"],
+      ...["--finetune-weight-decay", "1e-4", "--input-dropout", "0.1", "--dropout", "0.1", "--lr-schedule", "cosine"],
       ...["--threads", "1", "--out", out, "--json", "--quiet"],
     );
     assert.equal(r.code, 0, r.stderr);
@@ -52,8 +53,8 @@ describe("train --recipe", () => {
     assert.deepEqual([s.settings.autoencoder.optimizer, s.settings.autoencoder.iterations], ["adam", 2]);
     const f = s.settings.fineTune;
     assert.deepEqual(
-      [f.optimizer, f.iterations, f.schedule, f.weightDecay, f.inputDropout],
-      ["adam", 3, "cosine", 1e-4, 0.1],
+      [f.optimizer, f.iterations, f.schedule, f.weightDecay, f.inputDropout, f.dropout],
+      ["adam", 3, "cosine", 1e-4, 0.1, 0.1],
     );
     assert.ok(s.accuracyAfterFineTuning > 0.2, `${s.accuracyAfterFineTuning}: above chance`);
     const saved = JSON.parse(loadModel(out).metadata.settings as string) as Summary["settings"];
@@ -88,6 +89,7 @@ describe("train --recipe", () => {
   it("a bad value of the new flags names the flag", () => {
     for (const [flag, value] of [
       ["--input-dropout", "1"],
+      ["--dropout", "-0.5"],
       ["--finetune-weight-decay", "-1"],
       ["--lr-schedule", "step"],
     ]) {

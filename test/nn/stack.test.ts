@@ -9,7 +9,7 @@ import type { Matrix } from "../../src/linalg/matrix.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 import { sparseCopy } from "../../src/linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "../../src/nn/encoder.ts";
-import { fixedMask, inputDropout } from "../../src/nn/masking-noise.ts";
+import { fixedDropout, fixedMask, hiddenDropout, inputDropout } from "../../src/nn/masking-noise.ts";
 import { softmaxBackward, softmaxForward } from "../../src/nn/softmax.ts";
 import { createStackCost, stackLayout } from "../../src/nn/stack.ts";
 import { allBackends } from "../helpers.ts";
@@ -177,6 +177,28 @@ describe("fine-tuning's regularisers", () => {
       assert.ok(Math.abs(g - (expected.grad[i] as number)) < 1e-15, `∇[${i}]`);
     });
     assert.ok(Math.abs(at({}).J - expected.J) > 1e-3, "and not the cost of the clean inputs");
+  });
+
+  it("dropout of the hidden units: masks of ones give the cost without dropout, bit for bit; masks change it", () => {
+    const ones = fixedDropout(sizes.slice(1).map((h) => new Array(m * h).fill(1)));
+    assert.deepEqual(at({ dropout: ones }), at({}));
+    const half = fixedDropout(sizes.slice(1).map((h) => Array.from({ length: m * h }, (_, i) => (i % 2) * 2)));
+    assert.ok(Math.abs(at({ dropout: half }).J - at({}).J) > 1e-3);
+  });
+
+  it("hiddenDropout draws 0 with probability p, else 1/(1 − p), from its generator", () => {
+    const draw = (seed: number) => {
+      const out = new Float32Array(20000);
+      hiddenDropout(0.3, new Rng(seed)).draw(1, out);
+      return out;
+    };
+    const out = draw(2);
+    const zeros = out.filter((v) => v === 0).length;
+    assert.equal(out.filter((v) => v !== 0 && v !== Math.fround(1 / 0.7)).length, 0);
+    // 20,000 draws with p = 0.3: 6,000 ± 65 (one standard deviation).
+    assert.ok(Math.abs(zeros - 6000) < 400, `${zeros}`);
+    assert.deepEqual(draw(2), out);
+    assert.throws(() => hiddenDropout(-0.1, new Rng(1)), /dropout must be/);
   });
 
   it("inputDropout drops about p of the non-zero values, scales the rest by 1/(1 − p), and repeats per seed", () => {

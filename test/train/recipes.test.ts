@@ -82,7 +82,7 @@ describe("fine-tuning's regularisers and the learning-rate schedule in settings"
   it("are absent by default and when off, so that files without them stay as they were", () => {
     const off = resolveSettings({
       autoencoder: { schedule: "constant" },
-      fineTune: { weightDecay: 0, inputDropout: 0, schedule: "constant" },
+      fineTune: { weightDecay: 0, inputDropout: 0, dropout: 0, schedule: "constant" },
     });
     assert.equal(JSON.stringify(off), JSON.stringify(resolveSettings()));
   });
@@ -93,6 +93,7 @@ describe("fine-tuning's regularisers and the learning-rate schedule in settings"
     assert.deepEqual([s.fineTune.weightDecay, s.fineTune.inputDropout, s.fineTune.schedule], [1e-4, 0.2, "cosine"]);
     assert.throws(() => resolveSettings({ fineTune: { inputDropout: 1 } }), /fineTune\.inputDropout must be .*got 1/);
     assert.throws(() => resolveSettings({ fineTune: { weightDecay: -1 } }), /fineTune\.weightDecay must be/);
+    assert.throws(() => resolveSettings({ fineTune: { dropout: 1.5 } }), /fineTune\.dropout must be/);
     assert.throws(
       () => resolveSettings({ softmax: { schedule: "step" as never } }),
       /softmax\.schedule must be one of constant, cosine, linear, got "step"/,
