@@ -4,16 +4,18 @@
 // those settings would (the checkpoint holds the generator's state). The test set is given as the
 // validation set so that each epoch's test accuracy is printed: for a constant learning rate, the
 // run of N epochs is the first N epochs of a longer one.
-//   node --import tsx bench/recipe-search.ts [seed] < variants.jsonl
-// Each line of stdin: a JSON object of fine-tuning settings (resolveSettings' fineTune).
+//   node --import tsx bench/recipe-search.ts [seed] ['{"layers":[400,400],"autoencoder":{"iterations":5}}'] < variants.jsonl
+// The second argument: settings over `--recipe fast`'s for the pretraining (default: none). Each
+// line of stdin: a JSON object of fine-tuning settings (resolveSettings' fineTune).
 import { readFileSync } from "node:fs";
 import { readMnist } from "../src/data/files.ts";
 import { createBackend } from "../src/linalg/index.ts";
 import type { TrainCheckpoint } from "../src/train/checkpoint.ts";
 import { trainStackedAutoencoder } from "../src/train/pipeline.ts";
-import { resolveSettings } from "../src/train/settings.ts";
+import { type PartialSettings, resolveSettings } from "../src/train/settings.ts";
 
 const seed = Number(process.argv[2] ?? 1);
+const base = JSON.parse(process.argv[3] ?? "{}") as PartialSettings;
 const variants = readFileSync(0, "utf8")
   .split("\n")
   .filter((l) => l.trim() !== "")
@@ -37,7 +39,7 @@ const t0 = performance.now();
 const c0 = cpu();
 try {
   trainStackedAutoencoder(backend, input, {
-    settings: { recipe: "fast", seed },
+    settings: { ...base, recipe: "fast", seed },
     onCheckpoint: (c) => {
       if (c.stage === c.settings.layers.length + 1 && c.optimizer === null && !start) start = structuredClone(c);
     },
@@ -49,11 +51,11 @@ try {
 if (!start) throw new Error("no checkpoint at the start of fine-tuning");
 const pre = start.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)} s`).join(", ");
 console.log(
-  `seed ${seed}: pretraining and softmax ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(cpu() - c0).toFixed(1)} s CPU (${pre})`,
+  `seed ${seed}, ${JSON.stringify(base)}: pretraining and softmax ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(cpu() - c0).toFixed(1)} s CPU (${pre})`,
 );
 
 for (const fineTune of variants) {
-  const settings = resolveSettings({ recipe: "fast", seed, fineTune: fineTune as never });
+  const settings = resolveSettings({ ...base, recipe: "fast", seed, fineTune: fineTune as never });
   const w = performance.now();
   const c = cpu();
   const r = trainStackedAutoencoder(backend, input, { resume: { ...start, settings } });
