@@ -18,6 +18,7 @@ import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
 import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
+import { CsvWasm } from "./csv-wasm.ts";
 import type { Examples } from "./examples.ts";
 
 export { LABEL_NAMES, type LabelColumn, MAX_INDEX_LABEL } from "./csv-labels.ts";
@@ -68,6 +69,11 @@ export class CsvParser {
   /** The last scanned cell's text, and the newlines inside its quotes. */
   private cell = "";
   private cellLines = 0;
+  /** The WebAssembly fast path (csv-wasm.ts), once the fields are known; null where it cannot run. */
+  private fast: CsvWasm | null = null;
+  /** Records to read in JS before trying the fast path again, and the last such pause (doubled at each miss). */
+  private fastSkip = 0;
+  private fastPause = 0;
 
   constructor(options: CsvOptions) {
     checkOptions(options);
@@ -152,6 +158,7 @@ export class CsvParser {
   /** Parses whole records from `buf`; returns the bytes used (an unclosed quote stops it unless `final`). */
   private parse(buf: Uint8Array, final: boolean): number {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.fast?.reset();
     let p = 0;
     while (p < buf.length) {
       const c = buf[p];
@@ -161,7 +168,8 @@ export class CsvParser {
         continue;
       }
       this.at = p;
-      const next = this.n === 0 ? this.firstRecord(buf, p, final) : this.record(buf, view, p, final);
+      let next = this.n === 0 ? this.firstRecord(buf, p, final) : this.fastRecords(buf, p);
+      if (next === p) next = this.record(buf, view, p, final);
       if (next < 0) break;
       p = next;
     }
@@ -243,9 +251,49 @@ export class CsvParser {
     if (isHeader) this.headerBytes = this.bytesDone + p;
     this.label = chooseLabel(this.options.labelColumn, this.header, cells.length, f);
     this.features = cells.length - 1;
+    this.fast = CsvWasm.create(this.features);
     if (!isHeader) this.commit(cells, this.line);
     this.line += lines + 1;
     return p;
+  }
+
+  /**
+   * Records from buf[p] on by the fast path, as many as it takes (whole ones of plain numbers);
+   * returns where it stopped, p when it took none (then JS reads the next record).
+   */
+  private fastRecords(buf: Uint8Array, p: number): number {
+    const fast = this.fast;
+    if (fast === null || this.fastSkip-- > 0) return p;
+    const f = this.features;
+    if (this.out.length < (this.m + 1) * f) this.grow();
+    const float = this.out instanceof Float32Array;
+    const r = fast.rows(
+      buf,
+      p,
+      Math.min(fast.maxRows, this.out.length / f - this.m),
+      this.n,
+      this.label,
+      this.delim,
+      float,
+    );
+    if (r === 0) {
+      // A record it does not take: JS reads it, and a few more each time this repeats.
+      this.fastPause = Math.min(1024, 2 * this.fastPause + 1);
+      this.fastSkip = this.fastPause;
+      return p;
+    }
+    this.fastPause = 0;
+    this.out.set(fast.values(r * f, float), this.m * f);
+    for (let i = 0; i < r; i++) {
+      let a = fast.labelStart(i);
+      let b = fast.labelEnd(i);
+      while (a < b && isBlank(buf[a])) a++;
+      while (b > a && isBlank(buf[b - 1])) b--;
+      this.ids[this.m] = this.keyId(decode(buf, a, b), this.line);
+      this.m++;
+      this.line++;
+    }
+    return fast.stop;
   }
 
   /** A data record; returns where the next one starts, or -1 when a quote is open past the end. */
