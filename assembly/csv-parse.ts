@@ -146,6 +146,8 @@ function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
   const hundreds = i16x8(100, 100, 100, 100, 0, 0, 0, 0);
   const top = i16x8.splat(255);
   const nil = i8x16.splat(0);
+  const tab = table;
+  let o = dst; // a local in the loop, the global only around cell()
   while (count > 0) {
     if (end - p >= 16) {
       const b = v128.load(p);
@@ -157,12 +159,12 @@ function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
         const v = i8x16.shuffle(digits, digits, 0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
         if (float) {
           const h = i16x8.extend_low_i8x16_u(v);
-          v128.store(dst, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(h)));
-          v128.store(dst + 16, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(h)));
-          dst += 32;
+          v128.store(o, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(h)));
+          v128.store(o + 16, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(h)));
+          o += 32;
         } else {
-          v128.store64_lane(dst, v, 0);
-          dst += 8;
+          v128.store64_lane(o, v, 0);
+          o += 8;
         }
         p += 16;
         count -= 8;
@@ -171,12 +173,12 @@ function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
       let off: u32 = 0;
       for (let step = 0; step < 2; step++) {
         const m = (dm >>> off) & 0xff;
-        const meta: u32 = load<u8>(table + 4096 + m);
+        const meta: u32 = load<u8>(tab + 4096 + m);
         const n = <i32>(meta & 7);
         const used = meta >>> 4;
         const all: u32 = (1 << used) - 1;
         if (n === 0 || n > count || ((good >>> off) & all) !== all) break;
-        const v = i8x16.swizzle(digits, i8x16.add(v128.load(table + (<usize>m << 4)), i8x16.splat(<i8>off)));
+        const v = i8x16.swizzle(digits, i8x16.add(v128.load(tab + (<usize>m << 4)), i8x16.splat(<i8>off)));
         // Units + 10 × tens + 100 × hundreds, cell k in 16-bit lane k.
         let s = i16x8.add(
           i16x8.mul(i16x8.extend_low_i8x16_u(v), weights),
@@ -184,15 +186,15 @@ function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
         );
         s = i16x8.add(s, i8x16.shuffle(s, nil, 8, 9, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16));
         if (float) {
-          v128.store(dst, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(s)));
-          dst += <usize>n << 2;
+          v128.store(o, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(s)));
+          o += <usize>n << 2;
         } else {
           if (v128.any_true(i16x8.gt_u(s, top))) {
             ok = false;
             return p;
           }
-          v128.store32_lane(dst, i8x16.narrow_i16x8_u(s, s), 0);
-          dst += <usize>n;
+          v128.store32_lane(o, i8x16.narrow_i16x8_u(s, s), 0);
+          o += <usize>n;
         }
         p += used;
         off += used;
@@ -200,10 +202,13 @@ function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
       }
       if (off > 0) continue;
     }
+    dst = o;
     p = cell(p, end, d, false, float);
     if (!ok) return p;
+    o = dst;
     count--;
   }
+  dst = o;
   return p;
 }
 

@@ -30,6 +30,8 @@ interface Exports {
 const WINDOW = 2 ** 20;
 /** Output room per call: rows of up to this many bytes of values. */
 const OUT_BYTES = 2 ** 22;
+/** Rows one call may take: a record has at least three bytes ("0,0" has a newline after it). */
+const MAX_ROWS = Math.ceil(WINDOW / 3);
 
 let compiled: WebAssembly.Module | null | undefined;
 let enabled = true;
@@ -55,49 +57,60 @@ function module(): WebAssembly.Module | null {
   return compiled;
 }
 
-/** One CSV read's instance: the text window, and the values and label offsets of the rows just taken. */
+/** One CSV read's instance: two read buffers, the text window, and the values and label offsets of the rows just taken. */
 export class CsvWasm {
   private readonly ex: Exports;
+  private readonly readAt: number;
   private readonly inAt: number;
   private readonly outAt: number;
   private readonly labAt: number;
-  /** Rows one call may take (OUT_BYTES of float32 values, at least one row). */
-  readonly maxRows: number;
   private readonly mem: Uint8Array;
   private readonly labels: Uint32Array;
-  /** The text the window holds: src[from, to), at inAt. */
+  /** The text the window holds: src[from, to), at address `addr` (src's own when src is in this memory). */
   private src: Uint8Array | null = null;
   private from = 0;
   private to = 0;
+  private addr = 0;
   /** Where the last call stopped, in src. */
   stop = 0;
 
-  /** An instance for records of `features` values, or null where the module cannot run. */
-  static create(features: number): CsvWasm | null {
+  /** An instance, or null where the module cannot run. */
+  static create(): CsvWasm | null {
     const m = enabled ? module() : null;
     if (m === null) return null;
     try {
-      return new CsvWasm(new WebAssembly.Instance(m).exports as unknown as Exports, features);
+      return new CsvWasm(new WebAssembly.Instance(m).exports as unknown as Exports);
     } catch {
       return null; // out of memory: JS reads it, into arrays of its own
     }
   }
 
-  private constructor(ex: Exports, features: number) {
+  private constructor(ex: Exports) {
     this.ex = ex;
-    const rowBytes = features * 4;
-    this.maxRows = Math.max(1, Math.floor(OUT_BYTES / rowBytes));
     const align = (x: number) => Math.ceil(x / 16) * 16;
     const tableAt = align(ex.heapBase());
-    this.inAt = align(tableAt + (ex.TABLE_BYTES.value as number));
+    this.readAt = align(tableAt + (ex.TABLE_BYTES.value as number));
+    this.inAt = align(this.readAt + 2 * (WINDOW + 16));
     this.outAt = align(this.inAt + WINDOW + 16);
-    this.labAt = align(this.outAt + this.maxRows * rowBytes + 16); // the SIMD stores run up to 16 bytes past the values
-    const need = this.labAt + this.maxRows * 8;
+    this.labAt = align(this.outAt + OUT_BYTES + 16); // the SIMD stores run up to 16 bytes past the values
+    const need = this.labAt + MAX_ROWS * 8;
     const have = ex.memory.buffer.byteLength;
     if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
     ex.initTable(tableAt);
     this.mem = new Uint8Array(ex.memory.buffer);
-    this.labels = new Uint32Array(ex.memory.buffer, this.labAt, this.maxRows * 2);
+    this.labels = new Uint32Array(ex.memory.buffer, this.labAt, MAX_ROWS * 2);
+  }
+
+  /** Two buffers of WINDOW bytes in this memory: text read into them is parsed where it lies, not copied. */
+  readBuffers(): Uint8Array[] {
+    return [0, 1].map((i) =>
+      this.mem.subarray(this.readAt + i * (WINDOW + 16), this.readAt + i * (WINDOW + 16) + WINDOW),
+    );
+  }
+
+  /** Rows of `features` values one call may take (0 when one row's values overflow the output room). */
+  rowsFor(features: number): number {
+    return Math.min(MAX_ROWS, Math.floor(OUT_BYTES / (4 * features)));
   }
 
   /** Forgets the window (a new buffer comes). */
@@ -111,20 +124,27 @@ export class CsvWasm {
    */
   rows(buf: Uint8Array, p: number, maxRows: number, n: number, label: number, delim: number, float: boolean): number {
     if (this.src !== buf || p < this.from || p >= this.to) {
-      let to = Math.min(buf.length, p + WINDOW);
-      if (to < buf.length) {
-        const nl = buf.lastIndexOf(10, to - 1);
-        if (nl < p) return 0;
-        to = nl + 1;
+      if (buf.buffer === this.mem.buffer) {
+        this.addr = buf.byteOffset;
+        this.from = 0;
+        this.to = buf.length;
+      } else {
+        let to = Math.min(buf.length, p + WINDOW);
+        if (to < buf.length) {
+          const nl = buf.lastIndexOf(10, to - 1);
+          if (nl < p) return 0;
+          to = nl + 1;
+        }
+        this.mem.set(buf.subarray(p, to), this.inAt);
+        this.addr = this.inAt;
+        this.from = p;
+        this.to = to;
       }
-      this.mem.set(buf.subarray(p, to), this.inAt);
       this.src = buf;
-      this.from = p;
-      this.to = to;
     }
-    const at = this.inAt - this.from;
+    const at = this.addr - this.from;
     const ex = this.ex;
-    const r = ex.parseRows(this.inAt, at + p, at + this.to, this.outAt, this.labAt, maxRows, n, label, delim, +float);
+    const r = ex.parseRows(at, at + p, at + this.to, this.outAt, this.labAt, maxRows, n, label, delim, +float);
     this.stop = ex.stopAt() - at;
     csvWasmTaken.rows += r;
     return r;
@@ -138,10 +158,10 @@ export class CsvWasm {
 
   /** Row i's label cell, from the last call: [start, end) in the buffer given. */
   labelStart(i: number): number {
-    return (this.labels[2 * i] as number) + this.from;
+    return this.labels[2 * i] as number;
   }
   labelEnd(i: number): number {
-    return (this.labels[2 * i + 1] as number) + this.from;
+    return this.labels[2 * i + 1] as number;
   }
 }
 

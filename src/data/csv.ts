@@ -82,6 +82,15 @@ export class CsvParser {
     this.options = options;
     this.out = options.float32 ? new Float32Array(0) : new Uint8Array(0);
     this.top = options.float32 ? 999 : 255;
+    this.fast = CsvWasm.create();
+  }
+
+  /**
+   * Two buffers to read the text into, each pushed whole or in part when full: in the fast
+   * path's memory where it runs (parsed where they lie), else new arrays. Reuse each once pushed.
+   */
+  readBuffers(): Uint8Array[] {
+    return this.fast?.readBuffers() ?? [new Uint8Array(2 ** 20), new Uint8Array(2 ** 20)];
   }
 
   /** Parses the complete records in `chunk` and keeps the rest for the next push. */
@@ -251,7 +260,6 @@ export class CsvParser {
     if (isHeader) this.headerBytes = this.bytesDone + p;
     this.label = chooseLabel(this.options.labelColumn, this.header, cells.length, f);
     this.features = cells.length - 1;
-    this.fast = CsvWasm.create(this.features);
     if (!isHeader) this.commit(cells, this.line);
     this.line += lines + 1;
     return p;
@@ -267,15 +275,8 @@ export class CsvParser {
     const f = this.features;
     if (this.out.length < (this.m + 1) * f) this.grow();
     const float = this.out instanceof Float32Array;
-    const r = fast.rows(
-      buf,
-      p,
-      Math.min(fast.maxRows, this.out.length / f - this.m),
-      this.n,
-      this.label,
-      this.delim,
-      float,
-    );
+    const room = Math.min(fast.rowsFor(f), this.out.length / f - this.m);
+    const r = room > 0 ? fast.rows(buf, p, room, this.n, this.label, this.delim, float) : 0;
     if (r === 0) {
       // A record it does not take: JS reads it, and a few more each time this repeats.
       this.fastPause = Math.min(1024, 2 * this.fastPause + 1);

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type CsvExamples, type CsvOptions, parseCsvSync } from "../../src/data/csv.ts";
+import { readCsv } from "../../src/data/csv-file.ts";
 import { CSV_PARSE_WASM } from "../../src/data/csv-parse-wasm.ts";
 import { csvWasmAvailable, csvWasmTaken, useCsvWasm } from "../../src/data/csv-wasm.ts";
 import { Rng } from "../../src/linalg/rng.ts";
@@ -108,7 +111,7 @@ describe("CSV fast path (WebAssembly)", () => {
     }
   });
 
-  it("reads a text of several windows in one chunk, widening in the last, as the JS parser does", () => {
+  it("reads a text of several windows in one chunk, and a file, widening in the last, as the JS parser does", async () => {
     const rng = new Rng(5);
     const lines = ["label,a,b,c,d,e,f,g,h"];
     for (let i = 0; i < 150_000; i++)
@@ -122,6 +125,12 @@ describe("CSV fast path (WebAssembly)", () => {
     assert.ok(csvWasmTaken.rows - taken > 149_000, `${csvWasmTaken.rows - taken} rows by the fast path`);
     assert.ok(bytes.inputs instanceof Uint8Array);
     assert.deepEqual(bytes, read(text, {}, text.length, false));
+    // A file read into the fast path's own buffers, parsed where it lies.
+    const path = join(mkdtempSync(join(tmpdir(), "stackae-csv-wasm-")), "t.csv");
+    writeFileSync(path, text);
+    const before = csvWasmTaken.rows;
+    assert.deepEqual(await readCsv(path, { file: "t.csv" }), bytes);
+    assert.ok(csvWasmTaken.rows - before > 149_000);
     const wide = `${text}3,1,2,3,4,5,6,7,0.25\n`;
     const fast = read(wide, {}, wide.length, true) as CsvExamples;
     assert.ok(fast.inputs instanceof Float32Array);
