@@ -3,7 +3,7 @@
 // memory into its own memory. A record it cannot take whole (a quote, blanks, an exponent, a
 // value the byte output cannot hold, a wrong number of fields, an unfinished record) stops it at
 // that record's first byte, and the JS parser reads that record, so results and errors are the
-// JS parser's. Cells are found 16 bytes at a time: eight one-digit cells ("0,0,0,0,0,0,0,0,", a
+
 // picture's background) at once, else each cell between two delimiters of the block decoded from
 // one 4-byte load. Values are exactly Math.fround(Number(text)): integers of up to 15 digits and
 // decimals of up to 15 digits are exact in f64 (a division by an exact power of ten is rounded
@@ -98,54 +98,52 @@ function labelCell(p: usize, end: usize, d: u32, last: bool): usize {
   return p + 1;
 }
 
-/** Bytes of the table that initTable fills: 256 swizzles of 16 bytes, then 256 bytes of counts. */
-export const TABLE_BYTES: i32 = 256 * 17;
+/** Bits of the delimiter pattern a table entry covers: cells that end in the first 12 bytes. */
+const SPAN: u32 = 12;
+/** Bytes of the table that initTable fills: 4096 pairs of 16-byte swizzles, then 4096 bytes of counts. */
+export const TABLE_BYTES: i32 = (1 << SPAN) * 33;
 let table: usize = 0;
 
 /**
  * Fills the table at `at` (TABLE_BYTES, 16-byte aligned). For each pattern m of delimiters in
- * 8 bytes (bit i: byte i is one) that ends one to four cells of one to three digits each: a
- * swizzle putting cell k's units, tens and hundreds digits in bytes k, 4 + k and 8 + k (0x80,
- * which swizzle makes 0, where a cell has no such digit), and (cells) | (bytes used) << 4.
+ * 12 bytes (bit i: byte i is one), over the cells it ends up to the first that is not one to
+ * three digits: two swizzles that put cell k's units and tens digits in bytes 2k and 2k + 1 of
+ * the first, its hundreds digit in byte 2k of the second (0x80, which swizzle makes 0, where it
+ * has none), and (cells) | (bytes used) << 4, 0 when the first cell is not such.
  */
 export function initTable(at: usize): void {
   table = at;
-  for (let m: u32 = 0; m < 256; m++) {
-    const row = at + (<usize>m << 4);
+  for (let m: u32 = 0; m < 1 << SPAN; m++) {
+    const row = at + (<usize>m << 5);
     v128.store(row, i8x16.splat(-128));
+    v128.store(row + 16, i8x16.splat(-128));
     let cells: u32 = 0;
     let from: u32 = 0;
-    let valid = true;
-    for (let i: u32 = 0; i < 8; i++) {
+    for (let i: u32 = 0; i < SPAN; i++) {
       if (((m >>> i) & 1) === 0) continue;
       const len = i - from;
-      if (len < 1 || len > 3) {
-        valid = false;
-        break;
-      }
-      store<u8>(row + cells, <u8>(i - 1));
-      if (len >= 2) store<u8>(row + 4 + cells, <u8>(i - 2));
-      if (len === 3) store<u8>(row + 8 + cells, <u8>(i - 3));
+      if (len < 1 || len > 3) break;
+      store<u8>(row + 2 * cells, <u8>(i - 1));
+      if (len >= 2) store<u8>(row + 2 * cells + 1, <u8>(i - 2));
+      if (len === 3) store<u8>(row + 16 + 2 * cells, <u8>(i - 3));
       cells++;
       from = i + 1;
     }
-    store<u8>(at + 4096 + m, valid ? <u8>(cells | (from << 4)) : 0);
+    store<u8>(at + (32 << SPAN) + m, <u8>(cells | (from << 4)));
   }
 }
 
 /**
  * `count` cells each followed by the delimiter, 16 bytes at a time while they are short
- * integers: eight one-digit cells at once, else up to four cells of one to three digits from
- * each 8 bytes by the table (two steps a load); any other cell by cell().
+ * integers: eight one-digit cells at once, else up to six cells of one to three digits that end
+ * in the first 12 bytes, by the table; any other cell by cell().
  */
 function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
   const delims = i8x16.splat(<i8>d);
   const zero = i8x16.splat(48);
   const ten = i8x16.splat(10);
-  const weights = i16x8(1, 1, 1, 1, 10, 10, 10, 10);
-  const hundreds = i16x8(100, 100, 100, 100, 0, 0, 0, 0);
+  const low = i16x8.splat(0xff);
   const top = i16x8.splat(255);
-  const nil = i8x16.splat(0);
   const tab = table;
   let o = dst; // a local in the loop, the global only around cell()
   while (count > 0) {
@@ -170,37 +168,36 @@ function cells(p: usize, end: usize, count: i32, d: u32, float: bool): usize {
         count -= 8;
         continue;
       }
-      let off: u32 = 0;
-      for (let step = 0; step < 2; step++) {
-        const m = (dm >>> off) & 0xff;
-        const meta: u32 = load<u8>(tab + 4096 + m);
-        const n = <i32>(meta & 7);
-        const used = meta >>> 4;
-        const all: u32 = (1 << used) - 1;
-        if (n === 0 || n > count || ((good >>> off) & all) !== all) break;
-        const v = i8x16.swizzle(digits, i8x16.add(v128.load(tab + (<usize>m << 4)), i8x16.splat(<i8>off)));
+      const m = dm & ((1 << SPAN) - 1);
+      const meta: u32 = load<u8>(tab + (32 << SPAN) + m);
+      const n = <i32>(meta & 7);
+      const used = meta >>> 4;
+      const all: u32 = (1 << used) - 1;
+      if (n !== 0 && n <= count && (good & all) === all) {
+        const row = tab + (<usize>m << 5);
+        const ut = i8x16.swizzle(digits, v128.load(row));
+        const h = i8x16.swizzle(digits, v128.load(row + 16));
         // Units + 10 × tens + 100 × hundreds, cell k in 16-bit lane k.
-        let s = i16x8.add(
-          i16x8.mul(i16x8.extend_low_i8x16_u(v), weights),
-          i16x8.mul(i16x8.extend_high_i8x16_u(v), hundreds),
+        const v = i16x8.add(
+          i16x8.add(v128.and(ut, low), i16x8.mul(i16x8.shr_u(ut, 8), i16x8.splat(10))),
+          i16x8.mul(h, i16x8.splat(100)),
         );
-        s = i16x8.add(s, i8x16.shuffle(s, nil, 8, 9, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16));
         if (float) {
-          v128.store(o, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(s)));
+          v128.store(o, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(v)));
+          v128.store(o + 16, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(v)));
           o += <usize>n << 2;
         } else {
-          if (v128.any_true(i16x8.gt_u(s, top))) {
+          if (v128.any_true(i16x8.gt_u(v, top))) {
             ok = false;
             return p;
           }
-          v128.store32_lane(o, i8x16.narrow_i16x8_u(s, s), 0);
+          v128.store64_lane(o, i8x16.narrow_i16x8_u(v, v), 0);
           o += <usize>n;
         }
         p += used;
-        off += used;
         count -= n;
+        continue;
       }
-      if (off > 0) continue;
     }
     dst = o;
     p = cell(p, end, d, false, float);

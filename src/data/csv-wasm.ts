@@ -92,7 +92,7 @@ export class CsvWasm {
     this.readAt = align(tableAt + (ex.TABLE_BYTES.value as number));
     this.inAt = align(this.readAt + 2 * (WINDOW + 16));
     this.outAt = align(this.inAt + WINDOW + 16);
-    this.labAt = align(this.outAt + OUT_BYTES + 16); // the SIMD stores run up to 16 bytes past the values
+    this.labAt = align(this.outAt + OUT_BYTES + 32); // the SIMD stores run up to 32 bytes past the values
     const need = this.labAt + MAX_ROWS * 8;
     const have = ex.memory.buffer.byteLength;
     if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
