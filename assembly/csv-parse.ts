@@ -3,11 +3,12 @@
 // memory into its own memory. A record it cannot take whole (a quote, blanks, an exponent, a
 // value the byte output cannot hold, a wrong number of fields, an unfinished record) stops it at
 // that record's first byte, and the JS parser reads that record, so results and errors are the
-
-// picture's background) at once, else each cell between two delimiters of the block decoded from
-// one 4-byte load. Values are exactly Math.fround(Number(text)): integers of up to 15 digits and
-// decimals of up to 15 digits are exact in f64 (a division by an exact power of ten is rounded
-// once, as Number() rounds), then rounded to f32 once.
+// JS parser's. Cells are found 16 bytes at a time: eight one-digit cells ("0,0,0,0,0,0,0,0,", a
+// picture's background) at once, else the cells of one to three digits that end in the first 12
+// bytes, put into 16-bit lanes by one of 4096 swizzles chosen by the delimiters' pattern (the
+// table is built at start). Values are exactly Math.fround(Number(text)): integers and decimals
+// of up to 15 digits are exact in f64 (a division by an exact power of ten rounds once, as
+// Number() does), then rounded to f32 once.
 
 const NL: u32 = 10;
 const CR: u32 = 13;
