@@ -69,11 +69,8 @@ export class CsvParser {
   /** The last scanned cell's text, and the newlines inside its quotes. */
   private cell = "";
   private cellLines = 0;
-  /** The WebAssembly fast path (csv-wasm.ts), once the fields are known; null where it cannot run. */
-  private fast: CsvWasm | null = null;
-  /** Records to read in JS before trying the fast path again, and the last such pause (doubled at each miss). */
-  private fastSkip = 0;
-  private fastPause = 0;
+  /** The WebAssembly fast path (csv-wasm.ts); null where it cannot run. */
+  private readonly fast: CsvWasm | null;
 
   constructor(options: CsvOptions) {
     checkOptions(options);
@@ -85,10 +82,7 @@ export class CsvParser {
     this.fast = CsvWasm.create();
   }
 
-  /**
-   * Two buffers to read the text into, each pushed whole or in part when full: in the fast
-   * path's memory where it runs (parsed where they lie), else new arrays. Reuse each once pushed.
-   */
+  /** Two buffers to read text into and push (reusable once pushed): the fast path's memory, parsed where it lies. */
   readBuffers(): Uint8Array[] {
     return this.fast?.readBuffers() ?? [new Uint8Array(2 ** 20), new Uint8Array(2 ** 20)];
   }
@@ -265,35 +259,18 @@ export class CsvParser {
     return p;
   }
 
-  /**
-   * Records from buf[p] on by the fast path, as many as it takes (whole ones of plain numbers);
-   * returns where it stopped, p when it took none (then JS reads the next record).
-   */
+  /** Whole records of plain numbers from buf[p] on by the fast path; where it stopped (p: JS reads the next). */
   private fastRecords(buf: Uint8Array, p: number): number {
     const fast = this.fast;
-    if (fast === null || this.fastSkip-- > 0) return p;
     const f = this.features;
+    if (fast === null) return p;
     if (this.out.length < (this.m + 1) * f) this.grow();
     const float = this.out instanceof Float32Array;
     const room = Math.min(fast.rowsFor(f), this.out.length / f - this.m);
-    const r = room > 0 ? fast.rows(buf, p, room, this.n, this.label, this.delim, float) : 0;
-    if (r === 0) {
-      // A record it does not take: JS reads it, and a few more each time this repeats.
-      this.fastPause = Math.min(1024, 2 * this.fastPause + 1);
-      this.fastSkip = this.fastPause;
-      return p;
-    }
-    this.fastPause = 0;
+    const r = fast.rows(buf, p, room, this.n, this.label, this.delim, float);
+    if (r === 0) return p;
     this.out.set(fast.values(r * f, float), this.m * f);
-    for (let i = 0; i < r; i++) {
-      let a = fast.labelStart(i);
-      let b = fast.labelEnd(i);
-      while (a < b && isBlank(buf[a])) a++;
-      while (b > a && isBlank(buf[b - 1])) b--;
-      this.ids[this.m] = this.keyId(decode(buf, a, b), this.line);
-      this.m++;
-      this.line++;
-    }
+    for (let i = 0; i < r; i++) this.ids[this.m++] = this.keyId(fast.label(buf, i), this.line++);
     return fast.stop;
   }
 
