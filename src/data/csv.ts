@@ -37,10 +37,7 @@ export interface CsvExamples extends Examples {
 /** A record longer than this is refused (a damaged file, or one quote left open), 64 MiB. */
 export const MAX_RECORD_BYTES = 2 ** 26;
 
-/**
- * Reads a CSV pushed in chunks of bytes of any size; `finish()` gives the examples. Only the
- * unfinished last record of a chunk is kept between pushes, never the whole text.
- */
+/** Reads a CSV pushed in chunks of any size; `finish()` gives the examples. Only a chunk's unfinished last record is kept. */
 export class CsvParser {
   private readonly file: string;
   private readonly delim: number;
@@ -71,7 +68,7 @@ export class CsvParser {
   private cell = "";
   private cellLines = 0;
   /** The WebAssembly fast path (csv-wasm.ts); null where it cannot run. */
-  private readonly fast: CsvWasm | null;
+  private fast: CsvWasm | null;
 
   constructor(options: CsvOptions) {
     checkOptions(options);
@@ -118,6 +115,8 @@ export class CsvParser {
   finish(): CsvExamples {
     if (this.pending.length > 0) this.parse(this.pending, true);
     this.pending = new Uint8Array(0);
+    this.fast?.release();
+    this.fast = null;
     const f = this.file;
     if (this.n === 0)
       throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
