@@ -1,0 +1,234 @@
+// The thread that reads a streamed IDX file (idx-stream-file.ts) a few batches ahead of the
+// training: it walks the epoch's order, reads a row's chunk when the row is first wanted (a
+// read at the chunk's offset; a gzip stream is inflated in file order), keeps the chunk's rows
+// that are still wanted in a pool, and writes each batch's bytes into a free slot of shared
+// memory. The training thread takes the slots in turn (Atomics), so nothing is copied twice.
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { type MessagePort, workerData } from "node:worker_threads";
+import { createGunzip } from "node:zlib";
+import { fnv1a, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
+
+interface Epoch {
+  type: "epoch";
+  generation: number;
+  order: Int32Array;
+  position: number;
+}
+
+interface Job {
+  layout: StreamLayout;
+  ctrl: SharedArrayBuffer;
+  rows: SharedArrayBuffer;
+  bytes: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+const job = (workerData as { stackaeStream: Job }).stackaeStream;
+const { layout, port } = job;
+const ctrl = new Int32Array(job.ctrl);
+const slotRows = new Int32Array(job.rows);
+const slotBytes = new Uint8Array(job.bytes);
+const { examples: m, inputSize: n, chunkRows, batchSize, slots } = layout;
+const chunkCount = Math.ceil(m / chunkRows);
+
+let running: Promise<void> = Promise.resolve();
+port.on("message", (message: Epoch | { type: "checksum"; h: number }) => {
+  running = running
+    .then(() => (message.type === "epoch" ? produce(message) : checksum(message.h)))
+    .catch((error: unknown) => {
+      port.postMessage({ type: "error", message: (error as Error).message ?? String(error) });
+      Atomics.store(ctrl, SLOT.error, 1);
+      for (let k = 0; k < slots; k++) Atomics.notify(ctrl, slotOffsets(k).state);
+      Atomics.notify(ctrl, SLOT.reply);
+    });
+});
+
+/** The chunks of the file, read at their offset, or in order from a gzip stream. */
+interface Chunks {
+  /** Reads chunk c, and, from a gzip stream, the chunks before it not read yet (each passed to `each`). */
+  read(c: number, each: (chunk: number, bytes: Uint8Array) => void): Promise<void>;
+  close(): void;
+}
+
+function plainChunks(): Chunks {
+  const fd = openSync(layout.path, "r");
+  const buffer = new Uint8Array(chunkRows * n);
+  return {
+    read: async (c, each) => {
+      const rows = Math.min(chunkRows, m - c * chunkRows);
+      const want = rows * n;
+      let got = 0;
+      while (got < want) {
+        const r = readSync(fd, buffer, got, want - got, layout.headerBytes + c * chunkRows * n + got);
+        if (r === 0) throw new Error(`${layout.path}: ended at chunk ${c}: the file is truncated`);
+        got += r;
+      }
+      each(c, buffer.subarray(0, want));
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** The file's inflated bytes after the header, in pieces, ending after the last example. */
+async function* inflatedBytes(): AsyncGenerator<Uint8Array> {
+  const source = createReadStream(layout.path, layout.gzip ? {} : { start: layout.headerBytes });
+  const stream = layout.gzip ? source.pipe(createGunzip()) : source;
+  let skip = layout.gzip ? layout.headerBytes : 0;
+  let left = m * n;
+  try {
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      let bytes: Uint8Array = piece;
+      if (skip > 0) {
+        const cut = Math.min(skip, bytes.length);
+        skip -= cut;
+        bytes = bytes.subarray(cut);
+      }
+      if (bytes.length > left) bytes = bytes.subarray(0, left);
+      left -= bytes.length;
+      if (bytes.length > 0) yield bytes;
+      if (left === 0) return;
+    }
+    throw new Error(`${layout.path}: ended ${left} bytes before the last example: the file is truncated`);
+  } finally {
+    source.destroy();
+  }
+}
+
+function gzipChunks(): Chunks {
+  const pieces = inflatedBytes();
+  const buffer = new Uint8Array(chunkRows * n);
+  let next = 0;
+  let filled = 0;
+  let rest: Uint8Array = new Uint8Array(0);
+  return {
+    read: async (c, each) => {
+      while (next <= c) {
+        const want = Math.min(chunkRows, m - next * chunkRows) * n;
+        while (filled < want) {
+          if (rest.length === 0) {
+            const piece = await pieces.next();
+            if (piece.done) throw new Error(`${layout.path}: ended at chunk ${next}: the file is truncated`);
+            rest = piece.value;
+          }
+          const take = Math.min(want - filled, rest.length);
+          buffer.set(rest.subarray(0, take), filled);
+          filled += take;
+          rest = rest.subarray(take);
+        }
+        each(next, buffer.subarray(0, want));
+        next++;
+        filled = 0;
+      }
+    },
+    close: () => void pieces.return(undefined),
+  };
+}
+
+/** Rows read but not yet taken, in a slab of fixed-size slots (grown when it must be). */
+class RowPool {
+  #slab: Uint8Array;
+  #free: number[] = [];
+  #slotOf = new Map<number, number>();
+  #capacity = 0;
+  constructor(capacity: number) {
+    this.#slab = new Uint8Array(capacity * n);
+    this.#capacity = capacity;
+    for (let s = capacity - 1; s >= 0; s--) this.#free.push(s);
+  }
+  has(row: number): boolean {
+    return this.#slotOf.has(row);
+  }
+  put(row: number, bytes: Uint8Array): void {
+    if (this.#free.length === 0) this.#grow();
+    const s = this.#free.pop() as number;
+    this.#slab.set(bytes, s * n);
+    this.#slotOf.set(row, s);
+  }
+  /** Copies the row out to `out` at `at`, and frees its slot. */
+  take(row: number, out: Uint8Array, at: number): void {
+    const s = this.#slotOf.get(row) as number;
+    out.set(this.#slab.subarray(s * n, (s + 1) * n), at);
+    this.#slotOf.delete(row);
+    this.#free.push(s);
+  }
+  #grow(): void {
+    const slab = new Uint8Array(2 * this.#capacity * n);
+    slab.set(this.#slab);
+    for (let s = 2 * this.#capacity - 1; s >= this.#capacity; s--) this.#free.push(s);
+    this.#slab = slab;
+    this.#capacity *= 2;
+  }
+}
+
+/** Atomics.waitAsync (Node ≥ 16), which this project's TypeScript lib does not declare yet. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      at: number,
+      value: number,
+      ms: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+/** Waits until slot k is free (the training thread took it); false when a newer epoch began. */
+async function freeSlot(k: number, generation: number): Promise<boolean> {
+  const at = slotOffsets(k).state;
+  while (Atomics.load(ctrl, at) !== 0) {
+    if (Atomics.load(ctrl, SLOT.generation) !== generation) return false;
+    const w = waitAsync(ctrl, at, 1, 1000);
+    if (w.async) await w.value;
+  }
+  return Atomics.load(ctrl, SLOT.generation) === generation;
+}
+
+/** Writes the batches of an epoch's order from `position` into the slots, in turn. */
+async function produce({ generation, order, position }: Epoch): Promise<void> {
+  const wanted = new Uint8Array(m);
+  for (let i = position; i < m; i++) wanted[order[i] as number] = 1;
+  const read = new Uint8Array(chunkCount);
+  const pool = new RowPool(Math.min(m, layout.bufferRows + chunkRows));
+  const chunks = layout.gzip ? gzipChunks() : plainChunks();
+  const keep = (c: number, bytes: Uint8Array) => {
+    read[c] = 1;
+    const first = c * chunkRows;
+    for (let i = 0; i * n < bytes.length; i++) {
+      if (wanted[first + i]) pool.put(first + i, bytes.subarray(i * n, (i + 1) * n));
+    }
+  };
+  try {
+    for (let b = position, k = 0; b < m; b += batchSize, k++) {
+      const slot = k % slots;
+      if (!(await freeSlot(slot, generation))) return;
+      const count = Math.min(batchSize, m - b);
+      const o = slotOffsets(slot);
+      for (let i = 0; i < count; i++) {
+        const r = order[b + i] as number;
+        if (!pool.has(r)) {
+          const c = Math.floor(r / chunkRows);
+          if (!read[c]) await chunks.read(c, keep);
+        }
+        pool.take(r, slotBytes, (slot * batchSize + i) * n);
+        wanted[r] = 0;
+        slotRows[slot * batchSize + i] = r;
+      }
+      ctrl[o.generation] = generation;
+      ctrl[o.position] = b;
+      ctrl[o.count] = count;
+      Atomics.store(ctrl, o.state, 1);
+      Atomics.notify(ctrl, o.state);
+    }
+  } finally {
+    chunks.close();
+  }
+}
+
+/** FNV-1a of the examples' bytes in file order, from `h`: the reply to a checksum request. */
+async function checksum(h: number): Promise<void> {
+  let hash = h;
+  for await (const bytes of inflatedBytes()) hash = fnv1a(hash, bytes);
+  port.postMessage({ type: "checksum", h: hash });
+  Atomics.store(ctrl, SLOT.reply, 1);
+  Atomics.notify(ctrl, SLOT.reply);
+}
