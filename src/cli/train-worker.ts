@@ -195,6 +195,7 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
     const page = () => runReport(result, reportFacts(job, data, summary, predicted, backend));
     return { summary, stages: result.stages, ...writeOutputs(job, result, data, { before, after }, page) };
   } finally {
+    stream?.close();
     await backend.dispose();
   }
 }

@@ -88,22 +88,32 @@ export function openIdxStream(imagesPath: string, labelsPath: string, options: I
     bufferRows: options.shuffleBuffer ?? DEFAULT_SHUFFLE_BUFFER,
     sequential: header.gzip,
   });
-  const base = { path: imagesPath, gzip: header.gzip, headerBytes: 16, examples: m, inputSize: n, chunkRows };
+  const layout: StreamLayout = {
+    path: imagesPath,
+    gzip: header.gzip,
+    headerBytes: 16,
+    examples: m,
+    inputSize: n,
+    chunkRows,
+    bufferRows: shuffle.bufferRows,
+  };
+  // One reading thread for the stream, started when first needed, shared by its readers in turn.
+  let thread: ReadingThread | null = null;
+  const reading = () => {
+    thread ??= new ReadingThread(layout);
+    return thread;
+  };
   return {
     examples: m,
     inputSize: n,
     labels,
     name: imagesPath,
     shuffle: (order: Int32Array, rng: Rng) => shuffleStream(order, shuffle, rng),
-    open: (batchSize: number) =>
-      new IdxBatchReader({ ...base, bufferRows: shuffle.bufferRows, batchSize, slots: options.ahead ?? 4 }),
-    checksum: (h: number) => {
-      const reader = new IdxBatchReader({ ...base, bufferRows: 1, batchSize: 1, slots: 1 });
-      try {
-        return reader.checksum(h);
-      } finally {
-        reader.close();
-      }
+    open: (batchSize: number) => new IdxBatchReader(reading(), batchSize, options.ahead ?? 4),
+    checksum: (h: number) => reading().checksum(h),
+    close: () => {
+      thread?.close();
+      thread = null;
     },
   };
 }
@@ -111,59 +121,108 @@ export function openIdxStream(imagesPath: string, labelsPath: string, options: I
 /** How long the training thread waits on the reader before it looks for the reader's failure. */
 const WAIT_MS = 500;
 
-/** The training thread's side: starts the reading thread, tells it each epoch, takes its batches. */
+/** The thread that reads the file (idx-stream-worker-file.ts), and the port to it. */
+class ReadingThread {
+  readonly layout: StreamLayout;
+  readonly port: MessageChannel["port1"];
+  readonly #worker: Worker;
+
+  constructor(layout: StreamLayout) {
+    this.layout = layout;
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    this.#worker = startWorker(
+      new URL(`./idx-stream-worker-file${extension()}`, import.meta.url),
+      { stackaeStream: { layout, port: channel.port2 } },
+      [channel.port2],
+    );
+    this.#worker.unref();
+  }
+
+  /** Blocks while `ctrl[at]` is `value`; throws the reading thread's failure, if it fails. */
+  wait(ctrl: Int32Array, at: number, value: number): void {
+    while (Atomics.load(ctrl, at) === value) {
+      if (Atomics.load(ctrl, SLOT.error) !== 0) {
+        const failure = receiveMessageOnPort(this.port)?.message as { message?: string } | undefined;
+        throw new DataError(
+          `${this.layout.path}: ${failure?.message ?? "the reading thread failed"}`,
+          this.layout.path,
+        );
+      }
+      Atomics.wait(ctrl, at, value, WAIT_MS);
+    }
+  }
+
+  /** The thread's FNV-1a of the file's examples, continued from h (ExampleStream.checksum). */
+  checksum(h: number): number {
+    const ctrl = new Int32Array(new SharedArrayBuffer(4 * controlWords(0)));
+    this.port.postMessage({ type: "checksum", ctrl: ctrl.buffer, h });
+    this.wait(ctrl, SLOT.reply, 0);
+    const reply = receiveMessageOnPort(this.port)?.message as { type: string; h: number } | undefined;
+    if (reply?.type !== "checksum") throw new DataError(`${this.layout.path}: the reading thread did not answer`);
+    return reply.h;
+  }
+
+  close(): void {
+    this.port.close();
+    void this.#worker.terminate();
+  }
+}
+
+/** The training thread's side of a reader: tells the thread each epoch, takes its batches from shared memory. */
 class IdxBatchReader implements BatchReader {
-  readonly #layout: StreamLayout;
+  readonly #thread: ReadingThread;
+  readonly #batchSize: number;
+  readonly #slots: number;
   readonly #ctrl: Int32Array;
   readonly #rows: Int32Array;
   readonly #bytes: Uint8Array;
-  readonly #worker: Worker;
-  readonly #port: MessageChannel["port1"];
   #generation = 0;
   #taken = 0;
   #position = 0;
 
-  constructor(layout: StreamLayout) {
-    checkNumber("batchSize", layout.batchSize, { integer: true, min: 1 });
-    this.#layout = layout;
-    const ctrl = new SharedArrayBuffer(4 * controlWords(layout.slots));
-    const rows = new SharedArrayBuffer(4 * layout.slots * layout.batchSize);
-    const bytes = new SharedArrayBuffer(layout.slots * layout.batchSize * layout.inputSize);
-    this.#ctrl = new Int32Array(ctrl);
-    this.#rows = new Int32Array(rows);
-    this.#bytes = new Uint8Array(bytes);
-    const channel = new MessageChannel();
-    this.#port = channel.port1;
-    this.#worker = startWorker(
-      new URL(`./idx-stream-worker-file${extension()}`, import.meta.url),
-      {
-        stackaeStream: { layout, ctrl, rows, bytes, port: channel.port2 },
-      },
-      [channel.port2],
-    );
-    this.#worker.unref();
+  constructor(thread: ReadingThread, batchSize: number, slots: number) {
+    checkNumber("batchSize", batchSize, { integer: true, min: 1 });
+    checkNumber("ahead", slots, { integer: true, min: 1 });
+    this.#thread = thread;
+    this.#batchSize = batchSize;
+    this.#slots = slots;
+    this.#ctrl = new Int32Array(new SharedArrayBuffer(4 * controlWords(slots)));
+    this.#rows = new Int32Array(new SharedArrayBuffer(4 * slots * batchSize));
+    this.#bytes = new Uint8Array(new SharedArrayBuffer(slots * batchSize * thread.layout.inputSize));
   }
 
   start(order: Int32Array, position: number): void {
     this.#generation++;
     Atomics.store(this.#ctrl, SLOT.generation, this.#generation);
     // Batches of an earlier epoch still waiting are dropped; the reader sees the new epoch.
-    for (let k = 0; k < this.#layout.slots; k++) {
+    for (let k = 0; k < this.#slots; k++) {
       const at = slotOffsets(k).state;
       Atomics.store(this.#ctrl, at, 0);
       Atomics.notify(this.#ctrl, at);
     }
     this.#taken = 0;
     this.#position = position;
-    this.#port.postMessage({ type: "epoch", generation: this.#generation, order: order.slice(), position });
+    this.#thread.port.postMessage({
+      type: "epoch",
+      ctrl: this.#ctrl.buffer,
+      rows: this.#rows.buffer,
+      bytes: this.#bytes.buffer,
+      batchSize: this.#batchSize,
+      slots: this.#slots,
+      generation: this.#generation,
+      order: order.slice(),
+      position,
+    });
   }
 
   next(rows: Int32Array, out: FloatArray): void {
-    const { slots, batchSize, inputSize: n } = this.#layout;
-    const k = this.#taken % slots;
+    const n = this.#thread.layout.inputSize;
+    const batchSize = this.#batchSize;
+    const k = this.#taken % this.#slots;
     const o = slotOffsets(k);
     for (;;) {
-      this.#wait(o.state, 0);
+      this.#thread.wait(this.#ctrl, o.state, 0);
       if (this.#ctrl[o.generation] === this.#generation) break;
       Atomics.store(this.#ctrl, o.state, 0);
       Atomics.notify(this.#ctrl, o.state);
@@ -172,7 +231,7 @@ class IdxBatchReader implements BatchReader {
     const given = this.#rows.subarray(k * batchSize, k * batchSize + count);
     if (this.#ctrl[o.position] !== this.#position || count !== rows.length || given.some((r, i) => r !== rows[i])) {
       throw new ArgumentError(
-        `${this.#layout.path}: the batch asked for (${rows.length} examples at position ${this.#position}) is not the next of the epoch's order`,
+        `${this.#thread.layout.path}: the batch asked for (${rows.length} examples at position ${this.#position}) is not the next of the epoch's order`,
       );
     }
     scalePixels(this.#bytes.subarray(k * batchSize * n, (k * batchSize + count) * n), out);
@@ -182,34 +241,12 @@ class IdxBatchReader implements BatchReader {
     this.#position += count;
   }
 
-  /** The reader's FNV-1a of the file's examples, continued from h (ExampleStream.checksum). */
-  checksum(h: number): number {
-    Atomics.store(this.#ctrl, SLOT.reply, 0);
-    this.#port.postMessage({ type: "checksum", h });
-    this.#wait(SLOT.reply, 0);
-    Atomics.store(this.#ctrl, SLOT.reply, 0);
-    const reply = receiveMessageOnPort(this.#port)?.message as { type: string; h: number } | undefined;
-    if (reply?.type !== "checksum") throw new DataError(`${this.#layout.path}: the reading thread did not answer`);
-    return reply.h;
-  }
-
   close(): void {
+    // The thread stops this reader's epoch when it next looks; it stays for the stream's other readers.
     Atomics.store(this.#ctrl, SLOT.generation, -1);
-    this.#port.close();
-    void this.#worker.terminate();
-  }
-
-  /** Blocks while word `at` is `value`; throws the reading thread's failure, if it fails. */
-  #wait(at: number, value: number): void {
-    while (Atomics.load(this.#ctrl, at) === value) {
-      if (Atomics.load(this.#ctrl, SLOT.error) !== 0) {
-        const failure = receiveMessageOnPort(this.#port)?.message as { message?: string } | undefined;
-        throw new DataError(
-          `${this.#layout.path}: ${failure?.message ?? "the reading thread failed"}`,
-          this.#layout.path,
-        );
-      }
-      Atomics.wait(this.#ctrl, at, value, WAIT_MS);
+    for (let k = 0; k < this.#slots; k++) {
+      Atomics.store(this.#ctrl, slotOffsets(k).state, 0);
+      Atomics.notify(this.#ctrl, slotOffsets(k).state);
     }
   }
 }

@@ -13,9 +13,6 @@ export interface StreamLayout {
   /** Examples per chunk read at once, and the shuffle buffer's size. */
   chunkRows: number;
   bufferRows: number;
-  batchSize: number;
-  /** Batches the reader may be ahead. */
-  slots: number;
 }
 
 /** The Int32 words of the control block: the epoch in progress, a failure, a reply; then 4 per slot. */

@@ -8,37 +8,43 @@ import { type MessagePort, workerData } from "node:worker_threads";
 import { createGunzip } from "node:zlib";
 import { fnv1a, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
 
-interface Epoch {
+/** A reader's shared memory: its control words, and its slots' rows and bytes. */
+interface Shared {
+  ctrl: SharedArrayBuffer;
+  rows: SharedArrayBuffer;
+  bytes: SharedArrayBuffer;
+  batchSize: number;
+  slots: number;
+}
+
+interface Epoch extends Shared {
   type: "epoch";
   generation: number;
   order: Int32Array;
   position: number;
 }
 
-interface Job {
-  layout: StreamLayout;
+interface Checksum {
+  type: "checksum";
   ctrl: SharedArrayBuffer;
-  rows: SharedArrayBuffer;
-  bytes: SharedArrayBuffer;
-  port: MessagePort;
+  h: number;
 }
 
-const job = (workerData as { stackaeStream: Job }).stackaeStream;
-const { layout, port } = job;
-const ctrl = new Int32Array(job.ctrl);
-const slotRows = new Int32Array(job.rows);
-const slotBytes = new Uint8Array(job.bytes);
-const { examples: m, inputSize: n, chunkRows, batchSize, slots } = layout;
+const { layout, port } = (workerData as { stackaeStream: { layout: StreamLayout; port: MessagePort } }).stackaeStream;
+const { examples: m, inputSize: n, chunkRows } = layout;
 const chunkCount = Math.ceil(m / chunkRows);
 
 let running: Promise<void> = Promise.resolve();
-port.on("message", (message: Epoch | { type: "checksum"; h: number }) => {
+port.on("message", (message: Epoch | Checksum) => {
+  const ctrl = new Int32Array(message.ctrl);
   running = running
-    .then(() => (message.type === "epoch" ? produce(message) : checksum(message.h)))
+    .then(() => (message.type === "epoch" ? produce(message) : checksum(ctrl, message.h)))
     .catch((error: unknown) => {
       port.postMessage({ type: "error", message: (error as Error).message ?? String(error) });
       Atomics.store(ctrl, SLOT.error, 1);
-      for (let k = 0; k < slots; k++) Atomics.notify(ctrl, slotOffsets(k).state);
+      for (let k = 0; k < (message.type === "epoch" ? message.slots : 0); k++) {
+        Atomics.notify(ctrl, slotOffsets(k).state);
+      }
       Atomics.notify(ctrl, SLOT.reply);
     });
 });
@@ -46,13 +52,16 @@ port.on("message", (message: Epoch | { type: "checksum"; h: number }) => {
 /** The chunks of the file, read at their offset, or in order from a gzip stream. */
 interface Chunks {
   /** Reads chunk c, and, from a gzip stream, the chunks before it not read yet (each passed to `each`). */
-  read(c: number, each: (chunk: number, bytes: Uint8Array) => void): Promise<void>;
+  read(c: number, each: (chunk: number, bytes: Buffer) => void): Promise<void>;
   close(): void;
 }
 
+/** One chunk's bytes, reused by every epoch. */
+const chunkBuffer = Buffer.alloc(chunkRows * n);
+
 function plainChunks(): Chunks {
   const fd = openSync(layout.path, "r");
-  const buffer = new Uint8Array(chunkRows * n);
+  const buffer = chunkBuffer;
   return {
     read: async (c, each) => {
       const rows = Math.min(chunkRows, m - c * chunkRows);
@@ -70,14 +79,14 @@ function plainChunks(): Chunks {
 }
 
 /** The file's inflated bytes after the header, in pieces, ending after the last example. */
-async function* inflatedBytes(): AsyncGenerator<Uint8Array> {
+async function* inflatedBytes(): AsyncGenerator<Buffer> {
   const source = createReadStream(layout.path, layout.gzip ? {} : { start: layout.headerBytes });
   const stream = layout.gzip ? source.pipe(createGunzip()) : source;
   let skip = layout.gzip ? layout.headerBytes : 0;
   let left = m * n;
   try {
     for await (const piece of stream as AsyncIterable<Buffer>) {
-      let bytes: Uint8Array = piece;
+      let bytes = piece;
       if (skip > 0) {
         const cut = Math.min(skip, bytes.length);
         skip -= cut;
@@ -96,10 +105,10 @@ async function* inflatedBytes(): AsyncGenerator<Uint8Array> {
 
 function gzipChunks(): Chunks {
   const pieces = inflatedBytes();
-  const buffer = new Uint8Array(chunkRows * n);
+  const buffer = chunkBuffer;
   let next = 0;
   let filled = 0;
-  let rest: Uint8Array = new Uint8Array(0);
+  let rest: Buffer = Buffer.alloc(0);
   return {
     read: async (c, each) => {
       while (next <= c) {
@@ -111,7 +120,7 @@ function gzipChunks(): Chunks {
             rest = piece.value;
           }
           const take = Math.min(want - filled, rest.length);
-          buffer.set(rest.subarray(0, take), filled);
+          rest.copy(buffer, filled, 0, take);
           filled += take;
           rest = rest.subarray(take);
         }
@@ -124,36 +133,47 @@ function gzipChunks(): Chunks {
   };
 }
 
-/** Rows read but not yet taken, in a slab of fixed-size slots (grown when it must be). */
+/**
+ * Rows read but not yet taken, in a slab of fixed-size slots (grown when it must be). Rows are
+ * copied with Buffer.copy, which makes no view per row: the garbage of millions of views per
+ * epoch would grow the heap with the data set.
+ */
 class RowPool {
-  #slab: Uint8Array;
+  #slab: Buffer;
   #free: number[] = [];
   #slotOf = new Map<number, number>();
   #capacity = 0;
   constructor(capacity: number) {
-    this.#slab = new Uint8Array(capacity * n);
+    this.#slab = Buffer.alloc(capacity * n);
     this.#capacity = capacity;
     for (let s = capacity - 1; s >= 0; s--) this.#free.push(s);
+  }
+  /** Frees every slot (a new epoch). */
+  clear(): void {
+    this.#slotOf.clear();
+    this.#free.length = 0;
+    for (let s = this.#capacity - 1; s >= 0; s--) this.#free.push(s);
   }
   has(row: number): boolean {
     return this.#slotOf.has(row);
   }
-  put(row: number, bytes: Uint8Array): void {
+  /** Keeps the row that starts at `from` in `bytes`. */
+  put(row: number, bytes: Buffer, from: number): void {
     if (this.#free.length === 0) this.#grow();
     const s = this.#free.pop() as number;
-    this.#slab.set(bytes, s * n);
+    bytes.copy(this.#slab, s * n, from, from + n);
     this.#slotOf.set(row, s);
   }
   /** Copies the row out to `out` at `at`, and frees its slot. */
-  take(row: number, out: Uint8Array, at: number): void {
+  take(row: number, out: Buffer, at: number): void {
     const s = this.#slotOf.get(row) as number;
-    out.set(this.#slab.subarray(s * n, (s + 1) * n), at);
+    this.#slab.copy(out, at, s * n, (s + 1) * n);
     this.#slotOf.delete(row);
     this.#free.push(s);
   }
   #grow(): void {
-    const slab = new Uint8Array(2 * this.#capacity * n);
-    slab.set(this.#slab);
+    const slab = Buffer.alloc(2 * this.#capacity * n);
+    this.#slab.copy(slab);
     for (let s = 2 * this.#capacity - 1; s >= this.#capacity; s--) this.#free.push(s);
     this.#slab = slab;
     this.#capacity *= 2;
@@ -172,8 +192,11 @@ const waitAsync = (
   }
 ).waitAsync;
 
+/** The rows pending, kept from epoch to epoch. */
+const pool = new RowPool(Math.min(m, layout.bufferRows + chunkRows));
+
 /** Waits until slot k is free (the training thread took it); false when a newer epoch began. */
-async function freeSlot(k: number, generation: number): Promise<boolean> {
+async function freeSlot(ctrl: Int32Array, k: number, generation: number): Promise<boolean> {
   const at = slotOffsets(k).state;
   while (Atomics.load(ctrl, at) !== 0) {
     if (Atomics.load(ctrl, SLOT.generation) !== generation) return false;
@@ -184,23 +207,25 @@ async function freeSlot(k: number, generation: number): Promise<boolean> {
 }
 
 /** Writes the batches of an epoch's order from `position` into the slots, in turn. */
-async function produce({ generation, order, position }: Epoch): Promise<void> {
+async function produce(epoch: Epoch): Promise<void> {
+  const { generation, order, position, batchSize, slots } = epoch;
+  const ctrl = new Int32Array(epoch.ctrl);
+  const slotRows = new Int32Array(epoch.rows);
+  const slotBytes = Buffer.from(epoch.bytes);
   const wanted = new Uint8Array(m);
   for (let i = position; i < m; i++) wanted[order[i] as number] = 1;
   const read = new Uint8Array(chunkCount);
-  const pool = new RowPool(Math.min(m, layout.bufferRows + chunkRows));
+  pool.clear();
   const chunks = layout.gzip ? gzipChunks() : plainChunks();
-  const keep = (c: number, bytes: Uint8Array) => {
+  const keep = (c: number, bytes: Buffer) => {
     read[c] = 1;
     const first = c * chunkRows;
-    for (let i = 0; i * n < bytes.length; i++) {
-      if (wanted[first + i]) pool.put(first + i, bytes.subarray(i * n, (i + 1) * n));
-    }
+    for (let i = 0; i * n < bytes.length; i++) if (wanted[first + i]) pool.put(first + i, bytes, i * n);
   };
   try {
     for (let b = position, k = 0; b < m; b += batchSize, k++) {
       const slot = k % slots;
-      if (!(await freeSlot(slot, generation))) return;
+      if (!(await freeSlot(ctrl, slot, generation))) return;
       const count = Math.min(batchSize, m - b);
       const o = slotOffsets(slot);
       for (let i = 0; i < count; i++) {
@@ -225,7 +250,7 @@ async function produce({ generation, order, position }: Epoch): Promise<void> {
 }
 
 /** FNV-1a of the examples' bytes in file order, from `h`: the reply to a checksum request. */
-async function checksum(h: number): Promise<void> {
+async function checksum(ctrl: Int32Array, h: number): Promise<void> {
   let hash = h;
   if (layout.gzip) {
     for await (const bytes of inflatedBytes()) hash = fnv1a(hash, bytes);

@@ -21,6 +21,8 @@ export interface ExampleStream {
   checksum(h: number): number;
   /** Where the examples come from, for messages. */
   readonly name: string;
+  /** Ends the reading (a thread, for a file); the stream may be opened again after. */
+  close(): void;
 }
 
 /** Batches in the order an epoch was told, read ahead. */
