@@ -125,7 +125,8 @@ function train(name: string, dir: string, extra: string[]): Run {
   const m = summary.data.trainImages as number;
   const epochs = Number(opt.epochs);
   const seconds = stages.reduce((t, [, s]) => t + s, 0);
-  const [h, mm, ss] = (/Elapsed \(wall clock\) time.*: (.*)/.exec(r.stderr)?.[1] ?? "0")
+  // "m:ss.ss" or "h:mm:ss": seconds, minutes, hours from the right.
+  const [secs, min, hours] = (/Elapsed \(wall clock\) time.*: (.*)/.exec(r.stderr)?.[1] ?? "0")
     .split(":")
     .map(Number)
     .reverse()
@@ -133,7 +134,7 @@ function train(name: string, dir: string, extra: string[]): Run {
   return {
     name,
     peak: field(/Maximum resident set size \(kbytes\): (\d+)/) * 1024,
-    wall: (s ?? 0) + 60 * (min ?? 0) + 3600 * (hours ?? 0),
+    wall: (secs ?? 0) + 60 * (min ?? 0) + 3600 * (hours ?? 0),
     cpu: field(/User time \(seconds\): ([\d.]+)/) + field(/System time \(seconds\): ([\d.]+)/),
     throughput: (stages.length * epochs * m) / seconds,
     accuracy: summary.accuracyAfterFineTuning as number,
