@@ -177,6 +177,7 @@ class IdxBatchReader implements BatchReader {
   readonly #ctrl: Int32Array;
   readonly #rows: Int32Array;
   readonly #bytes: Uint8Array;
+  readonly #floats: Float32Array;
   #generation = 0;
   #taken = 0;
   #position = 0;
@@ -190,6 +191,7 @@ class IdxBatchReader implements BatchReader {
     this.#ctrl = new Int32Array(new SharedArrayBuffer(4 * controlWords(slots)));
     this.#rows = new Int32Array(new SharedArrayBuffer(4 * slots * batchSize));
     this.#bytes = new Uint8Array(new SharedArrayBuffer(slots * batchSize * thread.layout.inputSize));
+    this.#floats = new Float32Array(new SharedArrayBuffer(4 * slots * batchSize * thread.layout.inputSize));
   }
 
   start(order: Int32Array, position: number): void {
@@ -208,6 +210,7 @@ class IdxBatchReader implements BatchReader {
       ctrl: this.#ctrl.buffer,
       rows: this.#rows.buffer,
       bytes: this.#bytes.buffer,
+      floats: this.#floats.buffer,
       batchSize: this.#batchSize,
       slots: this.#slots,
       generation: this.#generation,
@@ -234,7 +237,10 @@ class IdxBatchReader implements BatchReader {
         `${this.#thread.layout.path}: the batch asked for (${rows.length} examples at position ${this.#position}) is not the next of the epoch's order`,
       );
     }
-    scalePixels(this.#bytes.subarray(k * batchSize * n, (k * batchSize + count) * n), out);
+    const [from, to] = [k * batchSize * n, (k * batchSize + count) * n];
+    // float32 matrices take the reading thread's values; float64 ones divide the bytes themselves.
+    if (out instanceof Float32Array) out.set(this.#floats.subarray(from, to));
+    else scalePixels(this.#bytes.subarray(from, to), out);
     Atomics.store(this.#ctrl, o.state, 0);
     Atomics.notify(this.#ctrl, o.state);
     this.#taken++;

@@ -8,11 +8,12 @@ import { type MessagePort, workerData } from "node:worker_threads";
 import { createGunzip } from "node:zlib";
 import { fnv1a, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
 
-/** A reader's shared memory: its control words, and its slots' rows and bytes. */
+/** A reader's shared memory: its control words, and its slots' rows, bytes and their values ÷ 255. */
 interface Shared {
   ctrl: SharedArrayBuffer;
   rows: SharedArrayBuffer;
   bytes: SharedArrayBuffer;
+  floats: SharedArrayBuffer;
   batchSize: number;
   slots: number;
 }
@@ -212,6 +213,7 @@ async function produce(epoch: Epoch): Promise<void> {
   const ctrl = new Int32Array(epoch.ctrl);
   const slotRows = new Int32Array(epoch.rows);
   const slotBytes = Buffer.from(epoch.bytes);
+  const slotFloats = new Float32Array(epoch.floats);
   const wanted = new Uint8Array(m);
   for (let i = position; i < m; i++) wanted[order[i] as number] = 1;
   const read = new Uint8Array(chunkCount);
@@ -238,6 +240,9 @@ async function produce(epoch: Epoch): Promise<void> {
         wanted[r] = 0;
         slotRows[slot * batchSize + i] = r;
       }
+      // Decoded here, a batch ahead, rather than on the training thread: as inputsToMatrix scales.
+      const first = slot * batchSize * n;
+      for (let j = first; j < first + count * n; j++) slotFloats[j] = (slotBytes[j] as number) / 255;
       ctrl[o.generation] = generation;
       ctrl[o.position] = b;
       ctrl[o.count] = count;
