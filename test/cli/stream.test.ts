@@ -120,8 +120,10 @@ describe("train --stream", () => {
     const seen = `streamed ${mib(a.peak)} → ${mib(b.peak)}, held ${mib(held.peak)}; the file grew ${mib(dataGrowth)}`;
     t.diagnostic(seen);
     // Held in memory the larger set costs at least its bytes and their floats (5 bytes a pixel);
-    // streamed, the growth is its labels and the epochs' orders (12 bytes an example).
+    // streamed, the growth is its labels and the epochs' orders (12 bytes an example), and the
+    // garbage collector's timing: 6–14 MiB seen on a loaded machine. Holding even the file's bytes
+    // alone would grow it by the whole 41.9 MiB, so half of that still tells the two apart.
     assert.ok(held.peak - b.peak > 2 * dataGrowth, seen);
-    assert.ok(b.peak - a.peak < 0.25 * dataGrowth, seen);
+    assert.ok(b.peak - a.peak < 0.5 * dataGrowth, seen);
   });
 });
