@@ -36,9 +36,10 @@ import {
 } from "./parse.ts";
 import { formatSeconds, type ProgressReporter, plural, progressReporter } from "./progress.ts";
 import { lockRunFiles } from "./run-locks.ts";
+import { resumeStreamFlags, type StreamFlags, streamOptions } from "./stream-data.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
-export interface TrainFlags {
+export interface TrainFlags extends StreamFlags {
   data?: string;
   test?: string;
   testFraction?: number;
@@ -108,6 +109,7 @@ export function registerTrain(program: Command): void {
       "pretrain stacked sparse autoencoders, train the softmax, fine-tune, and test (by default UFLDL's MNIST experiment, 784-200-200-10)",
     );
   dataOptions(command);
+  streamOptions(command);
   settingOptions(command);
   runOptions(command);
   command.action(async (flags: TrainFlags, invoked: Command) => {
@@ -290,15 +292,18 @@ const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
 /**
  * The settings the flags give. `given` says which flags the command line gave: the others (their
  * defaults, SPEC §6's values) are left out, so that a recipe's values stand where no flag
- * overrides them. Without it every flag's value counts.
+ * overrides them; without it every flag's value counts. `optimizer`: that of a stage whose flags
+ * name none (streamed: adam); without it, the recipe's (SPEC §6's: lbfgs).
  */
 export function settingsOf(
   flags: TrainFlags,
   given: (flag: keyof TrainFlags) => boolean = () => true,
+  optimizer?: OptimizerName,
 ): PartialSettings {
+  const fallback = optimizer;
   const v = <K extends keyof TrainFlags>(flag: K): TrainFlags[K] | undefined => (given(flag) ? flags[flag] : undefined);
   const stage = (optimizer: keyof TrainFlags, iterations: keyof TrainFlags, lambda: keyof TrainFlags) => ({
-    optimizer: (v(optimizer) ?? v("optimizer")) as OptimizerName | undefined,
+    optimizer: (v(optimizer) ?? v("optimizer") ?? fallback) as OptimizerName | undefined,
     iterations: v(iterations) as number | undefined,
     lambda: v(lambda) as number | undefined,
     batchSize: v("batchSize"),
@@ -381,6 +386,10 @@ function trainJob(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean)
     trainLimit: flags.trainLimit,
     transpose: flags.transpose === true,
     settings: flags.resume === undefined ? settingsOf(flags, given) : undefined,
+    streamSettings: flags.resume === undefined ? settingsOf(flags, given, "adam") : undefined,
+    stream: flags.stream === true,
+    shuffleBuffer: flags.shuffleBuffer,
+    memoryBudget: flags.memoryBudget,
     backend: flags.backend,
     threads: flags.threads,
     out: flags.out,
@@ -499,6 +508,7 @@ function resumeDataFlags(flags: TrainFlags): string {
   if (flags.trainLimit !== undefined) parts.push(`--train-limit ${flags.trainLimit}`);
   if (flags.transpose) parts.push("--transpose");
   if (flags.earlyStopping !== undefined) parts.push(`--early-stopping ${flags.earlyStopping}`);
+  parts.push(...resumeStreamFlags(flags));
   return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }
 
