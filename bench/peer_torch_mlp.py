@@ -69,7 +69,9 @@ def main():
         "epochs": epochs,
         "totalSeconds": trained,
         "pinning": f"torch.set_num_threads({a.threads}), set_num_interop_threads(1); "
-                   "the caller sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS",
+                   f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+                   f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+                   f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}",
         # ru_maxrss is in KiB on Linux.
         "peakMemoryMiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }))
