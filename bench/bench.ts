@@ -29,7 +29,7 @@ import { fmaPeak } from "./fma-peak.ts";
 import { fullRun } from "./full-run.ts";
 import { minibatchRun } from "./minibatch.ts";
 import { PythonPeer } from "./python-peer.ts";
-import { atLeast, evaluationFlops, type Target, tally, targetLines } from "./targets.ts";
+import { atLeast, evaluationFlops, gemmTargets, type Target, tally, targetLines } from "./targets.ts";
 
 enableRelaxedSimd();
 const argv = process.argv.slice(2);
@@ -333,21 +333,8 @@ async function gemmSection(builds: Build[]): Promise<GemmSection> {
       `numpy on the five products of one evaluation of autoencoder 1 (all dense, ${EVALUATION_SHAPES.map((s) => s.what).join(" and ")} timed after the table): ${numpyEvaluation.toFixed(1)} GFLOP/s`,
     );
   }
-  const targets: Target[] = [];
-  for (const [i, s] of SHAPES.entries()) {
-    const of = (role: string) =>
-      gemm.find(
-        (g) => g.shape.join() === [s.M, s.N, s.K].join() && builds.find((b) => b.label === g.backend)?.role === role,
-      );
-    const wasm = of("wasm");
-    const native = of("native");
-    const shape = `${s.M}×${s.N}×${s.K}`;
-    if (wasm)
-      targets.push(atLeast(`gemm ${shape} ${s.what}, wasm ÷ ceiling`, wasm.gflops / peak.gflops, TARGET.ofCeiling));
-    if (native && numpyBest[i] !== undefined) {
-      targets.push(atLeast(`gemm ${shape} ${s.what}, native ÷ numpy`, native.ratioToNumpy, TARGET.ofNumpy));
-    }
-  }
+  const roles = new Map(builds.flatMap((b) => (b.role ? [[b.label, b.role] as const] : [])));
+  const targets = gemmTargets(SHAPES, gemm, roles, peak.gflops, TARGET);
   return { gemm, wasmPeak: { ...peak, ratioToNumpy: best.length ? best : null }, numpyEvaluation, targets };
 }
 

@@ -53,3 +53,36 @@ export function tally(targets: readonly Target[]): { holds: number; misses: numb
 export function evaluationFlops(m: number, n: number, h: number, nonZeros: number): number {
   return 3 * 2 * m * n * h + 2 * 2 * nonZeros * h;
 }
+
+/** One timed product: which build, its shape M × N × K, GFLOP/s and the ratio to numpy's. */
+export interface GemmRow {
+  backend: string;
+  shape: number[];
+  gflops: number;
+  ratioToNumpy: number | null;
+}
+
+/**
+ * The gemm targets, shape by shape: the GFLOP/s of the build whose role is "wasm" (every thread)
+ * ÷ the 128-bit FMA ceiling on as many threads, and the "native" build's ratio to numpy's.
+ */
+export function gemmTargets(
+  shapes: readonly { M: number; N: number; K: number; what: string }[],
+  rows: readonly GemmRow[],
+  roles: ReadonlyMap<string, "wasm" | "native">,
+  ceiling: number,
+  bounds: { ofCeiling: number; ofNumpy: number },
+): Target[] {
+  const targets: Target[] = [];
+  for (const s of shapes) {
+    const shape = `${s.M}×${s.N}×${s.K}`;
+    const of = (role: string) => rows.find((g) => g.shape.join("×") === shape && roles.get(g.backend) === role);
+    const wasm = of("wasm");
+    const native = of("native");
+    if (wasm) targets.push(atLeast(`gemm ${shape} ${s.what}, wasm ÷ ceiling`, wasm.gflops / ceiling, bounds.ofCeiling));
+    if (native?.ratioToNumpy != null) {
+      targets.push(atLeast(`gemm ${shape} ${s.what}, native ÷ numpy`, native.ratioToNumpy, bounds.ofNumpy));
+    }
+  }
+  return targets;
+}

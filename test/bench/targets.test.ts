@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fullRunTargets } from "../../bench/full-run.ts";
-import { atLeast, atMost, evaluationFlops, tally, targetLines } from "../../bench/targets.ts";
+import { atLeast, atMost, evaluationFlops, gemmTargets, tally, targetLines } from "../../bench/targets.ts";
 
 describe("atLeast and atMost", () => {
   it("hold at the bound and on its side, miss beyond it", () => {
@@ -53,5 +53,35 @@ describe("evaluationFlops", () => {
     // 3 dense products of 2·60,000·784·200 = 18.8 GFLOP, two of 2·nnz·200 over 8.94 M non-zeros.
     const gflops = evaluationFlops(60000, 784, 200, 8_940_000) / 1e9;
     assert.ok(Math.abs(gflops - 63.6) < 0.1, `${gflops}`);
+  });
+});
+
+describe("gemmTargets", () => {
+  const shapes = [
+    { M: 256, N: 200, K: 784, what: "minibatch" },
+    { M: 60000, N: 784, K: 200, what: "decode" },
+  ];
+  const rows = [
+    { backend: "wasm FMA, 1 thread", shape: [256, 200, 784], gflops: 50, ratioToNumpy: 0.3 },
+    { backend: "wasm FMA, 2 threads", shape: [256, 200, 784], gflops: 90, ratioToNumpy: 0.6 },
+    { backend: "native", shape: [256, 200, 784], gflops: 140, ratioToNumpy: 0.96 },
+    { backend: "wasm FMA, 2 threads", shape: [60000, 784, 200], gflops: 80, ratioToNumpy: 0.5 },
+    { backend: "native", shape: [60000, 784, 200], gflops: 150, ratioToNumpy: null },
+  ];
+  const roles = new Map([
+    ["wasm FMA, 2 threads", "wasm" as const],
+    ["native", "native" as const],
+  ]);
+  it("divides the every-thread wasm build by the ceiling and takes native's ratio to numpy, shape by shape", () => {
+    const t = gemmTargets(shapes, rows, roles, 100, { ofCeiling: 0.85, ofNumpy: 0.95 });
+    assert.deepEqual(
+      t.map((x) => [x.name, x.value, x.holds]),
+      [
+        ["gemm 256×200×784 minibatch, wasm ÷ ceiling", 0.9, true],
+        ["gemm 256×200×784 minibatch, native ÷ numpy", 0.96, true],
+        ["gemm 60000×784×200 decode, wasm ÷ ceiling", 0.8, false],
+      ],
+      "no native target where numpy did not run",
+    );
   });
 });
