@@ -2,7 +2,7 @@
 // a tf.sequential 784-200-200-10 (sigmoid, softmax output) compiled with adam (learning rate
 // 1e-3, the library's) and categorical cross-entropy, trained end to end by model.fit on
 // minibatches of 256 shuffled images, on tfjs's WebAssembly backend.
-//   node --import tsx bench/peer-tfjs.ts [--threads 2] [--epochs 10]
+//   node --import tsx bench/peer-tfjs.ts [--threads 2] [--epochs 10] [--stop-at 0.98]
 // Prints one JSON object (MinibatchRun in minibatch-figures.ts). The test set is evaluated in
 // onEpochEnd, which model.fit awaits; that time is measured and left out of each epoch's seconds.
 import { parseArgs } from "node:util";
@@ -15,10 +15,13 @@ const { values } = parseArgs({
   options: {
     threads: { type: "string", default: "2" },
     epochs: { type: "string", default: "10" },
+    // Stop after the first epoch at this test accuracy or more.
+    "stop-at": { type: "string" },
   },
 });
 const threads = Number(values.threads);
 const epochCount = Number(values.epochs);
+const stopAt = values["stop-at"] === undefined ? Number.POSITIVE_INFINITY : Number(values["stop-at"]);
 
 // Must come before the backend is made; it takes effect only where the threaded build loads.
 setThreadsCount(threads);
@@ -66,6 +69,7 @@ await model.fit(trainSet.x, trainSet.y, {
       let right = 0;
       for (let i = 0; i < p.length; i++) if (p[i] === testSet.labels[i]) right++;
       epochs.push({ epoch: epoch + 1, seconds, accuracy: right / p.length });
+      if (right / p.length >= stopAt) model.stopTraining = true;
       evaluating += performance.now() - t0;
     },
   },

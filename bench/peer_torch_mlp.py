@@ -7,7 +7,7 @@ by Adam (learning rate 1e-3, PyTorch's default and the library's) on minibatches
 images, with the cross-entropy loss and no weight decay. The test set is evaluated after every
 epoch, outside the timed part: the seconds of each epoch are those of training alone.
 
-Usage:  python3 bench/peer_torch_mlp.py MNIST_DIR [--threads N] [--epochs N] [--seed N]
+Usage:  python3 bench/peer_torch_mlp.py MNIST_DIR [--threads N] [--epochs N] [--seed N] [--stop-at A]
 Prints one JSON object: each epoch's cumulative training seconds and test accuracy, the total,
 torch's version, its BLAS and the threads it ran on.
 """
@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="torch's intra-op threads (default 2)")
     ap.add_argument("--epochs", type=int, default=10, help="epochs of training (default 10)")
     ap.add_argument("--seed", type=int, default=1, help="torch's seed (default 1)")
+    ap.add_argument("--stop-at", type=float, help="stop after the first epoch at this test accuracy or more")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
@@ -62,10 +63,13 @@ def main():
         with torch.no_grad():
             accuracy = (model(Xt).argmax(1) == yt).double().mean().item()
         epochs.append({"epoch": epoch, "seconds": trained, "accuracy": accuracy})
+        if a.stop_at is not None and accuracy >= a.stop_at:
+            break
 
+    threads = torch.get_num_threads()
     print(json.dumps({
-        "label": f"PyTorch {torch.__version__} ({blas_name()}, {torch.get_num_threads()} threads)",
-        "threads": torch.get_num_threads(),
+        "label": f"PyTorch {torch.__version__} ({blas_name()}, {threads} thread{'' if threads == 1 else 's'})",
+        "threads": threads,
         "epochs": epochs,
         "totalSeconds": trained,
         "pinning": f"torch.set_num_threads({a.threads}), set_num_interop_threads(1); "
