@@ -144,6 +144,10 @@ function printNotes(rows: Measured[], log: (line: string) => void): void {
   );
   for (const m of rows) if (m.run.pinning) log(`${m.run.label}: ${m.run.pinning}`);
   for (const { run } of rows) {
+    const curve = run.epochs.map((e) => `${e.epoch}: ${pct(e.accuracy)} ${e.seconds.toFixed(1)} s`);
+    log(`${run.label}, test accuracy after each epoch: ${curve.join(", ")}`);
+  }
+  for (const { run } of rows) {
     if (run.accuracyBeforeFineTuning === undefined || !run.stages) continue;
     const stages = run.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)} s`).join(", ");
     log(`${run.label}: ${pct(run.accuracyBeforeFineTuning)} before fine-tuning; ${stages}`);
