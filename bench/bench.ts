@@ -251,7 +251,9 @@ async function gemmSection(builds: Build[]): Promise<GemmSection> {
   // one shape ranged from 93 to 157 GFLOP/s here. Its samples alternating one by one with ours
   // were worse: numpy's minibatch product made 53–138 GFLOP/s that way, against 133–151 by
   // itself, with 150 ms of rest between samples.
-  const numpy = await PythonPeer.start<{ version: string }>("python3", NUMPY_GEMM, [
+  // Debian's numpy (/usr/bin/python3, apt-get install python3-numpy) calls the OpenBLAS the native
+  // addon calls, which the native ÷ numpy target asks for; a pip wheel would bring its own.
+  const numpy = await PythonPeer.start<{ version: string }>("/usr/bin/python3", NUMPY_GEMM, [
     JSON.stringify([...SHAPES, ...EVALUATION_SHAPES].map((s) => [s.M, s.N, s.K, s.transA, s.transB])),
   ]);
   const timeNumpy = async (i: number) => {
@@ -310,7 +312,7 @@ async function gemmSection(builds: Build[]): Promise<GemmSection> {
     numpyEvaluation = flops / seconds / 1e9;
   }
   numpy?.close();
-  if (!numpy) log("(numpy not found for python3: pip install numpy)");
+  if (!numpy) log("(numpy not found for /usr/bin/python3: apt-get install python3-numpy)");
   log(
     `\ngemm, float32 GFLOP/s (median of ${reps} samples of at least ${SAMPLE_MS} ms each, after one call; plain JS: one call); ratio to numpy float32 matmul in the same run, its ${reps} samples timed just before and just after ours on each shape (the faster of the two, both in brackets)`,
   );
@@ -326,7 +328,7 @@ async function gemmSection(builds: Build[]): Promise<GemmSection> {
   const peak = { threads1: await fmaPeak(1), threads: cpus().length, gflops: await fmaPeak(cpus().length) };
   const best = numpyBest.map((np) => peak.gflops / np);
   log(
-    `\nthe WebAssembly SIMD ceiling: 12 independent f32x4.relaxed_madd chains in registers, no memory: 1 thread ${peak.threads1.toFixed(1)} GFLOP/s, ${peak.threads} threads ${peak.gflops.toFixed(1)}${best.length ? `; ÷ numpy on the four shapes: ${best.map((r) => r.toFixed(2)).join(", ")} (a wasm gemm's ratio cannot pass these)` : ""}`,
+    `\nthe WebAssembly SIMD ceiling: 12 independent f32x4.relaxed_madd chains in registers, no memory: 1 thread ${peak.threads1.toFixed(1)} GFLOP/s, ${peak.threads} threads ${peak.gflops.toFixed(1)}${best.length ? `; ÷ numpy on each shape: ${best.map((r) => r.toFixed(2)).join(", ")} (a wasm gemm's ratio cannot pass these)` : ""}`,
   );
   if (numpyEvaluation !== null) {
     log(

@@ -69,6 +69,8 @@ await model.fit(trainSet.x, trainSet.y, {
       let right = 0;
       for (let i = 0; i < p.length; i++) if (p[i] === testSet.labels[i]) right++;
       epochs.push({ epoch: epoch + 1, seconds, accuracy: right / p.length });
+      // Each epoch as it ends, for a run stopped before its JSON (its epochs take a minute under load).
+      process.stderr.write(`epoch ${epoch + 1}: ${right / p.length} at ${seconds.toFixed(1)} s\n`);
       if (right / p.length >= stopAt) model.stopTraining = true;
       evaluating += performance.now() - t0;
     },
