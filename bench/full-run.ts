@@ -6,6 +6,32 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { nativeAvailable } from "../src/linalg/native-backend.ts";
+import { atLeast, atMost, type Target } from "./targets.ts";
+
+/** The issue's bounds for the whole experiment on each backend (wall time ÷ PyTorch's, MiB). */
+export const FULL_TARGETS = {
+  wasm: { wallTime: 0.7, peakMiB: 800 },
+  native: { wallTime: 0.4, peakMiB: 900 },
+  accuracyAfter: 0.974,
+} as const;
+
+/** The whole experiment's targets for one backend's run: wall time ÷ PyTorch's, accuracy, peak memory. */
+export function fullRunTargets(
+  backend: "wasm" | "native",
+  run: { accuracyAfter: number | null; peakMemoryMiB: number | null },
+  wallTimeRatio: number | null,
+): Target[] {
+  const bounds = FULL_TARGETS[backend];
+  return [
+    atMost(`reference experiment, ${backend}: wall time ÷ PyTorch's`, wallTimeRatio, bounds.wallTime),
+    atLeast(
+      `reference experiment, ${backend}: accuracy after fine-tuning`,
+      run.accuracyAfter,
+      FULL_TARGETS.accuracyAfter,
+    ),
+    atMost(`reference experiment, ${backend}: peak memory (MiB)`, run.peakMemoryMiB, bounds.peakMiB, " MiB"),
+  ];
+}
 
 export interface FullRunOptions {
   /** The repository's root, ending in "/". */
@@ -45,11 +71,12 @@ interface TrainSummary {
  */
 const QUICK = ["--train-limit", "2000", "--ae-iters", "20", "--softmax-iters", "20", "--finetune-iters", "20"];
 
-/** Runs a command under GNU time, returning its output, wall time and peak resident memory. */
-function timed(
+/** Runs a command under GNU time, returning its output, wall time, CPU seconds and peak resident memory. */
+export function timed(
   command: string[],
   cwd: string,
-): { stdout: string; stderr: string; wall: number; peakMiB: number | null; ok: boolean } {
+  env: NodeJS.ProcessEnv = process.env,
+): { stdout: string; stderr: string; wall: number; cpuSeconds: number | null; peakMiB: number | null; ok: boolean } {
   const useTime = existsSync("/usr/bin/time");
   const t0 = performance.now();
   const run = spawnSync(
@@ -57,6 +84,7 @@ function timed(
     useTime ? ["-v", ...command] : command.slice(1),
     {
       cwd,
+      env,
       encoding: "utf8",
       maxBuffer: 1 << 26,
     },
@@ -64,11 +92,14 @@ function timed(
   const wall = (performance.now() - t0) / 1000;
   const stderr = run.stderr ?? "";
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
   return {
     stdout: run.stdout ?? "",
     // The command's own messages, without GNU time's report after them.
     stderr: stderr.split("\tCommand being timed:")[0] ?? "",
     wall,
+    cpuSeconds: user && system ? Number(user[1]) + Number(system[1]) : null,
     peakMiB: rss ? Number(rss[1]) / 1024 : null,
     ok: run.status === 0,
   };
@@ -113,7 +144,7 @@ function runPeer(root: string, experiment: string[], log: (line: string) => void
   return null;
 }
 
-export async function fullRun({ root, quick, log }: FullRunOptions): Promise<Record<string, unknown>> {
+export async function fullRun({ root, quick, log }: FullRunOptions) {
   const experiment = quick ? QUICK : [];
   log(
     `\nthe whole SPEC §6 experiment${quick ? ", made small by --quick (2,000 images, 20 iterations a stage)" : ""} (this takes a while: ours on each backend, then the PyTorch peer)`,
@@ -173,7 +204,10 @@ export async function fullRun({ root, quick, log }: FullRunOptions): Promise<Rec
       );
     }
   }
-  return { experiment, stackae: ours, torch, ratios };
+  const targets = Object.entries(ours).flatMap(([backend, r]) =>
+    fullRunTargets(backend as "wasm" | "native", r, ratios[backend]?.wallTime ?? null),
+  );
+  return { experiment, stackae: ours, torch, ratios, targets };
 }
 
 function pct(x: number | null): string {

@@ -1,0 +1,85 @@
+// What the minibatch benchmark reads from each run: the time to a test accuracy, and the ratios
+// of stackae's times to a peer's. Pure functions of the runs' JSON, unit-tested in test/bench/.
+
+/** The test accuracy after one epoch of fine-tuning (stackae) or of training (a peer). */
+export interface EpochPoint {
+  /** Counted from 1. */
+  epoch: number;
+  /** Seconds of training from the start to the end of this epoch, the test evaluations left out. */
+  seconds: number;
+  accuracy: number;
+}
+
+/** What bench/minibatch-stackae.ts and each peer print: one run of the recipe's network. */
+export interface MinibatchRun {
+  label: string;
+  threads: number;
+  epochs: EpochPoint[];
+  /** Training from start to end, the test evaluations left out; a peer's is its last epoch's seconds. */
+  totalSeconds: number;
+  peakMemoryMiB: number | null;
+  /** stackae: the test accuracy of the pretrained stack, before fine-tuning. */
+  accuracyBeforeFineTuning?: number;
+  /** stackae: each stage's seconds, as its report gives them. */
+  stages?: { name: string; seconds: number }[];
+  /** stackae: the epochs of each stage (the softmax's L-BFGS iterations). */
+  epochsPerStage?: { autoencoder: number; softmaxLbfgsIterations: number; fineTune: number };
+  /** How the run's threads were pinned, in words. */
+  pinning?: string;
+}
+
+/** Test accuracies the benchmark reports the time to reach. */
+export const THRESHOLDS = [0.975, 0.98] as const;
+
+/**
+ * Seconds of training until the end of the first epoch whose test accuracy reached `threshold`;
+ * null when no epoch did. The test set is evaluated only at epochs' ends, so this is an upper
+ * bound of the moment the accuracy was first reached.
+ */
+export function timeToAccuracy(epochs: readonly EpochPoint[], threshold: number): number | null {
+  const hit = epochs.find((e) => e.accuracy >= threshold);
+  return hit === undefined ? null : hit.seconds;
+}
+
+/** The test accuracy after the last epoch; null for a run without epochs. */
+export function finalAccuracy(run: MinibatchRun): number | null {
+  return run.epochs.at(-1)?.accuracy ?? null;
+}
+
+/** a ÷ b, null when either is missing. */
+export function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a / b;
+}
+
+/** The row of the minibatch table for one run: times to each threshold, final accuracy, total. */
+export interface RunFigures {
+  label: string;
+  /** Seconds to 97.5 % and to 98 %, in THRESHOLDS' order (null: not reached). */
+  timeTo: (number | null)[];
+  finalAccuracy: number | null;
+  totalSeconds: number;
+  peakMemoryMiB: number | null;
+}
+
+export function runFigures(run: MinibatchRun): RunFigures {
+  return {
+    label: run.label,
+    timeTo: THRESHOLDS.map((t) => timeToAccuracy(run.epochs, t)),
+    finalAccuracy: finalAccuracy(run),
+    totalSeconds: run.totalSeconds,
+    peakMemoryMiB: run.peakMemoryMiB,
+  };
+}
+
+/**
+ * Whether `ours` reached 98 % ahead of `peer`: true when the peer reached it later; when the peer
+ * never did, true only if the peer trained at least as long as ours took (else its run says
+ * nothing of whether it would have: null). False when ours never did.
+ */
+export function aheadOf(ours: RunFigures, peer: RunFigures): boolean | null {
+  const mine = ours.timeTo[1] ?? null;
+  const theirs = peer.timeTo[1] ?? null;
+  if (mine === null) return false;
+  if (theirs !== null) return mine < theirs;
+  return peer.totalSeconds >= mine ? true : null;
+}
