@@ -87,7 +87,15 @@ export { createDenoisingAutoencoderCost, type DenoisingOptions } from "./nn/deno
 export { encoderBackward, encoderForward } from "./nn/encoder.ts";
 export { checkLabels, type Labels } from "./nn/labels.ts";
 export { ParamLayout, type TensorSpec } from "./nn/layout.ts";
-export { type Corruption, fixedMask, maskingNoise } from "./nn/masking-noise.ts";
+export {
+  type Corruption,
+  type DropoutMasks,
+  fixedDropout,
+  fixedMask,
+  hiddenDropout,
+  inputDropout,
+  maskingNoise,
+} from "./nn/masking-noise.ts";
 export { type ClassificationReport, type ClassScores, classificationReport } from "./nn/metrics.ts";
 export {
   accuracy,
@@ -187,15 +195,19 @@ export {
   trainStackedAutoencoder,
   trainStackedAutoencoderAsync,
 } from "./train/pipeline.ts";
+export { RECIPE_NAMES, RECIPES, type RecipeName } from "./train/recipes.ts";
 export { AbortedError, NumericalError, type TrainEvents } from "./train/run-stage.ts";
 export {
   type AutoencoderSettings,
   defaultIterations,
+  type FineTuneSettings,
+  type LearningRateSchedule,
   MINIBATCH_EPOCHS,
   OPTIMIZERS,
   type OptimizerName,
   type PartialSettings,
   resolveSettings,
+  SCHEDULES,
   SPEC_SETTINGS,
   type StageName,
   type StageSettings,

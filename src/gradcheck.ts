@@ -2,7 +2,7 @@ import { checkNumber, ShapeError } from "./errors.ts";
 import { JsBackend } from "./linalg/js-backend.ts";
 import { Rng } from "./linalg/rng.ts";
 import { createDenoisingAutoencoderCost } from "./nn/denoising-autoencoder.ts";
-import { fixedMask } from "./nn/masking-noise.ts";
+import { fixedDropout, fixedMask } from "./nn/masking-noise.ts";
 import type { Objective } from "./nn/objective.ts";
 import { createSoftmaxCost, initSoftmax } from "./nn/softmax.ts";
 import { createSparseAutoencoderCost, initSparseAutoencoder } from "./nn/sparse-autoencoder.ts";
@@ -72,7 +72,10 @@ export interface NamedGradientCheck {
  * autoencoder 64 → 25 on 10 examples, softmax on 8 features and 4 classes (20 examples), the
  * fine-tuning cost of a stack 4 → 3 → 5 with 2 classes on 5 examples; then the autoencoder's
  * variants (docs/denoising.md) on the same shapes: tied weights, denoising with one fixed mask
- * (30 % of the inputs masked) untied, without sparsity (β = 0), and tied.
+ * (30 % of the inputs masked) untied, without sparsity (β = 0), and tied; then fine-tuning's
+ * regularisers on the stack's shape: weight decay of every encoder, and dropout of 20 % of the
+ * inputs with one fixed mask (the others scaled by 1/0.8), and dropout of 30 % of the hidden
+ * units with fixed masks.
  */
 export function standardGradientChecks(seed = 1): NamedGradientCheck[] {
   const backend = new JsBackend("float64");
@@ -125,5 +128,27 @@ export function standardGradientChecks(seed = 1): NamedGradientCheck[] {
     const init = tiedWeights ? initTiedAutoencoder : initSparseAutoencoder;
     run(name, dae, (t) => init(dae.layout, t, rng));
   }
+
+  const order1 = (t: Float64Array) => {
+    for (let i = 0; i < t.length; i++) t[i] = rng.uniformIn(-1, 1);
+  };
+  const stackOptions = { sizes: [4, 3, 5], classes: 2, lambda: 1e-4 };
+  const decayed = createStackCost(backend, random(5, 4), [0, 1, 1, 0, 1], { ...stackOptions, weightDecay: 1e-2 });
+  run("fine-tuning 4→3→5→softmax(2), weight decay 0.01 on every encoder, 5 examples", decayed, order1);
+  const dropped = createStackCost(backend, random(5, 4), [0, 1, 1, 0, 1], {
+    ...stackOptions,
+    weightDecay: 1e-2,
+    corruption: fixedMask(
+      Array.from({ length: 5 * 4 }, () => rng.uniform() >= 0.2),
+      1 / 0.8,
+    ),
+  });
+  run("fine-tuning 4→3→5→softmax(2), input dropout 0.2 (fixed mask) and weight decay, 5 examples", dropped, order1);
+  const masks = [5 * 3, 5 * 5].map((n) => Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 0 : 1 / 0.7)));
+  const thinned = createStackCost(backend, random(5, 4), [0, 1, 1, 0, 1], {
+    ...stackOptions,
+    dropout: fixedDropout(masks),
+  });
+  run("fine-tuning 4→3→5→softmax(2), dropout 0.3 of the hidden units (fixed masks), 5 examples", thinned, order1);
   return results;
 }

@@ -48,9 +48,17 @@ describe("numericalGradient", () => {
 
 describe("gradient checks of every cost (SPEC §5)", () => {
   const results = standardGradientChecks();
-  it("covers the autoencoder, the softmax, the stack and the autoencoder's tied and denoising variants", () => {
-    assert.equal(results.length, 7);
-    for (const word of ["tied autoencoder", "denoising autoencoder", "β = 0", "tied denoising"]) {
+  it("covers the autoencoder, the softmax, the stack, the autoencoder's tied and denoising variants and fine-tuning's regularisers", () => {
+    assert.equal(results.length, 10);
+    for (const word of [
+      "tied autoencoder",
+      "denoising autoencoder",
+      "β = 0",
+      "tied denoising",
+      "weight decay 0.01",
+      "input dropout",
+      "hidden units",
+    ]) {
       assert.ok(
         results.some((r) => r.name.includes(word)),
         word,

@@ -46,4 +46,6 @@ it("exports the API the README documents", () => {
     assert.equal(typeof (stackae as Record<string, unknown>)[name], "function", name);
   }
   assert.deepEqual(stackae.MINIBATCH_EPOCHS, { autoencoder: 10, softmax: 100, fineTune: 10 });
+  assert.deepEqual(Object.keys(stackae.RECIPES), [...stackae.RECIPE_NAMES]);
+  assert.deepEqual(stackae.RECIPE_NAMES, ["reference", "fast", "best"]);
 });

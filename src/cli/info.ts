@@ -7,6 +7,7 @@ import { modelLayout } from "../nn/model.ts";
 import { stageName, type TrainDataSummary } from "../train/checkpoint.ts";
 import {
   defaultIterations,
+  resolveSettings,
   SPEC_SETTINGS,
   type StageName,
   type StageSettings,
@@ -156,15 +157,18 @@ function stageSettings(settings: TrainSettings, stage: number): StageSettings {
   return stage < L ? settings.autoencoder : stage === L ? settings.softmax : settings.fineTune;
 }
 
-/** The `stackae train` flags that give these settings: those that differ from the defaults. */
+/**
+ * The `stackae train` flags that give these settings: their recipe's (--recipe, where it is not the
+ * reference experiment), then those that differ from the recipe's values.
+ */
 export function trainFlags(settings: TrainSettings): string {
-  const S = SPEC_SETTINGS;
-  const flags: string[] = [];
-  const add = (flag: string, value: unknown, base: unknown) => {
-    if (value !== undefined && value !== base) flags.push(`--${flag} ${value}`);
+  const base = settings.recipe === undefined ? SPEC_SETTINGS : resolveSettings({ recipe: settings.recipe });
+  const flags: string[] = settings.recipe === undefined ? [] : [`--recipe ${settings.recipe}`];
+  const add = (flag: string, value: unknown, from: unknown) => {
+    if (value !== undefined && value !== from) flags.push(`--${flag} ${value}`);
   };
-  add("layers", settings.layers.join(","), S.layers.join(","));
-  add("seed", settings.seed, S.seed);
+  add("layers", settings.layers.join(","), base.layers.join(","));
+  add("seed", settings.seed, base.seed);
   const stages: [string, StageSettings, StageName][] = [
     ["ae", settings.autoencoder, "autoencoder"],
     ["softmax", settings.softmax, "softmax"],
@@ -172,19 +176,34 @@ export function trainFlags(settings: TrainSettings): string {
   ];
   const optimizers = new Set([settings.autoencoder.optimizer, settings.softmax.optimizer, settings.fineTune.optimizer]);
   const [only] = optimizers;
-  if (optimizers.size === 1) add("optimizer", only, "lbfgs");
+  const changed = stages.some(([, stage, name]) => stage.optimizer !== base[name].optimizer);
+  if (optimizers.size === 1 && changed) flags.push(`--optimizer ${only}`);
   for (const [prefix, stage, name] of stages) {
-    const base = S[name];
-    if (optimizers.size > 1) add(`${prefix}-optimizer`, stage.optimizer, base.optimizer);
-    add(`${prefix}-iters`, stage.iterations, defaultIterations(name, stage.optimizer));
-    add(`${prefix}-lambda`, stage.lambda, base.lambda);
+    const from = base[name];
+    if (optimizers.size > 1) add(`${prefix}-optimizer`, stage.optimizer, from.optimizer);
+    // A stage whose optimiser is not the recipe's runs that optimiser's default iterations.
+    const iterations = stage.optimizer === from.optimizer ? from.iterations : defaultIterations(name, stage.optimizer);
+    add(`${prefix}-iters`, stage.iterations, iterations);
+    add(`${prefix}-lambda`, stage.lambda, from.lambda);
   }
-  add("beta", settings.autoencoder.beta, S.autoencoder.beta);
-  add("rho", settings.autoencoder.rho, S.autoencoder.rho);
-  add("corruption", settings.autoencoder.corruption, undefined);
-  if (settings.autoencoder.tiedWeights) flags.push("--tied-weights");
-  // The CLI sets one batch size and learning rate for every minibatch stage.
-  add("batch-size", settings.fineTune.batchSize, S.fineTune.batchSize);
-  add("learning-rate", settings.fineTune.learningRate ?? settings.autoencoder.learningRate, undefined);
+  add("beta", settings.autoencoder.beta, base.autoencoder.beta);
+  add("rho", settings.autoencoder.rho, base.autoencoder.rho);
+  add("corruption", settings.autoencoder.corruption, base.autoencoder.corruption);
+  if (settings.autoencoder.tiedWeights && !base.autoencoder.tiedWeights) flags.push("--tied-weights");
+  add("finetune-weight-decay", settings.fineTune.weightDecay, base.fineTune.weightDecay);
+  add("input-dropout", settings.fineTune.inputDropout, base.fineTune.inputDropout);
+  add("dropout", settings.fineTune.dropout, base.fineTune.dropout);
+  // The CLI sets one batch size, learning rate and schedule for every minibatch stage.
+  add("batch-size", settings.fineTune.batchSize, base.fineTune.batchSize);
+  add(
+    "learning-rate",
+    settings.fineTune.learningRate ?? settings.autoencoder.learningRate,
+    base.fineTune.learningRate ?? base.autoencoder.learningRate,
+  );
+  add(
+    "lr-schedule",
+    settings.fineTune.schedule ?? settings.autoencoder.schedule,
+    base.fineTune.schedule ?? base.autoencoder.schedule,
+  );
   return flags.join(" ");
 }

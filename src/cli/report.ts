@@ -205,6 +205,7 @@ function settingGroups(s: TrainSettings): RunReport["settings"] {
   const row = (name: string, value: (st: StageSettings) => SettingValue) => ({ name, values: stages.map(value) });
   return {
     run: [
+      ["recipe", s.recipe ?? "reference"],
       ["hidden layers", s.layers.join(", ")],
       ["seed", s.seed],
     ],
@@ -217,10 +218,14 @@ function settingGroups(s: TrainSettings): RunReport["settings"] {
       row("learning rate", (st) =>
         minibatch(st, st.learningRate ?? `${st.optimizer === "adam" ? 0.001 : 0.1} (default)`),
       ),
+      row("learning-rate schedule", (st) => minibatch(st, st.schedule ?? "constant")),
       { name: "sparsity weight β", values: [s.autoencoder.beta, "", ""] },
       { name: "sparsity target ρ", values: [s.autoencoder.rho, "", ""] },
       { name: "corruption (masking noise)", values: [s.autoencoder.corruption ?? 0, "", ""] },
       { name: "tied weights (W2 = W1ᵀ)", values: [s.autoencoder.tiedWeights ? "yes" : "no", "", ""] },
+      { name: "weight decay of every encoder", values: ["", "", s.fineTune.weightDecay ?? 0] },
+      { name: "input dropout", values: ["", "", s.fineTune.inputDropout ?? 0] },
+      { name: "dropout of the hidden units", values: ["", "", s.fineTune.dropout ?? 0] },
     ],
   };
 }

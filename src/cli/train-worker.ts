@@ -79,6 +79,8 @@ export interface TrainSummary {
   /** Each stage's validation curve and best point, by stage name; absent without a validation set. */
   validation?: Record<string, StageValidation>;
   seed: number;
+  /** The recipe the settings started from (--recipe; "reference" by default). */
+  recipe: string;
   settings: TrainSettings;
   resumedFrom: string | null;
   data: {
@@ -279,6 +281,7 @@ function summarise(
     stopped: Object.fromEntries(result.stages.map((s) => [s.name, s.message])),
     ...validationSummary(result.stages),
     seed: result.settings.seed,
+    recipe: result.settings.recipe ?? "reference",
     settings: result.settings,
     resumedFrom: job.resume ?? null,
     data: {

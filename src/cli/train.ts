@@ -5,11 +5,14 @@ import type { LabelColumn } from "../data/csv.ts";
 import type { InputScale } from "../data/source.ts";
 import { ArgumentError } from "../errors.ts";
 import { BACKENDS, type BackendName } from "../linalg/index.ts";
+import { RECIPE_NAMES, type RecipeName } from "../train/recipes.ts";
 import {
   defaultIterations,
+  type LearningRateSchedule,
   OPTIMIZERS,
   type OptimizerName,
   type PartialSettings,
+  SCHEDULES,
   SPEC_SETTINGS,
   type StageName,
 } from "../train/settings.ts";
@@ -46,6 +49,7 @@ export interface TrainFlags extends StreamFlags {
   inputScale?: InputScale;
   classNames?: string[];
   unlabeled?: string;
+  recipe?: RecipeName;
   layers: number[];
   seed: number;
   trainLimit?: number;
@@ -64,8 +68,12 @@ export interface TrainFlags extends StreamFlags {
   tiedWeights?: boolean;
   softmaxLambda: number;
   finetuneLambda: number;
+  finetuneWeightDecay?: number;
+  inputDropout?: number;
+  dropout?: number;
   batchSize: number;
   learningRate?: number;
+  lrSchedule?: LearningRateSchedule;
   backend: BackendName;
   threads?: number;
   out?: string;
@@ -159,6 +167,11 @@ export function dataOptions(command: Command): void {
 /** train's flags that set the network and its training (what a checkpoint keeps). */
 export function settingOptions(command: Command): void {
   command
+    .option(
+      "--recipe <name>",
+      `start from a named recipe's settings: ${RECIPE_NAMES.join(", ")} (docs/recipes.md); other flags override its values (default: reference, SPEC §6)`,
+      choice(RECIPE_NAMES),
+    )
     .option("--layers <sizes>", "hidden units of each autoencoder, bottom first", sizes, S.layers)
     .option("--seed <n>", "random seed: the same seed gives the same run", int(0, 2 ** 32 - 1), S.seed)
     .option("--train-limit <n>", "use only the first N training images", int(1))
@@ -185,8 +198,28 @@ export function settingOptions(command: Command): void {
     .option("--tied-weights", "autoencoders' decoders are their encoders transposed (W2 = W1ᵀ)")
     .option("--softmax-lambda <λ>", "weight decay of the softmax", penalty, S.softmax.lambda)
     .option("--finetune-lambda <λ>", "weight decay of the softmax during fine-tuning", penalty, S.fineTune.lambda)
+    .option(
+      "--finetune-weight-decay <wd>",
+      "weight decay of every encoder's weights during fine-tuning (default: 0, none, as in UFLDL)",
+      penalty,
+    )
+    .option(
+      "--input-dropout <p>",
+      "fine-tuning: drop each input value with probability p, in [0, 1), scaling the rest by 1/(1 − p) (default: 0, none)",
+      float((v) => v >= 0 && v < 1, "a number in [0, 1)"),
+    )
+    .option(
+      "--dropout <p>",
+      "fine-tuning: drop each hidden unit with probability p, in [0, 1), scaling the rest by 1/(1 − p) (default: 0, none)",
+      float((v) => v >= 0 && v < 1, "a number in [0, 1)"),
+    )
     .option("--batch-size <n>", "minibatch size for adam and sgd", int(1), S.autoencoder.batchSize)
-    .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive);
+    .option("--learning-rate <η>", "learning rate for adam and sgd (default: 0.001 adam, 0.1 sgd)", positive)
+    .option(
+      "--lr-schedule <name>",
+      `how adam's and sgd's learning rate falls over each stage: ${SCHEDULES.join(", ")} (to 0; default: constant)`,
+      choice(SCHEDULES),
+    );
 }
 
 /** train's flags for the kernels, the outputs, checkpoints and what is printed. */
@@ -229,6 +262,7 @@ function runOptions(command: Command): void {
 
 /** Flags that set training hyperparameters: a resumed run takes them from its checkpoint. */
 const SETTING_FLAGS = [
+  "recipe",
   "layers",
   "seed",
   "optimizer",
@@ -245,41 +279,62 @@ const SETTING_FLAGS = [
   "tiedWeights",
   "softmaxLambda",
   "finetuneLambda",
+  "finetuneWeightDecay",
+  "inputDropout",
+  "dropout",
   "batchSize",
   "learningRate",
+  "lrSchedule",
 ] as const;
 
 const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
 
-/** The settings the flags give; `optimizer`: that of a stage whose flags name none (streamed: adam). */
-export function settingsOf(flags: TrainFlags, optimizer: OptimizerName = "lbfgs"): PartialSettings {
+/**
+ * The settings the flags give. `given` says which flags the command line gave: the others (their
+ * defaults, SPEC §6's values) are left out, so that a recipe's values stand where no flag
+ * overrides them; without it every flag's value counts. `optimizer`: that of a stage whose flags
+ * name none (streamed: adam); without it, the recipe's (SPEC §6's: lbfgs).
+ */
+export function settingsOf(
+  flags: TrainFlags,
+  given: (flag: keyof TrainFlags) => boolean = () => true,
+  optimizer?: OptimizerName,
+): PartialSettings {
   const fallback = optimizer;
-  const stage = (optimizer: OptimizerName | undefined, iterations: number | undefined, lambda: number) => ({
-    optimizer: optimizer ?? flags.optimizer ?? fallback,
-    iterations,
-    lambda,
-    batchSize: flags.batchSize,
-    learningRate: flags.learningRate,
+  const v = <K extends keyof TrainFlags>(flag: K): TrainFlags[K] | undefined => (given(flag) ? flags[flag] : undefined);
+  const stage = (optimizer: keyof TrainFlags, iterations: keyof TrainFlags, lambda: keyof TrainFlags) => ({
+    optimizer: (v(optimizer) ?? v("optimizer") ?? fallback) as OptimizerName | undefined,
+    iterations: v(iterations) as number | undefined,
+    lambda: v(lambda) as number | undefined,
+    batchSize: v("batchSize"),
+    learningRate: v("learningRate"),
+    schedule: v("lrSchedule"),
   });
   return {
-    layers: flags.layers,
-    seed: flags.seed,
+    ...(flags.recipe === undefined ? {} : { recipe: flags.recipe }),
+    layers: v("layers"),
+    seed: v("seed"),
     autoencoder: {
-      ...stage(flags.aeOptimizer, flags.aeIters, flags.aeLambda),
-      beta: flags.beta,
-      rho: flags.rho,
-      corruption: flags.corruption,
-      tiedWeights: flags.tiedWeights,
+      ...stage("aeOptimizer", "aeIters", "aeLambda"),
+      beta: v("beta"),
+      rho: v("rho"),
+      corruption: v("corruption"),
+      tiedWeights: v("tiedWeights"),
     },
-    softmax: stage(flags.softmaxOptimizer, flags.softmaxIters, flags.softmaxLambda),
-    fineTune: stage(flags.finetuneOptimizer, flags.finetuneIters, flags.finetuneLambda),
+    softmax: stage("softmaxOptimizer", "softmaxIters", "softmaxLambda"),
+    fineTune: {
+      ...stage("finetuneOptimizer", "finetuneIters", "finetuneLambda"),
+      weightDecay: v("finetuneWeightDecay"),
+      inputDropout: v("inputDropout"),
+      dropout: v("dropout"),
+    },
   };
 }
 
 /** `train`: the run in a worker thread, its progress on stderr, its results on stdout. */
 async function train(flags: TrainFlags, command: Command): Promise<void> {
   checkFlagsGiven(flags, command);
-  const job = trainJob(flags);
+  const job = trainJob(flags, (flag) => command.getOptionValueSource(flag) === "cli");
   const locks = lockRunFiles(job);
   const events = progressReporter(process.stderr, flags.quiet === true);
   const interrupts = new Interrupts(job.stop, job.interruptFile, events);
@@ -315,8 +370,8 @@ function checkFlagsGiven(flags: TrainFlags, command: Command): void {
   }
 }
 
-/** What the worker is to do, as the flags say. */
-function trainJob(flags: TrainFlags): TrainJob {
+/** What the worker is to do, as the flags say; `given`: whether the command line gave a flag. */
+function trainJob(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): TrainJob {
   const checkpoint = flags.checkpoint ?? flags.resume ?? null;
   return {
     data: flags.data,
@@ -330,8 +385,8 @@ function trainJob(flags: TrainFlags): TrainJob {
     unlabeled: flags.unlabeled,
     trainLimit: flags.trainLimit,
     transpose: flags.transpose === true,
-    settings: flags.resume === undefined ? settingsOf(flags) : undefined,
-    streamSettings: flags.resume === undefined ? settingsOf(flags, "adam") : undefined,
+    settings: flags.resume === undefined ? settingsOf(flags, given) : undefined,
+    streamSettings: flags.resume === undefined ? settingsOf(flags, given, "adam") : undefined,
     stream: flags.stream === true,
     shuffleBuffer: flags.shuffleBuffer,
     memoryBudget: flags.memoryBudget,

@@ -1,10 +1,11 @@
 import { checkNumber, ShapeError } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
-import { checkSparseMode, type SparseMatrix, sparseInput } from "../linalg/sparse.ts";
+import { checkSparseMode, type SparseMatrix, type SparseOps, sparseCopy, sparseInput } from "../linalg/sparse.ts";
 import { encoderBackward, encoderForward } from "./encoder.ts";
 import { checkLabels, type Labels } from "./labels.ts";
 import { ParamLayout } from "./layout.ts";
+import type { Corruption, DropoutMasks } from "./masking-noise.ts";
 import { type BatchObjective, defineBatchObjective, defineObjective, type Objective } from "./objective.ts";
 import { softmaxBackward, softmaxForward, softmaxPredict } from "./softmax.ts";
 import type { DataOptions } from "./sparse-autoencoder.ts";
@@ -39,8 +40,20 @@ export interface StackOptions {
   /** [input, h1, …, hL]. */
   sizes: readonly number[];
   classes: number;
-  /** Weight decay λ on θ only (the encoders are not decayed during fine-tuning). */
+  /** Weight decay λ on θ only (the encoders are not decayed by it during fine-tuning, as in UFLDL). */
   lambda: number;
+  /** Weight decay on every encoder's weights W1…WL (not the biases): (wd/2)·Σ‖Wl‖² (default 0: none). */
+  weightDecay?: number;
+  /**
+   * Where given, the stack sees X̃ = corrupt(X) at each evaluation instead of X: inputDropout(p,
+   * rng) while training, fixedMask(…) for a gradient check.
+   */
+  corruption?: Corruption;
+  /**
+   * Where given, each hidden layer's activations are multiplied by a mask drawn at each
+   * evaluation: hiddenDropout(p, rng) while training, fixedDropout(…) for a gradient check.
+   */
+  dropout?: DropoutMasks;
 }
 
 /**
@@ -56,11 +69,15 @@ export interface StackOptions {
  */
 const DELTA_SCALE = 2 ** 64;
 
-/** acts[l] (m × sizes[l]) the activations and deltas[l] (m × sizes[l]) their deltas, for l ≥ 1; P (m × classes). */
+/**
+ * acts[l] (m × sizes[l]) the activations and deltas[l] (m × sizes[l]) their deltas, for l ≥ 1; P
+ * (m × classes). With dropout, kept[l] = acts[l] ⊙ masks[l], what the layer above sees.
+ */
 interface StackWorkspace<T extends FloatArray> {
   acts: Matrix<T>[];
   deltas: Matrix<T>[];
   P: Matrix<T>;
+  dropout?: { kept: Matrix<T>[]; masks: Float32Array[] };
 }
 
 function stackWorkspace<T extends FloatArray>(
@@ -68,6 +85,7 @@ function stackWorkspace<T extends FloatArray>(
   m: number,
   sizes: readonly number[],
   classes: number,
+  dropout = false,
 ): StackWorkspace<T> {
   const acts: Matrix<T>[] = [];
   const deltas: Matrix<T>[] = [];
@@ -75,11 +93,26 @@ function stackWorkspace<T extends FloatArray>(
     acts.push(backend.zeros(m, sizes[l] as number));
     deltas.push(backend.zeros(m, sizes[l] as number));
   }
-  return { acts, deltas, P: backend.zeros(m, classes) };
+  const w: StackWorkspace<T> = { acts, deltas, P: backend.zeros(m, classes) };
+  if (dropout) {
+    const hidden = sizes.slice(1);
+    w.dropout = {
+      kept: hidden.map((h) => backend.zeros(m, h)),
+      masks: hidden.map((h) => new Float32Array(m * h)),
+    };
+  }
+  return w;
 }
 
 function workspaceList<T extends FloatArray>(w: StackWorkspace<T>): Matrix<T>[] {
-  return [...w.acts, ...w.deltas, w.P];
+  return [...w.acts, ...w.deltas, w.P, ...(w.dropout?.kept ?? [])];
+}
+
+/** out = A ⊙ mask, elementwise (out may be A). */
+function multiplyMask<T extends FloatArray>(A: Matrix<T>, mask: Float32Array, out: Matrix<T>): void {
+  const a = A.data;
+  const o = out.data;
+  for (let i = 0; i < mask.length; i++) o[i] = (a[i] as number) * (mask[i] as number);
 }
 
 /**
@@ -102,18 +135,22 @@ function stackBackprop<T extends FloatArray>(
   /** acts[0] is X; deltas[0] is never written. */
   const acts = [X, ...w.acts];
   const deltas = [X, ...w.deltas];
+  /** What each layer passes up: its activations, or with dropout their masked copy. */
+  const outs = w.dropout ? [X, ...w.dropout.kept] : acts;
+  const masks = w.dropout ? [new Float32Array(0), ...w.dropout.masks] : null;
   const P = w.P;
   for (let l = 1; l <= L; l++) {
     encoderForward(
       backend,
-      acts[l - 1] as Matrix<T>,
+      outs[l - 1] as Matrix<T>,
       p[`W${l}`] as Matrix<T>,
       p[`b${l}`] as Matrix<T>,
       acts[l] as Matrix<T>,
       l === 1 ? Xs : null,
     );
+    if (masks) multiplyMask(acts[l] as Matrix<T>, masks[l] as Float32Array, outs[l] as Matrix<T>);
   }
-  const top = acts[L] as Matrix<T>;
+  const top = outs[L] as Matrix<T>;
   const theta = p.theta as Matrix<T>;
   const J = softmaxForward(backend, top, theta, y, P) / m + (lambda / 2) * backend.sumSquares(theta);
   if (L === 0) {
@@ -123,19 +160,28 @@ function stackBackprop<T extends FloatArray>(
   // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
   const deltaTop = deltas[L] as Matrix<T>;
   softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop, deltaScale);
-  backend.sigmoidGradMul(top, deltaTop, deltaTop);
+  // With dropout, the delta of a layer's output is masked as its activations were, and f' is of
+  // the activations before the mask.
+  if (masks) multiplyMask(deltaTop, masks[L] as Float32Array, deltaTop);
+  backend.sigmoidGradMul(acts[L] as Matrix<T>, deltaTop, deltaTop);
   for (let l = L; l >= 1; l--) {
+    const below = l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined;
     encoderBackward(
       backend,
-      acts[l - 1] as Matrix<T>,
+      outs[l - 1] as Matrix<T>,
       deltas[l] as Matrix<T>,
       p[`W${l}`] as Matrix<T>,
       g[`W${l}`] as Matrix<T>,
       g[`b${l}`] as Matrix<T>,
-      l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined,
+      masks ? undefined : below,
       l === 1 ? Xs : null,
       deltaScale,
     );
+    if (masks && below) {
+      backend.gemm(false, false, 1, deltas[l] as Matrix<T>, p[`W${l}`] as Matrix<T>, 0, below);
+      multiplyMask(below, masks[l - 1] as Float32Array, below);
+      backend.sigmoidGradMul(acts[l - 1] as Matrix<T>, below, below);
+    }
   }
   return J;
 }
@@ -159,6 +205,79 @@ function stackEvaluate<T extends FloatArray>(
   return Number.isFinite(sum) ? J : stackBackprop(backend, lambda, X, y, Xs, w, p, g, 1);
 }
 
+/** Adds (wd/2)·Σ‖Wl‖² to J and wd·Wl to each ∇Wl; returns J. Nothing to do for wd = 0. */
+function addWeightDecay<T extends FloatArray>(
+  backend: Backend<T>,
+  weightDecay: number,
+  layers: number,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+  J: number,
+): number {
+  if (weightDecay === 0) return J;
+  let sum = 0;
+  for (let l = 1; l <= layers; l++) {
+    const W = p[`W${l}`] as Matrix<T>;
+    sum += backend.sumSquares(W);
+    backend.axpy(weightDecay, W, g[`W${l}`] as Matrix<T>);
+  }
+  return J + (weightDecay / 2) * sum;
+}
+
+/** What one evaluation of the stack's cost needs besides its data. */
+interface StackEvaluation<T extends FloatArray> {
+  lambda: number;
+  weightDecay: number;
+  /** Draws X̃ from X, into `Xt`; absent: the stack sees X. */
+  corruption: Corruption | undefined;
+  Xt: Matrix<T> | null;
+  /** The backend's sparse products for X̃'s copy, where it is to have one. */
+  ops: SparseOps<T> | undefined;
+  /** Draws the hidden layers' masks into the workspace's; absent: no dropout. */
+  dropout: DropoutMasks | undefined;
+}
+
+/**
+ * stackEvaluate with fine-tuning's regularisers: on X̃ = corrupt(X) (with its own sparse copy)
+ * where there is a corruption, with new dropout masks of the hidden layers where there is
+ * dropout, and with the weight decay of every encoder added.
+ */
+function regularisedEvaluate<T extends FloatArray>(
+  backend: Backend<T>,
+  e: StackEvaluation<T>,
+  X: Matrix<T>,
+  y: Int32Array,
+  Xs: SparseMatrix | null,
+  w: StackWorkspace<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+): number {
+  const L = w.acts.length;
+  // Drawn once an evaluation: a retry unscaled (stackEvaluate) sees the same masks.
+  if (e.dropout && w.dropout) for (const [i, mask] of w.dropout.masks.entries()) e.dropout.draw(i + 1, mask);
+  if (!e.corruption || !e.Xt)
+    return addWeightDecay(backend, e.weightDecay, L, p, g, stackEvaluate(backend, e.lambda, X, y, Xs, w, p, g));
+  e.corruption.corrupt(X.data, e.Xt.data);
+  const Xts = L > 0 ? sparseCopy(e.ops, e.Xt) : null;
+  try {
+    const J = stackEvaluate(backend, e.lambda, e.Xt, y, Xts, w, p, g);
+    return addWeightDecay(backend, e.weightDecay, L, p, g, J);
+  } finally {
+    if (Xts) e.ops?.free(Xts);
+  }
+}
+
+/** The regularisers of `options`, checked. */
+function regularisers(
+  options: StackOptions,
+): Pick<StackEvaluation<FloatArray>, "weightDecay" | "corruption" | "dropout"> {
+  return {
+    weightDecay: checkNumber("weightDecay", options.weightDecay ?? 0, { min: 0 }),
+    corruption: options.corruption,
+    dropout: options.dropout,
+  };
+}
+
 /**
  * The fine-tuning cost of SPEC §4 on X (m × input) with labels: the softmax cost of §2 on the
  * top layer's activations, and its gradient with respect to every encoder and θ by
@@ -176,7 +295,7 @@ export function createStackCost<T extends FloatArray>(
   const sizes = options.sizes;
   if (X.cols !== sizes[0]) throw new ShapeError(`X must have ${sizes[0]} columns (sizes[0]), got ${X.cols}`);
   const y = checkLabels(labels, X.rows, options.classes);
-  return stackCost(backend, X, y, { sizes, classes: options.classes, lambda, sparseInput });
+  return stackCost(backend, X, y, { ...options, sizes, classes: options.classes, lambda, sparseInput });
 }
 
 /**
@@ -190,14 +309,19 @@ export function stackCost<T extends FloatArray>(
   options: StackOptions & DataOptions,
 ): Objective {
   const { sizes, classes, lambda } = options;
-  const w = stackWorkspace(backend, X.rows, sizes, classes);
-  /** The sparse copy of X for the first encoder's two products with it (null: dense). */
-  const sparseX = sparseInput(backend.sparse, X, sizes.length > 1 ? (options.sparseInput ?? "auto") : "never");
+  const { weightDecay, corruption, dropout } = regularisers(options);
+  const w = stackWorkspace(backend, X.rows, sizes, classes, dropout !== undefined);
+  const mode = sizes.length > 1 ? (options.sparseInput ?? "auto") : "never";
+  /** The sparse copy of X for the first encoder's two products with it (null: dense); X̃'s is taken at each evaluation. */
+  const sparseX = sparseInput(backend.sparse, X, corruption ? "never" : mode);
+  const Xt = corruption ? backend.zeros(X.rows, X.cols) : null;
+  const ops = mode === "never" ? undefined : backend.sparse;
+  const e: StackEvaluation<T> = { lambda, weightDecay, corruption, Xt, ops, dropout };
   return defineObjective(
     backend,
     stackLayout(sizes, classes),
-    workspaceList(w),
-    (p, g) => stackEvaluate(backend, lambda, X, y, sparseX.current(), w, p, g),
+    Xt ? [...workspaceList(w), Xt] : workspaceList(w),
+    (p, g) => regularisedEvaluate(backend, e, X, y, sparseX.current(), w, p, g),
     () => sparseX.free(),
   );
 }
@@ -210,11 +334,16 @@ export function createStackBatchCost<T extends FloatArray>(
   const layout = stackLayout(options.sizes, options.classes);
   const lambda = checkNumber("lambda", options.lambda, { min: 0 });
   const { sizes, classes } = options;
-  return defineBatchObjective(backend, layout, sizes.length > 1, (m) => {
-    const w = stackWorkspace(backend, m, sizes, classes);
+  const { weightDecay, corruption, dropout } = regularisers(options);
+  // With a corruption, a batch's sparse copy is of X̃, taken here, not of the clean batch.
+  const ops = corruption && backend.sparse?.perBatch ? backend.sparse : undefined;
+  return defineBatchObjective(backend, layout, sizes.length > 1 && !corruption, (m) => {
+    const w = stackWorkspace(backend, m, sizes, classes, dropout !== undefined);
+    const Xt = corruption ? backend.zeros(m, sizes[0] as number) : null;
+    const e: StackEvaluation<T> = { lambda, weightDecay, corruption, Xt, ops, dropout };
     return {
-      workspace: workspaceList(w),
-      evaluate: (p, g, X, y, Xs) => stackEvaluate(backend, lambda, X, y as Int32Array, Xs, w, p, g),
+      workspace: Xt ? [...workspaceList(w), Xt] : workspaceList(w),
+      evaluate: (p, g, X, y, Xs) => regularisedEvaluate(backend, e, X, y as Int32Array, Xs, w, p, g),
     };
   });
 }

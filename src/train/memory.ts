@@ -162,9 +162,14 @@ export function estimateMemory(
   const ft = settings.fineTune;
   const ftBatch = ft.optimizer === "lbfgs" ? m : Math.min(ft.batchSize, m);
   const hidden = sizes.slice(1).reduce((t, s) => t + s, 0);
+  // Input dropout's masked copy of the batch (L-BFGS: of all the examples); dropout's masked
+  // copies of the hidden layers' activations, and their masks.
+  const dropped =
+    (ft.inputDropout === undefined ? 0 : ftBatch * n * e) +
+    (ft.dropout === undefined ? 0 : ftBatch * hidden * (e + 4) * (ft.optimizer === "lbfgs" ? 1 : 2));
   stages.push(
     stage("fine-tuning", ft.optimizer, ft.iterations, stackParams, e, {
-      data: inputs + (ft.optimizer === "lbfgs" ? 0 : ftBatch * n * e),
+      data: inputs + (ft.optimizer === "lbfgs" ? 0 : ftBatch * n * e) + dropped,
       // Each layer's activations and deltas and the softmax's probabilities; the validation pass.
       activations:
         ftBatch * (2 * hidden + 2 * k) * e * (ft.optimizer === "lbfgs" ? 1 : 2) +

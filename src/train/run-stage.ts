@@ -284,6 +284,7 @@ function* optimise<T extends FloatArray>(
     onProgress: o.onProgress,
     signal: o.signal,
     ...(s.learningRate === undefined ? {} : { learningRate: s.learningRate }),
+    ...(s.schedule === undefined ? {} : { schedule: s.schedule }),
     ...(o.from ? { resume: o.from as MinibatchState } : {}),
     ...vectors,
   };

@@ -5,7 +5,7 @@ import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
 import { createDenoisingAutoencoderBatchCost, createDenoisingAutoencoderCost } from "../nn/denoising-autoencoder.ts";
 import type { ParamLayout } from "../nn/layout.ts";
-import { maskingNoise } from "../nn/masking-noise.ts";
+import { hiddenDropout, inputDropout, maskingNoise } from "../nn/masking-noise.ts";
 import type { BatchObjective, Objective } from "../nn/objective.ts";
 import { createSoftmaxBatchCost, initSoftmax, softmaxCost } from "../nn/softmax.ts";
 import {
@@ -174,11 +174,20 @@ export function softmaxStage<T extends FloatArray>(
   };
 }
 
-/** Fine-tuning of the whole stack (SPEC §4) on X (m × sizes[0]), from the pretrained `params`. */
+/**
+ * Fine-tuning of the whole stack (SPEC §4) on X (m × sizes[0]), from the pretrained `params`; with
+ * the settings' weight decay of every encoder and dropout of the inputs and hidden units where given, their
+ * masks drawn from the run's generator at each evaluation (a checkpoint keeps its state).
+ */
 export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: StageRows<T>, params: Float32Array): Stage<T> {
   const { backend, sizes, classes, labels } = plan;
   const s = plan.settings.fineTune;
   const L = plan.settings.layers.length;
+  const regularisers = () => ({
+    ...(s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
+    ...(s.inputDropout === undefined ? {} : { corruption: inputDropout(s.inputDropout, plan.rng) }),
+    ...(s.dropout === undefined ? {} : { dropout: hiddenDropout(s.dropout, plan.rng) }),
+  });
   const cfg = { sizes, classes, lambda: s.lambda };
   return {
     name: stageName(L + 1, L),
@@ -186,8 +195,8 @@ export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: StageRo
     settings: s,
     X,
     labels,
-    fullBatch: () => stackCost(backend, inMemory(X, "fine-tuning"), labels, cfg),
-    minibatch: () => createStackBatchCost(backend, cfg),
+    fullBatch: () => stackCost(backend, inMemory(X, "fine-tuning"), labels, { ...cfg, ...regularisers() }),
+    minibatch: () => createStackBatchCost(backend, { ...cfg, ...regularisers() }),
     init: () => params.slice(),
     ...(plan.validation
       ? { validate: stackValidation(backend, stackLayout(sizes, classes), plan.validation.X, plan.validation.labels) }

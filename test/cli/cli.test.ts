@@ -42,12 +42,13 @@ function trainSmall([ae, softmax, finetune]: [number, number, number], ...flags:
 const report = join(dir, "report");
 
 describe("stackae CLI", () => {
-  it("gradcheck prints seven relative differences below 1e-9 (denoising and tied included) and exits 0", () => {
+  it("gradcheck prints ten relative differences below 1e-9 (denoising, tied and fine-tuning's regularisers included) and exits 0", () => {
     const r = stackae("gradcheck");
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n").filter((l) => l.startsWith("ok"));
-    assert.equal(lines.length, 7);
+    assert.equal(lines.length, 10);
     assert.equal(lines.filter((l) => /denoising|tied/.test(l)).length, 4);
+    assert.equal(lines.filter((l) => /weight decay|dropout/.test(l)).length, 3);
     for (const l of lines) assert.ok(Number(l.split(/\s+/)[1]) < 1e-9, l);
   });
 

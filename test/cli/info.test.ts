@@ -63,3 +63,24 @@ it("info of a denoising, tied model: the flags that made it, and a line that nam
   assert.match(text, /\nautoencoders: denoising \(masking noise 0\.3\), tied weights \(W2 = W1ᵀ\)\n/);
   assert.match(text, /train flags: --beta 0 --corruption 0\.3 --tied-weights,/);
 });
+
+it("trainFlags starts from a recipe's values where the settings name one, and names the new flags", () => {
+  assert.equal(trainFlags(resolveSettings({ recipe: "fast" })), "--recipe fast");
+  assert.equal(trainFlags(resolveSettings({ recipe: "best" })), "--recipe best");
+  assert.equal(
+    trainFlags(resolveSettings({ recipe: "fast", seed: 2, fineTune: { iterations: 30 } })),
+    "--recipe fast --seed 2 --finetune-iters 30",
+  );
+  assert.equal(
+    trainFlags(resolveSettings({ recipe: "fast", autoencoder: { optimizer: "lbfgs" } })),
+    "--recipe fast --ae-optimizer lbfgs",
+    "the L-BFGS default of 400 iterations goes with it",
+  );
+  const adam = { optimizer: "adam" as const, schedule: "cosine" as const };
+  assert.equal(
+    trainFlags(
+      resolveSettings({ autoencoder: adam, fineTune: { ...adam, weightDecay: 1e-4, inputDropout: 0.2, dropout: 0.1 } }),
+    ),
+    "--ae-optimizer adam --finetune-optimizer adam --finetune-weight-decay 0.0001 --input-dropout 0.2 --dropout 0.1 --lr-schedule cosine",
+  );
+});

@@ -89,6 +89,15 @@ describe("the page of a run (report.html)", () => {
     assert.deepEqual(row("iterations, or epochs"), ["400 iterations", "100 iterations", "400 iterations"]);
     assert.deepEqual(row("batch size"), ["", "", ""], "L-BFGS takes no batches");
     assert.deepEqual(row("sparsity weight β"), [3, "", ""]);
+    assert.deepEqual(row("learning-rate schedule"), ["", "", ""], "nor a learning rate");
+    assert.deepEqual(
+      [row("weight decay of every encoder"), row("input dropout")],
+      [
+        ["", "", 0],
+        ["", "", 0],
+      ],
+    );
+    assert.deepEqual(page.settings.run[0], ["recipe", "reference"]);
     assert.equal(page.accuracy.validation, 0.8, "the fine-tuned parameters kept");
     assert.equal(page.machine.threads, 1);
     assert.equal(page.machine.node, process.version);

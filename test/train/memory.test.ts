@@ -88,6 +88,30 @@ describe("estimateMemory", () => {
     assert.ok(estimated >= measured && estimated <= 1.6 * measured, `estimated ${estimated}, measured ${measured}`);
   });
 
+  it("input dropout during fine-tuning: its masked copy of the data counted (L-BFGS: all of it)", () => {
+    const settings = {
+      layers: [16],
+      autoencoder: { iterations: 2 },
+      softmax: { iterations: 2 },
+      fineTune: { iterations: 110, inputDropout: 0.2, weightDecay: 1e-3 },
+    };
+    const { measured, estimated } = measure(settings);
+    // An upper estimate: L-BFGS may stop before its history is full.
+    assert.ok(estimated >= measured, `estimated ${estimated}, measured ${measured}`);
+    const without = estimateMemory(
+      resolveSettings({ ...settings, fineTune: { iterations: 110 } }),
+      { examples: m, inputSize: n, classes },
+      { name: "js" },
+    );
+    const fineTuning = (e: typeof without) => e.stages.find((s) => s.name === "fine-tuning")?.bytes ?? 0;
+    const withDropout = estimateMemory(
+      resolveSettings(settings),
+      { examples: m, inputSize: n, classes },
+      { name: "js" },
+    );
+    assert.ok(fineTuning(withDropout) - fineTuning(without) >= m * n * 4, "the copy's m × n floats");
+  });
+
   it("the issue's --layers 100000 on MNIST: L-BFGS's history alone is 2 × 100 × 156,900,784 × 4 bytes ≈ 125.5 GB", () => {
     const settings = resolveSettings({ layers: [100000] });
     const e = estimateMemory(
