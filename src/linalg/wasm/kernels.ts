@@ -30,7 +30,8 @@ export interface KernelExports {
     tile: number,
     bias: number,
   ): void;
-  sgemmChunked(counter: number, chunk: number, byRows: number, ...args: Parameters<KernelExports["sgemm"]>): void;
+  /** Thread part's share of sgemm; parts (in packB's place) threads share panel0, panel1 and sync. */
+  sgemmShared(sync: number, panel0: number, panel1: number, ...args: Parameters<KernelExports["sgemm"]>): void;
   biasSigmoid(Z: number, b: number, rows: number, cols: number, out: number): void;
   sigmoidGradMul(A: number, D: number, n: number, out: number): void;
   addRowSigmoidGradMul(D: number, s: number, A: number, rows: number, cols: number): void;

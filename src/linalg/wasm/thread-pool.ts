@@ -7,7 +7,7 @@ import { getPlatform, type KernelThread } from "../../platform/platform.ts";
 
 /** The kernel exports a worker may run, by index. */
 export const POOL_FUNCTIONS = [
-  "sgemmChunked",
+  "sgemmShared",
   "biasSigmoid",
   "sigmoidGradMul",
   "addRowSigmoidGradMul",

@@ -14,7 +14,7 @@ export interface GemmBuffers {
 
 /**
  * Bytes the kernels' own buffers take (as WasmThreads and its `start` allocate them): the static
- * data, each thread's packing buffers, the calling thread's counter and each worker's control
+ * data, each thread's packing buffers, the gemm's sync block and each worker's control
  * block.
  */
 export async function kernelBufferBytes(k: KernelExports, threads: number): Promise<number> {
@@ -30,15 +30,15 @@ export class WasmThreads {
   #pool: ThreadPool | null = null;
   /** Pack buffers and tile of each thread, the calling thread's first. */
   readonly #buffers: GemmBuffers[] = [];
-  /** The i32 that threads claim gemm chunks from (sgemmChunked). */
-  readonly counter: number;
+  /** The 64 bytes of counters through which threads share a gemm (sgemmShared). */
+  readonly sync: number;
 
   /** Takes the calling thread's buffers from `memory`. */
   constructor(k: KernelExports, memory: WasmMemory) {
     this.#k = k;
     this.#memory = memory;
     this.#buffers.push(this.#gemmBuffers());
-    this.counter = memory.alloc(ALIGN);
+    this.sync = memory.alloc(ALIGN);
   }
 
   #gemmBuffers(): GemmBuffers {

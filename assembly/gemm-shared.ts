@@ -1,0 +1,136 @@
+// SGEMM shared by the threads, BLIS-style: the threads pack each KC × NC panel of op(B) once,
+// together, into one of two shared buffers, then take the blocks of C over it (rows × columns,
+// never depth) from a counter as they come free. No thread packs what another has packed, and a
+// core slowed by other work takes fewer blocks instead of holding the others up.
+//
+// The work of the whole product is one sequence of items, handed out in order by one counter:
+// for each panel (columns jc, depths pc) its pack items (PACK_COLS columns each), then its compute
+// items (a block of rows × columns of C: the thread packs those rows of op(A) into its own buffer
+// and runs the micro-kernel over the panel). Instead of a barrier per panel, an item waits only
+// for what it needs: a compute item for its panel's packing and for the depth block before to be
+// multiplied (it adds into the same C), a pack item for the panel two back (which used the same
+// buffer) to be multiplied. A thread that arrives late joins wherever the
+// counter is. Every element of C is summed over the same depth blocks, in the same order, by the
+// same micro-kernel as in sgemm, and the blocks start at multiples of MR and NR, so the edge tiles
+// are the same too: the result is the same to the bit, whatever the threads and their timing.
+
+import { KC, MC, MR, NC, NR } from "./memory";
+import { microKernel, packA, packB } from "./gemm-kernel";
+import { arrive, claim, waitAtLeast } from "./threads";
+
+/** Columns of op(B) in one pack item: four slivers. */
+const PACK_COLS: i32 = 4 * NR;
+/** Compute items a panel is cut into at least, per thread, where its rows allow. */
+const ITEMS_PER_THREAD: i32 = 8;
+/** Fewest rows in a compute item (unless C has fewer). */
+const MIN_ROWS: i32 = 16;
+
+// i32 words of the sync block (zeroed by the host before each call).
+const NEXT: usize = 0;
+const PACKED: usize = 4;
+const MULTIPLIED: usize = 8; // two words: panels of even and of odd number
+const SLEEPERS: usize = 16;
+/** Bytes of the sync block. */
+export const GEMM_SYNC_BYTES: i32 = 64;
+
+/**
+ * Thread `part` of `parts`' share of C = alpha · op(A) · op(B) + beta · C (sgemm's arguments),
+ * every thread with the same arguments but its own packA buffer and tile; panel0 and panel1
+ * (PACK_B_BYTES each) and the sync block (GEMM_SYNC_BYTES, zeroed) are shared. beta is 0 or 1
+ * (the host scales C first otherwise), K > 0 and alpha ≠ 0.
+ */
+export function sgemmShared(
+  sync: usize, panel0: usize, panel1: usize,
+  transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
+  A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
+  packABuf: usize, parts: i32, tile: usize, bias: usize,
+): void {
+  const overwrite = beta == 0;
+  const kBlocks = (K + KC - 1) / KC;
+  const kStep = (K + kBlocks - 1) / kBlocks;
+  const panels = ((N + NC - 1) / NC) * kBlocks;
+  const rowUnit = min(MC, max(min(MIN_ROWS, roundUp(M, MR)), roundUp((M + parts * ITEMS_PER_THREAD - 1) / (parts * ITEMS_PER_THREAD), MR)));
+  const rowUnits = (M + rowUnit - 1) / rowUnit;
+  const sleepers = sync + SLEEPERS;
+  // The panel this thread walks, where its items start, and the counts the waits need: pack items
+  // of all panels up to this one's, and compute items of the earlier panels of each parity.
+  let p = 0;
+  let first = 0;
+  let packedBefore = 0;
+  let packedThrough = 0;
+  let even = 0;
+  let odd = 0;
+  let packedPanel = -1; // which rows of op(A) this thread's buffer holds
+  let packedRows = -1;
+  for (;;) {
+    const item = claim(sync + NEXT);
+    // Walk forward to the panel that holds the item.
+    let jc = 0, pc = 0, nc = 0, kc = 0, packs = 0, colUnit = 0, colUnits = 0, units = 0;
+    for (;;) {
+      if (p >= panels) return;
+      jc = (p / kBlocks) * NC;
+      pc = (p % kBlocks) * kStep;
+      nc = min(NC, N - jc);
+      kc = min(kStep, K - pc);
+      packs = (nc + PACK_COLS - 1) / PACK_COLS;
+      // Columns cut only where rows alone give too few items.
+      colUnits = rowUnits >= parts * ITEMS_PER_THREAD / 2 ? 1 : (parts * ITEMS_PER_THREAD + rowUnits - 1) / rowUnits;
+      colUnit = roundUp((nc + colUnits - 1) / colUnits, NR);
+      colUnits = (nc + colUnit - 1) / colUnit;
+      units = rowUnits * colUnits;
+      packedThrough = packedBefore + packs;
+      if (item < first + packs + units) break;
+      first += packs + units;
+      packedBefore = packedThrough;
+      if (p & 1) odd += units;
+      else even += units;
+      p++;
+    }
+    const panel = p & 1 ? panel1 : panel0;
+    const multiplied = sync + MULTIPLIED + ((<usize>(p & 1)) << 2);
+    const local = item - first;
+    if (local < packs) {
+      // The buffer is free once the panel two back is multiplied; packing goes panel by panel, so
+      // that the count of packed items tells which panels are whole.
+      waitAtLeast(multiplied, p & 1 ? odd : even, sleepers);
+      waitAtLeast(sync + PACKED, packedBefore, sleepers);
+      const c0 = local * PACK_COLS;
+      packB(transB, B, ldb, pc, jc + c0, kc, min(PACK_COLS, nc - c0), panel + <usize>c0 * kc * 4);
+      arrive(sync + PACKED, sleepers);
+      continue;
+    }
+    waitAtLeast(sync + PACKED, packedThrough, sleepers);
+    // The depth block before, over the same columns, adds into the same C first.
+    if (pc > 0) waitAtLeast(sync + MULTIPLIED + ((<usize>(~p & 1)) << 2), p & 1 ? even : odd, sleepers);
+    const u = local - packs;
+    const i0 = (u / colUnits) * rowUnit;
+    const j0 = (u % colUnits) * colUnit;
+    const mc = min(rowUnit, M - i0);
+    const ncu = min(colUnit, nc - j0);
+    if (packedPanel != p || packedRows != i0) {
+      packA(transA, A, lda, i0, pc, mc, kc, packABuf);
+      packedPanel = p;
+      packedRows = i0;
+    }
+    const fresh = overwrite && pc == 0;
+    const last = bias != 0 && pc + kc >= K;
+    for (let jr = 0; jr < ncu; jr += NR) {
+      const pb = panel + <usize>(j0 + jr) * kc * 4;
+      const nr = min(NR, ncu - jr);
+      const col = jc + j0 + jr;
+      for (let ir = 0; ir < mc; ir += MR) {
+        microKernel(
+          kc, packABuf + <usize>ir * kc * 4, pb,
+          C + ((<usize>(i0 + ir) * ldc + col) << 2), ldc, alpha, min(MR, mc - ir), nr, tile, fresh,
+          last ? bias + (<usize>col << 2) : 0,
+        );
+      }
+    }
+    arrive(multiplied, sleepers);
+  }
+}
+
+@inline
+function roundUp(x: i32, unit: i32): i32 {
+  return ((x + unit - 1) / unit) * unit;
+}
