@@ -4,11 +4,11 @@
 // core slowed by other work takes fewer blocks instead of holding the others up.
 //
 // The work of the whole product is one sequence of items, handed out in order by one counter:
-// for each panel (columns jc, depths pc) its pack items (PACK_COLS columns each), then its compute
+// for each panel (columns jc, depths pc) its pack items (a few per thread), then its compute
 // items (a block of rows × columns of C: the thread packs those rows of op(A) into its own buffer
 // and runs the micro-kernel over the panel). Instead of a barrier per panel, an item waits only
-// for what it needs: a compute item for its panel's packing and for the depth block before to be
-// multiplied (it adds into the same C), a pack item for the panel two back (which used the same
+// for what it needs: a compute item for its panel's packing and for the same block of C to be
+// multiplied in the depth block before (it adds into it first), a pack item for the panel two back (which used the same
 // buffer) to be multiplied. A thread that arrives late joins wherever the
 // counter is. Every element of C is summed over the same depth blocks, in the same order, by the
 // same micro-kernel as in sgemm, and the blocks start at multiples of MR and NR, so the edge tiles
@@ -16,14 +16,10 @@
 
 import { KC, MC, MR, NC, NR } from "./memory";
 import { microKernel, packA, packB } from "./gemm-kernel";
-import { arrive, claim, waitAtLeast } from "./threads";
+import { arrive, claim, publish, waitAtLeast } from "./threads";
 
-/** Columns of op(B) in one pack item: four slivers. */
-const PACK_COLS: i32 = 4 * NR;
-/** Compute items a panel is cut into at least, per thread, where its rows allow. */
+/** Compute items a panel is cut into at least, per thread; pack items, a quarter of that. */
 const ITEMS_PER_THREAD: i32 = 8;
-/** Fewest rows in a compute item (unless C has fewer). */
-const MIN_ROWS: i32 = 16;
 
 // i32 words of the sync block (zeroed by the host before each call).
 const NEXT: usize = 0;
@@ -36,11 +32,12 @@ export const GEMM_SYNC_BYTES: i32 = 64;
 /**
  * Thread `part` of `parts`' share of C = alpha · op(A) · op(B) + beta · C (sgemm's arguments),
  * every thread with the same arguments but its own packA buffer and tile; panel0 and panel1
- * (PACK_B_BYTES each) and the sync block (GEMM_SYNC_BYTES, zeroed) are shared. beta is 0 or 1
+ * (PACK_B_BYTES each), the sync block (GEMM_SYNC_BYTES) and the flags (an i32 for each block of
+ * C: ceil(M / MR) + 16 · parts of them) are shared, all zeroed. beta is 0 or 1
  * (the host scales C first otherwise), K > 0 and alpha ≠ 0.
  */
 export function sgemmShared(
-  sync: usize, panel0: usize, panel1: usize,
+  sync: usize, flags: usize, panel0: usize, panel1: usize,
   transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
   packABuf: usize, parts: i32, tile: usize, bias: usize,
@@ -49,8 +46,13 @@ export function sgemmShared(
   const kBlocks = (K + KC - 1) / KC;
   const kStep = (K + kBlocks - 1) / kBlocks;
   const panels = ((N + NC - 1) / NC) * kBlocks;
-  const rowUnit = min(MC, max(min(MIN_ROWS, roundUp(M, MR)), roundUp((M + parts * ITEMS_PER_THREAD - 1) / (parts * ITEMS_PER_THREAD), MR)));
-  const rowUnits = (M + rowUnit - 1) / rowUnit;
+  // Blocks of rows as deep as sgemm's (MC, fewer where that evens them out), and where they are
+  // too few for every thread to take several, columns cut too: a deep block of op(A) is packed
+  // once per thread that takes it, and its rows share each sliver of B loaded into L1.
+  const target = parts * ITEMS_PER_THREAD;
+  const rowUnits = (M + MC - 1) / MC;
+  const rowUnit = roundUp((M + rowUnits - 1) / rowUnits, MR);
+  const colCuts = rowUnits * 2 >= target ? 1 : (target + rowUnits - 1) / rowUnits;
   const sleepers = sync + SLEEPERS;
   // The panel this thread walks, where its items start, and the counts the waits need: pack items
   // of all panels up to this one's, and compute items of the earlier panels of each parity.
@@ -65,17 +67,16 @@ export function sgemmShared(
   for (;;) {
     const item = claim(sync + NEXT);
     // Walk forward to the panel that holds the item.
-    let jc = 0, pc = 0, nc = 0, kc = 0, packs = 0, colUnit = 0, colUnits = 0, units = 0;
+    let jc = 0, pc = 0, nc = 0, kc = 0, packCols = 0, packs = 0, colUnit = 0, colUnits = 0, units = 0;
     for (;;) {
       if (p >= panels) return;
       jc = (p / kBlocks) * NC;
       pc = (p % kBlocks) * kStep;
       nc = min(NC, N - jc);
       kc = min(kStep, K - pc);
-      packs = (nc + PACK_COLS - 1) / PACK_COLS;
-      // Columns cut only where rows alone give too few items.
-      colUnits = rowUnits >= parts * ITEMS_PER_THREAD / 2 ? 1 : (parts * ITEMS_PER_THREAD + rowUnits - 1) / rowUnits;
-      colUnit = roundUp((nc + colUnits - 1) / colUnits, NR);
+      packCols = roundUp((nc + parts * 4 - 1) / (parts * 4), NR);
+      packs = (nc + packCols - 1) / packCols;
+      colUnit = roundUp((nc + colCuts - 1) / colCuts, NR);
       colUnits = (nc + colUnit - 1) / colUnit;
       units = rowUnits * colUnits;
       packedThrough = packedBefore + packs;
@@ -94,14 +95,16 @@ export function sgemmShared(
       // that the count of packed items tells which panels are whole.
       waitAtLeast(multiplied, p & 1 ? odd : even, sleepers);
       waitAtLeast(sync + PACKED, packedBefore, sleepers);
-      const c0 = local * PACK_COLS;
-      packB(transB, B, ldb, pc, jc + c0, kc, min(PACK_COLS, nc - c0), panel + <usize>c0 * kc * 4);
+      const c0 = local * packCols;
+      packB(transB, B, ldb, pc, jc + c0, kc, min(packCols, nc - c0), panel + <usize>c0 * kc * 4);
       arrive(sync + PACKED, sleepers);
       continue;
     }
     waitAtLeast(sync + PACKED, packedThrough, sleepers);
-    // The depth block before, over the same columns, adds into the same C first.
-    if (pc > 0) waitAtLeast(sync + MULTIPLIED + ((<usize>(~p & 1)) << 2), p & 1 ? even : odd, sleepers);
+    // The same block of C in the depth block before adds into it first: its flag holds the number
+    // of the last panel that multiplied it, plus one.
+    const flag = flags + (<usize>(local - packs) << 2);
+    if (pc > 0) waitAtLeast(flag, p, sleepers);
     const u = local - packs;
     const i0 = (u / colUnits) * rowUnit;
     const j0 = (u % colUnits) * colUnit;
@@ -126,6 +129,7 @@ export function sgemmShared(
         );
       }
     }
+    publish(flag, p + 1, sleepers);
     arrive(multiplied, sleepers);
   }
 }

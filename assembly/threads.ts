@@ -93,3 +93,13 @@ export function arrive(at: usize, sleepers: usize): void {
     store<i32>(at, load<i32>(at) + 1);
   }
 }
+
+/** Stores `value` at `at` and wakes whoever sleeps on it in `waitAtLeast`. */
+export function publish(at: usize, value: i32, sleepers: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    atomic.store<i32>(at, value);
+    if (atomic.load<i32>(sleepers) > 0) atomic.notify(at, -1);
+  } else {
+    store<i32>(at, value);
+  }
+}

@@ -32,6 +32,8 @@ export class WasmThreads {
   readonly #buffers: GemmBuffers[] = [];
   /** The 64 bytes of counters through which threads share a gemm (sgemmShared). */
   readonly sync: number;
+  #flags = 0;
+  #flagBytes = 0;
 
   /** Takes the calling thread's buffers from `memory`. */
   constructor(k: KernelExports, memory: WasmMemory) {
@@ -47,6 +49,16 @@ export class WasmThreads {
       packB: this.#memory.alloc(this.#k.PACK_B_BYTES.value as number),
       tile: this.#memory.alloc(this.#k.TILE_BYTES.value as number),
     };
+  }
+
+  /** An area of at least `bytes` for sgemmShared's flags, kept from one product to the next. */
+  flags(bytes: number): number {
+    if (bytes > this.#flagBytes) {
+      if (this.#flagBytes > 0) this.#memory.release(this.#flags);
+      this.#flags = this.#memory.alloc(bytes);
+      this.#flagBytes = bytes;
+    }
+    return this.#flags;
   }
 
   /** Threads that run kernels, the calling thread included. */
