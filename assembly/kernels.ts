@@ -25,3 +25,4 @@ export { copyRows, sumSquares, sumAbs, dot, axpy, adamRange, sgdRange, twoLoop }
 export { colSumsRange, squaredErrorDeltaRange, colSumsOut } from "./elementwise";
 export { sparseMulT, BLOCK_ROWS, countNonZeros, csrFill, columnBlocks, sparseTMulBlocks, transposeSum } from "./sparse";
 export { sgemmShared, GEMM_SYNC_BYTES } from "./gemm-shared";
+export { sparseMulTClaimed } from "./sparse";

@@ -31,6 +31,34 @@ describe("wasm gemm on threads", () => {
     for (const b of [one, ...many]) await b.dispose();
   });
 
+  it("S·Wᵀ with a sparse S (rows in chunks the threads take in turn) gives the same bits as one thread", () => {
+    for (const [m, n, h] of [
+      [3000, 100, 23],
+      [256, 784, 200],
+      [2100, 60, 230],
+    ] as const) {
+      const s = Array.from({ length: m * n }, () => (rng.uniform() < 0.2 ? 1 - rng.uniform() : 0));
+      const w = Array.from({ length: h * n }, () => rng.uniformIn(-1, 1));
+      const bias = Array.from({ length: h }, () => rng.uniformIn(-1, 1));
+      const results = [one, ...many].map((backend) => {
+        const ops = backend.sparse;
+        assert.ok(ops);
+        const S = backend.fromValues(m, n, s);
+        const Ss = ops.fromDense(S);
+        const W = backend.fromValues(h, n, w);
+        const b = backend.fromValues(1, h, bias);
+        const Z = backend.zeros(m, h);
+        ops.mulTransposed(Ss, W, Z, b);
+        const out = Float32Array.from(Z.data);
+        ops.free(Ss);
+        for (const x of [Z, b, W, S]) backend.free(x);
+        return out;
+      });
+      for (let t = 1; t < results.length; t++)
+        assert.deepEqual(results[t], results[0], `${m}×${n}·${h}ᵀ, ${t + 1} threads`);
+    }
+  });
+
   it("gives the same bits as one thread: transposes, alpha, beta 0, 1 and 0.5, fused bias-sigmoid", () => {
     for (const [M, N, K] of SHAPES) {
       for (const [ta, tb] of [

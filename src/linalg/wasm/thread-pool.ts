@@ -12,7 +12,7 @@ export const POOL_FUNCTIONS = [
   "sigmoidGradMul",
   "addRowSigmoidGradMul",
   "squaredErrorDelta",
-  "sparseMulT",
+  "sparseMulTClaimed",
   "sparseTMulBlocks",
   "twoLoop",
   "colSumsRange",
