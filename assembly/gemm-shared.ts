@@ -18,6 +18,8 @@ import { KC, MC, MR, NC, NR } from "./memory";
 import { microKernel, packA, packB } from "./gemm-kernel";
 import { arrive, claim, publish, waitAtLeast } from "./threads";
 
+/** Floats in a panel buffer (PACK_B_BYTES). */
+const PANEL_FLOATS: i32 = KC * NC;
 /** Compute items a panel is cut into at least, per thread; pack items, a quarter of that. */
 const ITEMS_PER_THREAD: i32 = 8;
 
@@ -47,8 +49,8 @@ export function sgemmShared(
   const kStep = (K + kBlocks - 1) / kBlocks;
   const panels = ((N + NC - 1) / NC) * kBlocks;
   // Blocks of rows as deep as sgemm's (MC, fewer where that evens them out), and where they are
-  // too few for every thread to take several, columns cut too: a deep block of op(A) is packed
-  // once per thread that takes it, and its rows share each sliver of B loaded into L1.
+  // too few for every thread to take several, columns cut too. Deep blocks of op(A): its rows
+  // share each sliver of B loaded into L1.
   const target = parts * ITEMS_PER_THREAD;
   const rowUnits = (M + MC - 1) / MC;
   const rowUnit = roundUp((M + rowUnits - 1) / rowUnits, MR);
@@ -67,7 +69,8 @@ export function sgemmShared(
   for (;;) {
     const item = claim(sync + NEXT);
     // Walk forward to the panel that holds the item.
-    let jc = 0, pc = 0, nc = 0, kc = 0, packCols = 0, packs = 0, colUnit = 0, colUnits = 0, units = 0;
+    let jc = 0, pc = 0, nc = 0, kc = 0, packCols = 0, packsB = 0, packs = 0, colUnit = 0, colUnits = 0, units = 0;
+    let sharedA = false;
     for (;;) {
       if (p >= panels) return;
       jc = (p / kBlocks) * NC;
@@ -75,7 +78,11 @@ export function sgemmShared(
       nc = min(NC, N - jc);
       kc = min(kStep, K - pc);
       packCols = roundUp((nc + parts * 4 - 1) / (parts * 4), NR);
-      packs = (nc + packCols - 1) / packCols;
+      packsB = (nc + packCols - 1) / packCols;
+      // Where columns are cut, every thread would pack each block of op(A) again: op(A) is packed
+      // once too, together, behind the panel of B in the same buffer, where it fits.
+      sharedA = colCuts > 1 && kc * (roundUp(nc, NR) + rowUnits * rowUnit) <= PANEL_FLOATS;
+      packs = packsB + (sharedA ? rowUnits : 0);
       colUnit = roundUp((nc + colCuts - 1) / colCuts, NR);
       colUnits = (nc + colUnit - 1) / colUnit;
       units = rowUnits * colUnits;
@@ -95,8 +102,14 @@ export function sgemmShared(
       // that the count of packed items tells which panels are whole.
       waitAtLeast(multiplied, p & 1 ? odd : even, sleepers);
       waitAtLeast(sync + PACKED, packedBefore, sleepers);
-      const c0 = local * packCols;
-      packB(transB, B, ldb, pc, jc + c0, kc, min(packCols, nc - c0), panel + <usize>c0 * kc * 4);
+      if (local < packsB) {
+        const c0 = local * packCols;
+        packB(transB, B, ldb, pc, jc + c0, kc, min(packCols, nc - c0), panel + <usize>c0 * kc * 4);
+      } else {
+        const i0 = (local - packsB) * rowUnit;
+        const rows = panel + <usize>kc * (roundUp(nc, NR) + i0) * 4;
+        packA(transA, A, lda, i0, pc, min(rowUnit, M - i0), kc, rows);
+      }
       arrive(sync + PACKED, sleepers);
       continue;
     }
@@ -110,10 +123,14 @@ export function sgemmShared(
     const j0 = (u % colUnits) * colUnit;
     const mc = min(rowUnit, M - i0);
     const ncu = min(colUnit, nc - j0);
-    if (packedPanel != p || packedRows != i0) {
-      packA(transA, A, lda, i0, pc, mc, kc, packABuf);
-      packedPanel = p;
-      packedRows = i0;
+    let pa = panel + <usize>kc * (roundUp(nc, NR) + i0) * 4;
+    if (!sharedA) {
+      pa = packABuf;
+      if (packedPanel != p || packedRows != i0) {
+        packA(transA, A, lda, i0, pc, mc, kc, packABuf);
+        packedPanel = p;
+        packedRows = i0;
+      }
     }
     const fresh = overwrite && pc == 0;
     const last = bias != 0 && pc + kc >= K;
@@ -123,7 +140,7 @@ export function sgemmShared(
       const col = jc + j0 + jr;
       for (let ir = 0; ir < mc; ir += MR) {
         microKernel(
-          kc, packABuf + <usize>ir * kc * 4, pb,
+          kc, pa + <usize>ir * kc * 4, pb,
           C + ((<usize>(i0 + ir) * ldc + col) << 2), ldc, alpha, min(MR, mc - ir), nr, tile, fresh,
           last ? bias + (<usize>col << 2) : 0,
         );
