@@ -8,7 +8,7 @@ import { LabelledImages } from "../data/dataset.ts";
 import type { Examples } from "../data/examples.ts";
 import { readDataDir, readIdx, readTestSet } from "../data/files.ts";
 import { readImageFolder } from "../data/image-folder-file.ts";
-import { isPixels, onClasses, PIXEL_SCALE, scaleInputs } from "../data/source.ts";
+import { onClasses, PIXEL_SCALE, scaleInputs } from "../data/source.ts";
 import { readSource, type SourceKind, sourceKind } from "../data/source-file.ts";
 import { ArgumentError, DataError } from "../errors.ts";
 import { checkWritable, loadModel, writeFileAtomic } from "../io/files.ts";
@@ -223,7 +223,9 @@ async function encodeCommand(file: string, dataPath: string, flags: EncodeFlags)
       dataPath,
     );
   }
-  const inputs = scaleInputs(input.inputs, data.inputScale ?? (isPixels(input) ? PIXEL_SCALE : 1));
+  // A model that records no scale was trained on pixels ÷ 255: any values given to it are divided
+  // by 255 too, as eval does (a Kaggle CSV of 0–255 to an IDX-trained model).
+  const inputs = scaleInputs(input.inputs, data.inputScale ?? PIXEL_SCALE);
   const backend = await createBackend();
   let features: Float32Array;
   try {

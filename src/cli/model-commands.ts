@@ -277,7 +277,7 @@ function readPredictInputs(
     if (r * c !== inputSize)
       throw new DataError(`${path}: images are ${r} × ${c} but ${modelFile} takes ${inputSize} inputs`, path);
     const pixels = transpose ? new LabelledImages(r, c, idx.data, new Uint8Array(n)).transposed().pixels : idx.data;
-    return scaleInputs(pixels, inputScale ?? (pixels instanceof Uint8Array ? PIXEL_SCALE : 1));
+    return scaleInputs(pixels, inputScale ?? PIXEL_SCALE); // no scale recorded: trained on pixels ÷ 255
   }
   throw new DataError(`${path}: neither a PNG or JPEG picture nor an IDX images file`, path);
 }

@@ -1,6 +1,7 @@
 // A CSV's label column and labels: which column, whether the first record is a header, and the
 // labels' texts → class indices and names (the rules are in csv.ts's header).
 import { DataError, describe } from "../errors.ts";
+import { classList } from "./class-list.ts";
 import { csvNumber } from "./csv-number.ts";
 
 /** Which column holds the label: "first", "last", a header name, or a 0-based index. */
@@ -65,7 +66,10 @@ export function labelProblem(key: string, given: readonly string[] | undefined):
 }
 
 /** Each distinct label text's class index, and the classes' names. */
-function classesOf(keys: string[], given: readonly string[] | undefined): { index: number[]; classNames: string[] } {
+function classesOf(
+  keys: string[],
+  given: readonly string[] | undefined,
+): { index: number[]; classNames: string[]; indices?: true } {
   if (given !== undefined) {
     const index = keys.map((k) => {
       const i = given.indexOf(k);
@@ -75,7 +79,7 @@ function classesOf(keys: string[], given: readonly string[] | undefined): { inde
   }
   if (keys.every((k) => PLAIN_INDEX.test(k) && Number(k) <= MAX_INDEX_LABEL)) {
     const index = keys.map(Number);
-    return { index, classNames: Array.from({ length: Math.max(...index) + 1 }, (_, i) => String(i)) };
+    return { index, classNames: Array.from({ length: Math.max(...index) + 1 }, (_, i) => String(i)), indices: true };
   }
   const numeric = keys.every((k) => !Number.isNaN(csvNumber(k)));
   const order = keys.map((_, i) => i);
@@ -105,7 +109,7 @@ export function resolveLabels(
   file: string,
   column: string,
 ): { labels: Int32Array; classNames: string[] } {
-  const { index, classNames } = classesOf(keys, given);
+  const { index, classNames, indices } = classesOf(keys, given);
   if (keys.length < 2 && given === undefined) {
     throw new DataError(
       `${file}: every row has the label ${describe(keys[0])} (${column}): a classifier needs at least two classes; is labelColumn right?`,
@@ -114,5 +118,22 @@ export function resolveLabels(
   }
   const labels = new Int32Array(m);
   for (let i = 0; i < m; i++) labels[i] = index[ids[i] as number] as number;
+  if (indices) checkGaps(labels, classNames.length, file, column);
   return { labels, classNames };
+}
+
+/**
+ * Refuses integer labels that leave a class below the largest with no example, as IDX labels are
+ * refused: labels 1–10 would otherwise make an 11th class, 0, that the softmax is never shown.
+ */
+function checkGaps(labels: Int32Array, classes: number, file: string, column: string): void {
+  const count = new Array<number>(classes).fill(0);
+  for (const y of labels) count[y] = (count[y] as number) + 1;
+  const empty = count.flatMap((c, k) => (c === 0 ? [k] : []));
+  if (empty.length === 0) return;
+  const top = classes - 1;
+  throw new DataError(
+    `${file}: label ${top} (${column}, ${count[top]} of ${labels.length} rows) makes ${classes} classes, but ${classList(empty)} no example: integer labels up to ${MAX_INDEX_LABEL} are class indices from 0, as IDX labels are; correct the labels, or name all ${classes} classes (--class-names, classNames)`,
+    file,
+  );
 }

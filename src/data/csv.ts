@@ -8,8 +8,9 @@
 // label column is (a headerless CSV of string labels has its only non-numeric cell in that column).
 // Labels: all non-negative integers below 1024 written plainly ("0", "7", not "07" or "7.0") are
 // class indices, as IDX labels are (MNIST's 0–9 stay 0–9, and a second file of the same data gets
-// the same indices); classes below the largest with no example stay, empty, named String(i). Any
-// other labels are names: sorted (numerically when all are numbers), the index is the rank.
+// the same indices); a class below the largest with no example is refused, as in IDX files, unless
+// `classNames` names them all. Any other labels are names: sorted (numerically when all are
+// numbers), the index is the rank.
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
 // Features: bytes while every one is an integer 0…255 (pictures: a quarter of float32's memory, as
 // IDX gives them); the first other value widens them once into float32. Each is fround(Number(text)).

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DataError, fileErrorReason } from "../errors.ts";
+import { classList } from "./class-list.ts";
 import { LabelledImages } from "./dataset.ts";
 import { type IdxArray, isGzip, parseIdx } from "./idx.ts";
 
@@ -169,20 +170,6 @@ function checkLabelGaps(sets: { set: LabelledImages; labels: string }[], classes
     `${labels}: label ${top} (${counts[at]?.[top]} of its ${set.count} labels) makes ${top + 1} classes, but ${classList(empty)} no example in it or ${others.join(" or ")}: IDX labels are class indices from 0; correct the label, or name all ${top + 1} classes (--class-names, classNames)`,
     labels,
   );
-}
-
-/** "class 3 has", "classes 3 to 254 have", "classes 1, 4 to 6 and 9 have". */
-function classList(ks: number[]): string {
-  const runs: [number, number][] = [];
-  for (const k of ks) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === k - 1) last[1] = k;
-    else runs.push([k, k]);
-  }
-  const words = runs.map(([a, b]) => (a === b ? `${a}` : `${a} to ${b}`));
-  const shown = words.length > 6 ? [...words.slice(0, 5), "…"] : words;
-  const list = shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}`;
-  return ks.length === 1 ? `class ${list} has` : `classes ${list} have`;
 }
 
 /** Reads the test set alone from a data folder: its two test files are all it needs. */

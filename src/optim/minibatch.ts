@@ -186,6 +186,10 @@ function* runEpochs<T extends FloatArray>(
     c.position = -1;
     c.epochCost = c.sum / n;
   }
+  // The last step is checked by no later evaluation: a non-finite x here would be handed out.
+  if (!allFinite(x)) {
+    return result("nonFinite", `the last step (step ${c.step}) made the parameters non-finite`, last);
+  }
   return result(
     "epochsDone",
     `ran ${p.epochs} epochs (${c.step} steps); cost is the mean minibatch cost of the last epoch`,

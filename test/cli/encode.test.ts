@@ -144,6 +144,18 @@ it("encode of an IDX images file alone: no labels; a model's input scale is appl
   assert.deepEqual(decodeNpy(readFileSync(out)).data, await libraryFeatures(inputs, 2));
 });
 
+it("a model that records no scale (trained on pixels, ÷ 255) divides a CSV's values by 255 too, as eval does", async () => {
+  // Kaggle's layout: the same 200 test images as integer cells 0–255, label first.
+  const rows = ["label,".concat(Array.from({ length: 784 }, (_, i) => `p${i}`).join(","))];
+  for (let i = 0; i < 200; i++) rows.push([te.labels[i], ...te.pixels.subarray(784 * i, 784 * (i + 1))].join(","));
+  const csv = join(dir, "kaggle.csv");
+  writeFileSync(csv, `${rows.join("\n")}\n`);
+  const out = join(dir, "kaggle.npy");
+  const r = stackae("encode", modelFile, csv, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(decodeNpy(readFileSync(out)).data, await libraryFeatures(te.pixels, 2));
+});
+
 it("encode refuses a bad --out, --layer or data size with a line naming it", () => {
   const bad = [
     [["--out", join(dir, "x.txt")], 2, /--out .*x\.txt: the features file must end in \.npy or \.csv/],

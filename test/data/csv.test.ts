@@ -101,17 +101,17 @@ describe("CSV parsing", () => {
   });
 
   it("chooses the label column by option, by a header named label/class/target/y, else the first", () => {
-    assert.equal(parse("f,Class,g\n1,0,2\n3,1,4\n").labelColumn, 1);
-    assert.equal(parse("f,g,h\n1,0,2\n3,1,4\n").labelColumn, 0);
-    assert.equal(parse("f,g,h\n1,0,2\n3,1,4\n", { labelColumn: "g" }).labelColumn, 1);
-    assert.equal(parse("1,0,2\n3,1,4\n", { labelColumn: 2 }).labelColumn, 2);
-    assert.equal(parse("1,0,2\n3,1,4\n", { labelColumn: "last" }).labelColumn, 2);
+    assert.equal(parse("f,Class,g\n1,0,1\n0,1,0\n").labelColumn, 1);
+    assert.equal(parse("f,g,h\n1,0,1\n0,1,0\n").labelColumn, 0);
+    assert.equal(parse("f,g,h\n1,0,1\n0,1,0\n", { labelColumn: "g" }).labelColumn, 1);
+    assert.equal(parse("1,0,1\n0,1,0\n", { labelColumn: 2 }).labelColumn, 2);
+    assert.equal(parse("1,0,1\n0,1,0\n", { labelColumn: "last" }).labelColumn, 2);
   });
 
   it("keeps plain integer labels as indices and sorts other labels", () => {
-    const ints = parse("2,0.1\n1,0.2\n2,0.3\n");
+    const ints = parse("2,0.1\n1,0.2\n0,0.3\n2,0.4\n");
     assert.deepEqual(ints.classNames, ["0", "1", "2"]);
-    assert.deepEqual(Array.from(ints.labels), [2, 1, 2]);
+    assert.deepEqual(Array.from(ints.labels), [2, 1, 0, 2]);
     const signed = parse("1,0\n-1,0\n10,0\n");
     assert.deepEqual(signed.classNames, ["-1", "1", "10"]);
     assert.deepEqual(Array.from(signed.labels), [1, 0, 2]);
@@ -120,6 +120,18 @@ describe("CSV parsing", () => {
     const given = parse("cat,0\n1,0\n", { classNames: ["dog", "cat"] });
     assert.deepEqual(Array.from(given.labels), [1, 1]);
     assert.deepEqual(given.classNames, ["dog", "cat"]);
+  });
+
+  it("refuses integer labels that leave a class with no example, unless the classes are named", () => {
+    // Labels 1–10, as in UFLDL's MATLAB files: class 0 would be one the softmax never sees.
+    const oneBased = Array.from({ length: 10 }, (_, i) => `${i + 1},0.5`).join("\n");
+    throwsData(
+      () => parse(`${oneBased}\n10,0.5\n`),
+      /t\.csv: label 10 \(column 0, 2 of 11 rows\) makes 11 classes, but class 0 has no example: .*--class-names/,
+    );
+    throwsData(() => parse("2,0\n5,0\n0,0\n"), /classes 1 and 3 to 4 have no example/);
+    const named = parse("2,0\n0,0\n", { classNames: ["a", "b", "c"] });
+    assert.deepEqual(Array.from(named.labels), [2, 0]);
   });
 
   it("drops a BOM, skips blank lines and takes a last row without a newline", () => {
@@ -168,8 +180,8 @@ describe("CSV parsing", () => {
 });
 
 describe("CSV files", () => {
-  const text = "label,p0,p1\n3,0,255\n1,17,0\n";
-  const expected = { inputs: [0, 255, 17, 0], labels: [3, 1] };
+  const text = "label,p0,p1\n1,0,255\n0,17,0\n";
+  const expected = { inputs: [0, 255, 17, 0], labels: [1, 0] };
   const check = (e: Awaited<ReturnType<typeof readCsv>>) => {
     assert.deepEqual(Array.from(e.inputs), expected.inputs);
     assert.deepEqual(Array.from(e.labels), expected.labels);

@@ -280,6 +280,19 @@ describe("minibatch mechanics", () => {
     assert.ok(Number.isFinite(r.x[0] as number));
     assert.equal(r.iterations, 5);
   });
+  it("ends non-finite, keeping the point before, when the last step overflows x", () => {
+    // Finite cost and gradient at every evaluation, but the last step carries x to infinity.
+    const overflowing = {
+      examples: 2,
+      cost: (x: FloatArray, g: FloatArray) => {
+        g[0] = -1e300;
+        return x[0] as number;
+      },
+    };
+    const r = sgd(overflowing, new Float64Array([1e308]), { epochs: 1, batchSize: 2, learningRate: 1e10, momentum: 0 });
+    assert.equal(r.status, "nonFinite");
+    assert.deepEqual(Array.from(r.x), [1e308]);
+  });
   it("stops on a non-finite gradient under a finite cost, and only then", () => {
     const withGradient = (value: (call: number) => number) => {
       let calls = 0;
