@@ -7,10 +7,10 @@
 // for each panel (columns jc, depths pc) its pack items (a few per thread), then its compute
 // items (a block of rows × columns of C: the thread packs those rows of op(A) into its own buffer
 // and runs the micro-kernel over the panel). Instead of a barrier per panel, an item waits only
-// for what it needs: a compute item for its panel's packing and for the same block of C to be
-// multiplied in the depth block before (it adds into it first), a pack item for the panel two back (which used the same
-// buffer) to be multiplied. A thread that arrives late joins wherever the
-// counter is. Every element of C is summed over the same depth blocks, in the same order, by the
+// for what it needs: a compute item for the pack items it reads and for the same block of C to
+// be multiplied in the depth block before (it adds into it first), a pack item for the panel two
+// back (which used the same buffer) to be multiplied. A thread that arrives late joins wherever
+// the counter is. Every element of C is summed over the same depth blocks, in the same order, by the
 // same micro-kernel as in sgemm, and the blocks start at multiples of MR and NR, so the edge tiles
 // are the same too: the result is the same to the bit, whatever the threads and their timing.
 
@@ -25,7 +25,6 @@ const ITEMS_PER_THREAD: i32 = 8;
 
 // i32 words of the sync block (zeroed by the host before each call).
 const NEXT: usize = 0;
-const PACKED: usize = 4;
 const MULTIPLIED: usize = 8; // two words: panels of even and of odd number
 const SLEEPERS: usize = 16;
 /** Bytes of the sync block. */
@@ -35,7 +34,7 @@ export const GEMM_SYNC_BYTES: i32 = 64;
  * Thread `part` of `parts`' share of C = alpha · op(A) · op(B) + beta · C (sgemm's arguments),
  * every thread with the same arguments but its own packA buffer and tile; panel0 and panel1
  * (PACK_B_BYTES each), the sync block (GEMM_SYNC_BYTES) and the flags (an i32 for each block of
- * C: ceil(M / MR) + 16 · parts of them) are shared, all zeroed. beta is 0 or 1
+ * C and each pack item of a buffer: ceil(M / MR) + 32 · parts of them) are shared, all zeroed. beta is 0 or 1
  * (the host scales C first otherwise), K > 0 and alpha ≠ 0.
  */
 export function sgemmShared(
@@ -56,12 +55,12 @@ export function sgemmShared(
   const rowUnit = roundUp((M + rowUnits - 1) / rowUnits, MR);
   const colCuts = rowUnits * 2 >= target ? 1 : (target + rowUnits - 1) / rowUnits;
   const sleepers = sync + SLEEPERS;
-  // The panel this thread walks, where its items start, and the counts the waits need: pack items
-  // of all panels up to this one's, and compute items of the earlier panels of each parity.
+  // The flags: one per block of C, then one per pack item (at most 8 per thread) and buffer.
+  const blockFlags = (M + MR - 1) / MR + 16 * parts;
+  // The panel this thread walks, where its items start, and the count the wait for a buffer needs:
+  // compute items of the earlier panels of each parity.
   let p = 0;
   let first = 0;
-  let packedBefore = 0;
-  let packedThrough = 0;
   let even = 0;
   let odd = 0;
   let packedPanel = -1; // which rows of op(A) this thread's buffer holds
@@ -86,22 +85,19 @@ export function sgemmShared(
       colUnit = roundUp((nc + colCuts - 1) / colCuts, NR);
       colUnits = (nc + colUnit - 1) / colUnit;
       units = rowUnits * colUnits;
-      packedThrough = packedBefore + packs;
       if (item < first + packs + units) break;
       first += packs + units;
-      packedBefore = packedThrough;
       if (p & 1) odd += units;
       else even += units;
       p++;
     }
     const panel = p & 1 ? panel1 : panel0;
     const multiplied = sync + MULTIPLIED + ((<usize>(p & 1)) << 2);
+    const packFlags = flags + ((<usize>(blockFlags + (p & 1) * parts * 8)) << 2);
     const local = item - first;
     if (local < packs) {
-      // The buffer is free once the panel two back is multiplied; packing goes panel by panel, so
-      // that the count of packed items tells which panels are whole.
+      // The buffer is free once the panel two back is multiplied.
       waitAtLeast(multiplied, p & 1 ? odd : even, sleepers);
-      waitAtLeast(sync + PACKED, packedBefore, sleepers);
       if (local < packsB) {
         const c0 = local * packCols;
         packB(transB, B, ldb, pc, jc + c0, kc, min(packCols, nc - c0), panel + <usize>c0 * kc * 4);
@@ -110,10 +106,9 @@ export function sgemmShared(
         const rows = panel + <usize>kc * (roundUp(nc, NR) + i0) * 4;
         packA(transA, A, lda, i0, pc, min(rowUnit, M - i0), kc, rows);
       }
-      arrive(sync + PACKED, sleepers);
+      publish(packFlags + (<usize>local << 2), p + 1, sleepers);
       continue;
     }
-    waitAtLeast(sync + PACKED, packedThrough, sleepers);
     // The same block of C in the depth block before adds into it first: its flag holds the number
     // of the last panel that multiplied it, plus one.
     const flag = flags + (<usize>(local - packs) << 2);
@@ -123,6 +118,10 @@ export function sgemmShared(
     const j0 = (u % colUnits) * colUnit;
     const mc = min(rowUnit, M - i0);
     const ncu = min(colUnit, nc - j0);
+    // The pack items this block reads: its columns of B, and its rows of op(A) where shared. A
+    // flag holds the number of the last panel that packed its item in this buffer, plus one.
+    for (let q = j0 / packCols; q <= (j0 + ncu - 1) / packCols; q++) waitAtLeast(packFlags + (<usize>q << 2), p + 1, sleepers);
+    if (sharedA) waitAtLeast(packFlags + (<usize>(packsB + i0 / rowUnit) << 2), p + 1, sleepers);
     let pa = panel + <usize>kc * (roundUp(nc, NR) + i0) * 4;
     if (!sharedA) {
       pa = packABuf;

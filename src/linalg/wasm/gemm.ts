@@ -47,10 +47,10 @@ export function gemm(
   }
   // The threads pack each panel of op(B) once into two shared buffers (the first two threads'
   // packB) and take blocks of C over it in turn (assembly/gemm-shared.ts).
-  const flags = threads.flags(4 * (Math.ceil(M / 4) + 16 * ways));
+  const flags = threads.flags(4 * (Math.ceil(M / 4) + 32 * ways));
   const view = memory.view();
   view.fill(0, threads.sync / 4, (threads.sync + SYNC_BYTES) / 4); // +0.0: the i32 0
-  view.fill(0, flags / 4, flags / 4 + Math.ceil(M / 4) + 16 * ways);
+  view.fill(0, flags / 4, flags / 4 + Math.ceil(M / 4) + 32 * ways);
   const panel0 = threads.buffers(0).packB;
   const panel1 = threads.buffers(1).packB;
   const parts: number[][] = [];
