@@ -2,8 +2,8 @@
 // ways: plain 128-bit SIMD or relaxed SIMD (fused multiply-add), each with a private memory (one
 // thread; what a browser without cross-origin isolation can run) or a shared memory (worker
 // threads). The runtime picks relaxed SIMD where WebAssembly.validate accepts it, and the shared
-// build when it runs more than one thread.
-import { mkdirSync } from "node:fs";
+// build when it runs more than one thread. Then the CSV reader's fast path, csv-parse.wasm.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
@@ -39,4 +39,43 @@ for (const { file, features, shared } of variants) {
     process.stderr.write(stderr.toString());
     throw new Error(`building ${file} failed: ${error.message}`);
   }
+  // Embedded as base64 so that CsvParser compiles it synchronously, in Node and browsers; the
+  // file is committed, and test/data/csv-wasm.test.ts checks that it matches this build.
+  const base64 = readFileSync(join(outDir, file)).toString("base64");
+  const lines = base64.match(/.{1,96}/g).map((l) => `  "${l}"`);
+  writeFileSync(
+    join(root, "src/data/csv-parse-wasm.ts"),
+    `// Written by scripts/build-wasm.mjs from assembly/csv-parse.ts: do not edit.\nexport const CSV_PARSE_WASM =\n${lines.join(" +\n")};\n`,
+  );
+}
+
+// The CSV reader's fast path (assembly/csv-parse.ts): its own small memory, which the reader grows.
+{
+  const file = "csv-parse.wasm";
+  const { error, stderr } = await asc.main([
+    join(root, "assembly/csv-parse.ts"),
+    "--outFile",
+    join(outDir, file),
+    "--optimizeLevel",
+    "3",
+    "--shrinkLevel",
+    "0",
+    "--noAssert",
+    "--runtime",
+    "stub",
+    "--enable",
+    "simd",
+  ]);
+  if (error) {
+    process.stderr.write(stderr.toString());
+    throw new Error(`building ${file} failed: ${error.message}`);
+  }
+  // Embedded as base64 so that CsvParser compiles it synchronously, in Node and browsers; the
+  // file is committed, and test/data/csv-wasm.test.ts checks that it matches this build.
+  const base64 = readFileSync(join(outDir, file)).toString("base64");
+  const lines = base64.match(/.{1,96}/g).map((l) => `  "${l}"`);
+  writeFileSync(
+    join(root, "src/data/csv-parse-wasm.ts"),
+    `// Written by scripts/build-wasm.mjs from assembly/csv-parse.ts: do not edit.\nexport const CSV_PARSE_WASM =\n${lines.join(" +\n")};\n`,
+  );
 }

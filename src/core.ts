@@ -16,6 +16,8 @@ export {
   type Rows,
   scaleInputs,
 } from "./data/source.ts";
+export type { BatchReader, ExampleStream } from "./data/stream.ts";
+export { type StreamShuffle, shuffleStream } from "./data/stream-order.ts";
 export { ArgumentError, DataError, ShapeError, StackaeError } from "./errors.ts";
 export {
   checkGradient,
@@ -170,7 +172,7 @@ export {
   type LabelledSet,
   type MethodSummary,
 } from "./train/few-labels.ts";
-export type { TrainInput, ValidationInput } from "./train/input.ts";
+export type { StreamedTrainInput, TrainInput, ValidationInput } from "./train/input.ts";
 export {
   type BackendShape,
   type DataShape,
@@ -200,6 +202,7 @@ export {
   type TrainSettings,
 } from "./train/settings.ts";
 export type { StageInfo, StageReport } from "./train/stages.ts";
+export { StreamOptimizerError } from "./train/stream-rows.ts";
 export type { EarlyStopping, StageValidation, ValidationPoint } from "./train/validation.ts";
 export { type Curve, costCurvesSvg } from "./viz/plot.ts";
 export { type GrayImage, type TileOptions, tileImage } from "./viz/tiles.ts";

@@ -21,6 +21,12 @@ export {
   verifyMnist,
 } from "./data/files.ts";
 export {
+  DEFAULT_SHUFFLE_BUFFER,
+  type IdxStreamOptions,
+  openIdxStream,
+  readIdxImagesHeader,
+} from "./data/idx-stream-file.ts";
+export {
   loadCheckpoint,
   loadModel,
   loadModelOrCheckpoint,

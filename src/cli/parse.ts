@@ -85,3 +85,13 @@ export function classNames(value: string): string[] {
     );
   return names;
 }
+
+const UNITS: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A size in bytes: a number with an optional unit K, M, G or T (powers of 1024; "MB", "MiB" alike). */
+export function byteSize(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
+  const bytes = match ? Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number) : Number.NaN;
+  if (!(bytes >= 1)) throw new InvalidArgumentError(`Expected a size such as 512M, 2G or 1500000000, got "${value}"`);
+  return Math.floor(bytes);
+}

@@ -4,6 +4,7 @@
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
+import { DEFAULT_SHUFFLE_BUFFER } from "../data/idx-stream-file.ts";
 import { fileErrorReason } from "../errors.ts";
 import { checkWritable, loadCheckpoint, makeFolderOf, saveModel, WriteError } from "../io/files.ts";
 import { modelDataMetadata } from "../io/model-data.ts";
@@ -37,12 +38,15 @@ import {
   writeReport,
 } from "./report.ts";
 import { planResources } from "./resources.ts";
+import { loadStreamedData, type StreamFlags, streamSource } from "./stream-data.ts";
 
 /** What the main thread asks for. */
 /** What the main thread asks for: the data flags (see DataFlags), then the run's. */
-export interface TrainJob extends DataFlags {
+export interface TrainJob extends DataFlags, StreamFlags {
   /** Undefined when resuming: the checkpoint's settings are used. */
   settings?: PartialSettings | undefined;
+  /** The settings of a streamed run: every stage whose optimiser is not given trains with adam. */
+  streamSettings?: PartialSettings | undefined;
   backend: BackendName;
   threads?: number | undefined;
   out?: string | undefined;
@@ -134,12 +138,20 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
-  const data = await loadJobData(job, resume?.settings.seed ?? job.settings?.seed ?? SPEC_SETTINGS.seed);
+  const streaming = streamSource(job);
+  if (streaming) post({ type: "notice", message: `streaming ${streaming.images}: ${streaming.why}` });
+  const streamed = streaming ? loadStreamedData(job, streaming) : null;
+  const data: JobData = streamed
+    ? { ...streamed, classes: streamed.classNames.length }
+    : await loadJobData(job, resume?.settings.seed ?? job.settings?.seed ?? SPEC_SETTINGS.seed);
+  const stream = streamed?.stream ?? null;
+  const settings = stream ? job.streamSettings : job.settings;
   const { train: labelled, test, unlabeled, validation, classes } = data;
   const threads = await planResources(
-    resume?.settings ?? resolveSettings(job.settings),
+    resume?.settings ?? resolveSettings(settings),
     {
-      examples: labelled.count,
+      // Streamed, what is held at once is the shuffle buffer's examples, not the set.
+      examples: stream ? Math.min(labelled.count, job.shuffleBuffer ?? DEFAULT_SHUFFLE_BUFFER) : labelled.count,
       inputSize: data.inputSize,
       classes,
       unlabeled: unlabeled?.count,
@@ -155,16 +167,18 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   try {
     const result = trainStackedAutoencoder(
       backend,
+      stream
+        ? { stream, classes }
+        : {
+            inputs: labelled.inputs,
+            labels: labelled.labels,
+            inputSize: data.inputSize,
+            classes,
+            ...(unlabeled ? { unlabeled: unlabeled.inputs } : {}),
+            ...(validation ? { validation: { inputs: validation.inputs, labels: validation.labels } } : {}),
+          },
       {
-        inputs: labelled.inputs,
-        labels: labelled.labels,
-        inputSize: data.inputSize,
-        classes,
-        ...(unlabeled ? { unlabeled: unlabeled.inputs } : {}),
-        ...(validation ? { validation: { inputs: validation.inputs, labels: validation.labels } } : {}),
-      },
-      {
-        ...(resume ? { resume } : { settings: job.settings }),
+        ...(resume ? { resume } : { settings }),
         ...(job.earlyStopping === undefined ? {} : { earlyStopping: { patience: job.earlyStopping } }),
         ...trainEvents(job, resume, post),
       },
@@ -181,6 +195,7 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
     const page = () => runReport(result, reportFacts(job, data, summary, predicted, backend));
     return { summary, stages: result.stages, ...writeOutputs(job, result, data, { before, after }, page) };
   } finally {
+    stream?.close();
     await backend.dispose();
   }
 }

@@ -33,9 +33,10 @@ import {
 } from "./parse.ts";
 import { formatSeconds, type ProgressReporter, plural, progressReporter } from "./progress.ts";
 import { lockRunFiles } from "./run-locks.ts";
+import { resumeStreamFlags, type StreamFlags, streamOptions } from "./stream-data.ts";
 import type { TrainJob, TrainOutcome, WorkerMessage } from "./train-worker.ts";
 
-export interface TrainFlags {
+export interface TrainFlags extends StreamFlags {
   data?: string;
   test?: string;
   testFraction?: number;
@@ -100,6 +101,7 @@ export function registerTrain(program: Command): void {
       "pretrain stacked sparse autoencoders, train the softmax, fine-tune, and test (by default UFLDL's MNIST experiment, 784-200-200-10)",
     );
   dataOptions(command);
+  streamOptions(command);
   settingOptions(command);
   runOptions(command);
   command.action(async (flags: TrainFlags, invoked: Command) => {
@@ -249,9 +251,11 @@ const SETTING_FLAGS = [
 
 const DEFAULT_INTERRUPT_FILE = "stackae-checkpoint.safetensors";
 
-export function settingsOf(flags: TrainFlags): PartialSettings {
+/** The settings the flags give; `optimizer`: that of a stage whose flags name none (streamed: adam). */
+export function settingsOf(flags: TrainFlags, optimizer: OptimizerName = "lbfgs"): PartialSettings {
+  const fallback = optimizer;
   const stage = (optimizer: OptimizerName | undefined, iterations: number | undefined, lambda: number) => ({
-    optimizer: optimizer ?? flags.optimizer ?? "lbfgs",
+    optimizer: optimizer ?? flags.optimizer ?? fallback,
     iterations,
     lambda,
     batchSize: flags.batchSize,
@@ -327,6 +331,10 @@ function trainJob(flags: TrainFlags): TrainJob {
     trainLimit: flags.trainLimit,
     transpose: flags.transpose === true,
     settings: flags.resume === undefined ? settingsOf(flags) : undefined,
+    streamSettings: flags.resume === undefined ? settingsOf(flags, "adam") : undefined,
+    stream: flags.stream === true,
+    shuffleBuffer: flags.shuffleBuffer,
+    memoryBudget: flags.memoryBudget,
     backend: flags.backend,
     threads: flags.threads,
     out: flags.out,
@@ -445,6 +453,7 @@ function resumeDataFlags(flags: TrainFlags): string {
   if (flags.trainLimit !== undefined) parts.push(`--train-limit ${flags.trainLimit}`);
   if (flags.transpose) parts.push("--transpose");
   if (flags.earlyStopping !== undefined) parts.push(`--early-stopping ${flags.earlyStopping}`);
+  parts.push(...resumeStreamFlags(flags));
   return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }
 

@@ -38,15 +38,15 @@ function probe(path: string): { gzip: boolean; textBytes: number } {
 /** Pushes a plain file's bytes through `parser`: two buffers, the next read under way while one is parsed. */
 async function pushPlain(path: string, parser: CsvParser): Promise<void> {
   const file = await open(path, "r");
-  const bufs = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  const bufs = parser.readBuffers(); // the fast path's own memory where it runs: no copy into it
   let i = 0;
-  let next = file.read(bufs[0] as Uint8Array, 0, CHUNK, null);
+  let next = file.read(bufs[0] as Uint8Array, 0, (bufs[0] as Uint8Array).length, null);
   try {
     for (;;) {
       const { bytesRead, buffer } = await next;
       if (bytesRead === 0) return;
       i ^= 1;
-      next = file.read(bufs[i] as Uint8Array, 0, CHUNK, null);
+      next = file.read(bufs[i] as Uint8Array, 0, (bufs[i] as Uint8Array).length, null);
       // The parser copies what it keeps, so each buffer is free again once pushed.
       parser.push(buffer.subarray(0, bytesRead));
     }

@@ -19,6 +19,7 @@ import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
 import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
+import { CsvWasm } from "./csv-wasm.ts";
 import type { Examples } from "./examples.ts";
 
 export { LABEL_NAMES, type LabelColumn, MAX_INDEX_LABEL } from "./csv-labels.ts";
@@ -36,10 +37,7 @@ export interface CsvExamples extends Examples {
 /** A record longer than this is refused (a damaged file, or one quote left open), 64 MiB. */
 export const MAX_RECORD_BYTES = 2 ** 26;
 
-/**
- * Reads a CSV pushed in chunks of bytes of any size; `finish()` gives the examples. Only the
- * unfinished last record of a chunk is kept between pushes, never the whole text.
- */
+/** Reads a CSV pushed in chunks of any size; `finish()` gives the examples. Only a chunk's unfinished last record is kept. */
 export class CsvParser {
   private readonly file: string;
   private readonly delim: number;
@@ -69,6 +67,8 @@ export class CsvParser {
   /** The last scanned cell's text, and the newlines inside its quotes. */
   private cell = "";
   private cellLines = 0;
+  /** The WebAssembly fast path (csv-wasm.ts); null where it cannot run. */
+  private fast: CsvWasm | null;
 
   constructor(options: CsvOptions) {
     checkOptions(options);
@@ -77,6 +77,12 @@ export class CsvParser {
     this.options = options;
     this.out = options.float32 ? new Float32Array(0) : new Uint8Array(0);
     this.top = options.float32 ? 999 : 255;
+    this.fast = CsvWasm.create();
+  }
+
+  /** Two buffers to read text into and push (reusable once pushed): the fast path's memory, parsed where it lies. */
+  readBuffers(): Uint8Array[] {
+    return this.fast?.readBuffers() ?? [new Uint8Array(2 ** 20), new Uint8Array(2 ** 20)];
   }
 
   /** Parses the complete records in `chunk` and keeps the rest for the next push. */
@@ -109,6 +115,8 @@ export class CsvParser {
   finish(): CsvExamples {
     if (this.pending.length > 0) this.parse(this.pending, true);
     this.pending = new Uint8Array(0);
+    this.fast?.release();
+    this.fast = null;
     const f = this.file;
     if (this.n === 0)
       throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
@@ -153,6 +161,7 @@ export class CsvParser {
   /** Parses whole records from `buf`; returns the bytes used (an unclosed quote stops it unless `final`). */
   private parse(buf: Uint8Array, final: boolean): number {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.fast?.reset();
     let p = 0;
     while (p < buf.length) {
       const c = buf[p];
@@ -162,7 +171,8 @@ export class CsvParser {
         continue;
       }
       this.at = p;
-      const next = this.n === 0 ? this.firstRecord(buf, p, final) : this.record(buf, view, p, final);
+      let next = this.n === 0 ? this.firstRecord(buf, p, final) : this.fastRecords(buf, p);
+      if (next === p) next = this.record(buf, view, p, final);
       if (next < 0) break;
       p = next;
     }
@@ -247,6 +257,21 @@ export class CsvParser {
     if (!isHeader) this.commit(cells, this.line);
     this.line += lines + 1;
     return p;
+  }
+
+  /** Whole records of plain numbers from buf[p] on by the fast path; where it stopped (p: JS reads the next). */
+  private fastRecords(buf: Uint8Array, p: number): number {
+    const fast = this.fast;
+    const f = this.features;
+    if (fast === null) return p;
+    if (this.out.length < (this.m + 1) * f) this.grow();
+    const float = this.out instanceof Float32Array;
+    const room = Math.min(fast.rowsFor(f), this.out.length / f - this.m);
+    const r = fast.rows(buf, p, room, this.n, this.label, this.delim, float);
+    if (r === 0) return p;
+    this.out.set(fast.values(r * f, float), this.m * f);
+    for (let i = 0; i < r; i++) this.ids[this.m++] = this.keyId(fast.label(buf, i), this.line++);
+    return fast.stop;
   }
 
   /** A data record; returns where the next one starts, or -1 when a quote is open past the end. */

@@ -15,6 +15,16 @@ import { allFinite, sumAbs, WorkVectors } from "./vector.ts";
 export interface MinibatchCost {
   readonly examples: number;
   cost(x: FloatArray, grad: FloatArray, rows: Int32Array): number;
+  /**
+   * Draws an epoch's order of the examples into `order` (default: a uniform shuffle by `rng`): a
+   * source read from a file shuffles so that its reads stay local (data/stream-order.ts).
+   */
+  shuffle?(order: Int32Array, rng: Rng): void;
+  /**
+   * Told the epoch's order, and the position in it of the next batch, before the epoch's first
+   * batch (or the first batch of a resumed run): so that a source can read its batches ahead.
+   */
+  startEpoch?(order: Int32Array, position: number): void;
 }
 
 /** A multiplier of the base learning rate, from the fraction of the run done (0 → 1). */
@@ -153,9 +163,11 @@ function* runEpochs<T extends FloatArray>(
   });
   for (; c.epoch <= p.epochs; c.epoch++) {
     if (c.position < 0) {
-      p.rng.shuffle(order);
+      if (cost.shuffle) cost.shuffle(order, p.rng);
+      else p.rng.shuffle(order);
       c.sum = 0;
     }
+    cost.startEpoch?.(order, Math.max(0, c.position));
     for (c.start = Math.max(0, c.position); c.start < n; c.start += p.batchSize) {
       const { epoch } = c;
       if (options.signal?.aborted) return result("aborted", `aborted in epoch ${epoch} after ${c.step} steps`);

@@ -1,6 +1,7 @@
 // A run's state between two iterations, and the checks that a checkpoint fits the run that
 // resumes from it (the same data, shape and checksum) and fits itself: a stage its settings have,
 // an optimiser's state within that stage's bounds, finite parameters.
+import { fnv1a } from "../data/idx-stream-layout.ts";
 import { ArgumentError, checkNumber } from "../errors.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import type { Rng, RngState } from "../linalg/rng.ts";
@@ -113,12 +114,18 @@ export function checkResume(c: TrainCheckpoint, data: TrainDataSummary, length: 
 
 /** FNV-1a over the bytes of each array, 32-bit, as 8 hex digits. */
 export function checksum(arrays: (ArrayBufferView | undefined)[]): string {
-  let h = 0x811c9dc5;
-  for (const a of arrays) {
-    if (!a) continue;
-    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-  }
+  return checksumHex(checksumOf(undefined, arrays));
+}
+
+/** FNV-1a over the bytes of each array, continued from `h` (undefined: from the start), unformatted. */
+export function checksumOf(h: number | undefined, arrays: (ArrayBufferView | undefined)[]): number {
+  let x = h ?? 0x811c9dc5;
+  for (const a of arrays) if (a) x = fnv1a(x, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return x;
+}
+
+/** A checksum as 8 hex digits. */
+export function checksumHex(h: number): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 

@@ -1,10 +1,11 @@
 // What a run learns from, checked once, where it enters: the shapes, every value finite, every
 // label a class. The stages after this trust what they are given.
+import type { ExampleStream } from "../data/stream.ts";
 import { ArgumentError, checkNumber, StackaeError } from "../errors.ts";
 import { checkFiniteInputs } from "../linalg/inputs.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import { checkLabels } from "../nn/labels.ts";
-import { checksum, type TrainDataSummary } from "./checkpoint.ts";
+import { checksum, checksumHex, checksumOf, type TrainDataSummary } from "./checkpoint.ts";
 
 export interface TrainInput {
   /** m × n examples, one per row, and their labels: values in [0, 1], or unsigned-byte pixels (scaled by 1/255). */
@@ -21,6 +22,22 @@ export interface TrainInput {
    * stage after pretraining reports its accuracy and cost on them, and early stopping watches them.
    */
   validation?: ValidationInput;
+}
+
+/**
+ * Examples streamed from a file rather than held (issue #32): every stage must then train with
+ * adam or sgd. The validation set, where there is one, is held in memory.
+ */
+export interface StreamedTrainInput {
+  stream: ExampleStream;
+  /** Number of classes (default: the largest label + 1). */
+  classes?: number;
+  validation?: ValidationInput;
+}
+
+/** Whether the input is streamed. */
+export function isStreamedInput(input: TrainInput | StreamedTrainInput): input is StreamedTrainInput {
+  return (input as StreamedTrainInput).stream !== undefined;
 }
 
 /** mv × n held-out examples, one per row, and their labels (classes of the training set). */
@@ -43,7 +60,8 @@ export interface CheckedInput {
  * Checks a run's input before any work: the labels now rather than when the softmax starts,
  * after the long pretraining.
  */
-export function checkTrainInput(input: TrainInput): CheckedInput {
+export function checkTrainInput(input: TrainInput | StreamedTrainInput): CheckedInput {
+  if (isStreamedInput(input)) return checkStreamedInput(input);
   const n = checkNumber("inputSize", input.inputSize, { integer: true, min: 1 });
   const m = input.labels.length;
   if (m === 0) throw new ArgumentError("there are no training examples: give at least one, with its label");
@@ -63,6 +81,17 @@ export function checkTrainInput(input: TrainInput): CheckedInput {
     for (let i = 0; i < m; i++) classes = Math.max(classes, (input.labels[i] as number) + 1);
   }
   const checked: CheckedInput = { m, n, classes, labels: checkLabels(Array.from(input.labels), m, classes) };
+  if (input.validation) checked.validation = checkValidation(input.validation, n, classes);
+  return checked;
+}
+
+/** A streamed input's checks: its labels (its pixels are bytes, finite), its validation set's. */
+function checkStreamedInput(input: StreamedTrainInput): CheckedInput {
+  const { examples: m, inputSize: n, labels } = input.stream;
+  if (m === 0) throw new ArgumentError(`${input.stream.name} holds no examples`);
+  let classes = input.classes ?? 0;
+  if (input.classes === undefined) for (const k of labels) classes = Math.max(classes, k + 1);
+  const checked: CheckedInput = { m, n, classes, labels: checkLabels(Array.from(labels), m, classes) };
   if (input.validation) checked.validation = checkValidation(input.validation, n, classes);
   return checked;
 }
@@ -89,8 +118,19 @@ function checkValidation(v: ValidationInput, n: number, classes: number): { m: n
 }
 
 /** The summary a checkpoint keeps of the data; the checksum only where it will be compared (`tracked`). */
-export function summarizeInput(input: TrainInput, checked: CheckedInput, tracked: boolean): TrainDataSummary {
+export function summarizeInput(
+  input: TrainInput | StreamedTrainInput,
+  checked: CheckedInput,
+  tracked: boolean,
+): TrainDataSummary {
   const { m, n, classes, labels } = checked;
+  if (isStreamedInput(input)) {
+    // The same checksum as the examples in memory (a pass over the file, on the reading thread),
+    // so that a checkpoint of either resumes with the other.
+    let h = checksumOf(undefined, [labels]);
+    if (tracked) h = checksumOf(input.stream.checksum(h), [checked.validation?.labels, input.validation?.inputs]);
+    return { examples: m, inputSize: n, classes, unlabeled: null, checksum: tracked ? checksumHex(h) : "" };
+  }
   return {
     examples: m,
     inputSize: n,

@@ -12,7 +12,7 @@ import type { StackedModel } from "../nn/model.ts";
 import { stackFeatures, stackLayout } from "../nn/stack.ts";
 import { runSteps, runStepsAsync, type Steps } from "../optim/steps.ts";
 import { checkResume, type RunState, type TrainCheckpoint } from "./checkpoint.ts";
-import { checkTrainInput, summarizeInput, type TrainInput } from "./input.ts";
+import { checkTrainInput, isStreamedInput, type StreamedTrainInput, summarizeInput, type TrainInput } from "./input.ts";
 import { checkpointInterval, type RunContext, type RunControls, runStage } from "./run-stage.ts";
 import { type PartialSettings, resolveSettings, type TrainSettings } from "./settings.ts";
 import {
@@ -23,6 +23,14 @@ import {
   type StageReport,
   softmaxStage,
 } from "./stages.ts";
+import {
+  type EncoderLayer,
+  isStreamed,
+  type StageRows,
+  StreamOptimizerError,
+  streamedRows,
+  throughEncoder,
+} from "./stream-rows.ts";
 import { checkEarlyStopping, type EarlyStopping } from "./validation.ts";
 
 // A checkpoint is what `onCheckpoint` receives and `resume` takes.
@@ -57,7 +65,7 @@ export interface TrainOptions extends RunControls {
  */
 export function trainStackedAutoencoder<T extends FloatArray>(
   backend: Backend<T>,
-  input: TrainInput,
+  input: TrainInput | StreamedTrainInput,
   options: TrainOptions = {},
 ): TrainResult {
   return runSteps(trainSteps(backend, input, options));
@@ -72,7 +80,7 @@ export function trainStackedAutoencoder<T extends FloatArray>(
  */
 export function trainStackedAutoencoderAsync<T extends FloatArray>(
   backend: Backend<T>,
-  input: TrainInput,
+  input: TrainInput | StreamedTrainInput,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
   return runStepsAsync(trainSteps(backend, input, options));
@@ -81,7 +89,7 @@ export function trainStackedAutoencoderAsync<T extends FloatArray>(
 /** The run, yielding after every iteration of every stage. */
 function* trainSteps<T extends FloatArray>(
   backend: Backend<T>,
-  input: TrainInput,
+  input: TrainInput | StreamedTrainInput,
   options: TrainOptions,
 ): Steps<TrainResult> {
   const resume = options.resume ?? null;
@@ -89,6 +97,7 @@ function* trainSteps<T extends FloatArray>(
     throw new ArgumentError("give either settings or resume: a resumed run keeps the settings of its checkpoint");
   }
   const settings = resolveSettings(resume ? resume.settings : options.settings);
+  if (isStreamedInput(input)) checkStreamedSettings(settings);
   const every = checkpointInterval(options.checkpointEvery);
   const checked = checkTrainInput(input);
   const { m, n, classes, labels } = checked;
@@ -110,8 +119,13 @@ function* trainSteps<T extends FloatArray>(
   const ctx: RunContext<T> = { backend, controls: options, run, count: L + 2, every, resume, earlyStopping };
   const first = resume?.stage ?? 0;
 
-  const X = inputsToMatrix(backend, m, n, input.inputs);
-  const unlabeled = input.unlabeled ? inputsToMatrix(backend, input.unlabeled.length / n, n, input.unlabeled) : null;
+  const inMemory = isStreamedInput(input) ? null : input;
+  const X: StageRows<T> = inMemory
+    ? inputsToMatrix(backend, m, n, inMemory.inputs)
+    : streamedRows((input as StreamedTrainInput).stream);
+  const unlabeled = inMemory?.unlabeled
+    ? inputsToMatrix(backend, inMemory.unlabeled.length / n, n, inMemory.unlabeled)
+    : null;
   const V = checked.validation;
   const validation =
     V && input.validation
@@ -128,7 +142,7 @@ function* trainSteps<T extends FloatArray>(
     const tuned = yield* runStage(fineTuneStage(plan, X, run.params), ctx);
     return { pretrained, model: { sizes, classes, params: tuned }, stages: run.stages, settings };
   } finally {
-    backend.free(X);
+    if (!isStreamed(X)) backend.free(X);
     if (unlabeled) backend.free(unlabeled);
     if (validation) backend.free(validation.X);
   }
@@ -143,13 +157,15 @@ export function* pretrain<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
-  input: Matrix<T>,
+  input: StageRows<T>,
   first: number,
 ): Steps<void> {
   const { backend } = plan;
   const params = ctx.run.params;
   const L = plan.settings.layers.length;
   let F = input;
+  // Streamed, each stage's batches pass through the encoders below it (freed at the end).
+  const encoders: EncoderLayer<T>[] = [];
   try {
     for (let l = 1; l <= L; l++) {
       if (l - 1 >= first) {
@@ -159,13 +175,51 @@ export function* pretrain<T extends FloatArray>(
         layout.slice(params, `b${l}`).set(ae.slice(x, "b1"));
       }
       if (l === L) break;
+      if (isStreamed(F)) {
+        encoders.push(encoderLayer(backend, layout, params, l));
+        F = throughEncoder(F, encoders[encoders.length - 1] as EncoderLayer<T>);
+        continue;
+      }
       const next = encoderFeatures(backend, layout, params, l, F);
       if (F !== input) backend.free(F);
       F = next;
     }
   } finally {
-    if (F !== input) backend.free(F);
+    if (F !== input && !isStreamed(F)) backend.free(F);
+    freeEncoders(backend, encoders);
   }
+}
+
+/** Encoder l of the stack vector `params`, in the backend. */
+function encoderLayer<T extends FloatArray>(
+  backend: Backend<T>,
+  layout: ParamLayout,
+  params: Float32Array,
+  l: number,
+): EncoderLayer<T> {
+  const { rows: h, cols } = layout.spec(`W${l}`);
+  return {
+    W: backend.fromValues(h, cols, layout.slice(params, `W${l}`)),
+    b: backend.fromValues(1, h, layout.slice(params, `b${l}`)),
+  };
+}
+
+function freeEncoders<T extends FloatArray>(backend: Backend<T>, encoders: EncoderLayer<T>[]): void {
+  for (const { W, b } of encoders) {
+    backend.free(W);
+    backend.free(b);
+  }
+}
+
+/** Refuses settings that would run L-BFGS on streamed examples, naming every such stage at once. */
+function checkStreamedSettings(settings: TrainSettings): void {
+  const L = settings.layers.length;
+  const stages = [
+    ...(settings.autoencoder.optimizer === "lbfgs" ? [L === 1 ? "the autoencoder" : "the autoencoders"] : []),
+    ...(settings.softmax.optimizer === "lbfgs" ? ["the softmax"] : []),
+    ...(settings.fineTune.optimizer === "lbfgs" ? ["fine-tuning"] : []),
+  ];
+  if (stages.length > 0) throw new StreamOptimizerError(stages);
 }
 
 /** The features of F (m × sizes[l − 1]) through encoder l of the stack vector `params`: m × sizes[l]. */
@@ -191,12 +245,17 @@ export function* trainSoftmax<T extends FloatArray>(
   plan: RunPlan<T>,
   ctx: RunContext<T>,
   layout: ParamLayout,
-  X: Matrix<T>,
+  X: StageRows<T>,
 ): Steps<void> {
   const { backend } = plan;
   const params = ctx.run.params;
   const theta = backend.fromValues(1, layout.length, params);
-  const top = stackFeatures(backend, layout, theta, X);
+  const L = plan.settings.layers.length;
+  // Streamed, the batches pass through every encoder on their way in.
+  const encoders = isStreamed(X)
+    ? Array.from({ length: L }, (_, l) => encoderLayer(backend, layout, params, l + 1))
+    : [];
+  const top = isStreamed(X) ? encoders.reduce(throughEncoder, X) : stackFeatures(backend, layout, theta, X);
   // The validation examples' top features, encoded once: the softmax stage does not change them.
   const V = plan.validation?.X;
   const validationTop = V ? stackFeatures(backend, layout, theta, V) : undefined;
@@ -205,7 +264,8 @@ export function* trainSoftmax<T extends FloatArray>(
     const x = yield* runStage(softmaxStage(plan, top, validationTop), ctx);
     layout.slice(params, "theta").set(x);
   } finally {
-    if (top !== X) backend.free(top);
+    if (top !== X && !isStreamed(top)) backend.free(top);
     if (validationTop && validationTop !== V) backend.free(validationTop);
+    freeEncoders(backend, encoders);
   }
 }

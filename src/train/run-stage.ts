@@ -11,6 +11,7 @@ import { allFinite } from "../optim/vector.ts";
 import { checkpointOf, type RunState, type TrainCheckpoint } from "./checkpoint.ts";
 import { minibatchObjective } from "./minibatch-objective.ts";
 import type { Stage, StageInfo, StageReport } from "./stages.ts";
+import { isStreamed, StreamOptimizerError, streamedObjective } from "./stream-rows.ts";
 import { type EarlyStopping, type ValidationPoint, ValidationTracker } from "./validation.ts";
 
 /**
@@ -258,6 +259,7 @@ function* optimise<T extends FloatArray>(
   const s = stage.settings;
   const vectors = backend.vectors ? { vectors: backend.vectors } : {};
   if (s.optimizer === "lbfgs") {
+    if (isStreamed(stage.X)) throw new StreamOptimizerError([stage.name]);
     const objective = stage.fullBatch();
     try {
       return yield* lbfgsSteps(objective, x0, {
@@ -272,7 +274,9 @@ function* optimise<T extends FloatArray>(
     }
   }
   const cost = stage.minibatch();
-  const batches = minibatchObjective(backend, stage.X, stage.labels, cost);
+  const batches = isStreamed(stage.X)
+    ? streamedObjective(backend, stage.X, stage.labels, cost, s.batchSize)
+    : minibatchObjective(backend, stage.X, stage.labels, cost);
   const options = {
     epochs: s.iterations,
     batchSize: s.batchSize,

@@ -23,6 +23,7 @@ import {
 } from "../nn/tied-autoencoder.ts";
 import { stageName } from "./checkpoint.ts";
 import type { AutoencoderSettings, StageSettings, TrainSettings } from "./settings.ts";
+import { isStreamed, type StageRows, StreamOptimizerError } from "./stream-rows.ts";
 import { type StageValidation, softmaxValidation, stackValidation, type Validate } from "./validation.ts";
 
 /** One stage of a run. Its costs belong to the caller, who disposes them. */
@@ -32,8 +33,8 @@ export interface Stage<T extends FloatArray> {
   /** Its place in the run, as TrainCheckpoint counts: the autoencoders, then the softmax, then fine-tuning. */
   readonly index: number;
   readonly settings: StageSettings;
-  /** The rows it trains on (m × n), and their labels (checked) where its cost has them. */
-  readonly X: Matrix<T>;
+  /** The rows it trains on (m × n; in memory or streamed), and their labels (checked) where its cost has them. */
+  readonly X: StageRows<T>;
   readonly labels?: Int32Array;
   /** The cost on all of X, for L-BFGS. */
   fullBatch(): Objective;
@@ -105,31 +106,34 @@ export function autoencoderLayout(visible: number, hidden: number, s: Autoencode
  * generator at each evaluation (a checkpoint keeps the generator's state, so a resumed run draws
  * the same masks); with `tiedWeights`, W2 = W1ᵀ (docs/denoising.md).
  */
-export function autoencoderStage<T extends FloatArray>(plan: RunPlan<T>, layer: number, F: Matrix<T>): Stage<T> {
+export function autoencoderStage<T extends FloatArray>(plan: RunPlan<T>, layer: number, rows: StageRows<T>): Stage<T> {
   const { backend, settings } = plan;
   const s = settings.autoencoder;
   const cfg = { hidden: settings.layers[layer] as number, lambda: s.lambda, beta: s.beta, rho: s.rho };
-  const layout = autoencoderLayout(F.cols, cfg.hidden, s);
+  const layout = autoencoderLayout(rows.cols, cfg.hidden, s);
   const tiedWeights = s.tiedWeights === true;
   const denoising = s.corruption !== undefined && s.corruption > 0;
   const noisy = () => ({ ...cfg, tiedWeights, corruption: maskingNoise(s.corruption ?? 0, plan.rng) });
+  const name = stageName(layer, settings.layers.length);
   return {
-    name: stageName(layer, settings.layers.length),
+    name,
     index: layer,
     settings: s,
-    X: F,
-    fullBatch: () =>
-      denoising
+    X: rows,
+    fullBatch: () => {
+      const F = inMemory(rows, name);
+      return denoising
         ? createDenoisingAutoencoderCost(backend, F, noisy())
         : tiedWeights
           ? createTiedAutoencoderCost(backend, F, cfg)
-          : createSparseAutoencoderCost(backend, F, cfg),
+          : createSparseAutoencoderCost(backend, F, cfg);
+    },
     minibatch: () =>
       denoising
-        ? createDenoisingAutoencoderBatchCost(backend, F.cols, noisy())
+        ? createDenoisingAutoencoderBatchCost(backend, rows.cols, noisy())
         : tiedWeights
-          ? createTiedAutoencoderBatchCost(backend, F.cols, cfg)
-          : createSparseAutoencoderBatchCost(backend, F.cols, cfg),
+          ? createTiedAutoencoderBatchCost(backend, rows.cols, cfg)
+          : createSparseAutoencoderBatchCost(backend, rows.cols, cfg),
     init: () => {
       const x0 = new Float32Array(layout.length);
       (tiedWeights ? initTiedAutoencoder : initSparseAutoencoder)(layout, x0, plan.rng);
@@ -144,7 +148,7 @@ export function autoencoderStage<T extends FloatArray>(plan: RunPlan<T>, layer: 
  */
 export function softmaxStage<T extends FloatArray>(
   plan: RunPlan<T>,
-  top: Matrix<T>,
+  top: StageRows<T>,
   validationTop?: Matrix<T>,
 ): Stage<T> {
   const { backend, classes, labels } = plan;
@@ -157,7 +161,7 @@ export function softmaxStage<T extends FloatArray>(
     settings: s,
     X: top,
     labels,
-    fullBatch: () => softmaxCost(backend, top, labels, cfg),
+    fullBatch: () => softmaxCost(backend, inMemory(top, "softmax"), labels, cfg),
     minibatch: () => createSoftmaxBatchCost(backend, top.cols, cfg),
     init: () => {
       const x0 = new Float32Array(classes * top.cols);
@@ -171,7 +175,7 @@ export function softmaxStage<T extends FloatArray>(
 }
 
 /** Fine-tuning of the whole stack (SPEC §4) on X (m × sizes[0]), from the pretrained `params`. */
-export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: Matrix<T>, params: Float32Array): Stage<T> {
+export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: StageRows<T>, params: Float32Array): Stage<T> {
   const { backend, sizes, classes, labels } = plan;
   const s = plan.settings.fineTune;
   const L = plan.settings.layers.length;
@@ -182,11 +186,17 @@ export function fineTuneStage<T extends FloatArray>(plan: RunPlan<T>, X: Matrix<
     settings: s,
     X,
     labels,
-    fullBatch: () => stackCost(backend, X, labels, cfg),
+    fullBatch: () => stackCost(backend, inMemory(X, "fine-tuning"), labels, cfg),
     minibatch: () => createStackBatchCost(backend, cfg),
     init: () => params.slice(),
     ...(plan.validation
       ? { validate: stackValidation(backend, stackLayout(sizes, classes), plan.validation.X, plan.validation.labels) }
       : {}),
   };
+}
+
+/** A stage's rows as the matrix a full-batch cost needs; streamed rows have none (StreamOptimizerError). */
+function inMemory<T extends FloatArray>(X: StageRows<T>, stage: string): Matrix<T> {
+  if (isStreamed(X)) throw new StreamOptimizerError([stage]);
+  return X;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import { InvalidArgumentError } from "commander";
-import { classNames, imageSize, inputScale, labelColumn } from "../../src/cli/parse.ts";
+import { byteSize, classNames, imageSize, inputScale, labelColumn } from "../../src/cli/parse.ts";
 
 describe("the data flags' values", () => {
   it("--label-column: digits are a 0-based index, anything else a name (first and last included)", () => {
@@ -31,4 +31,13 @@ describe("the data flags' values", () => {
     for (const bad of ["cat", "cat,", "cat,cat", ",dog"])
       assert.throws(() => classNames(bad), InvalidArgumentError, bad);
   });
+});
+
+test("byteSize: a number with K, M, G or T (powers of 1024, with or without B, iB), or bytes", () => {
+  assert.equal(byteSize("1500000000"), 1500000000);
+  assert.equal(byteSize("512M"), 512 * 2 ** 20);
+  assert.equal(byteSize("4G"), 4 * 2 ** 30);
+  assert.equal(byteSize("1.5GiB"), 1.5 * 2 ** 30);
+  assert.equal(byteSize("2 gb"), 2 * 2 ** 30);
+  for (const bad of ["", "G", "-1G", "0", "4X", "1e9"]) assert.throws(() => byteSize(bad), /Expected a size/);
 });

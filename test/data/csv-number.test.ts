@@ -4,6 +4,7 @@ import { parseCsvSync } from "../../src/data/csv.ts";
 import { plainCells, plainEnd } from "../../src/data/csv-number.ts";
 import { DataError } from "../../src/errors.ts";
 import { Rng } from "../../src/linalg/rng.ts";
+import { describeBothParsers } from "./csv-parsers.ts";
 
 const enc = new TextEncoder();
 
@@ -61,7 +62,7 @@ function reference(text: string, d: string, label: number) {
   return { values, labels };
 }
 
-describe("CSV cells on every path", () => {
+describeBothParsers("CSV cells on every path", () => {
   const texts = ["0", "0", "0", "0", "00", "000", "0000", "7", "12", "255", "007", "1234", "65535", "123456789012"];
   texts.push(
     "-0",

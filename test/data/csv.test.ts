@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { type CsvOptions, csvNumber, parseCsv, parseCsvSync } from "../../src/data/csv.ts";
 import { readCsv } from "../../src/data/csv-file.ts";
@@ -12,6 +12,7 @@ import { DataError } from "../../src/errors.ts";
 import { inputsToMatrix } from "../../src/linalg/inputs.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
+import { describeBothParsers } from "./csv-parsers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stackae-csv-"));
 const enc = new TextEncoder();
@@ -32,7 +33,7 @@ function throwsData(fn: () => unknown, pattern: RegExp): void {
   });
 }
 
-describe("CSV parsing", () => {
+describeBothParsers("CSV parsing", () => {
   it("reads a header, the label first, and the features row by row", () => {
     const e = parse("label,a,b\n1,0.5,2\n0,-3,4e2\n");
     assert.deepEqual(e.header, ["label", "a", "b"]);
@@ -179,7 +180,7 @@ describe("CSV parsing", () => {
   });
 });
 
-describe("CSV files", () => {
+describeBothParsers("CSV files", () => {
   const text = "label,p0,p1\n1,0,255\n0,17,0\n";
   const expected = { inputs: [0, 255, 17, 0], labels: [1, 0] };
   const check = (e: Awaited<ReturnType<typeof readCsv>>) => {
@@ -215,7 +216,7 @@ describe("CSV files", () => {
   });
 });
 
-describe("CSV inputs as bytes or float32", () => {
+describeBothParsers("CSV inputs as bytes or float32", () => {
   /** A header (or none) and `rows` rows of `n` features of byte values (many zeros), the label first. */
   function grid(rows: number, n: number, seed: number): string[][] {
     const rng = new Rng(seed);

@@ -1,0 +1,274 @@
+// The thread that reads a streamed IDX file (idx-stream-file.ts) a few batches ahead of the
+// training: it walks the epoch's order, reads a row's chunk when the row is first wanted (a
+// read at the chunk's offset; a gzip stream is inflated in file order), keeps the chunk's rows
+// that are still wanted in a pool, and writes each batch's bytes into a free slot of shared
+// memory. The training thread takes the slots in turn (Atomics), so nothing is copied twice.
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { type MessagePort, workerData } from "node:worker_threads";
+import { createGunzip } from "node:zlib";
+import { fnv1a, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
+
+/** A reader's shared memory: its control words, and its slots' rows, bytes and their values ÷ 255. */
+interface Shared {
+  ctrl: SharedArrayBuffer;
+  rows: SharedArrayBuffer;
+  bytes: SharedArrayBuffer;
+  floats: SharedArrayBuffer;
+  batchSize: number;
+  slots: number;
+}
+
+interface Epoch extends Shared {
+  type: "epoch";
+  generation: number;
+  order: Int32Array;
+  position: number;
+}
+
+interface Checksum {
+  type: "checksum";
+  ctrl: SharedArrayBuffer;
+  h: number;
+}
+
+const { layout, port } = (workerData as { stackaeStream: { layout: StreamLayout; port: MessagePort } }).stackaeStream;
+const { examples: m, inputSize: n, chunkRows } = layout;
+const chunkCount = Math.ceil(m / chunkRows);
+
+let running: Promise<void> = Promise.resolve();
+port.on("message", (message: Epoch | Checksum) => {
+  const ctrl = new Int32Array(message.ctrl);
+  running = running
+    .then(() => (message.type === "epoch" ? produce(message) : checksum(ctrl, message.h)))
+    .catch((error: unknown) => {
+      port.postMessage({ type: "error", message: (error as Error).message ?? String(error) });
+      Atomics.store(ctrl, SLOT.error, 1);
+      for (let k = 0; k < (message.type === "epoch" ? message.slots : 0); k++) {
+        Atomics.notify(ctrl, slotOffsets(k).state);
+      }
+      Atomics.notify(ctrl, SLOT.reply);
+    });
+});
+
+/** The chunks of the file, read at their offset, or in order from a gzip stream. */
+interface Chunks {
+  /** Reads chunk c, and, from a gzip stream, the chunks before it not read yet (each passed to `each`). */
+  read(c: number, each: (chunk: number, bytes: Buffer) => void): Promise<void>;
+  close(): void;
+}
+
+/** One chunk's bytes, reused by every epoch. */
+const chunkBuffer = Buffer.alloc(chunkRows * n);
+
+function plainChunks(): Chunks {
+  const fd = openSync(layout.path, "r");
+  const buffer = chunkBuffer;
+  return {
+    read: async (c, each) => {
+      const rows = Math.min(chunkRows, m - c * chunkRows);
+      const want = rows * n;
+      let got = 0;
+      while (got < want) {
+        const r = readSync(fd, buffer, got, want - got, layout.headerBytes + c * chunkRows * n + got);
+        if (r === 0) throw new Error(`${layout.path}: ended at chunk ${c}: the file is truncated`);
+        got += r;
+      }
+      each(c, buffer.subarray(0, want));
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** The file's inflated bytes after the header, in pieces, ending after the last example. */
+async function* inflatedBytes(): AsyncGenerator<Buffer> {
+  const source = createReadStream(layout.path, layout.gzip ? {} : { start: layout.headerBytes });
+  const stream = layout.gzip ? source.pipe(createGunzip()) : source;
+  let skip = layout.gzip ? layout.headerBytes : 0;
+  let left = m * n;
+  try {
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      let bytes = piece;
+      if (skip > 0) {
+        const cut = Math.min(skip, bytes.length);
+        skip -= cut;
+        bytes = bytes.subarray(cut);
+      }
+      if (bytes.length > left) bytes = bytes.subarray(0, left);
+      left -= bytes.length;
+      if (bytes.length > 0) yield bytes;
+      if (left === 0) return;
+    }
+    throw new Error(`${layout.path}: ended ${left} bytes before the last example: the file is truncated`);
+  } finally {
+    source.destroy();
+  }
+}
+
+function gzipChunks(): Chunks {
+  const pieces = inflatedBytes();
+  const buffer = chunkBuffer;
+  let next = 0;
+  let filled = 0;
+  let rest: Buffer = Buffer.alloc(0);
+  return {
+    read: async (c, each) => {
+      while (next <= c) {
+        const want = Math.min(chunkRows, m - next * chunkRows) * n;
+        while (filled < want) {
+          if (rest.length === 0) {
+            const piece = await pieces.next();
+            if (piece.done) throw new Error(`${layout.path}: ended at chunk ${next}: the file is truncated`);
+            rest = piece.value;
+          }
+          const take = Math.min(want - filled, rest.length);
+          rest.copy(buffer, filled, 0, take);
+          filled += take;
+          rest = rest.subarray(take);
+        }
+        each(next, buffer.subarray(0, want));
+        next++;
+        filled = 0;
+      }
+    },
+    close: () => void pieces.return(undefined),
+  };
+}
+
+/**
+ * Rows read but not yet taken, in a slab of fixed-size slots (grown when it must be). Rows are
+ * copied with Buffer.copy, which makes no view per row: the garbage of millions of views per
+ * epoch would grow the heap with the data set.
+ */
+class RowPool {
+  #slab: Buffer;
+  #free: number[] = [];
+  #slotOf = new Map<number, number>();
+  #capacity = 0;
+  constructor(capacity: number) {
+    this.#slab = Buffer.alloc(capacity * n);
+    this.#capacity = capacity;
+    for (let s = capacity - 1; s >= 0; s--) this.#free.push(s);
+  }
+  /** Frees every slot (a new epoch). */
+  clear(): void {
+    this.#slotOf.clear();
+    this.#free.length = 0;
+    for (let s = this.#capacity - 1; s >= 0; s--) this.#free.push(s);
+  }
+  has(row: number): boolean {
+    return this.#slotOf.has(row);
+  }
+  /** Keeps the row that starts at `from` in `bytes`. */
+  put(row: number, bytes: Buffer, from: number): void {
+    if (this.#free.length === 0) this.#grow();
+    const s = this.#free.pop() as number;
+    bytes.copy(this.#slab, s * n, from, from + n);
+    this.#slotOf.set(row, s);
+  }
+  /** Copies the row out to `out` at `at`, and frees its slot. */
+  take(row: number, out: Buffer, at: number): void {
+    const s = this.#slotOf.get(row) as number;
+    this.#slab.copy(out, at, s * n, (s + 1) * n);
+    this.#slotOf.delete(row);
+    this.#free.push(s);
+  }
+  #grow(): void {
+    const slab = Buffer.alloc(2 * this.#capacity * n);
+    this.#slab.copy(slab);
+    for (let s = 2 * this.#capacity - 1; s >= this.#capacity; s--) this.#free.push(s);
+    this.#slab = slab;
+    this.#capacity *= 2;
+  }
+}
+
+/** Atomics.waitAsync (Node ≥ 16), which this project's TypeScript lib does not declare yet. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      at: number,
+      value: number,
+      ms: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+/** The rows pending, kept from epoch to epoch. */
+const pool = new RowPool(Math.min(m, layout.bufferRows + chunkRows));
+
+/** Waits until slot k is free (the training thread took it); false when a newer epoch began. */
+async function freeSlot(ctrl: Int32Array, k: number, generation: number): Promise<boolean> {
+  const at = slotOffsets(k).state;
+  while (Atomics.load(ctrl, at) !== 0) {
+    if (Atomics.load(ctrl, SLOT.generation) !== generation) return false;
+    const w = waitAsync(ctrl, at, 1, 1000);
+    if (w.async) await w.value;
+  }
+  return Atomics.load(ctrl, SLOT.generation) === generation;
+}
+
+/** Writes the batches of an epoch's order from `position` into the slots, in turn. */
+async function produce(epoch: Epoch): Promise<void> {
+  const { generation, order, position, batchSize, slots } = epoch;
+  const ctrl = new Int32Array(epoch.ctrl);
+  const slotRows = new Int32Array(epoch.rows);
+  const slotBytes = Buffer.from(epoch.bytes);
+  const slotFloats = new Float32Array(epoch.floats);
+  const wanted = new Uint8Array(m);
+  for (let i = position; i < m; i++) wanted[order[i] as number] = 1;
+  const read = new Uint8Array(chunkCount);
+  pool.clear();
+  const chunks = layout.gzip ? gzipChunks() : plainChunks();
+  const keep = (c: number, bytes: Buffer) => {
+    read[c] = 1;
+    const first = c * chunkRows;
+    for (let i = 0; i * n < bytes.length; i++) if (wanted[first + i]) pool.put(first + i, bytes, i * n);
+  };
+  try {
+    for (let b = position, k = 0; b < m; b += batchSize, k++) {
+      const slot = k % slots;
+      if (!(await freeSlot(ctrl, slot, generation))) return;
+      const count = Math.min(batchSize, m - b);
+      const o = slotOffsets(slot);
+      for (let i = 0; i < count; i++) {
+        const r = order[b + i] as number;
+        if (!pool.has(r)) {
+          const c = Math.floor(r / chunkRows);
+          if (!read[c]) await chunks.read(c, keep);
+        }
+        pool.take(r, slotBytes, (slot * batchSize + i) * n);
+        wanted[r] = 0;
+        slotRows[slot * batchSize + i] = r;
+      }
+      // Decoded here, a batch ahead, rather than on the training thread: as inputsToMatrix scales.
+      const first = slot * batchSize * n;
+      for (let j = first; j < first + count * n; j++) slotFloats[j] = (slotBytes[j] as number) / 255;
+      ctrl[o.generation] = generation;
+      ctrl[o.position] = b;
+      ctrl[o.count] = count;
+      Atomics.store(ctrl, o.state, 1);
+      Atomics.notify(ctrl, o.state);
+    }
+  } finally {
+    chunks.close();
+  }
+}
+
+/** FNV-1a of the examples' bytes in file order, from `h`: the reply to a checksum request. */
+async function checksum(ctrl: Int32Array, h: number): Promise<void> {
+  let hash = h;
+  if (layout.gzip) {
+    for await (const bytes of inflatedBytes()) hash = fnv1a(hash, bytes);
+  } else {
+    // Through one buffer: the pieces of a read stream would be garbage the size of the file.
+    const chunks = plainChunks();
+    try {
+      for (let c = 0; c < chunkCount; c++) await chunks.read(c, (_, bytes) => void (hash = fnv1a(hash, bytes)));
+    } finally {
+      chunks.close();
+    }
+  }
+  port.postMessage({ type: "checksum", h: hash });
+  Atomics.store(ctrl, SLOT.reply, 1);
+  Atomics.notify(ctrl, SLOT.reply);
+}

@@ -1,0 +1,105 @@
+// Training on streamed examples (issue #32): L-BFGS refused, the same model as in memory where
+// the order of the examples is the same, and a run resumed in the middle of a streamed epoch
+// ending in the uninterrupted run's model, bit for bit.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { readMnist } from "../../src/data/files.ts";
+import { encodeIdx } from "../../src/data/idx.ts";
+import { openIdxStream } from "../../src/data/idx-stream-file.ts";
+import type { ExampleStream } from "../../src/data/stream.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
+import { concatBytes } from "../../src/io/safetensors.ts";
+import { createWasmBackend } from "../../src/linalg/wasm/index.ts";
+import type { TrainCheckpoint } from "../../src/train/checkpoint.ts";
+import { type TrainResult, trainStackedAutoencoder } from "../../src/train/pipeline.ts";
+import { AbortedError } from "../../src/train/run-stage.ts";
+import type { PartialSettings } from "../../src/train/settings.ts";
+import { StreamOptimizerError } from "../../src/train/stream-rows.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "stackae-stream-train-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const m = 600;
+const data = readMnist().train.head(m);
+writeFileSync(join(dir, "images"), encodeIdx([m, 28, 28], data.pixels));
+writeFileSync(join(dir, "labels"), encodeIdx([m], data.labels));
+const backend = await createWasmBackend({ threads: 2 });
+const stream = (): ExampleStream =>
+  openIdxStream(join(dir, "images"), join(dir, "labels"), { shuffleBuffer: 100, chunkBytes: 50 * 784 });
+
+const adam = { optimizer: "adam" as const, iterations: 2, batchSize: 64 };
+const settings: PartialSettings = { layers: [24, 12], seed: 4, autoencoder: adam, softmax: adam, fineTune: adam };
+
+const sameRun = (a: TrainResult, b: TrainResult) => {
+  assert.deepEqual(Buffer.from(a.model.params.buffer), Buffer.from(b.model.params.buffer));
+  assert.deepEqual(
+    a.stages.map((s) => s.costs),
+    b.stages.map((s) => s.costs),
+  );
+};
+
+describe("training on streamed examples", () => {
+  it("refuses L-BFGS stages with StreamOptimizerError naming them and the minibatch optimisers", () => {
+    assert.throws(
+      () => trainStackedAutoencoder(backend, { stream: stream() }, { settings: { layers: [8] } }),
+      (e: Error) =>
+        e instanceof StreamOptimizerError &&
+        /the autoencoder, the softmax, fine-tuning are set to L-BFGS/.test(e.message) &&
+        /--optimizer adam, or sgd/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        trainStackedAutoencoder(
+          backend,
+          { stream: stream() },
+          { settings: { ...settings, softmax: { optimizer: "lbfgs" } } },
+        ),
+      (e: Error) => e instanceof StreamOptimizerError && /^the softmax is set to L-BFGS/.test(e.message),
+    );
+  });
+
+  it("gives the in-memory model bit for bit where the examples come in the same order", () => {
+    const uniform: ExampleStream = { ...stream(), shuffle: (order, rng) => void rng.shuffle(order) };
+    const streamed = trainStackedAutoencoder(backend, { stream: uniform }, { settings });
+    const held = trainStackedAutoencoder(
+      backend,
+      { inputs: data.pixels, labels: data.labels, inputSize: 784 },
+      { settings },
+    );
+    sameRun(streamed, held);
+  });
+
+  it("resumed from inside any stage, mid-epoch, ends in the uninterrupted run's model", () => {
+    const saved: TrainCheckpoint[] = [];
+    const whole = trainStackedAutoencoder(
+      backend,
+      { stream: stream() },
+      {
+        settings,
+        checkpointEvery: 7,
+        onCheckpoint: (c) => void saved.push(decodeCheckpoint(concatBytes(encodeCheckpoint(c)), "c")),
+      },
+    );
+    // 600 examples in batches of 64: 10 steps an epoch, so step 7 of each stage is mid-epoch.
+    const inside = saved.filter((c) => c.optimizer !== null);
+    assert.deepEqual(
+      inside.map((c) => [c.stage, c.optimizer?.iterations]),
+      [0, 1, 2, 3].flatMap((stage) => [
+        [stage, 7],
+        [stage, 14],
+      ]),
+    );
+    for (const c of inside.filter((_, i) => i % 3 === 0)) {
+      sameRun(trainStackedAutoencoder(backend, { stream: stream() }, { resume: c }), whole);
+    }
+    // The checksum is the in-memory data's: the checkpoint resumes with the examples held, too.
+    const held = { inputs: data.pixels, labels: data.labels, inputSize: 784 };
+    assert.throws(
+      () =>
+        trainStackedAutoencoder(backend, held, { resume: inside[0] as TrainCheckpoint, signal: AbortSignal.abort() }),
+      (e: Error) => e instanceof AbortedError,
+    );
+  });
+});
