@@ -5,7 +5,6 @@
 import { KC, MC, MR, NC, NR } from "./memory";
 import { biasSigmoid } from "./elementwise";
 import { microKernel, packA, packB } from "./gemm-kernel";
-import { claim } from "./threads";
 
 /**
  * C (M × N, leading dimension ldc) = alpha · op(A) · op(B) + beta · C. op(A) is M × K (A stored
@@ -59,36 +58,6 @@ export function sgemm(
           }
         }
       }
-    }
-  }
-}
-
-/**
- * sgemm in chunks that the calling threads take turns to claim: rows of C (`byRows`) or columns,
- * `chunk` at a time (a multiple of MR or NR), chunk k taken by whichever thread asks k-th through
- * the i32 counter at `counter` (zero before the first thread starts). Every thread runs this with
- * the same arguments but its own packing buffers; a core slowed by other work takes fewer chunks
- * instead of holding the others up at the end.
- */
-export function sgemmChunked(
-  counter: usize, chunk: i32, byRows: bool,
-  transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32,
-  A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
-  packABuf: usize, packBBuf: usize, tile: usize, bias: usize,
-): void {
-  const total = byRows ? M : N;
-  for (;;) {
-    const start = claim(counter) * chunk;
-    if (start >= total) return;
-    const count = min(chunk, total - start);
-    if (byRows) {
-      const a = A + ((transA ? <usize>start : <usize>start * lda) << 2);
-      const c = C + ((<usize>start * ldc) << 2);
-      sgemm(transA, transB, count, N, K, alpha, a, lda, B, ldb, beta, c, ldc, packABuf, packBBuf, tile, bias);
-    } else {
-      const b = B + ((transB ? <usize>start * ldb : <usize>start) << 2);
-      const at = bias != 0 ? bias + (<usize>start << 2) : 0;
-      sgemm(transA, transB, M, count, K, alpha, A, lda, b, ldb, beta, C + (<usize>start << 2), ldc, packABuf, packBBuf, tile, at);
     }
   }
 }

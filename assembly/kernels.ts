@@ -7,7 +7,8 @@
 //   lanes.ts        shared SIMD building blocks (multiply-add, f64 lane sums, 4 × 4 transpose)
 //   math.ts         e^x, the sigmoid and subnormal flushing, four lanes at a time
 //   gemm-kernel.ts  packing of A and B and the 4 × 8 micro-kernel (with the fused bias-sigmoid store)
-//   gemm.ts         the blocked product sgemm and its thread-shared chunks sgemmChunked
+//   gemm.ts         the blocked product sgemm
+//   gemm-shared.ts  sgemmShared: the threads pack each panel of B once, together, and share its blocks
 //   elementwise.ts  sigmoids, deltas, softmax rows and column sums
 //   vectors.ts      the optimisers' vector kernels: dot, axpy, the two-loop recursion, Adam, SGD
 //   threads.ts      the counter, barrier and meeting point that threads share
@@ -18,8 +19,10 @@
 export { PACK_A_BYTES, PACK_B_BYTES, TILE_BYTES } from "./memory";
 export { usesRelaxedSimd } from "./lanes";
 export { heapBase } from "./memory";
-export { sgemm, sgemmChunked } from "./gemm";
+export { sgemm } from "./gemm";
 export { biasSigmoid, sigmoidGradMul, addRowSigmoidGradMul, squaredErrorDelta, softmaxRows } from "./elementwise";
 export { copyRows, sumSquares, sumAbs, dot, axpy, adamRange, sgdRange, twoLoop } from "./vectors";
 export { colSumsRange, squaredErrorDeltaRange, colSumsOut } from "./elementwise";
 export { sparseMulT, BLOCK_ROWS, countNonZeros, csrFill, columnBlocks, sparseTMulBlocks, transposeSum } from "./sparse";
+export { sgemmShared, GEMM_SYNC_BYTES } from "./gemm-shared";
+export { sparseMulTClaimed } from "./sparse";

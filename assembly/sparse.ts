@@ -5,6 +5,7 @@
 // row of D per non-zero into registers, then into a row of the result per column and block.
 
 import { madd, storeTransposed } from "./lanes";
+import { claim } from "./threads";
 import { sigmoid1, sigmoid4 } from "./math";
 
 /**
@@ -14,6 +15,22 @@ import { sigmoid1, sigmoid4 } from "./math";
  * 6, 7, 8 and 10 compared on the first autoencoder's shapes, one thread).
  */
 const SB: i32 = 20;
+
+/**
+ * sparseMulT over rows [0, rows) in chunks of `chunk` rows that the threads take in turn from the
+ * i32 counter at `counter` (zero before the first starts): each row is computed alone, so which
+ * thread takes it changes no bit, and a core slowed by other work takes fewer chunks.
+ */
+export function sparseMulTClaimed(
+  counter: usize, chunk: i32, rows: i32,
+  rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize, bias: usize,
+): void {
+  for (;;) {
+    const r0 = claim(counter) * chunk;
+    if (r0 >= rows) return;
+    sparseMulT(r0, min(rows, r0 + chunk), rowStart, colIndex, values, Wt, h, Z, bias);
+  }
+}
 
 /**
  * Z rows [r0, r1) (each h wide) = S rows [r0, r1) · Wᵀ, with Wt = Wᵀ stored n × h; with a bias

@@ -64,3 +64,42 @@ export function meet(sync: usize, parts: i32, part: i32, step: i32, mine: f64): 
   for (let p = 0; p < parts; p++) total += load<f64>(half + (<usize>p << 3));
   return total;
 }
+
+/**
+ * Waits until the i32 at `at` is at least `target`: spins, then sleeps on it, counting itself at
+ * `sleepers` so that `arrive` wakes it (the same protocol as `barrier`).
+ */
+export function waitAtLeast(at: usize, target: i32, sleepers: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    for (let spin = 0; ; spin++) {
+      const seen = atomic.load<i32>(at);
+      if (seen >= target) return;
+      if (spin >= SPINS) {
+        atomic.add<i32>(sleepers, 1);
+        const now = atomic.load<i32>(at);
+        if (now < target) atomic.wait<i32>(at, now, -1);
+        atomic.sub<i32>(sleepers, 1);
+      }
+    }
+  }
+}
+
+/** Adds one to the i32 at `at` and wakes whoever sleeps in `waitAtLeast` (single-threaded: a plain add). */
+export function arrive(at: usize, sleepers: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    atomic.add<i32>(at, 1);
+    if (atomic.load<i32>(sleepers) > 0) atomic.notify(at, -1);
+  } else {
+    store<i32>(at, load<i32>(at) + 1);
+  }
+}
+
+/** Stores `value` at `at` and wakes whoever sleeps on it in `waitAtLeast`. */
+export function publish(at: usize, value: i32, sleepers: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    atomic.store<i32>(at, value);
+    if (atomic.load<i32>(sleepers) > 0) atomic.notify(at, -1);
+  } else {
+    store<i32>(at, value);
+  }
+}

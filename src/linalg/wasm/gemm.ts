@@ -1,15 +1,11 @@
-// C = alpha · op(A) · op(B) + beta · C by the kernels' packed sgemm, split across the threads
-// in chunks of rows (or columns) of C that they claim in turn.
+// C = alpha · op(A) · op(B) + beta · C by the kernels' packed sgemm: on the calling thread when
+// small, else by sgemmShared on every thread, which pack op(B) once together and share C's blocks.
 import { gemmDims } from "../backend.ts";
 import type { Matrix } from "../matrix.ts";
 import type { WasmContext } from "./context.ts";
 
-/**
- * Fewest rows (columns) of C in a gemm chunk when there are enough for four chunks per thread.
- * A chunk repacks the other operand (K × N for a row chunk), which costs about as much as
- * multiplying 20 of its rows by it.
- */
-const MIN_CHUNK = 1024;
+/** Bytes of sgemmShared's sync block (GEMM_SYNC_BYTES in assembly/gemm-shared.ts). */
+const SYNC_BYTES = 64;
 
 /** gemm; with a bias row (its byte address, else 0), then C = σ(C + 1·biasᵀ) in the same pass. */
 export function gemm(
@@ -38,19 +34,51 @@ export function gemm(
     k.sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, packA, packB, tile, bias);
     return;
   }
-  // Split by rows of C, or by columns when C has fewer rows than columns (Δ2ᵀ·X, 200 × 784 with
-  // K = 60000), into chunks that the threads claim in turn: four per thread where chunks stay
-  // at least MIN_CHUNK rows or columns deep (each chunk packs the whole other operand again).
-  const byRows = M >= N;
-  const unit = byRows ? 4 : 8;
-  const total = byRows ? M : N;
-  const chunk = Math.ceil(Math.max(total / (ways * 4), Math.min(total / ways, MIN_CHUNK)) / unit) * unit;
-  memory.view()[threads.counter / 4] = 0; // +0.0 has the bits of the i32 0: no new view per call
+  if (K === 0 || alpha === 0) {
+    const { packA, packB, tile } = threads.buffers(0);
+    k.sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, packA, packB, tile, bias);
+    return;
+  }
+  if (beta !== 0 && beta !== 1) {
+    // C = beta · C first, as sgemm itself starts (K = 0 does only that); the product then adds.
+    const { packA, packB, tile } = threads.buffers(0);
+    k.sgemm(ta, tb, M, N, 0, alpha, a, lda, b, ldb, beta, c, ldc, packA, packB, tile, 0);
+    beta = 1;
+  }
+  // The threads pack each panel of op(B) once into two shared buffers (the first two threads'
+  // packB) and take blocks of C over it in turn (assembly/gemm-shared.ts).
+  const flags = threads.flags(4 * (Math.ceil(M / 4) + 32 * ways));
+  const view = memory.view();
+  view.fill(0, threads.sync / 4, (threads.sync + SYNC_BYTES) / 4); // +0.0: the i32 0
+  view.fill(0, flags / 4, flags / 4 + Math.ceil(M / 4) + 32 * ways);
+  const panel0 = threads.buffers(0).packB;
+  const panel1 = threads.buffers(1).packB;
   const parts: number[][] = [];
   for (let w = 0; w < ways; w++) {
-    const { packA, packB, tile } = threads.buffers(w);
-    const product = [ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, packA, packB, tile, bias];
-    parts.push([threads.counter, chunk, byRows ? 1 : 0, ...product]);
+    const { packA, tile } = threads.buffers(w);
+    parts.push([
+      threads.sync,
+      flags,
+      panel0,
+      panel1,
+      ta,
+      tb,
+      M,
+      N,
+      K,
+      alpha,
+      a,
+      lda,
+      b,
+      ldb,
+      beta,
+      c,
+      ldc,
+      packA,
+      ways,
+      tile,
+      bias,
+    ]);
   }
-  threads.run("sgemmChunked", parts);
+  threads.run("sgemmShared", parts);
 }

@@ -30,7 +30,14 @@ export interface KernelExports {
     tile: number,
     bias: number,
   ): void;
-  sgemmChunked(counter: number, chunk: number, byRows: number, ...args: Parameters<KernelExports["sgemm"]>): void;
+  /** Thread part's share of sgemm; parts (in packB's place) threads share sync, flags and the panels. */
+  sgemmShared(
+    sync: number,
+    flags: number,
+    panel0: number,
+    panel1: number,
+    ...args: Parameters<KernelExports["sgemm"]>
+  ): void;
   biasSigmoid(Z: number, b: number, rows: number, cols: number, out: number): void;
   sigmoidGradMul(A: number, D: number, n: number, out: number): void;
   addRowSigmoidGradMul(D: number, s: number, A: number, rows: number, cols: number): void;
@@ -93,6 +100,18 @@ export interface KernelExports {
   sparseMulT(
     r0: number,
     r1: number,
+    rowStart: number,
+    colIndex: number,
+    values: number,
+    Wt: number,
+    h: number,
+    Z: number,
+    bias: number,
+  ): void;
+  sparseMulTClaimed(
+    counter: number,
+    chunk: number,
+    rows: number,
     rowStart: number,
     colIndex: number,
     values: number,

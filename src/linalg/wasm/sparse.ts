@@ -82,11 +82,19 @@ function mulTransposed({ k, memory, threads }: WasmContext, s: WasmCsr, W: F32, 
   const wt = memory.alloc(n * h * 4);
   try {
     k.transposeSum(w, 1, 0, h, n, 1, wt);
-    const ranges = rowsByWork(s, memory.view(), threads.ways(s.nnz * h, 1 << 20));
-    threads.run(
-      "sparseMulT",
-      ranges.map(([r0, r1]) => [r0, r1, s.rowStart, s.colIndex, s.values, wt, h, c, b]),
-    );
+    const ways = threads.ways(s.nnz * h, 1 << 20);
+    if (ways === 1) {
+      k.sparseMulT(0, s.rows, s.rowStart, s.colIndex, s.values, wt, h, c, b);
+    } else {
+      // Chunks of rows taken in turn, several per thread, so that a slowed core takes fewer.
+      const chunk = Math.max(16, Math.ceil(s.rows / (ways * 8)));
+      memory.view()[threads.sync / 4] = 0; // +0.0: the i32 0
+      const args = [threads.sync, chunk, s.rows, s.rowStart, s.colIndex, s.values, wt, h, c, b];
+      threads.run(
+        "sparseMulTClaimed",
+        Array.from({ length: ways }, () => args),
+      );
+    }
   } finally {
     memory.release(wt);
   }

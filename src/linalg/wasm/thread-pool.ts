@@ -7,12 +7,12 @@ import { getPlatform, type KernelThread } from "../../platform/platform.ts";
 
 /** The kernel exports a worker may run, by index. */
 export const POOL_FUNCTIONS = [
-  "sgemmChunked",
+  "sgemmShared",
   "biasSigmoid",
   "sigmoidGradMul",
   "addRowSigmoidGradMul",
   "squaredErrorDelta",
-  "sparseMulT",
+  "sparseMulTClaimed",
   "sparseTMulBlocks",
   "twoLoop",
   "colSumsRange",

@@ -14,7 +14,7 @@ export interface GemmBuffers {
 
 /**
  * Bytes the kernels' own buffers take (as WasmThreads and its `start` allocate them): the static
- * data, each thread's packing buffers, the calling thread's counter and each worker's control
+ * data, each thread's packing buffers, the gemm's sync block and each worker's control
  * block.
  */
 export async function kernelBufferBytes(k: KernelExports, threads: number): Promise<number> {
@@ -30,15 +30,17 @@ export class WasmThreads {
   #pool: ThreadPool | null = null;
   /** Pack buffers and tile of each thread, the calling thread's first. */
   readonly #buffers: GemmBuffers[] = [];
-  /** The i32 that threads claim gemm chunks from (sgemmChunked). */
-  readonly counter: number;
+  /** The 64 bytes of counters through which threads share a gemm (sgemmShared). */
+  readonly sync: number;
+  #flags = 0;
+  #flagBytes = 0;
 
   /** Takes the calling thread's buffers from `memory`. */
   constructor(k: KernelExports, memory: WasmMemory) {
     this.#k = k;
     this.#memory = memory;
     this.#buffers.push(this.#gemmBuffers());
-    this.counter = memory.alloc(ALIGN);
+    this.sync = memory.alloc(ALIGN);
   }
 
   #gemmBuffers(): GemmBuffers {
@@ -47,6 +49,16 @@ export class WasmThreads {
       packB: this.#memory.alloc(this.#k.PACK_B_BYTES.value as number),
       tile: this.#memory.alloc(this.#k.TILE_BYTES.value as number),
     };
+  }
+
+  /** An area of at least `bytes` for sgemmShared's flags, kept from one product to the next. */
+  flags(bytes: number): number {
+    if (bytes > this.#flagBytes) {
+      if (this.#flagBytes > 0) this.#memory.release(this.#flags);
+      this.#flags = this.#memory.alloc(bytes);
+      this.#flagBytes = bytes;
+    }
+    return this.#flags;
   }
 
   /** Threads that run kernels, the calling thread included. */
