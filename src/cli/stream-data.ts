@@ -7,7 +7,7 @@ import { findDataFile, MNIST_FILES, mnistDataDir, readTestSet, verifyMnist } fro
 import { DEFAULT_SHUFFLE_BUFFER, openIdxStream, readIdxImagesHeader } from "../data/idx-stream-file.ts";
 import { sourceKind } from "../data/source-file.ts";
 import type { ExampleStream } from "../data/stream.ts";
-import { ArgumentError } from "../errors.ts";
+import { ArgumentError, DataError } from "../errors.ts";
 import { memoryAvailable } from "../platform/memory-limit.ts";
 import type { DataFlags, TrainingData } from "./data.ts";
 import { byteSize, int } from "./parse.ts";
@@ -62,7 +62,15 @@ export function streamSource(flags: DataFlags & StreamFlags): StreamSource | nul
     return null;
   }
   const images = findDataFile(dir, MNIST_FILES.trainImages);
-  const { count, rows, cols } = readIdxImagesHeader(images);
+  let header: ReturnType<typeof readIdxImagesHeader>;
+  try {
+    header = readIdxImagesHeader(images);
+  } catch (error) {
+    // Not asked to stream: the in-memory reader names what is wrong with the file more precisely.
+    if (!flags.stream && error instanceof DataError) return null;
+    throw error;
+  }
+  const { count, rows, cols } = header;
   const examples = Math.min(count, flags.trainLimit ?? count);
   const held = examples * rows * cols * HELD_BYTES_PER_VALUE;
   const budget = flags.memoryBudget ?? MEMORY_BUDGET_SHARE * memoryAvailable().available;
