@@ -17,7 +17,8 @@ import { loadTrainingData } from "./data.ts";
 import { choice, int, sizes } from "./parse.ts";
 import { formatSeconds, progressReporter } from "./progress.ts";
 import { prepareFewLabelsReport, writeFewLabelsReport } from "./report.ts";
-import { dataOptions, settingOptions, settingsOf, type TrainFlags } from "./train.ts";
+import { settingsOf } from "./train.ts";
+import { dataOptions, settingOptions, type TrainFlags } from "./train-options.ts";
 
 interface FewLabelsFlags extends TrainFlags {
   labels: number[];
