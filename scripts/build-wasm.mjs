@@ -2,7 +2,7 @@
 // ways: plain 128-bit SIMD or relaxed SIMD (fused multiply-add), each with a private memory (one
 // thread; what a browser without cross-origin isolation can run) or a shared memory (worker
 // threads). The runtime picks relaxed SIMD where WebAssembly.validate accepts it, and the shared
-// build when it runs more than one thread. Then the CSV reader's fast path, csv-parse.wasm.
+// build when it runs more than one thread. Then two small modules embedded in the sources (below).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,21 +39,18 @@ for (const { file, features, shared } of variants) {
     process.stderr.write(stderr.toString());
     throw new Error(`building ${file} failed: ${error.message}`);
   }
-  // Embedded as base64 so that CsvParser compiles it synchronously, in Node and browsers; the
-  // file is committed, and test/data/csv-wasm.test.ts checks that it matches this build.
-  const base64 = readFileSync(join(outDir, file)).toString("base64");
-  const lines = base64.match(/.{1,96}/g).map((l) => `  "${l}"`);
-  writeFileSync(
-    join(root, "src/data/csv-parse-wasm.ts"),
-    `// Written by scripts/build-wasm.mjs from assembly/csv-parse.ts: do not edit.\nexport const CSV_PARSE_WASM =\n${lines.join(" +\n")};\n`,
-  );
 }
 
-// The CSV reader's fast path (assembly/csv-parse.ts): its own small memory, which the reader grows.
-{
-  const file = "csv-parse.wasm";
+// Two small modules of their own memory, embedded as base64 (committed; their tests check that
+// the embedded bytes match this build) so that they compile synchronously, in Node and browsers:
+// the CSV reader's fast path, and the pixel scaling of a streamed file's reading thread.
+for (const { source, name, constant } of [
+  { source: "csv-parse", name: "csv-parse-wasm", constant: "CSV_PARSE_WASM" },
+  { source: "pixels", name: "pixels-wasm-bytes", constant: "PIXELS_WASM" },
+]) {
+  const file = `${source}.wasm`;
   const { error, stderr } = await asc.main([
-    join(root, "assembly/csv-parse.ts"),
+    join(root, `assembly/${source}.ts`),
     "--outFile",
     join(outDir, file),
     "--optimizeLevel",
@@ -70,12 +67,10 @@ for (const { file, features, shared } of variants) {
     process.stderr.write(stderr.toString());
     throw new Error(`building ${file} failed: ${error.message}`);
   }
-  // Embedded as base64 so that CsvParser compiles it synchronously, in Node and browsers; the
-  // file is committed, and test/data/csv-wasm.test.ts checks that it matches this build.
   const base64 = readFileSync(join(outDir, file)).toString("base64");
   const lines = base64.match(/.{1,96}/g).map((l) => `  "${l}"`);
   writeFileSync(
-    join(root, "src/data/csv-parse-wasm.ts"),
-    `// Written by scripts/build-wasm.mjs from assembly/csv-parse.ts: do not edit.\nexport const CSV_PARSE_WASM =\n${lines.join(" +\n")};\n`,
+    join(root, `src/data/${name}.ts`),
+    `// Written by scripts/build-wasm.mjs from assembly/${source}.ts: do not edit.\nexport const ${constant} =\n${lines.join(" +\n")};\n`,
   );
 }
