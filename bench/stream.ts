@@ -91,6 +91,7 @@ interface Run {
   cpu: number;
   throughput: number;
   accuracy: number;
+  stages: [string, number][];
 }
 
 /** One `stackae train` process on `dir`; its peak memory, times and results. */
@@ -138,6 +139,7 @@ function train(name: string, dir: string, extra: string[]): Run {
     cpu: field(/User time \(seconds\): ([\d.]+)/) + field(/System time \(seconds\): ([\d.]+)/),
     throughput: (stages.length * epochs * m) / seconds,
     accuracy: summary.accuracyAfterFineTuning as number,
+    stages,
   };
 }
 
@@ -159,6 +161,9 @@ try {
     console.log(
       `${r.name.padEnd(10)} ${mib(r.peak).padStart(11)} ${`${r.throughput.toFixed(0)} img/s`.padStart(12)} ${`${r.wall.toFixed(0)} s`.padStart(9)} ${`${r.cpu.toFixed(0)} s`.padStart(7)} ${(100 * r.accuracy).toFixed(2).padStart(13)} %`,
     );
+  }
+  for (const r of [streamed, held]) {
+    console.log(`${r.name}: ${r.stages.map(([stage, t]) => `${stage} ${t.toFixed(1)} s`).join(", ")}`);
   }
   const ratio = streamed.throughput / held.throughput;
   const gap = 100 * Math.abs(streamed.accuracy - held.accuracy);

@@ -6,7 +6,6 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { constants, gunzipSync } from "node:zlib";
 import { ArgumentError, checkNumber, DataError, fileErrorReason } from "../errors.ts";
-import { scalePixels } from "../linalg/inputs.ts";
 import type { FloatArray } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
 import { readIdx } from "./files.ts";
@@ -176,7 +175,6 @@ class IdxBatchReader implements BatchReader {
   readonly #slots: number;
   readonly #ctrl: Int32Array;
   readonly #rows: Int32Array;
-  readonly #bytes: Uint8Array;
   readonly #floats: Float32Array;
   #generation = 0;
   #taken = 0;
@@ -190,7 +188,6 @@ class IdxBatchReader implements BatchReader {
     this.#slots = slots;
     this.#ctrl = new Int32Array(new SharedArrayBuffer(4 * controlWords(slots)));
     this.#rows = new Int32Array(new SharedArrayBuffer(4 * slots * batchSize));
-    this.#bytes = new Uint8Array(new SharedArrayBuffer(slots * batchSize * thread.layout.inputSize));
     this.#floats = new Float32Array(new SharedArrayBuffer(4 * slots * batchSize * thread.layout.inputSize));
   }
 
@@ -209,7 +206,6 @@ class IdxBatchReader implements BatchReader {
       type: "epoch",
       ctrl: this.#ctrl.buffer,
       rows: this.#rows.buffer,
-      bytes: this.#bytes.buffer,
       floats: this.#floats.buffer,
       batchSize: this.#batchSize,
       slots: this.#slots,
@@ -238,9 +234,10 @@ class IdxBatchReader implements BatchReader {
       );
     }
     const [from, to] = [k * batchSize * n, (k * batchSize + count) * n];
-    // float32 matrices take the reading thread's values; float64 ones divide the bytes themselves.
+    // float32 matrices take the reading thread's values; float64 ones the byte each came from
+    // (b = round(255 × fround(b / 255)) exactly) ÷ 255, as scalePixels divides.
     if (out instanceof Float32Array) out.set(this.#floats.subarray(from, to));
-    else scalePixels(this.#bytes.subarray(from, to), out);
+    else for (let i = from; i < to; i++) out[i - from] = Math.round(255 * (this.#floats[i] as number)) / 255;
     Atomics.store(this.#ctrl, o.state, 0);
     Atomics.notify(this.#ctrl, o.state);
     this.#taken++;

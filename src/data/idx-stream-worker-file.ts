@@ -1,8 +1,8 @@
 // The thread that reads a streamed IDX file (idx-stream-file.ts) a few batches ahead of the
 // training: it walks the epoch's order, reads a row's chunk when the row is first wanted (a
 // read at the chunk's offset; a gzip stream is inflated in file order), keeps the chunk's rows
-// that are still wanted in a pool, and writes each batch's bytes into a free slot of shared
-// memory. The training thread takes the slots in turn (Atomics), so nothing is copied twice.
+// that are still wanted in a pool, and writes each batch's values ÷ 255 into a free slot of shared
+// memory. The training thread takes the slots in turn (Atomics).
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { setPriority } from "node:os";
 import { type MessagePort, workerData } from "node:worker_threads";
@@ -10,11 +10,10 @@ import { createGunzip } from "node:zlib";
 import { fnv1a, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
 import { PixelScaler } from "./pixels-wasm.ts";
 
-/** A reader's shared memory: its control words, and its slots' rows, bytes and their values ÷ 255. */
+/** A reader's shared memory: its control words, and its slots' rows and their values ÷ 255. */
 interface Shared {
   ctrl: SharedArrayBuffer;
   rows: SharedArrayBuffer;
-  bytes: SharedArrayBuffer;
   floats: SharedArrayBuffer;
   batchSize: number;
   slots: number;
@@ -224,7 +223,6 @@ async function produce(epoch: Epoch): Promise<void> {
   const { generation, order, position, batchSize, slots } = epoch;
   const ctrl = new Int32Array(epoch.ctrl);
   const slotRows = new Int32Array(epoch.rows);
-  const slotBytes = Buffer.from(epoch.bytes);
   const slotFloats = new Float32Array(epoch.floats);
   const wanted = new Uint8Array(m);
   for (let i = position; i < m; i++) wanted[order[i] as number] = 1;
@@ -256,7 +254,6 @@ async function produce(epoch: Epoch): Promise<void> {
       // Scaled here, a batch ahead, rather than on the training thread: as inputsToMatrix scales.
       scaler.scale(count * n);
       const first = slot * batchSize * n;
-      slotBytes.set(scaler.bytes.subarray(0, count * n), first);
       slotFloats.set(scaler.floats.subarray(0, count * n), first);
       ctrl[o.generation] = generation;
       ctrl[o.position] = b;

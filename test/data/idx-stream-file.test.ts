@@ -25,20 +25,25 @@ writeFileSync(join(dir, "images.gz"), gzipSync(images));
 writeFileSync(join(dir, "labels"), encodeIdx([m], labels));
 
 /** Every batch of one epoch read through the stream, against the in-memory rows the order names. */
-function epochMatches(path: string, options: Parameters<typeof openIdxStream>[2], position = 0) {
+function epochMatches(
+  path: string,
+  options: Parameters<typeof openIdxStream>[2],
+  position = 0,
+  Float: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
+) {
   const stream = openIdxStream(path, join(dir, "labels"), options);
   const count = stream.examples;
   const order = new Int32Array(count);
   stream.shuffle(order, new Rng(9));
   const batch = 50;
   const reader = stream.open(batch);
-  const expected = new Float32Array(count * n);
+  const expected = new Float(count * n);
   scalePixels(readIdx(path, 3).data.subarray(0, count * n), expected);
   try {
     reader.start(order, position);
     for (let b = position; b < count; b += batch) {
       const rows = order.subarray(b, Math.min(count, b + batch));
-      const out = new Float32Array(rows.length * n);
+      const out = new Float(rows.length * n);
       reader.next(rows, out);
       rows.forEach((r, i) => {
         assert.deepEqual(out.subarray(i * n, (i + 1) * n), expected.subarray(r * n, (r + 1) * n));
@@ -56,6 +61,10 @@ test("a streamed IDX file's batches are the in-memory reader's rows, plain and g
     assert.deepEqual(stream.labels, Int32Array.from(labels));
     assert.equal(new Set(order).size, m);
   }
+});
+
+test("float64 batches hold each byte ÷ 255 in float64, as scalePixels divides (the js backend's float64 matrices)", () => {
+  epochMatches(join(dir, "images"), { shuffleBuffer: 100, chunkBytes: 37 * n }, 0, Float64Array);
 });
 
 test("an epoch read from the middle of its order (a resumed run), and a limit", () => {
