@@ -25,3 +25,14 @@ export function scalePixels(src: usize, dst: usize, count: i32): void {
   }
   for (; i < count; i++) store<f32>(dst + (<usize>i << 2), <f32>load<u8>(src + i) / 255);
 }
+
+/**
+ * Writes the rows of `n` bytes at slab + slots[k] × n, for k < count, ÷ 255, one after another as
+ * f32 at dst: a batch gathered from the shuffle buffer and scaled in one call.
+ */
+export function gatherScale(slab: usize, n: i32, slots: usize, count: i32, dst: usize): void {
+  for (let k = 0; k < count; k++) {
+    const s = <usize>load<i32>(slots + (<usize>k << 2));
+    scalePixels(slab + s * <usize>n, dst + ((<usize>k * <usize>n) << 2), n);
+  }
+}

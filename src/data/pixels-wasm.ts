@@ -1,7 +1,9 @@
-// Bytes to floats ÷ 255, a batch at a time, for the reading thread of a streamed IDX file: in
-// assembly/pixels.ts's WebAssembly SIMD (its 0.3 kB embedded in pixels-wasm-bytes.ts), ~0.05 µs
-// for a 784-byte picture where a JS loop took ~1.7 µs, which the reading thread, sharing two cores
-// with the training's, cannot spare. Where WebAssembly SIMD is missing, a JS loop does it.
+// Where the reading thread of a streamed IDX file keeps its rows: the chunk just read, the
+// shuffle buffer's rows in a slab of fixed-size slots, and a batch gathered from the slab and
+// divided by 255. In WebAssembly memory, where assembly/pixels.ts (its 0.4 kB embedded in
+// pixels-wasm-bytes.ts) gathers and scales a batch in one call, ~0.4 µs a 784-byte picture where
+// a JS loop took ~1.7 µs and per-row copies more: the reading thread shares two cores with the
+// training's threads and cannot spare it. Where WebAssembly SIMD is missing, JS loops do it.
 import { ArgumentError } from "../errors.ts";
 import { compileEmbedded } from "./embedded-wasm.ts";
 import { PIXELS_WASM } from "./pixels-wasm-bytes.ts";
@@ -10,12 +12,13 @@ interface Exports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   scalePixels(src: number, dst: number, count: number): void;
+  gatherScale(slab: number, n: number, slots: number, count: number, dst: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
 let enabled = true;
 
-/** Turns WebAssembly off (or on again) for scalers made after: the tests check both paths. */
+/** Turns WebAssembly off (or on again) for stores made after: the tests check both paths. */
 export function usePixelsWasm(on: boolean): void {
   enabled = on;
 }
@@ -23,43 +26,108 @@ export function usePixelsWasm(on: boolean): void {
 /** Each byte's value ÷ 255 in float32, as scalePixels stores it. */
 const PIXEL = Float32Array.from({ length: 256 }, (_, b) => b / 255);
 
-/** A batch's bytes, written by the caller into `bytes`, and their values ÷ 255, into `floats` by scale. */
-export class PixelScaler {
-  /** Room for `capacity` bytes, then for their floats. */
-  readonly bytes: Uint8Array;
-  readonly floats: Float32Array;
-  /** Whether WebAssembly scales (the tests ask). */
-  readonly wasm: boolean;
-  readonly #scale: (count: number) => void;
+const align = (x: number) => Math.ceil(x / 16) * 16;
 
-  constructor(capacity: number) {
-    compiled ??= compileEmbedded(PIXELS_WASM);
-    const ex = enabled && compiled ? (new WebAssembly.Instance(compiled).exports as unknown as Exports) : null;
-    this.wasm = ex !== null;
-    if (ex === null) {
-      this.bytes = new Uint8Array(capacity);
-      this.floats = new Float32Array(capacity);
-      this.#scale = (count) => {
-        for (let i = 0; i < count; i++) this.floats[i] = PIXEL[this.bytes[i] as number] as number;
-      };
-      return;
+/**
+ * Rows of `n` bytes: a chunk's worth read into `memory` at `chunkAt`, kept in slots of a slab
+ * (grown when it must be), and gathered into batches of float32 values ÷ 255. Its memory is laid
+ * out as [chunk | slab | a batch's slot list | the batch's floats]; the last two hold nothing from
+ * call to call, so the slab grows into them.
+ */
+export class RowStore {
+  readonly n: number;
+  readonly chunkAt: number;
+  readonly slabAt: number;
+  /** Whether WebAssembly gathers (the tests ask). */
+  readonly wasm: boolean;
+  #slabRows: number;
+  #ex: Exports | null;
+  #buffer: ArrayBuffer;
+  #u8: Uint8Array;
+
+  constructor(n: number, chunkRows: number, slabRows: number) {
+    for (const [name, x] of [
+      ["n", n],
+      ["chunkRows", chunkRows],
+      ["slabRows", slabRows],
+    ] as const) {
+      if (!Number.isInteger(x) || x < 1)
+        throw new ArgumentError(`RowStore: ${name} must be a positive integer, not ${x}`);
     }
-    const align = (x: number) => Math.ceil(x / 16) * 16;
-    const bytesAt = align(ex.heapBase());
-    const floatsAt = align(bytesAt + capacity);
-    const need = floatsAt + 4 * capacity;
-    const have = ex.memory.buffer.byteLength;
-    if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
-    this.bytes = new Uint8Array(ex.memory.buffer, bytesAt, capacity);
-    this.floats = new Float32Array(ex.memory.buffer, floatsAt, capacity);
-    this.#scale = (count) => ex.scalePixels(bytesAt, floatsAt, count);
+    compiled ??= compileEmbedded(PIXELS_WASM);
+    this.#ex = enabled && compiled ? (new WebAssembly.Instance(compiled).exports as unknown as Exports) : null;
+    this.wasm = this.#ex !== null;
+    this.n = n;
+    this.chunkAt = align(this.#ex ? this.#ex.heapBase() : 0);
+    this.slabAt = align(this.chunkAt + chunkRows * n);
+    this.#slabRows = slabRows;
+    this.#buffer = this.#ex ? this.#ex.memory.buffer : new ArrayBuffer(0);
+    this.#u8 = new Uint8Array(this.#buffer);
+    this.#reserve(0);
   }
 
-  /** floats[0, count) = bytes[0, count) ÷ 255. */
-  scale(count: number): void {
-    if (!Number.isInteger(count) || count < 0 || count > this.bytes.length) {
-      throw new ArgumentError(`scale(${count}): count must be an integer in [0, ${this.bytes.length}]`);
+  /** The memory's bytes: read a chunk into it at chunkAt. A new view after the slab grows. */
+  get memory(): Uint8Array {
+    return this.#u8;
+  }
+
+  get slabRows(): number {
+    return this.#slabRows;
+  }
+
+  /** Doubles the slab; its rows stay. */
+  growSlab(): void {
+    this.#slabRows *= 2;
+    this.#reserve(0);
+  }
+
+  /** Copies the chunk's row i into slot s. */
+  keep(i: number, s: number): void {
+    if (!(s >= 0 && s < this.#slabRows)) throw new ArgumentError(`RowStore.keep: slot ${s} of ${this.#slabRows}`);
+    const n = this.n;
+    this.#u8.copyWithin(this.slabAt + s * n, this.chunkAt + i * n, this.chunkAt + (i + 1) * n);
+  }
+
+  /** The rows of slots[0, count) ÷ 255, one after another (a view, valid until the next call). */
+  gather(slots: Int32Array, count: number): Float32Array {
+    if (!Number.isInteger(count) || count < 0 || count > slots.length) {
+      throw new ArgumentError(`RowStore.gather: count must be an integer in [0, ${slots.length}], not ${count}`);
     }
-    this.#scale(count);
+    const n = this.n;
+    const listAt = align(this.slabAt + this.#slabRows * n);
+    const floatsAt = align(listAt + 4 * count);
+    this.#reserve(floatsAt + 4 * count * n);
+    for (let k = 0; k < count; k++) {
+      const s = slots[k] as number;
+      if (!(s >= 0 && s < this.#slabRows)) throw new ArgumentError(`RowStore.gather: slot ${s} of ${this.#slabRows}`);
+    }
+    new Int32Array(this.#buffer, listAt, count).set(slots.subarray(0, count));
+    const floats = new Float32Array(this.#buffer, floatsAt, count * n);
+    if (this.#ex) {
+      this.#ex.gatherScale(this.slabAt, n, listAt, count, floatsAt);
+    } else {
+      const u8 = this.#u8;
+      for (let k = 0; k < count; k++) {
+        const from = this.slabAt + (slots[k] as number) * n;
+        for (let j = 0; j < n; j++) floats[k * n + j] = PIXEL[u8[from + j] as number] as number;
+      }
+    }
+    return floats;
+  }
+
+  /** Makes the memory hold the slab and `end` bytes. */
+  #reserve(end: number): void {
+    const need = Math.max(end, this.slabAt + this.#slabRows * this.n);
+    const have = this.#buffer.byteLength;
+    if (need <= have) return;
+    if (this.#ex) {
+      this.#ex.memory.grow(Math.ceil((need - have) / 65536));
+      this.#buffer = this.#ex.memory.buffer;
+    } else {
+      const buffer = new ArrayBuffer(Math.max(need, 2 * have));
+      new Uint8Array(buffer).set(this.#u8);
+      this.#buffer = buffer;
+    }
+    this.#u8 = new Uint8Array(this.#buffer);
   }
 }
