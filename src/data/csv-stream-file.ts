@@ -96,10 +96,15 @@ async function scan(path: string, options: CsvStreamOptions, chunkBytes: number)
   await pushCsvFile(path, {
     readBuffers: () => parser.readBuffers(),
     push: (bytes: Uint8Array) => {
-      parser.push(bytes);
-      pushed += bytes.length;
-      sincecut += bytes.length;
-      if (sincecut >= chunkBytes) cut(false);
+      // In pieces of at most what the chunk lacks: the reads' 1 MiB must not set the chunks' size.
+      for (let at = 0; at < bytes.length; ) {
+        const piece = bytes.subarray(at, at + chunkBytes - sincecut);
+        parser.push(piece);
+        at += piece.length;
+        pushed += piece.length;
+        sincecut += piece.length;
+        if (sincecut >= chunkBytes) cut(false);
+      }
     },
   });
   cut(true);
