@@ -127,3 +127,95 @@ describe("train --stream", () => {
     assert.ok(b.peak - a.peak < 0.5 * dataGrowth, seen);
   });
 });
+
+/** A CSV of `m` rows like folder()'s images (label first, then 784 values, mostly "0"), with a header when asked. */
+function csv(name: string, m: number, seed: number, header = true): string {
+  const rng = new Rng(seed);
+  const lines = header ? [`label,${Array.from({ length: 784 }, (_, j) => `p${j}`).join(",")}`] : [];
+  for (let i = 0; i < m; i++) {
+    const k = rng.int(10);
+    const row = new Array<number>(785);
+    row[0] = k;
+    for (let j = 0; j < 784; j++) row[j + 1] = Math.abs((j % 28) - 2 - 2.5 * k) < 2 ? 180 + rng.int(64) : 0;
+    lines.push(row.join(","));
+  }
+  const path = join(dir, name);
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+describe("train --stream on a CSV file", () => {
+  const train = csv("train.csv", 3000, 3);
+  const test = csv("test.csv", 300, 4);
+
+  it("needs --test (a CSV has no test set of its own), with exit code 2 and what to do", () => {
+    const r = stackae("train", "--data", train, "--stream", ...QUICK, "--quiet");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /a CSV has no test set of its own: give one with --test FILE/);
+    const f = stackae("train", "--data", train, "--stream", "--test-fraction", "0.1", ...QUICK, "--quiet");
+    assert.equal(f.code, 2, f.stderr);
+    assert.match(f.stderr, /--test-fraction cannot be used with a streamed CSV yet/);
+  });
+
+  it("streams on its own past --memory-budget, and learns", () => {
+    const r = stackae("train", "--data", train, "--test", test, "--memory-budget", "1M", ...QUICK, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /streaming .*train\.csv: its about \d+ rows would take \d+ MiB in memory, over the memory budget of 1 MiB/,
+    );
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.settings.fineTune.optimizer, "adam");
+    assert.ok(summary.accuracyAfterFineTuning > 0.2, `accuracy ${summary.accuracyAfterFineTuning}`);
+  });
+
+  it("resumed from a checkpoint taken mid-epoch, saves the uninterrupted run's model, byte for byte", () => {
+    const run = ["train", "--data", train, "--test", test, "--stream", "--shuffle-buffer", "500"];
+    const whole = stackae(
+      ...run,
+      ...QUICK,
+      "--out",
+      "csv-whole.safetensors",
+      "--checkpoint",
+      "csv-c.safetensors",
+      "--checkpoint-every",
+      "5",
+      "--quiet",
+    );
+    assert.equal(whole.code, 0, whole.stderr);
+    // The last checkpoint: fine-tuning's step 10 of 12 (3000 ÷ 256), mid-epoch.
+    const resumed = stackae(
+      ...run,
+      "--resume",
+      "csv-c.safetensors",
+      "--out",
+      "csv-resumed.safetensors",
+      "--threads",
+      "1",
+      "--quiet",
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(
+      readFileSync(join(dir, "csv-resumed.safetensors")),
+      readFileSync(join(dir, "csv-whole.safetensors")),
+    );
+  });
+
+  it("peaks at about the same memory on a CSV 8 times longer", (t) => {
+    const base = csv("base.csv", 4000, 5);
+    const large = csv("large.csv", 32000, 6);
+    const args = ["--test", test, ...QUICK, "--shuffle-buffer", "1000", "--quiet"];
+    const a = stackae("train", "--data", base, "--stream", ...args);
+    const b = stackae("train", "--data", large, "--stream", ...args);
+    const held = stackae("train", "--data", large, "--optimizer", "adam", ...args);
+    for (const r of [a, b, held]) assert.equal(r.code, 0, r.stderr);
+    const dataGrowth = (32000 - 4000) * 784;
+    const mib = (x: number) => `${(x / 2 ** 20).toFixed(1)} MiB`;
+    const seen = `streamed ${mib(a.peak)} → ${mib(b.peak)}, held ${mib(held.peak)}; the values grew ${mib(dataGrowth)}`;
+    t.diagnostic(seen);
+    // Held, the larger set costs its bytes and their floats (5 bytes a value); streamed, its labels
+    // and the epochs' orders, and the first pass's label ids (some 20 bytes a row).
+    assert.ok(held.peak - b.peak > 2 * dataGrowth, seen);
+    assert.ok(b.peak - a.peak < 0.5 * dataGrowth, seen);
+  });
+});
