@@ -6,7 +6,10 @@ import type { Command } from "commander";
 import { csvHeldEstimate, openCsvStream } from "../data/csv-stream-file.ts";
 import { findDataFile, MNIST_FILES, mnistDataDir, readTestSet, verifyMnist } from "../data/files.ts";
 import { DEFAULT_SHUFFLE_BUFFER, openIdxStream, readIdxImagesHeader } from "../data/idx-stream-file.ts";
-import { indexNames, onClasses, scaleInputs } from "../data/source.ts";
+import { type ImageFolderListing, listImageFolder } from "../data/image-folder.ts";
+import { nodeFolderAccess } from "../data/image-folder-file.ts";
+import { openImageFolderStream, readImageTestSide } from "../data/image-stream-file.ts";
+import { indexNames, onClasses, renameClasses, scaleInputs } from "../data/source.ts";
 import { readSource, sourceKind } from "../data/source-file.ts";
 import type { ExampleStream } from "../data/stream.ts";
 import { ArgumentError, DataError } from "../errors.ts";
@@ -32,7 +35,9 @@ const HELD_BYTES_PER_VALUE = 5;
 
 /** The files a streamed run reads: the IDX folder's training images and labels, or a CSV file. */
 export interface StreamSource {
-  kind: "idx" | "csv";
+  kind: "idx" | "csv" | "images";
+  /** An image folder's listing, made to estimate its size. */
+  listing?: ImageFolderListing;
   dir: string;
   /** The file streamed: the IDX training images, or the CSV. */
   file: string;
@@ -52,21 +57,13 @@ const NOT_STREAMED: [keyof DataFlags, string][] = [
 ];
 
 /**
- * The source to stream, or null to load the data: --stream streams an IDX folder or a CSV file
- * (an image folder is refused); without it, they stream when holding their training set would
- * pass the budget. Image folders are loaded.
+ * The source to stream, or null to load the data: --stream streams an IDX folder, a CSV file or
+ * an image folder; without it, they stream when holding their training set would pass the budget.
  */
-export function streamSource(flags: DataFlags & StreamFlags): StreamSource | null {
+export async function streamSource(flags: DataFlags & StreamFlags): Promise<StreamSource | null> {
   const dir = flags.data ?? mnistDataDir();
   const kind = flags.data === undefined ? "idx" : sourceKind(dir);
-  if (kind === "images") {
-    if (flags.stream) {
-      throw new ArgumentError(
-        `--stream reads a folder of MNIST-style IDX files or a CSV file; ${dir} is a folder of pictures, which is loaded in memory: leave out --stream, or convert it to IDX files`,
-      );
-    }
-    return null;
-  }
+  if (kind === "images") return imagesSource(flags, dir);
   if (kind === "csv") return csvSource(flags, dir);
   const images = findDataFile(dir, MNIST_FILES.trainImages);
   let header: ReturnType<typeof readIdxImagesHeader>;
@@ -133,12 +130,51 @@ function csvSource(flags: DataFlags & StreamFlags, file: string): StreamSource |
   return { kind: "csv", dir: file, file, labels: file, why };
 }
 
+/**
+ * An image folder streamed (or null: loaded), its held size (pictures × pixels × 5 bytes, as IDX)
+ * from its listing and first picture. Its test set: DIR/test where it has DIR/train and DIR/test,
+ * else --test; a fraction of a streamed folder is not held out.
+ */
+async function imagesSource(flags: DataFlags & StreamFlags, dir: string): Promise<StreamSource | null> {
+  const budget = flags.memoryBudget ?? MEMORY_BUDGET_SHARE * memoryAvailable().available;
+  const listing = await listImageFolder(nodeFolderAccess, dir, flags.imageSize ? { imageSize: flags.imageSize } : {});
+  const pictures = Math.min((listing.paths[0] as string[]).length, flags.trainLimit ?? Number.POSITIVE_INFINITY);
+  const held = pictures * listing.image.rows * listing.image.cols * HELD_BYTES_PER_VALUE;
+  if (!flags.stream && held <= budget) return null;
+  const why = flags.stream ? "--stream" : overBudget(`${pictures} pictures`, held, budget, flags);
+  const also = flags.stream ? "" : ", or raise --memory-budget to load the data";
+  for (const [key, flag] of [
+    ...NOT_STREAMED.filter(([k]) => k !== "test"),
+    ["labelColumn", "--label-column"],
+  ] as const) {
+    if (flags[key] !== undefined) {
+      throw new ArgumentError(
+        `${flag} cannot be used with a streamed image folder yet (streamed because ${why}): its test set is DIR/test (beside DIR/train) or --test PATH; leave out ${flag}${also}`,
+      );
+    }
+  }
+  if (flags.transpose) throw new ArgumentError(`--transpose is for IDX files only; ${dir} is an image folder`);
+  const ownTest = listing.paths.length > 1;
+  if (ownTest && flags.test !== undefined) {
+    throw new ArgumentError(
+      `--test: ${dir} has a test/ folder of its own, which a streamed run takes; leave out --test`,
+    );
+  }
+  if (!ownTest && flags.test === undefined) {
+    throw new ArgumentError(
+      `${dir} is streamed (${why}) and has no test/ folder: put the pictures in ${dir}/train/<class>/ and the test pictures in ${dir}/test/<class>/, or give a test set with --test PATH (loaded in memory)${also}`,
+    );
+  }
+  return { kind: "images", dir, file: dir, labels: dir, why, listing };
+}
+
 /** The data of a streamed run: the stream, and the test set loaded, as TrainingData says them. */
 export async function loadStreamedData(
   flags: DataFlags & StreamFlags,
   source: StreamSource,
 ): Promise<TrainingData & { stream: ExampleStream }> {
   if (source.kind === "csv") return loadStreamedCsv(flags, source.file);
+  if (source.kind === "images") return loadStreamedImages(flags, source);
   if (flags.data === undefined) verifyMnist(source.dir);
   const stream = openIdxStream(source.file, source.labels, {
     ...(flags.shuffleBuffer !== undefined ? { shuffleBuffer: flags.shuffleBuffer } : {}),
@@ -209,6 +245,57 @@ async function loadStreamedCsv(
       imageShape: side * side === n ? [side, side] : [1, n],
       classNames: stream.classNames,
       inputScale: stream.inputScale,
+      modelData,
+    };
+  } catch (error) {
+    stream.close();
+    throw error;
+  }
+}
+
+/** A streamed image folder and its test set (DIR/test, or --test), as loadTrainingData gives them in memory. */
+async function loadStreamedImages(
+  flags: DataFlags & StreamFlags,
+  source: StreamSource,
+): Promise<TrainingData & { stream: ExampleStream }> {
+  const stream = await openImageFolderStream(source.dir, {
+    ...(source.listing ? { listing: source.listing } : {}),
+    ...(flags.shuffleBuffer !== undefined ? { shuffleBuffer: flags.shuffleBuffer } : {}),
+    ...(flags.trainLimit !== undefined ? { limit: flags.trainLimit } : {}),
+  });
+  try {
+    const { rows, cols } = stream.image;
+    let test = await readImageTestSide(stream);
+    if (test === null) {
+      const path = flags.test as string;
+      const options = { classNames: stream.classNames, imageSize: { width: cols, height: rows } };
+      const read = onClasses((await readSource(path, options, true)).train, stream.classNames, path);
+      if (!(read.inputs instanceof Uint8Array) || read.inputSize !== stream.inputSize) {
+        throw new DataError(`${path}: give test pictures of the training set's kind (${cols} × ${rows} pictures)`);
+      }
+      test = { inputs: read.inputs, labels: Int32Array.from(read.labels) };
+    }
+    let classNames = stream.classNames;
+    if (flags.classNames)
+      classNames = renameClasses(
+        { inputs: new Uint8Array(0), labels: stream.labels, inputSize: stream.inputSize, classNames },
+        flags.classNames,
+        "--class-names",
+      ).classNames;
+    const modelData: ModelData = { preparation: "resize" };
+    if (!indexNames(classNames)) modelData.classNames = classNames;
+    return {
+      stream,
+      source: source.dir,
+      kind: "images",
+      train: { inputs: new Uint8Array(0), labels: stream.labels, count: stream.examples },
+      test: { inputs: test.inputs, labels: test.labels, count: test.labels.length },
+      validation: null,
+      unlabeled: null,
+      inputSize: stream.inputSize,
+      imageShape: [rows, cols],
+      classNames,
+      inputScale: 255,
       modelData,
     };
   } catch (error) {

@@ -140,7 +140,7 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
-  const streaming = streamSource(job);
+  const streaming = await streamSource(job);
   if (streaming) post({ type: "notice", message: `streaming ${streaming.file}: ${streaming.why}` });
   const streamed = streaming ? await loadStreamedData(job, streaming) : null;
   const data: JobData = streamed

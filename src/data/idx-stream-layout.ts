@@ -8,6 +8,8 @@ export interface StreamLayout {
   gzip: boolean;
   /** A CSV file's text (its chunks cut at records by a first pass); absent: IDX pixel bytes. */
   csv?: CsvLayout;
+  /** An image folder's pictures (a chunk is chunkRows of them, decoded together); `path` is the folder. */
+  images?: ImagesLayout;
   /** Bytes before the first example (of the inflated stream, for gzip). */
   headerBytes: number;
   /** Examples read (the file's, or fewer: --train-limit), and bytes each. */
@@ -67,4 +69,13 @@ export interface ChunkSource {
   /** The checksum a checkpoint of the examples held in memory records, continued from h (reads every chunk). */
   checksum(h: number): Promise<number>;
   close(): void;
+}
+
+/** The pictures of a streamed image folder, in row order, and the size each is made (image-stream-file.ts). */
+export interface ImagesLayout {
+  files: string[];
+  rows: number;
+  cols: number;
+  /** Prepared as `predict --center` prepares them (digitToInput) rather than resized. */
+  center: boolean;
 }

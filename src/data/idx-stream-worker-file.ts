@@ -3,12 +3,14 @@
 // read at the chunk's offset; a gzip stream is inflated in file order), keeps the chunk's rows
 // that are still wanted in a pool, and writes each batch's values (pixels ÷ 255) into a free slot
 // of shared memory. The training thread takes the slots in turn (Atomics). What a chunk is, and
-// how it becomes rows, is the source's: an IDX file's (idx-chunks-file.ts), a CSV's (csv-chunks-file.ts).
+// how it becomes rows, is the source's: an IDX file's (idx-chunks-file.ts), a CSV's (csv-chunks-file.ts),
+// an image folder's (image-chunks-file.ts).
 import { setPriority } from "node:os";
 import { type MessagePort, workerData } from "node:worker_threads";
 import { csvChunks } from "./csv-chunks-file.ts";
 import { idxChunks } from "./idx-chunks-file.ts";
 import { type ChunkSource, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
+import { imageChunks } from "./image-chunks-file.ts";
 import { RowStore } from "./pixels-wasm.ts";
 
 /** A reader's shared memory: its control words, and its slots' rows and their values ÷ 255. */
@@ -36,7 +38,8 @@ interface Checksum {
 const { layout, port } = (workerData as { stackaeStream: { layout: StreamLayout; port: MessagePort } }).stackaeStream;
 const { examples: m, inputSize: n, chunkRows } = layout;
 /** The file's chunks, opened for an epoch or a checksum (a gzip stream is read once from its start). */
-const openChunks = (): ChunkSource => (layout.csv ? csvChunks(layout, store) : idxChunks(layout, store));
+const openChunks = (): ChunkSource =>
+  layout.csv ? csvChunks(layout, store) : layout.images ? imageChunks(layout, store) : idxChunks(layout, store);
 // The lowest priority: on a machine whose cores the training's threads fill, the reading takes
 // the gaps rather than a core from a product whose threads wait for each other (a streamed epoch
 // ran 20 % faster so, on 2 cores). Where the system refuses, it reads at the usual priority.
