@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { PNG } from "pngjs";
 import { encodeIdx } from "../../src/data/idx.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 
@@ -217,5 +218,77 @@ describe("train --stream on a CSV file", () => {
     // and the epochs' orders, and the first pass's label ids (some 20 bytes a row).
     assert.ok(held.peak - b.peak > 2 * dataGrowth, seen);
     assert.ok(b.peak - a.peak < 0.5 * dataGrowth, seen);
+  });
+});
+
+/** An image folder of `m` generated 28 × 28 PNG pictures by class (folder()'s bars) under `root`. */
+function pictures(root: string, m: number, seed: number): void {
+  const rng = new Rng(seed);
+  for (let i = 0; i < m; i++) {
+    const k = rng.int(3);
+    const png = new PNG({ width: 28, height: 28 });
+    for (let j = 0; j < 784; j++) {
+      const v = rng.int(64) + (Math.abs((j % 28) - 4 - 8 * k) < 2 ? 180 : 0);
+      png.data.set([v, v, v, 255], 4 * j);
+    }
+    mkdirSync(join(root, `class-${k}`), { recursive: true });
+    writeFileSync(join(root, `class-${k}`, `${i}.png`), PNG.sync.write(png));
+  }
+}
+
+describe("train --stream on an image folder", () => {
+  const flat = join(dir, "pictures");
+  pictures(flat, 300, 7);
+  const split = join(dir, "split");
+  pictures(join(split, "train"), 600, 8);
+  pictures(join(split, "test"), 60, 9);
+
+  it("needs a test set: the folder's test/ side or --test, with exit code 2 and what to do", () => {
+    const r = stackae("train", "--data", flat, "--stream", ...QUICK, "--quiet");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /has no test\/ folder: put the pictures in .*\/train\/<class>\/ and the test pictures in .*\/test\/<class>\/, or give a test set with --test PATH/,
+    );
+    const t = stackae("train", "--data", flat, "--stream", "--test", join(split, "test"), ...QUICK, "--json");
+    assert.equal(t.code, 0, t.stderr);
+  });
+
+  it("streams past --memory-budget; resumed mid-epoch, saves the uninterrupted run's model, byte for byte", () => {
+    const run = ["train", "--data", split, "--shuffle-buffer", "100", "--memory-budget", "100K"];
+    const whole = stackae(
+      ...run,
+      ...QUICK,
+      "--ae-iters",
+      "2",
+      "--out",
+      "img-whole.safetensors",
+      "--checkpoint",
+      "img-c.safetensors",
+      "--checkpoint-every",
+      "3",
+      "--quiet",
+    );
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(
+      whole.stderr,
+      /streaming .*split: its 600 pictures would take 3 MiB in memory, over the memory budget of 1 MiB/,
+    );
+    // The file holds the last checkpoint: fine-tuning's step 2 of 3 (600 ÷ 256), mid-epoch.
+    const resumed = stackae(
+      ...run,
+      "--resume",
+      "img-c.safetensors",
+      "--out",
+      "img-resumed.safetensors",
+      "--threads",
+      "1",
+      "--quiet",
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(
+      readFileSync(join(dir, "img-resumed.safetensors")),
+      readFileSync(join(dir, "img-whole.safetensors")),
+    );
   });
 });
