@@ -266,7 +266,7 @@ describe("train --stream on an image folder", () => {
       "--checkpoint",
       "img-c.safetensors",
       "--checkpoint-every",
-      "3",
+      "2",
       "--quiet",
     );
     assert.equal(whole.code, 0, whole.stderr);
