@@ -124,7 +124,10 @@ export function csvChunks(layout: StreamLayout, store: RowStore): ChunkSource {
       return lo;
     },
     read,
-    close: () => reader.close(),
+    close: () => {
+      reader.close();
+      parser.release();
+    },
     // As checkpoint.ts hashes the examples held: their bytes where they stay bytes, else the float32 values.
     checksum: async (h) => {
       let hash = h;

@@ -108,6 +108,7 @@ async function scan(path: string, options: CsvStreamOptions, chunkBytes: number)
     },
   });
   cut(true);
+  parser.release();
   return s;
 }
 

@@ -127,6 +127,12 @@ export class CsvParser {
     return { values: this.out.subarray(0, count * this.features), ids: this.ids.subarray(0, count), count };
   }
 
+  /** Hands the fast path's memory to the next parser (finish does so); drain no more after. */
+  release(): void {
+    this.fast?.release();
+    this.fast = null;
+  }
+
   /** Bytes pushed but not parsed yet (the start of an unfinished record): where the next record starts, counted back. */
   get pendingBytes(): number {
     return this.pending.length;
