@@ -6,6 +6,7 @@ import { setPlatform } from "./platform/platform.ts";
 setPlatform(nodePlatform);
 
 export * from "./core.ts";
+export { type CsvStream, type CsvStreamOptions, openCsvStream } from "./data/csv-stream-file.ts";
 export {
   decodeIdxFile,
   findDataFile,
@@ -26,6 +27,7 @@ export {
   openIdxStream,
   readIdxImagesHeader,
 } from "./data/idx-stream-file.ts";
+export { type ImageStream, type ImageStreamOptions, openImageFolderStream } from "./data/image-stream-file.ts";
 export {
   loadCheckpoint,
   loadModel,

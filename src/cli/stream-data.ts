@@ -1,13 +1,19 @@
 // Whether `train` streams its examples rather than loading them (issue #32), and its data when
 // it does: --stream, or a training set that would not fit the memory budget (--memory-budget,
-// by default half the memory available). Streamed, the training images are read from their IDX
-// file as training goes; the labels (a byte each) and the test set are loaded.
+// by default half the memory available). Streamed, the training examples are read from their IDX
+// or CSV file as training goes; the labels and the test set are loaded.
 import type { Command } from "commander";
+import { csvHeldEstimate, openCsvStream } from "../data/csv-stream-file.ts";
 import { findDataFile, MNIST_FILES, mnistDataDir, readTestSet, verifyMnist } from "../data/files.ts";
 import { DEFAULT_SHUFFLE_BUFFER, openIdxStream, readIdxImagesHeader } from "../data/idx-stream-file.ts";
-import { sourceKind } from "../data/source-file.ts";
+import { type ImageFolderListing, listImageFolder } from "../data/image-folder.ts";
+import { nodeFolderAccess } from "../data/image-folder-file.ts";
+import { openImageFolderStream, readImageTestSide } from "../data/image-stream-file.ts";
+import { indexNames, onClasses, renameClasses, scaleInputs } from "../data/source.ts";
+import { readSource, sourceKind } from "../data/source-file.ts";
 import type { ExampleStream } from "../data/stream.ts";
 import { ArgumentError, DataError } from "../errors.ts";
+import type { ModelData } from "../io/model-data.ts";
 import { memoryAvailable } from "../platform/memory-limit.ts";
 import type { DataFlags, TrainingData } from "./data.ts";
 import { byteSize, int } from "./parse.ts";
@@ -27,10 +33,15 @@ export const MEMORY_BUDGET_SHARE = 0.5;
 /** Bytes a training value takes held: its byte, and its float32 in the backend's matrix. */
 const HELD_BYTES_PER_VALUE = 5;
 
-/** The files a streamed run reads: the IDX folder's training images and labels. */
+/** The files a streamed run reads: the IDX folder's training images and labels, or a CSV file. */
 export interface StreamSource {
+  kind: "idx" | "csv" | "images";
+  /** An image folder's listing, made to estimate its size. */
+  listing?: ImageFolderListing;
   dir: string;
-  images: string;
+  /** The file streamed: the IDX training images, or the CSV. */
+  file: string;
+  /** The IDX training labels (a CSV's are in it). */
   labels: string;
   /** Why it streams, for the notice. */
   why: string;
@@ -46,21 +57,14 @@ const NOT_STREAMED: [keyof DataFlags, string][] = [
 ];
 
 /**
- * The source to stream, or null to load the data: --stream streams an IDX folder (anything else
- * is refused); without it, an IDX folder streams when holding its training set would pass the
- * budget. Other sources (CSV, image folders) are loaded.
+ * The source to stream, or null to load the data: --stream streams an IDX folder, a CSV file or
+ * an image folder; without it, they stream when holding their training set would pass the budget.
  */
-export function streamSource(flags: DataFlags & StreamFlags): StreamSource | null {
+export async function streamSource(flags: DataFlags & StreamFlags): Promise<StreamSource | null> {
   const dir = flags.data ?? mnistDataDir();
-  const idx = flags.data === undefined || sourceKind(dir) === "idx";
-  if (!idx) {
-    if (flags.stream) {
-      throw new ArgumentError(
-        `--stream reads a folder of MNIST-style IDX files; ${dir} is a ${sourceKind(dir) === "csv" ? "CSV file" : "folder of pictures"}, which is loaded in memory: leave out --stream, or convert it to IDX files`,
-      );
-    }
-    return null;
-  }
+  const kind = flags.data === undefined ? "idx" : sourceKind(dir);
+  if (kind === "images") return imagesSource(flags, dir);
+  if (kind === "csv") return csvSource(flags, dir);
   const images = findDataFile(dir, MNIST_FILES.trainImages);
   let header: ReturnType<typeof readIdxImagesHeader>;
   try {
@@ -75,9 +79,7 @@ export function streamSource(flags: DataFlags & StreamFlags): StreamSource | nul
   const held = examples * rows * cols * HELD_BYTES_PER_VALUE;
   const budget = flags.memoryBudget ?? MEMORY_BUDGET_SHARE * memoryAvailable().available;
   if (!flags.stream && held <= budget) return null;
-  const why = flags.stream
-    ? "--stream"
-    : `its ${examples} images would take ${gib(held)} in memory, over the memory budget of ${gib(budget)}${flags.memoryBudget === undefined ? ` (half the ${gib(budget / MEMORY_BUDGET_SHARE)} available; --memory-budget SIZE sets it)` : ""}`;
+  const why = flags.stream ? "--stream" : overBudget(`${examples} images`, held, budget, flags);
   const given = NOT_STREAMED.find(([key]) => flags[key] !== undefined && flags[key] !== false);
   if (given) {
     throw new ArgumentError(
@@ -86,16 +88,95 @@ export function streamSource(flags: DataFlags & StreamFlags): StreamSource | nul
   }
   if (flags.transpose)
     throw new ArgumentError("--transpose cannot be used with streamed data yet: store the images upright");
-  return { dir, images, labels: findDataFile(dir, MNIST_FILES.trainLabels), why };
+  return { kind: "idx", dir, file: images, labels: findDataFile(dir, MNIST_FILES.trainLabels), why };
+}
+
+/** Why a set streams on its own: "its N images would take X in memory, over the memory budget of Y". */
+function overBudget(what: string, held: number, budget: number, flags: StreamFlags): string {
+  return `its ${what} would take ${gib(held)} in memory, over the memory budget of ${gib(budget)}${flags.memoryBudget === undefined ? ` (half the ${gib(budget / MEMORY_BUDGET_SHARE)} available; --memory-budget SIZE sets it)` : ""}`;
+}
+
+/**
+ * A CSV file streamed (or null: loaded), its held size estimated from its size and first lines
+ * (csvHeldEstimate). A CSV has no test set of its own: a streamed one needs --test.
+ */
+function csvSource(flags: DataFlags & StreamFlags, file: string): StreamSource | null {
+  const budget = flags.memoryBudget ?? MEMORY_BUDGET_SHARE * memoryAvailable().available;
+  let why = "--stream";
+  if (!flags.stream) {
+    const { rows, held } = csvHeldEstimate(file, flags.trainLimit);
+    if (held <= budget) return null;
+    why = overBudget(`about ${rows} rows`, held, budget, flags);
+  }
+  const also = flags.stream ? "" : ", or raise --memory-budget to load the data";
+  for (const [key, flag] of [
+    ["testFraction", "--test-fraction"],
+    ["validationFraction", "--validation-fraction"],
+    ["unlabeled", "--unlabeled"],
+  ] as const) {
+    if (flags[key] !== undefined) {
+      throw new ArgumentError(
+        `${flag} cannot be used with a streamed CSV yet (streamed because ${why}): give its test set as a file, --test FILE; leave out ${flag}${also}`,
+      );
+    }
+  }
+  if (flags.transpose) throw new ArgumentError(`--transpose is for IDX files only; ${file} is a CSV file`);
+  if (flags.imageSize) throw new ArgumentError(`--image-size is for image folders only; ${file} is a CSV file`);
+  if (flags.test === undefined) {
+    throw new ArgumentError(
+      `${file} is streamed (${why}), and a CSV has no test set of its own: give one with --test FILE (a CSV of the same columns, loaded in memory)${also}`,
+    );
+  }
+  return { kind: "csv", dir: file, file, labels: file, why };
+}
+
+/**
+ * An image folder streamed (or null: loaded), its held size (pictures × pixels × 5 bytes, as IDX)
+ * from its listing and first picture. Its test set: DIR/test where it has DIR/train and DIR/test,
+ * else --test; a fraction of a streamed folder is not held out.
+ */
+async function imagesSource(flags: DataFlags & StreamFlags, dir: string): Promise<StreamSource | null> {
+  const budget = flags.memoryBudget ?? MEMORY_BUDGET_SHARE * memoryAvailable().available;
+  const listing = await listImageFolder(nodeFolderAccess, dir, flags.imageSize ? { imageSize: flags.imageSize } : {});
+  const pictures = Math.min((listing.paths[0] as string[]).length, flags.trainLimit ?? Number.POSITIVE_INFINITY);
+  const held = pictures * listing.image.rows * listing.image.cols * HELD_BYTES_PER_VALUE;
+  if (!flags.stream && held <= budget) return null;
+  const why = flags.stream ? "--stream" : overBudget(`${pictures} pictures`, held, budget, flags);
+  const also = flags.stream ? "" : ", or raise --memory-budget to load the data";
+  for (const [key, flag] of [
+    ...NOT_STREAMED.filter(([k]) => k !== "test"),
+    ["labelColumn", "--label-column"],
+  ] as const) {
+    if (flags[key] !== undefined) {
+      throw new ArgumentError(
+        `${flag} cannot be used with a streamed image folder yet (streamed because ${why}): its test set is DIR/test (beside DIR/train) or --test PATH; leave out ${flag}${also}`,
+      );
+    }
+  }
+  if (flags.transpose) throw new ArgumentError(`--transpose is for IDX files only; ${dir} is an image folder`);
+  const ownTest = listing.paths.length > 1;
+  if (ownTest && flags.test !== undefined) {
+    throw new ArgumentError(
+      `--test: ${dir} has a test/ folder of its own, which a streamed run takes; leave out --test`,
+    );
+  }
+  if (!ownTest && flags.test === undefined) {
+    throw new ArgumentError(
+      `${dir} is streamed (${why}) and has no test/ folder: put the pictures in ${dir}/train/<class>/ and the test pictures in ${dir}/test/<class>/, or give a test set with --test PATH (loaded in memory)${also}`,
+    );
+  }
+  return { kind: "images", dir, file: dir, labels: dir, why, listing };
 }
 
 /** The data of a streamed run: the stream, and the test set loaded, as TrainingData says them. */
-export function loadStreamedData(
+export async function loadStreamedData(
   flags: DataFlags & StreamFlags,
   source: StreamSource,
-): TrainingData & { stream: ExampleStream } {
+): Promise<TrainingData & { stream: ExampleStream }> {
+  if (source.kind === "csv") return loadStreamedCsv(flags, source.file);
+  if (source.kind === "images") return loadStreamedImages(flags, source);
   if (flags.data === undefined) verifyMnist(source.dir);
-  const stream = openIdxStream(source.images, source.labels, {
+  const stream = openIdxStream(source.file, source.labels, {
     ...(flags.shuffleBuffer !== undefined ? { shuffleBuffer: flags.shuffleBuffer } : {}),
     ...(flags.trainLimit !== undefined ? { limit: flags.trainLimit } : {}),
   });
@@ -123,6 +204,106 @@ export function loadStreamedData(
   };
 }
 
+/** A streamed CSV and its --test set, loaded and scaled as loadTrainingData does in memory. */
+async function loadStreamedCsv(
+  flags: DataFlags & StreamFlags,
+  file: string,
+): Promise<TrainingData & { stream: ExampleStream }> {
+  const stream = await openCsvStream(file, {
+    ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}),
+    ...(flags.classNames ? { classNames: flags.classNames } : {}),
+    ...(flags.inputScale !== undefined ? { inputScale: flags.inputScale } : {}),
+    ...(flags.shuffleBuffer !== undefined ? { shuffleBuffer: flags.shuffleBuffer } : {}),
+    ...(flags.trainLimit !== undefined ? { limit: flags.trainLimit } : {}),
+  });
+  try {
+    const testPath = flags.test as string;
+    const options = {
+      ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}),
+      classNames: flags.classNames ?? stream.classNames,
+    };
+    const test = onClasses((await readSource(testPath, options, true)).train, stream.classNames, testPath);
+    if (test.inputSize !== stream.inputSize) {
+      throw new DataError(
+        `${testPath}: examples have ${test.inputSize} values, the training set's ${stream.inputSize}: give a test set of the same kind`,
+      );
+    }
+    const n = stream.inputSize;
+    const side = Math.round(Math.sqrt(n));
+    // As in memory: a CSV's values are never taken for pixels, so the model records its scale.
+    const modelData: ModelData = { inputScale: stream.inputScale };
+    if (!indexNames(stream.classNames)) modelData.classNames = stream.classNames;
+    return {
+      stream,
+      source: file,
+      kind: "csv",
+      train: { inputs: new Uint8Array(0), labels: stream.labels, count: stream.examples },
+      test: { inputs: scaleInputs(test.inputs, stream.inputScale), labels: test.labels, count: test.labels.length },
+      validation: null,
+      unlabeled: null,
+      inputSize: n,
+      imageShape: side * side === n ? [side, side] : [1, n],
+      classNames: stream.classNames,
+      inputScale: stream.inputScale,
+      modelData,
+    };
+  } catch (error) {
+    stream.close();
+    throw error;
+  }
+}
+
+/** A streamed image folder and its test set (DIR/test, or --test), as loadTrainingData gives them in memory. */
+async function loadStreamedImages(
+  flags: DataFlags & StreamFlags,
+  source: StreamSource,
+): Promise<TrainingData & { stream: ExampleStream }> {
+  const stream = await openImageFolderStream(source.dir, {
+    ...(source.listing ? { listing: source.listing } : {}),
+    ...(flags.shuffleBuffer !== undefined ? { shuffleBuffer: flags.shuffleBuffer } : {}),
+    ...(flags.trainLimit !== undefined ? { limit: flags.trainLimit } : {}),
+  });
+  try {
+    const { rows, cols } = stream.image;
+    let test = await readImageTestSide(stream);
+    if (test === null) {
+      const path = flags.test as string;
+      const options = { classNames: stream.classNames, imageSize: { width: cols, height: rows } };
+      const read = onClasses((await readSource(path, options, true)).train, stream.classNames, path);
+      if (!(read.inputs instanceof Uint8Array) || read.inputSize !== stream.inputSize) {
+        throw new DataError(`${path}: give test pictures of the training set's kind (${cols} × ${rows} pictures)`);
+      }
+      test = { inputs: read.inputs, labels: Int32Array.from(read.labels) };
+    }
+    let classNames = stream.classNames;
+    if (flags.classNames)
+      classNames = renameClasses(
+        { inputs: new Uint8Array(0), labels: stream.labels, inputSize: stream.inputSize, classNames },
+        flags.classNames,
+        "--class-names",
+      ).classNames;
+    const modelData: ModelData = { preparation: "resize" };
+    if (!indexNames(classNames)) modelData.classNames = classNames;
+    return {
+      stream,
+      source: source.dir,
+      kind: "images",
+      train: { inputs: new Uint8Array(0), labels: stream.labels, count: stream.examples },
+      test: { inputs: test.inputs, labels: test.labels, count: test.labels.length },
+      validation: null,
+      unlabeled: null,
+      inputSize: stream.inputSize,
+      imageShape: [rows, cols],
+      classNames,
+      inputScale: 255,
+      modelData,
+    };
+  } catch (error) {
+    stream.close();
+    throw error;
+  }
+}
+
 function gib(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(bytes / 2 ** 20)} MiB`;
 }
@@ -132,7 +313,7 @@ export function streamOptions(command: Command): void {
   command
     .option(
       "--stream",
-      "read the training images from their IDX files as training goes instead of loading them (every stage then defaults to adam; L-BFGS is refused)",
+      "read the training examples from their IDX or CSV file as training goes instead of loading them (every stage then defaults to adam; L-BFGS is refused)",
     )
     .option(
       "--shuffle-buffer <n>",
@@ -141,7 +322,7 @@ export function streamOptions(command: Command): void {
     )
     .option(
       "--memory-budget <size>",
-      `stream an IDX training set that would take more memory than this held (5 bytes a pixel), e.g. 2G (default: ${100 * MEMORY_BUDGET_SHARE} % of the memory available)`,
+      `stream an IDX or CSV training set that would take more memory than this held (5 bytes a pixel), e.g. 2G (default: ${100 * MEMORY_BUDGET_SHARE} % of the memory available)`,
       byteSize,
     );
 }

@@ -140,9 +140,9 @@ export async function runTraining(job: TrainJob, post: (m: WorkerMessage) => voi
   for (const path of [job.out, job.checkpoint]) if (path) checkWritable(path);
   if (job.report) prepareReportDir(job.report);
   const resume = job.resume === undefined ? undefined : loadCheckpoint(job.resume);
-  const streaming = streamSource(job);
-  if (streaming) post({ type: "notice", message: `streaming ${streaming.images}: ${streaming.why}` });
-  const streamed = streaming ? loadStreamedData(job, streaming) : null;
+  const streaming = await streamSource(job);
+  if (streaming) post({ type: "notice", message: `streaming ${streaming.file}: ${streaming.why}` });
+  const streamed = streaming ? await loadStreamedData(job, streaming) : null;
   const data: JobData = streamed
     ? { ...streamed, classes: streamed.classNames.length }
     : await loadJobData(job, resume?.settings.seed ?? job.settings?.seed ?? SPEC_SETTINGS.seed);

@@ -11,8 +11,11 @@ const CHUNK = 2 ** 20;
 /** How much inflated text gunzip may hold ready while the parser works (4 chunks). */
 const READ_AHEAD = 4 * CHUNK;
 
+/** What takes a CSV's text: a CsvParser, or a pass that drains it as it goes (csv-stream-file.ts). */
+export type CsvSink = Pick<CsvParser, "readBuffers" | "push">;
+
 /** What a CSV file's first bytes and size say: gzipped or not, and the text's size (gzip's trailer gives it mod 2^32). */
-function probe(path: string): { gzip: boolean; textBytes: number } {
+export function probeCsv(path: string): { gzip: boolean; textBytes: number } {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -36,7 +39,7 @@ function probe(path: string): { gzip: boolean; textBytes: number } {
 }
 
 /** Pushes a plain file's bytes through `parser`: two buffers, the next read under way while one is parsed. */
-async function pushPlain(path: string, parser: CsvParser): Promise<void> {
+async function pushPlain(path: string, parser: CsvSink): Promise<void> {
   const file = await open(path, "r");
   const bufs = parser.readBuffers(); // the fast path's own memory where it runs: no copy into it
   let i = 0;
@@ -57,7 +60,7 @@ async function pushPlain(path: string, parser: CsvParser): Promise<void> {
 }
 
 /** Pushes a gzipped file's text through `parser`; gunzip (libuv's thread pool) runs up to READ_AHEAD ahead. */
-async function pushGzip(path: string, parser: CsvParser): Promise<void> {
+async function pushGzip(path: string, parser: CsvSink): Promise<void> {
   const source = createReadStream(path, { highWaterMark: CHUNK });
   const gunzip = createGunzip({ chunkSize: CHUNK, readableHighWaterMark: READ_AHEAD } as ZlibOptions);
   source.on("error", (e) => gunzip.destroy(e));
@@ -77,10 +80,17 @@ export async function readCsv(
   path: string,
   options: Omit<CsvOptions, "file"> & { file?: string } = {},
 ): Promise<CsvExamples> {
-  const { gzip, textBytes } = probe(path);
+  const { textBytes } = probeCsv(path);
   const parser = new CsvParser({ expectedBytes: textBytes, ...options, file: options.file ?? path });
+  await pushCsvFile(path, parser);
+  return parser.finish();
+}
+
+/** Pushes the text of the CSV file at `path` (plain or gzipped, detected) into `sink`; a file's failure as a DataError naming it. */
+export async function pushCsvFile(path: string, sink: CsvSink): Promise<void> {
+  const { gzip } = probeCsv(path);
   try {
-    await (gzip ? pushGzip(path, parser) : pushPlain(path, parser));
+    await (gzip ? pushGzip(path, sink) : pushPlain(path, sink));
   } catch (cause) {
     if (cause instanceof DataError) throw cause;
     const code = (cause as { code?: string }).code ?? "";
@@ -90,5 +100,4 @@ export async function readCsv(
         : `cannot be read (${fileErrorReason(cause)})`;
     throw new DataError(`${path}: ${why}`, path, { cause });
   }
-  return parser.finish();
 }

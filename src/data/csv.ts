@@ -55,6 +55,8 @@ export class CsvParser {
   private bytesDone = 0;
   private at = 0;
   private headerBytes = 0;
+  /** A UTF-8 BOM's 3 bytes at the start, or 0. */
+  private bom = 0;
   /** m × features, grown as rows come (bytes until a value is not one); labels as provisional ids into `keys`, in order of first sight. */
   private out: Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
   /** The largest value plainCells may store (255 into bytes, 999 into float32); storeDecimal's value into bytes, to check. */
@@ -111,6 +113,45 @@ export class CsvParser {
     this.keep(new Uint8Array(chunk.subarray(used)));
   }
 
+  /**
+   * Hands over the rows parsed since the last drain, and forgets them (a streamed pass holds no
+   * more than a push's rows): their values (a view, valid until the next push; bytes until a
+   * value is not one, as finish gives them) and their labels as ids into the texts seen so far
+   * (resolved by `labelsOf`). `final`: the text is all pushed, parse the last record too.
+   */
+  drain(final: boolean): { values: Float32Array | Uint8Array; ids: Int32Array; count: number } {
+    if (final && this.pending.length > 0) this.parse(this.pending, true);
+    if (final) this.pending = new Uint8Array(0);
+    const count = this.m;
+    this.m = 0;
+    return { values: this.out.subarray(0, count * this.features), ids: this.ids.subarray(0, count), count };
+  }
+
+  /** Hands the fast path's memory to the next parser (finish does so); drain no more after. */
+  release(): void {
+    this.fast?.release();
+    this.fast = null;
+  }
+
+  /** Bytes pushed but not parsed yet (the start of an unfinished record): where the next record starts, counted back. */
+  get pendingBytes(): number {
+    return this.pending.length;
+  }
+
+  /** The header (null when none), the label's column, the fields a record has (0 before the first record), and the byte where the data rows start. */
+  get shape(): { header: string[] | null; labelColumn: number; fields: number; dataStart: number } {
+    return { header: this.header, labelColumn: this.label, fields: this.n, dataStart: this.bom + this.headerBytes };
+  }
+
+  /** The class indices and names of `count` rows whose label ids (from drain) are `ids`, as finish resolves them. */
+  labelsOf(ids: Int32Array, count: number): { labels: Int32Array; classNames: string[] } {
+    const f = this.file;
+    if (this.n === 0)
+      throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
+    if (count === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
+    return resolveLabels(this.keys, ids, count, this.options.classNames, f, this.columnText(this.label));
+  }
+
   /** The examples, once every chunk is pushed. */
   finish(): CsvExamples {
     if (this.pending.length > 0) this.parse(this.pending, true);
@@ -145,7 +186,8 @@ export class CsvParser {
         this.file,
       );
     }
-    return chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
+    if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) this.bom = 3;
+    return chunk.subarray(this.bom);
   }
 
   private keep(rest: Uint8Array): void {

@@ -1,13 +1,16 @@
-// The thread that reads a streamed IDX file (idx-stream-file.ts) a few batches ahead of the
+// The thread that reads a streamed file (stream-thread-file.ts) a few batches ahead of the
 // training: it walks the epoch's order, reads a row's chunk when the row is first wanted (a
 // read at the chunk's offset; a gzip stream is inflated in file order), keeps the chunk's rows
-// that are still wanted in a pool, and writes each batch's values ÷ 255 into a free slot of shared
-// memory. The training thread takes the slots in turn (Atomics).
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+// that are still wanted in a pool, and writes each batch's values (pixels ÷ 255) into a free slot
+// of shared memory. The training thread takes the slots in turn (Atomics). What a chunk is, and
+// how it becomes rows, is the source's: an IDX file's (idx-chunks-file.ts), a CSV's (csv-chunks-file.ts),
+// an image folder's (image-chunks-file.ts).
 import { setPriority } from "node:os";
 import { type MessagePort, workerData } from "node:worker_threads";
-import { createGunzip } from "node:zlib";
-import { fnv1a, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
+import { csvChunks } from "./csv-chunks-file.ts";
+import { idxChunks } from "./idx-chunks-file.ts";
+import { type ChunkSource, SLOT, type StreamLayout, slotOffsets } from "./idx-stream-layout.ts";
+import { imageChunks } from "./image-chunks-file.ts";
 import { RowStore } from "./pixels-wasm.ts";
 
 /** A reader's shared memory: its control words, and its slots' rows and their values ÷ 255. */
@@ -34,7 +37,9 @@ interface Checksum {
 
 const { layout, port } = (workerData as { stackaeStream: { layout: StreamLayout; port: MessagePort } }).stackaeStream;
 const { examples: m, inputSize: n, chunkRows } = layout;
-const chunkCount = Math.ceil(m / chunkRows);
+/** The file's chunks, opened for an epoch or a checksum (a gzip stream is read once from its start). */
+const openChunks = (): ChunkSource =>
+  layout.csv ? csvChunks(layout, store) : layout.images ? imageChunks(layout, store) : idxChunks(layout, store);
 // The lowest priority: on a machine whose cores the training's threads fill, the reading takes
 // the gaps rather than a core from a product whose threads wait for each other (a streamed epoch
 // ran 20 % faster so, on 2 cores). Where the system refuses, it reads at the usual priority.
@@ -56,90 +61,6 @@ port.on("message", (message: Epoch | Checksum) => {
       Atomics.notify(ctrl, SLOT.reply);
     });
 });
-
-/** The chunks of the file, read at their offset, or in order from a gzip stream. */
-interface Chunks {
-  /**
-   * Reads chunk c into the store's memory at chunkAt, and, from a gzip stream, the chunks before
-   * it not read yet, calling `each` with each chunk and its number of rows.
-   */
-  read(c: number, each: (chunk: number, rows: number) => void): Promise<void>;
-  close(): void;
-}
-
-function plainChunks(): Chunks {
-  const fd = openSync(layout.path, "r");
-  return {
-    read: async (c, each) => {
-      const rows = Math.min(chunkRows, m - c * chunkRows);
-      const want = rows * n;
-      let got = 0;
-      while (got < want) {
-        const at = store.chunkAt + got;
-        const r = readSync(fd, store.memory, at, want - got, layout.headerBytes + c * chunkRows * n + got);
-        if (r === 0) throw new Error(`${layout.path}: ended at chunk ${c}: the file is truncated`);
-        got += r;
-      }
-      each(c, rows);
-    },
-    close: () => closeSync(fd),
-  };
-}
-
-/** The file's inflated bytes after the header, in pieces, ending after the last example. */
-async function* inflatedBytes(): AsyncGenerator<Buffer> {
-  const source = createReadStream(layout.path, layout.gzip ? {} : { start: layout.headerBytes });
-  const stream = layout.gzip ? source.pipe(createGunzip()) : source;
-  let skip = layout.gzip ? layout.headerBytes : 0;
-  let left = m * n;
-  try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      let bytes = piece;
-      if (skip > 0) {
-        const cut = Math.min(skip, bytes.length);
-        skip -= cut;
-        bytes = bytes.subarray(cut);
-      }
-      if (bytes.length > left) bytes = bytes.subarray(0, left);
-      left -= bytes.length;
-      if (bytes.length > 0) yield bytes;
-      if (left === 0) return;
-    }
-    throw new Error(`${layout.path}: ended ${left} bytes before the last example: the file is truncated`);
-  } finally {
-    source.destroy();
-  }
-}
-
-function gzipChunks(): Chunks {
-  const pieces = inflatedBytes();
-  let next = 0;
-  let filled = 0;
-  let rest: Buffer = Buffer.alloc(0);
-  return {
-    read: async (c, each) => {
-      while (next <= c) {
-        const rows = Math.min(chunkRows, m - next * chunkRows);
-        const want = rows * n;
-        while (filled < want) {
-          if (rest.length === 0) {
-            const piece = await pieces.next();
-            if (piece.done) throw new Error(`${layout.path}: ended at chunk ${next}: the file is truncated`);
-            rest = piece.value;
-          }
-          const take = Math.min(want - filled, rest.length);
-          rest.copy(store.memory, store.chunkAt + filled, 0, take);
-          filled += take;
-          rest = rest.subarray(take);
-        }
-        each(next, rows);
-        next++;
-        filled = 0;
-      }
-    },
-    close: () => void pieces.return(undefined),
-  };
-}
 
 /**
  * The rows read but not yet taken: slots of the store's slab (grown when it must be), found by an
@@ -193,7 +114,12 @@ const waitAsync = (
 ).waitAsync;
 
 /** The chunk read, the rows pending (kept from epoch to epoch), and a batch scaled. */
-const store = new RowStore(n, chunkRows, Math.min(m, layout.bufferRows + chunkRows));
+const store = new RowStore(
+  n,
+  chunkRows,
+  Math.min(m, layout.bufferRows + chunkRows),
+  layout.csv?.bytes === false ? "f32" : "u8",
+);
 const pool = new RowPool();
 
 /** Waits until slot k is free (the training thread took it); false when a newer epoch began. */
@@ -241,13 +167,13 @@ async function produce(epoch: Epoch): Promise<void> {
   const slotFloats = new Float32Array(epoch.floats);
   const wanted = new Uint8Array(m);
   for (let i = position; i < m; i++) wanted[order[i] as number] = 1;
-  const read = new Uint8Array(chunkCount);
   pool.clear();
   const batchSlots = new Int32Array(batchSize);
-  const chunks = layout.gzip ? gzipChunks() : plainChunks();
+  const chunks = openChunks();
+  const read = new Uint8Array(chunks.count);
   const keep = (c: number, rows: number) => {
     read[c] = 1;
-    const first = c * chunkRows;
+    const first = chunks.first(c);
     for (let i = 0; i < rows; i++) if (wanted[first + i]) pool.put(first + i, i);
   };
   try {
@@ -257,7 +183,7 @@ async function produce(epoch: Epoch): Promise<void> {
       const count = Math.min(batchSize, m - b);
       const o = slotOffsets(slot);
       for (let i = 0; (i = takeRows(order, b, i, count, batchSlots, slotRows, slot * batchSize, wanted)) < count; ) {
-        const c = Math.floor((order[b + i] as number) / chunkRows);
+        const c = chunks.chunkOf(order[b + i] as number);
         if (read[c]) throw new Error(`row ${order[b + i]} of ${layout.path} is wanted twice in an epoch`);
         await chunks.read(c, keep);
       }
@@ -275,20 +201,14 @@ async function produce(epoch: Epoch): Promise<void> {
   }
 }
 
-/** FNV-1a of the examples' bytes in file order, from `h`: the reply to a checksum request. */
+/** The checksum of the examples as a checkpoint of them in memory records, from `h`: the reply to a checksum request. */
 async function checksum(ctrl: Int32Array, h: number): Promise<void> {
-  let hash = h;
-  if (layout.gzip) {
-    for await (const bytes of inflatedBytes()) hash = fnv1a(hash, bytes);
-  } else {
-    // Through one buffer: the pieces of a read stream would be garbage the size of the file.
-    const chunks = plainChunks();
-    try {
-      const chunk = (rows: number) => store.memory.subarray(store.chunkAt, store.chunkAt + rows * n);
-      for (let c = 0; c < chunkCount; c++) await chunks.read(c, (_, rows) => void (hash = fnv1a(hash, chunk(rows))));
-    } finally {
-      chunks.close();
-    }
+  const chunks = openChunks();
+  let hash: number;
+  try {
+    hash = await chunks.checksum(h);
+  } finally {
+    chunks.close();
   }
   port.postMessage({ type: "checksum", h: hash });
   Atomics.store(ctrl, SLOT.reply, 1);

@@ -75,6 +75,37 @@ export async function readImageFolderFrom(
   dir: string,
   options: ImageFolderOptions = {},
 ): Promise<ImageFolder> {
+  const listing = await listImageFolder(access, dir, options);
+  const { classNames, image, paths, labels, skipped } = listing;
+  const examples: Examples[] = [];
+  for (let s = 0; s < paths.length; s++) {
+    const inputs = await readPictures(access, paths[s] as string[], image, listing.prepare);
+    examples.push({ inputs, labels: labels[s] as Int32Array, inputSize: image.rows * image.cols, classNames, image });
+  }
+  const [train, test] = examples as [Examples, Examples | undefined];
+  const files = test ? { train: paths[0] as string[], test: paths[1] as string[] } : { train: paths[0] as string[] };
+  return test ? { train, test, files, skipped } : { train, files, skipped };
+}
+
+/** An image folder listed, its pictures not read (but the first, for the size): what readImageFolderFrom and a stream read. */
+export interface ImageFolderListing {
+  classNames: string[];
+  /** The size every picture is made. */
+  image: { rows: number; cols: number };
+  /** Each side's pictures (train, and test where there is one) in row order, and their labels. */
+  paths: string[][];
+  labels: Int32Array[];
+  skipped: string[];
+  /** How a decoded picture becomes the input (preparePicture applies it). */
+  prepare: typeof imageToInput;
+}
+
+/** Lists the image folder `dir` as readImageFolderFrom reads it (see there); decodes the first picture only. */
+export async function listImageFolder(
+  access: FolderAccess,
+  dir: string,
+  options: ImageFolderOptions = {},
+): Promise<ImageFolderListing> {
   checkOptions(options);
   const skipped: string[] = [];
   const sides = await findSides(access, dir, skipped);
@@ -94,15 +125,7 @@ export async function readImageFolderFrom(
   const labels = listed.map((side) => Int32Array.from(side.flatMap((c) => c.files.map(() => index.get(c.name) ?? -1))));
   const size = options.imageSize ?? (await firstSize(access, paths[0]?.[0] as string));
   const prepare = options.center === true ? digitToInput : imageToInput;
-  const image = { rows: size.height, cols: size.width };
-  const examples: Examples[] = [];
-  for (let s = 0; s < sides.length; s++) {
-    const inputs = await readPictures(access, paths[s] as string[], image, prepare);
-    examples.push({ inputs, labels: labels[s] as Int32Array, inputSize: image.rows * image.cols, classNames, image });
-  }
-  const [train, test] = examples as [Examples, Examples | undefined];
-  const files = test ? { train: paths[0] as string[], test: paths[1] as string[] } : { train: paths[0] as string[] };
-  return test ? { train, test, files, skipped } : { train, files, skipped };
+  return { classNames, image: { rows: size.height, cols: size.width }, paths, labels, skipped, prepare };
 }
 
 function checkOptions(options: ImageFolderOptions): void {
@@ -193,8 +216,21 @@ async function walk(access: FolderAccess, folder: string, rel: string, files: st
   }
 }
 
+/** The picture `bytes` (of `path`) decoded, made gray, prepared, into out[at, at + rows · cols) as round(255 · value). */
+export function preparePicture(
+  bytes: Uint8Array,
+  path: string,
+  image: { rows: number; cols: number },
+  prepare: typeof imageToInput,
+  out: Uint8Array,
+  at: number,
+): void {
+  const values = prepare(decodeImageGray(bytes, path), image.rows, image.cols);
+  for (let j = 0; j < values.length; j++) out[at + j] = Math.round((values[j] as number) * 255);
+}
+
 /** The pictures at `paths`, each decoded and prepared, as a paths.length × (rows · cols) array. */
-async function readPictures(
+export async function readPictures(
   access: FolderAccess,
   paths: string[],
   image: { rows: number; cols: number },
@@ -216,10 +252,7 @@ async function readPictures(
       read.catch(() => {});
       pending.push(read);
     }
-    const path = paths[i] as string;
-    const picture = decodeImageGray(await pending.shift()!, path);
-    const values = prepare(picture, image.rows, image.cols);
-    for (let j = 0; j < n; j++) inputs[i * n + j] = Math.round((values[j] as number) * 255);
+    preparePicture(await pending.shift()!, paths[i] as string, image, prepare, inputs, i * n);
   }
   return inputs;
 }

@@ -29,13 +29,16 @@ const PIXEL = Float32Array.from({ length: 256 }, (_, b) => b / 255);
 const align = (x: number) => Math.ceil(x / 16) * 16;
 
 /**
- * Rows of `n` bytes: a chunk's worth read into `memory` at `chunkAt`, kept in slots of a slab
- * (grown when it must be), and gathered into batches of float32 values ÷ 255. Its memory is laid
- * out as [chunk | slab | a batch's slot list | the batch's floats]; the last two hold nothing from
- * call to call, so the slab grows into them.
+ * Rows of `n` values: a chunk's worth read into `memory` at `chunkAt`, kept in slots of a slab
+ * (grown when it must be), and gathered into batches of float32 values. Rows of bytes (`"u8"`,
+ * pictures) are gathered ÷ 255; rows of float32 (`"f32"`, a CSV's values, scaled when parsed) as
+ * they are. Its memory is laid out as [chunk | slab | a batch's slot list | the batch's floats];
+ * the last two hold nothing from call to call, so the slab grows into them.
  */
 export class RowStore {
   readonly n: number;
+  /** Bytes a row takes: n, or 4n for float32 rows. */
+  readonly rowBytes: number;
   readonly chunkAt: number;
   readonly slabAt: number;
   /** Whether WebAssembly gathers (the tests ask). */
@@ -45,7 +48,7 @@ export class RowStore {
   #buffer: ArrayBuffer;
   #u8: Uint8Array;
 
-  constructor(n: number, chunkRows: number, slabRows: number) {
+  constructor(n: number, chunkRows: number, slabRows: number, values: "u8" | "f32" = "u8") {
     for (const [name, x] of [
       ["n", n],
       ["chunkRows", chunkRows],
@@ -58,8 +61,9 @@ export class RowStore {
     this.#ex = enabled && compiled ? (new WebAssembly.Instance(compiled).exports as unknown as Exports) : null;
     this.wasm = this.#ex !== null;
     this.n = n;
+    this.rowBytes = values === "f32" ? 4 * n : n;
     this.chunkAt = align(this.#ex ? this.#ex.heapBase() : 0);
-    this.slabAt = align(this.chunkAt + chunkRows * n);
+    this.slabAt = align(this.chunkAt + chunkRows * this.rowBytes);
     this.#slabRows = slabRows;
     this.#buffer = this.#ex ? this.#ex.memory.buffer : new ArrayBuffer(0);
     this.#u8 = new Uint8Array(this.#buffer);
@@ -84,17 +88,17 @@ export class RowStore {
   /** Copies the chunk's row i into slot s. */
   keep(i: number, s: number): void {
     if (!(s >= 0 && s < this.#slabRows)) throw new ArgumentError(`RowStore.keep: slot ${s} of ${this.#slabRows}`);
-    const n = this.n;
+    const n = this.rowBytes;
     this.#u8.copyWithin(this.slabAt + s * n, this.chunkAt + i * n, this.chunkAt + (i + 1) * n);
   }
 
-  /** The rows of slots[0, count) ÷ 255, one after another (a view, valid until the next call). */
+  /** The rows of slots[0, count) (bytes ÷ 255), one after another (a view, valid until the next call). */
   gather(slots: Int32Array, count: number): Float32Array {
     if (!Number.isInteger(count) || count < 0 || count > slots.length) {
       throw new ArgumentError(`RowStore.gather: count must be an integer in [0, ${slots.length}], not ${count}`);
     }
     const n = this.n;
-    const listAt = align(this.slabAt + this.#slabRows * n);
+    const listAt = align(this.slabAt + this.#slabRows * this.rowBytes);
     const floatsAt = align(listAt + 4 * count);
     this.#reserve(floatsAt + 4 * count * n);
     for (let k = 0; k < count; k++) {
@@ -103,7 +107,11 @@ export class RowStore {
     }
     new Int32Array(this.#buffer, listAt, count).set(slots.subarray(0, count));
     const floats = new Float32Array(this.#buffer, floatsAt, count * n);
-    if (this.#ex) {
+    if (this.rowBytes !== n) {
+      for (let k = 0; k < count; k++) {
+        floats.set(new Float32Array(this.#buffer, this.slabAt + (slots[k] as number) * this.rowBytes, n), k * n);
+      }
+    } else if (this.#ex) {
       this.#ex.gatherScale(this.slabAt, n, listAt, count, floatsAt);
     } else {
       const u8 = this.#u8;
@@ -117,7 +125,7 @@ export class RowStore {
 
   /** Makes the memory hold the slab and `end` bytes. */
   #reserve(end: number): void {
-    const need = Math.max(end, this.slabAt + this.#slabRows * this.n);
+    const need = Math.max(end, this.slabAt + this.#slabRows * this.rowBytes);
     const have = this.#buffer.byteLength;
     if (need <= have) return;
     if (this.#ex) {

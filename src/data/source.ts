@@ -105,12 +105,19 @@ export function isPixels(examples: Pick<Examples, "inputs" | "integerBytes">): b
  * (1 when none is above 0). Pixels (isPixels) default to 255, any other values to "max".
  */
 export function inputScaleOf(train: Examples, scale: InputScale | undefined): number {
-  const s = scale ?? (isPixels(train) ? PIXEL_SCALE : "max");
-  if (s === "none") return 1;
-  if (s === "max") {
+  return resolveScale(scale ?? (isPixels(train) ? PIXEL_SCALE : "max"), () => {
     let max = 0;
     for (const v of train.inputs) if (v > max) max = v;
-    return max > 0 ? max : 1;
+    return max;
+  });
+}
+
+/** The number a scale stands for: "none" 1, "max" the largest value (`max()`; 1 when none is above 0), a number itself (checked). */
+export function resolveScale(s: InputScale, max: () => number): number {
+  if (s === "none") return 1;
+  if (s === "max") {
+    const top = max();
+    return top > 0 ? top : 1;
   }
   if (!(Number.isFinite(s) && s > 0)) throw new ArgumentError(`input scale must be a number > 0, got ${describe(s)}`);
   return s;

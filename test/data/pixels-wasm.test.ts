@@ -42,6 +42,21 @@ for (const wasm of [true, false]) {
       for (let b = 0; b < 256; b++) assert.equal(floats[b], Math.fround(b / 255), `byte ${b}`);
     });
 
+    it("keeps and gathers float32 rows as they are (a CSV's values), the slab grown under them", () => {
+      const s = new RowStore(5, 3, 2, "f32");
+      assert.equal(s.rowBytes, 20);
+      const values = Float32Array.of(0.5, -1, 3e30, Number.MIN_VALUE, 7, 1, 2, 3, 4, 5, -0, 9, 8, 7, 6);
+      new Float32Array(s.memory.buffer, s.chunkAt, 15).set(values);
+      s.keep(2, 1);
+      s.keep(0, 0);
+      s.growSlab();
+      s.keep(1, 3);
+      assert.deepEqual(
+        s.gather(Int32Array.of(1, 3, 0), 3),
+        Float32Array.of(...values.subarray(10), ...values.subarray(5, 10), ...values.subarray(0, 5)),
+      );
+    });
+
     it("gathers the listed slots' rows in the list's order, for row sizes of every remainder by 16", () => {
       const rng = new Rng(7);
       for (const n of [1, 15, 16, 17, 784, 785]) {

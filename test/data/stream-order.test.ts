@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { shuffleStream } from "../../src/data/stream-order.ts";
+import { checkStreamShuffle, shuffleStream } from "../../src/data/stream-order.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 
 const orderOf = (examples: number, chunkRows: number, bufferRows: number, sequential: boolean, seed: number) => {
@@ -62,4 +62,46 @@ test("a buffer of the whole set makes the chunk order irrelevant: a uniform shuf
   let sum = 0;
   for (let seed = 0; seed < 400; seed++) sum += orderOf(100, 10, 100, true, seed).indexOf(0);
   assert.ok(Math.abs(sum / 400 - 49.5) < 6, `mean position ${sum / 400}`);
+});
+
+test("chunks of unequal sizes (a CSV's): the same order as equal ones where the starts are c × chunkRows; checked", () => {
+  const m = 1000;
+  const starts = Array.from({ length: 11 }, (_, c) => Math.min(m, c * 100));
+  const given = new Int32Array(m);
+  shuffleStream(
+    given,
+    { examples: m, chunkRows: 100, chunkStarts: starts, bufferRows: 50, sequential: false },
+    new Rng(3),
+  );
+  assert.deepEqual(given, orderOf(m, 100, 50, false, 3));
+  // Unequal chunks in file order, a buffer of one: each chunk's rows come before the next chunk's last.
+  const uneven = [0, 3, 40, 41, 300, 1000];
+  const order = new Int32Array(m);
+  shuffleStream(
+    order,
+    { examples: m, chunkRows: 700, chunkStarts: uneven, bufferRows: 1, sequential: true },
+    new Rng(4),
+  );
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    Array.from({ length: m }, (_, i) => i),
+  );
+  for (let c = 1; c < uneven.length - 1; c++) {
+    const end = uneven[c] as number;
+    assert.ok(
+      order.subarray(0, end - 1).every((r) => r < end),
+      `chunk ${c}`,
+    );
+  }
+  for (const bad of [
+    [0, 500],
+    [1, 1000],
+    [0, 800, 1000],
+    [0, 500, 500, 1000],
+  ]) {
+    assert.throws(
+      () => checkStreamShuffle({ examples: m, chunkRows: 700, chunkStarts: bad, bufferRows: 1, sequential: false }),
+      /chunkStarts must rise from 0 to 1000 in steps of 1 to 700/,
+    );
+  }
 });

@@ -2,13 +2,19 @@
 // the order of the examples is the same, and a run resumed in the middle of a streamed epoch
 // ending in the uninterrupted run's model, bit for bit.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { PNG } from "pngjs";
+import { readCsv } from "../../src/data/csv-file.ts";
+import { openCsvStream } from "../../src/data/csv-stream-file.ts";
 import { readMnist } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
 import { openIdxStream } from "../../src/data/idx-stream-file.ts";
+import { readImageFolder } from "../../src/data/image-folder-file.ts";
+import { openImageFolderStream } from "../../src/data/image-stream-file.ts";
+import { inputScaleOf, scaleInputs } from "../../src/data/source.ts";
 import type { ExampleStream } from "../../src/data/stream.ts";
 import { decodeCheckpoint, encodeCheckpoint } from "../../src/io/checkpoint-file.ts";
 import { concatBytes } from "../../src/io/safetensors.ts";
@@ -101,5 +107,110 @@ describe("training on streamed examples", () => {
         trainStackedAutoencoder(backend, held, { resume: inside[0] as TrainCheckpoint, signal: AbortSignal.abort() }),
       (e: Error) => e instanceof AbortedError,
     );
+  });
+});
+
+// A CSV of the same images: its bytes (÷ 255, as IDX) and, a tenth of them as decimals, float32
+// values divided by the largest (--input-scale max, a CSV's default).
+const csvRows = (value: (b: number) => string) =>
+  Array.from({ length: m }, (_, i) =>
+    [data.labels[i], ...Array.from(data.pixels.subarray(i * 784, (i + 1) * 784), value)].join(","),
+  );
+writeFileSync(
+  join(dir, "bytes.csv"),
+  `label,${Array.from({ length: 784 }, (_, j) => `p${j}`).join(",")}\n${csvRows(String).join("\n")}\n`,
+);
+writeFileSync(join(dir, "floats.csv"), `${csvRows((b) => (b / 10).toFixed(1)).join("\n")}\n`);
+
+describe("training on a streamed CSV", () => {
+  for (const file of ["bytes.csv", "floats.csv"]) {
+    const path = join(dir, file);
+    const csvStream = () => openCsvStream(path, { shuffleBuffer: 100, chunkBytes: 40_000 });
+
+    it(`${file}: gives the in-memory model bit for bit where the examples come in the same order`, async () => {
+      const held = await readCsv(path);
+      const inputs = scaleInputs(held.inputs, inputScaleOf(held, undefined));
+      const base = await csvStream();
+      assert.equal(base.inputScale, file === "bytes.csv" ? 255 : 25.5);
+      const uniform: ExampleStream = { ...base, shuffle: (order, rng) => void rng.shuffle(order) };
+      const streamed = trainStackedAutoencoder(backend, { stream: uniform }, { settings });
+      base.close();
+      sameRun(
+        streamed,
+        trainStackedAutoencoder(backend, { inputs, labels: held.labels, inputSize: 784 }, { settings }),
+      );
+    });
+
+    it(`${file}: resumed mid-epoch, ends in the uninterrupted run's model`, async () => {
+      const saved: TrainCheckpoint[] = [];
+      const first = await csvStream();
+      const whole = trainStackedAutoencoder(
+        backend,
+        { stream: first },
+        {
+          settings,
+          checkpointEvery: 7,
+          onCheckpoint: (c) => void saved.push(decodeCheckpoint(concatBytes(encodeCheckpoint(c)), "c")),
+        },
+      );
+      first.close();
+      const inside = saved.filter((c) => c.optimizer !== null && c.optimizer.iterations % 10 !== 0);
+      assert.ok(inside.length >= 4);
+      for (const c of [inside[1], inside[inside.length - 1]] as TrainCheckpoint[]) {
+        const again = await csvStream();
+        sameRun(trainStackedAutoencoder(backend, { stream: again }, { resume: c }), whole);
+        again.close();
+      }
+    });
+  }
+});
+
+// The same images as PNG files by class (DIR/<digit>/i.png), light ink on dark as MNIST's.
+for (let i = 0; i < m; i++) {
+  const png = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < 784; p++) {
+    const v = data.pixels[i * 784 + p] as number;
+    png.data.set([v, v, v, 255], 4 * p);
+  }
+  mkdirSync(join(dir, "pictures", String(data.labels[i])), { recursive: true });
+  writeFileSync(
+    join(dir, "pictures", String(data.labels[i]), `${String(i).padStart(3, "0")}.png`),
+    PNG.sync.write(png),
+  );
+}
+
+describe("training on a streamed image folder", () => {
+  const folder = join(dir, "pictures");
+  const pictures = () => openImageFolderStream(folder, { shuffleBuffer: 100, chunkFiles: 50 });
+
+  it("gives the in-memory model bit for bit where the examples come in the same order", async () => {
+    const held = (await readImageFolder(folder)).train;
+    const base = await pictures();
+    const uniform: ExampleStream = { ...base, shuffle: (order, rng) => void rng.shuffle(order) };
+    const streamed = trainStackedAutoencoder(backend, { stream: uniform }, { settings });
+    base.close();
+    const inputs = { inputs: held.inputs, labels: held.labels, inputSize: 784 };
+    sameRun(streamed, trainStackedAutoencoder(backend, inputs, { settings }));
+  });
+
+  it("resumed mid-epoch, ends in the uninterrupted run's model", async () => {
+    const saved: TrainCheckpoint[] = [];
+    const first = await pictures();
+    const whole = trainStackedAutoencoder(
+      backend,
+      { stream: first },
+      {
+        settings,
+        checkpointEvery: 7,
+        onCheckpoint: (c) => void saved.push(decodeCheckpoint(concatBytes(encodeCheckpoint(c)), "c")),
+      },
+    );
+    first.close();
+    const inside = saved.filter((c) => c.optimizer !== null && c.optimizer.iterations % 10 !== 0);
+    for (const c of [inside[2], inside[inside.length - 1]] as TrainCheckpoint[]) {
+      const again = await pictures();
+      sameRun(trainStackedAutoencoder(backend, { stream: again }, { resume: c }), whole);
+      again.close();
+    }
   });
 });
