@@ -9,8 +9,10 @@ import { type BatchObjective, defineBatchObjective, defineObjective, type Object
 import {
   type AutoencoderWorkspace,
   autoencoderWorkspace,
+  checkDecoderRows,
   checkSparseAutoencoderOptions,
   type DataOptions,
+  DECODER_ROWS,
   type SparseAutoencoderOptions,
   sparseAutoencoderEvaluate,
   sparseAutoencoderLayout,
@@ -71,7 +73,9 @@ export function createDenoisingAutoencoderCost<T extends FloatArray>(
 ): Objective {
   const o = { ...options, ...checkSparseAutoencoderOptions(options) };
   const ops = options.sparseInput === "never" ? undefined : backend.sparse;
-  const w = autoencoderWorkspace(backend, X.rows, X.cols, o.hidden);
+  // The tied decoder's ∇W1 takes the whole reconstruction's delta: it is held whole.
+  const rows = o.tiedWeights ? X.rows : checkDecoderRows(options);
+  const w = autoencoderWorkspace(backend, X.rows, X.cols, o.hidden, rows);
   const Xt = backend.zeros(X.rows, X.cols);
   return defineObjective(backend, denoisingLayout(X.cols, o), [...Object.values(w), Xt], (p, g) =>
     denoisingEvaluate(backend, o, ops, X, Xt, w, p, g),
@@ -88,7 +92,7 @@ export function createDenoisingAutoencoderBatchCost<T extends FloatArray>(
   // A batch's sparse copy is of X̃, taken here, not of the clean batch that defineBatchObjective would copy.
   const ops = backend.sparse?.perBatch ? backend.sparse : undefined;
   return defineBatchObjective(backend, denoisingLayout(visible, o), false, (m) => {
-    const w = autoencoderWorkspace(backend, m, visible, o.hidden);
+    const w = autoencoderWorkspace(backend, m, visible, o.hidden, o.tiedWeights ? m : DECODER_ROWS);
     const Xt = backend.zeros(m, visible);
     return {
       workspace: [...Object.values(w), Xt],

@@ -1,4 +1,4 @@
-import { checkNumber } from "../errors.ts";
+import { ArgumentError, checkNumber } from "../errors.ts";
 import type { Backend } from "../linalg/backend.ts";
 import type { FloatArray, Matrix } from "../linalg/matrix.ts";
 import type { Rng } from "../linalg/rng.ts";
@@ -38,6 +38,21 @@ export interface DataOptions {
    * or "never".
    */
   sparseInput?: SparseMode;
+  /**
+   * Rows of the decoder's blocks (default DECODER_ROWS, 1024): its reconstruction and delta are
+   * held for this many rows at a time. Infinity (or at least the rows of X): all at once, as
+   * before; ∇W2 and ∇b2 then differ from the blocked sums in their last bits only.
+   */
+  decoderRows?: number;
+}
+
+/** The decoder's block rows of `options`, checked (an integer ≥ 1, or Infinity). */
+export function checkDecoderRows(options: DataOptions): number {
+  const rows = options.decoderRows ?? DECODER_ROWS;
+  if (rows !== Number.POSITIVE_INFINITY && !(Number.isInteger(rows) && rows >= 1)) {
+    throw new ArgumentError(`decoderRows must be a positive integer or Infinity, not ${rows}`);
+  }
+  return rows;
 }
 
 /** Checks the hyperparameters, naming the first bad one. */
@@ -61,18 +76,81 @@ export interface AutoencoderWorkspace<T extends FloatArray> {
   D2: Matrix<T>;
   rhoHat: Matrix<T>;
   sparsity: Matrix<T>;
+  /** A block's ∇b2 before it is added to the others' (1 × n), where the decoder goes in blocks. */
+  b2Part?: Matrix<T>;
 }
 
+/**
+ * Rows of the decoder's block: the reconstruction and its delta are computed, used and dropped
+ * this many rows at a time (3 MiB of them for MNIST), rather than held for all m rows (188 MB for
+ * MNIST's 60,000), issue 31's "less memory". A minibatch fits one block and goes as before.
+ */
+export const DECODER_ROWS = 1024;
+
+/** The workspace for m rows; the decoder's A3 holds `decoderRows` of them (default: all). */
 export function autoencoderWorkspace<T extends FloatArray>(
   backend: Backend<T>,
   m: number,
   n: number,
   h: number,
+  decoderRows = m,
 ): AutoencoderWorkspace<T> {
+  const blocked = decoderRows < m;
   const A2 = backend.zeros(m, h);
-  const A3 = backend.zeros(m, n);
+  const A3 = backend.zeros(Math.min(decoderRows, m), n);
   const D2 = backend.zeros(m, h);
-  return { A2, A3, D2, rhoHat: backend.zeros(1, h), sparsity: backend.zeros(1, h) };
+  const w = { A2, A3, D2, rhoHat: backend.zeros(1, h), sparsity: backend.zeros(1, h) };
+  return blocked ? { ...w, b2Part: backend.zeros(1, n) } : w;
+}
+
+/**
+ * The decoder on all rows at once: A3 = σ(A2·W2ᵀ + b2), Δ3 in A3's place, ∇b2 = column sums of
+ * Δ3 / m, ∇W2 = Δ3ᵀ·A2 / m and D2 = Δ3·W2. Returns Σ(A3 − X)².
+ */
+function decodeWhole<T extends FloatArray>(
+  backend: Backend<T>,
+  w: AutoencoderWorkspace<T>,
+  X: Matrix<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+): number {
+  const { A2, A3: delta3, D2 } = w;
+  const W2 = p.W2 as Matrix<T>;
+  const m = X.rows;
+  const squaredError = backend.reconstructionDelta(A2, W2, p.b2 as Matrix<T>, X, delta3, g.b2 as Matrix<T>, 1 / m);
+  encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, null);
+  backend.gemm(false, false, 1, delta3, W2, 0, D2);
+  return squaredError;
+}
+
+/**
+ * decodeWhole a block of A3's rows at a time, each block's reconstruction and delta used while
+ * they are in cache and then overwritten: ∇W2 and ∇b2 summed block by block (so their last bits
+ * are not decodeWhole's), D2's rows written block by block.
+ */
+function decodeInBlocks<T extends FloatArray>(
+  backend: Backend<T>,
+  w: AutoencoderWorkspace<T>,
+  X: Matrix<T>,
+  p: Record<string, Matrix<T>>,
+  g: Record<string, Matrix<T>>,
+): number {
+  const { A2, A3, D2, b2Part } = w;
+  const W2 = p.W2 as Matrix<T>;
+  const gW2 = g.W2 as Matrix<T>;
+  const gb2 = g.b2 as Matrix<T>;
+  const m = X.rows;
+  let squaredError = 0;
+  for (let r0 = 0; r0 < m; r0 += A3.rows) {
+    const rows = Math.min(A3.rows, m - r0);
+    const [A2b, delta3] = [A2.sliceRows(r0, rows), A3.sliceRows(0, rows)];
+    const sums = r0 === 0 ? gb2 : (b2Part as Matrix<T>);
+    squaredError += backend.reconstructionDelta(A2b, W2, p.b2 as Matrix<T>, X.sliceRows(r0, rows), delta3, sums, 1 / m);
+    if (r0 > 0) backend.axpy(1, sums, gb2);
+    backend.gemm(true, false, 1 / m, delta3, A2b, r0 === 0 ? 0 : 1, gW2);
+    backend.gemm(false, false, 1, delta3, W2, 0, D2.sliceRows(r0, rows));
+  }
+  return squaredError;
 }
 
 /**
@@ -99,17 +177,13 @@ export function sparseAutoencoderEvaluate<T extends FloatArray>(
   // Forward.
   encoderForward(backend, input.X, W1, p.b1 as Matrix<T>, A2, input.Xs);
   backend.colSums(A2, 1 / m, rhoHat);
-  // The decoder, A3 = σ(A2·W2ᵀ + b2), with Δ3 (in A3's place) and ∇b2 = column sums of Δ3 / m.
-  const delta3 = A3;
-  const squaredError = backend.reconstructionDelta(A2, W2, p.b2 as Matrix<T>, X, delta3, g.b2 as Matrix<T>, 1 / m);
+  const squaredError = A3.rows === m ? decodeWhole(backend, w, X, p, g) : decodeInBlocks(backend, w, X, p, g);
   const kl = sparsityPenalty(beta, rho, rhoHat, sparsity);
   const decay = backend.sumSquares(W1) + backend.sumSquares(W2);
   const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
 
-  // Backward: the decoder, then Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2), then the encoder.
-  encoderBackward(backend, A2, delta3, W2, g.W2 as Matrix<T>, null);
+  // Backward: Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2) (Δ3 W2 written by the decoder), then the encoder.
   backend.axpy(lambda, W2, g.W2 as Matrix<T>);
-  backend.gemm(false, false, 1, delta3, W2, 0, D2);
   backend.addRowSigmoidGradMul(D2, sparsity, A2);
   encoderBackward(backend, input.X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, input.Xs);
   backend.axpy(lambda, W1, g.W1 as Matrix<T>);
@@ -155,7 +229,7 @@ export function createSparseAutoencoderCost<T extends FloatArray>(
 ): Objective {
   const o = checkSparseAutoencoderOptions(options);
   const sparseMode = checkSparseMode(options.sparseInput);
-  const w = autoencoderWorkspace(backend, X.rows, X.cols, o.hidden);
+  const w = autoencoderWorkspace(backend, X.rows, X.cols, o.hidden, checkDecoderRows(options));
   const sparseX = sparseInput(backend.sparse, X, sparseMode);
   return defineObjective(
     backend,
@@ -174,7 +248,7 @@ export function createSparseAutoencoderBatchCost<T extends FloatArray>(
 ): BatchObjective<T> {
   const o = checkSparseAutoencoderOptions(options);
   return defineBatchObjective(backend, sparseAutoencoderLayout(visible, o.hidden), true, (m) => {
-    const w = autoencoderWorkspace(backend, m, visible, o.hidden);
+    const w = autoencoderWorkspace(backend, m, visible, o.hidden, DECODER_ROWS);
     return {
       workspace: Object.values(w),
       evaluate: (p, g, X, _labels, Xs) => sparseAutoencoderEvaluate(backend, o, X, Xs, w, p, g),

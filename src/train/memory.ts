@@ -6,6 +6,7 @@
 import { checkNumber } from "../errors.ts";
 import type { DType } from "../linalg/matrix.ts";
 import { SPARSE_DENSITY_LIMIT } from "../linalg/sparse.ts";
+import { DECODER_ROWS } from "../nn/sparse-autoencoder.ts";
 import type { TrainSettings } from "./settings.ts";
 
 /** The shape of a run's data. */
@@ -133,7 +134,10 @@ export function estimateMemory(
     // Features below layer 1 (the layer's input, and during their computation the next ones).
     const features = l === 1 ? 0 : rowsAe * (a + h) * e;
     const batch = s.optimizer === "lbfgs" ? rowsAe : Math.min(s.batchSize, rowsAe);
-    const acts = batch * (2 * h + a) * e * (s.optimizer === "lbfgs" ? 1 : 2) + (l === 1 ? sparse(batch, a) : 0);
+    // A2 and Δ2 for every row; the decoder's reconstruction for a block of rows (tied: for all).
+    const decoded = s.tiedWeights ? batch : Math.min(batch, DECODER_ROWS);
+    const acts =
+      (batch * 2 * h + decoded * a) * e * (s.optimizer === "lbfgs" ? 1 : 2) + (l === 1 ? sparse(batch, a) : 0);
     stages.push(
       stage(`autoencoder ${l}`, s.optimizer, s.iterations, P, e, {
         data: inputs + features + (s.optimizer === "lbfgs" ? 0 : batch * a * e),
