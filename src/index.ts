@@ -6,6 +6,7 @@ import { setPlatform } from "./platform/platform.ts";
 setPlatform(nodePlatform);
 
 export * from "./core.ts";
+export type { LabelColumn } from "./data/csv-labels.ts";
 export { type CsvStream, type CsvStreamOptions, openCsvStream } from "./data/csv-stream-file.ts";
 export {
   decodeIdxFile,
@@ -27,6 +28,7 @@ export {
   openIdxStream,
   readIdxImagesHeader,
 } from "./data/idx-stream-file.ts";
+export type { ImageFolderListing } from "./data/image-folder.ts";
 export { type ImageStream, type ImageStreamOptions, openImageFolderStream } from "./data/image-stream-file.ts";
 export {
   loadCheckpoint,
