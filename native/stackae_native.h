@@ -1,6 +1,6 @@
 // The native backend's shared declarations: reading Node-API arguments, the floating-point mode
 // every kernel runs in, OpenBLAS's entry points (opened at load, addon.cc), and the kernels that
-// addon.cc registers, one file per kind: gemm.cc, elementwise.cc, vectors.cc, sparse.cc; threads.h
+// addon.cc registers, one file per kind: gemm.cc, elementwise.cc, vectors.cc, sparse.cc, memory.cc; threads.h
 // splits their work, sigmoid.h holds their float math. Every kernel takes Float32Arrays (their own
 // memory, no copy) and sizes already checked by native-backend.ts; scripts/build-native.mjs
 // compiles them all into one addon (-O3 -march=native, so that the plain loops vectorise).
@@ -81,6 +81,8 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info);
 Napi::Value SparseMulT(const Napi::CallbackInfo& info);
 Napi::Value SparseTMul(const Napi::CallbackInfo& info);
 Napi::Value ColumnBlocks(const Napi::CallbackInfo& info);
+// memory.cc
+Napi::Value Discard(const Napi::CallbackInfo& info);
 
 }  // namespace stackae
 

@@ -100,7 +100,16 @@ export interface NativeKernels {
   ): void;
   /** Sets OpenBLAS's thread count when given; returns it. */
   threads(n?: number): number;
+  /** Gives the whole pages inside a's bytes back to the system (native/memory.cc); returns their bytes. */
+  discard?(a: Float32Array | Float64Array | Int32Array | Uint16Array): number;
 }
+
+/**
+ * Arrays of at least this many bytes are given back to the system as they are freed, not when the
+ * garbage collector next runs: a stage's dead workspace and history would otherwise still be held
+ * while the next stage allocates its own (docs/kernels.md). Below it a system call is not worth it.
+ */
+const DISCARD_BYTES = 1 << 20;
 
 /** The native backend was asked for but is not built here. */
 export class NativeMissingError extends StackaeError {
@@ -147,6 +156,7 @@ const BLOCK_ROWS = 32;
  */
 class NativeCsr extends CsrMatrix<Float32Array> {
   readonly blockRows = BLOCK_ROWS;
+  freed = false;
   readonly colStart: Int32Array;
   readonly row: Uint16Array;
   readonly blockValues: Float32Array;
@@ -186,6 +196,7 @@ export class NativeBackend implements Backend<Float32Array> {
       if (!(S instanceof NativeCsr)) {
         throw new ArgumentError("this sparse matrix was not made by the native backend's sparse.fromDense");
       }
+      if (S.freed) throw new ArgumentError("this sparse matrix has been freed");
       return S;
     };
     this.sparse = {
@@ -207,9 +218,26 @@ export class NativeBackend implements Backend<Float32Array> {
           kernels.sparseTMul(alpha, D.data, h, s.rowStart, m, n, s.blockRows, s.colStart, s.row, s.blockValues, C.data);
         }
       },
-      free: () => {},
+      free: (S) => {
+        const s = own(S);
+        s.freed = true;
+        for (const a of [s.rowStart, s.colIndex, s.values, s.colStart, s.row, s.blockValues]) this.#discard(a);
+      },
     };
-    this.vectors = kernelVectorOps({
+    this.vectors = {
+      ...this.#vectorKernels(kernels),
+      // The optimisers' history and working vectors, given back as soon as a stage ends.
+      zeros: (n) => this.#made(new Float32Array(n)),
+      zeros64: (n) => this.#made(new Float64Array(n)),
+      release: (v) => {
+        if (this.#arrays.has(v)) this.#discard(v);
+      },
+    };
+  }
+
+  /** The addon's vector kernels behind the optimisers' VectorOps. */
+  #vectorKernels(kernels: NativeKernels): VectorOps {
+    return kernelVectorOps({
       takes: (v) => v instanceof Float32Array,
       takes64: (v) => v instanceof Float64Array,
       dot: (x, y) => kernels.dot(x, y),
@@ -221,6 +249,19 @@ export class NativeBackend implements Backend<Float32Array> {
     });
   }
 
+  /** Arrays this backend made (zeros, the vectors' zeros): the only ones it may discard. */
+  readonly #arrays = new WeakSet<ArrayBufferView>();
+
+  #made<A extends Float32Array | Float64Array>(a: A): A {
+    this.#arrays.add(a);
+    return a;
+  }
+
+  /** Gives a's pages back to the system, where it is large enough to be worth a call. */
+  #discard(a: Float32Array | Float64Array | Int32Array | Uint16Array): void {
+    if (a.byteLength >= DISCARD_BYTES) this.#k.discard?.(a);
+  }
+
   /** Threads OpenBLAS runs the products on. */
   get threads(): number {
     return this.#k.threads();
@@ -228,7 +269,7 @@ export class NativeBackend implements Backend<Float32Array> {
 
   zeros(rows: number, cols: number): Matrix<Float32Array> {
     contract.zeros(rows, cols);
-    return Matrix.of(rows, cols, allocate(Float32Array, rows, cols));
+    return Matrix.of(rows, cols, this.#made(allocate(Float32Array, rows, cols)));
   }
 
   fromValues(rows: number, cols: number, values: ArrayLike<number>): Matrix<Float32Array> {
@@ -238,10 +279,12 @@ export class NativeBackend implements Backend<Float32Array> {
     return m;
   }
 
-  /** Nothing to give back (the garbage collector does): marks m freed, as the other backends do. */
+  /** Marks m freed, as the other backends do, and gives its pages back to the system at once. */
   free(m: Matrix<Float32Array>): void {
     contract.free(m, this.dtype);
+    const a = m.storage.array();
     m.storage.freed = true;
+    if (this.#arrays.has(a)) this.#discard(a);
   }
 
   async dispose(): Promise<void> {}

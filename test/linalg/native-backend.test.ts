@@ -62,3 +62,32 @@ it("loading the addon leaves the floating-point mode of JavaScript's thread alon
   f[0] = tiny * big;
   assert.ok(f[0] > 0, `1e-40 as a float32 is ${f[0]}`);
 });
+
+it("gives a freed matrix's, sparse copy's and optimiser vector's pages back to the system at once", async (t) => {
+  if (!(await nativeAvailable())) return t.skip("the native backend is not built here");
+  const backend = await createNativeBackend({ threads: 1 });
+  const rss = () => process.memoryUsage().rss;
+  const MiB = 2 ** 20;
+  const A = backend.zeros(4096, 4096); // 64 MiB
+  A.data.fill(0.5);
+  const S = backend.sparse.fromDense(A); // every value non-zero: 14 bytes each, twice held
+  const v = backend.vectors.zeros?.(16 * MiB) as Float32Array; // 64 MiB
+  v.fill(1);
+  let before = rss();
+  backend.free(A);
+  assert.ok(before - rss() > 48 * MiB, `the matrix: ${((before - rss()) / MiB).toFixed(1)} MiB given back`);
+  before = rss();
+  backend.sparse.free(S);
+  assert.ok(before - rss() > 150 * MiB, `the sparse copy: ${((before - rss()) / MiB).toFixed(1)} MiB given back`);
+  assert.throws(() => backend.sparse.free(S), /has been freed/);
+  before = rss();
+  backend.vectors.release?.(v);
+  assert.ok(before - rss() > 48 * MiB, `the vector: ${((before - rss()) / MiB).toFixed(1)} MiB given back`);
+  // An array the backend did not make is the caller's: left alone.
+  const mine = new Float32Array(16 * MiB).fill(1);
+  before = rss();
+  backend.vectors.release?.(mine);
+  assert.equal(mine[mine.length - 1], 1);
+  assert.ok(Math.abs(before - rss()) < 16 * MiB);
+  await backend.dispose();
+});
