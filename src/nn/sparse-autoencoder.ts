@@ -68,7 +68,8 @@ export function checkSparseAutoencoderOptions(options: SparseAutoencoderOptions)
 /**
  * What one evaluation on m examples of n values computes into: A2 (m × h) hidden activations;
  * A3 (m × n) Δ3, the reconstruction's delta; D2 (m × h) Δ2; rhoHat (1 × h) mean activations;
- * sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). About m·(2h + n) numbers.
+ * sparsity (1 × h) β(−ρ/ρ̂ + (1 − ρ)/(1 − ρ̂)). About m·(2h + n) numbers; where the decoder goes
+ * in blocks, A3 and D2 hold a block's rows and Δ2 is written over A2: about m·h.
  */
 export interface AutoencoderWorkspace<T extends FloatArray> {
   A2: Matrix<T>;
@@ -98,7 +99,7 @@ export function autoencoderWorkspace<T extends FloatArray>(
   const blocked = decoderRows < m;
   const A2 = backend.zeros(m, h);
   const A3 = backend.zeros(Math.min(decoderRows, m), n);
-  const D2 = backend.zeros(m, h);
+  const D2 = backend.zeros(Math.min(decoderRows, m), h);
   const w = { A2, A3, D2, rhoHat: backend.zeros(1, h), sparsity: backend.zeros(1, h) };
   return blocked ? { ...w, b2Part: backend.zeros(1, n) } : w;
 }
@@ -126,7 +127,8 @@ function decodeWhole<T extends FloatArray>(
 /**
  * decodeWhole a block of A3's rows at a time, each block's reconstruction and delta used while
  * they are in cache and then overwritten: ∇W2 and ∇b2 summed block by block (so their last bits
- * are not decodeWhole's), D2's rows written block by block.
+ * are not decodeWhole's), and the block's Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2) written over
+ * its rows of A2, which nothing reads after it: no m × h matrix besides A2 (48 MB for MNIST).
  */
 function decodeInBlocks<T extends FloatArray>(
   backend: Backend<T>,
@@ -135,7 +137,7 @@ function decodeInBlocks<T extends FloatArray>(
   p: Record<string, Matrix<T>>,
   g: Record<string, Matrix<T>>,
 ): number {
-  const { A2, A3, D2, b2Part } = w;
+  const { A2, A3, D2, sparsity, b2Part } = w;
   const W2 = p.W2 as Matrix<T>;
   const gW2 = g.W2 as Matrix<T>;
   const gb2 = g.b2 as Matrix<T>;
@@ -148,7 +150,10 @@ function decodeInBlocks<T extends FloatArray>(
     squaredError += backend.reconstructionDelta(A2b, W2, p.b2 as Matrix<T>, X.sliceRows(r0, rows), delta3, sums, 1 / m);
     if (r0 > 0) backend.axpy(1, sums, gb2);
     backend.gemm(true, false, 1 / m, delta3, A2b, r0 === 0 ? 0 : 1, gW2);
-    backend.gemm(false, false, 1, delta3, W2, 0, D2.sliceRows(r0, rows));
+    const delta2 = D2.sliceRows(0, rows);
+    backend.gemm(false, false, 1, delta3, W2, 0, delta2);
+    backend.addRowSigmoidGradMul(delta2, sparsity, A2b);
+    A2b.data.set(delta2.data);
   }
   return squaredError;
 }
@@ -177,15 +182,18 @@ export function sparseAutoencoderEvaluate<T extends FloatArray>(
   // Forward.
   encoderForward(backend, input.X, W1, p.b1 as Matrix<T>, A2, input.Xs);
   backend.colSums(A2, 1 / m, rhoHat);
-  const squaredError = A3.rows === m ? decodeWhole(backend, w, X, p, g) : decodeInBlocks(backend, w, X, p, g);
   const kl = sparsityPenalty(beta, rho, rhoHat, sparsity);
+  const blocked = A3.rows !== m;
+  const squaredError = blocked ? decodeInBlocks(backend, w, X, p, g) : decodeWhole(backend, w, X, p, g);
   const decay = backend.sumSquares(W1) + backend.sumSquares(W2);
   const J = squaredError / (2 * m) + (lambda / 2) * decay + beta * kl;
 
-  // Backward: Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2) (Δ3 W2 written by the decoder), then the encoder.
+  // Backward: Δ2 = (Δ3 W2 + sparsity) ⊙ A2 ⊙ (1 − A2) (Δ3 W2 written by the decoder; in blocks,
+  // Δ2 itself, in A2's place), then the encoder.
   backend.axpy(lambda, W2, g.W2 as Matrix<T>);
-  backend.addRowSigmoidGradMul(D2, sparsity, A2);
-  encoderBackward(backend, input.X, D2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, input.Xs);
+  if (!blocked) backend.addRowSigmoidGradMul(D2, sparsity, A2);
+  const delta2 = blocked ? A2 : D2;
+  encoderBackward(backend, input.X, delta2, W1, g.W1 as Matrix<T>, g.b1 as Matrix<T>, undefined, input.Xs);
   backend.axpy(lambda, W1, g.W1 as Matrix<T>);
   return J;
 }

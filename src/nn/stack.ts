@@ -70,12 +70,13 @@ export interface StackOptions {
 const DELTA_SCALE = 2 ** 64;
 
 /**
- * acts[l] (m × sizes[l]) the activations and deltas[l] (m × sizes[l]) their deltas, for l ≥ 1; P
- * (m × classes). With dropout, kept[l] = acts[l] ⊙ masks[l], what the layer above sees.
+ * acts[l] (m × sizes[l]) the activations for l ≥ 1, each overwritten by its layer's delta on the
+ * way down once nothing reads it; below (m × the widest layer) each Δ·W before f' makes it the
+ * delta; P (m × classes). With dropout, kept[l] = acts[l] ⊙ masks[l], what the layer above sees.
  */
 interface StackWorkspace<T extends FloatArray> {
   acts: Matrix<T>[];
-  deltas: Matrix<T>[];
+  below: Matrix<T>;
   P: Matrix<T>;
   dropout?: { kept: Matrix<T>[]; masks: Float32Array[] };
 }
@@ -87,15 +88,11 @@ function stackWorkspace<T extends FloatArray>(
   classes: number,
   dropout = false,
 ): StackWorkspace<T> {
-  const acts: Matrix<T>[] = [];
-  const deltas: Matrix<T>[] = [];
-  for (let l = 1; l < sizes.length; l++) {
-    acts.push(backend.zeros(m, sizes[l] as number));
-    deltas.push(backend.zeros(m, sizes[l] as number));
-  }
-  const w: StackWorkspace<T> = { acts, deltas, P: backend.zeros(m, classes) };
+  const hidden = sizes.slice(1);
+  const acts = hidden.map((h) => backend.zeros(m, h));
+  const below = backend.zeros(m, Math.max(0, ...hidden));
+  const w: StackWorkspace<T> = { acts, below, P: backend.zeros(m, classes) };
   if (dropout) {
-    const hidden = sizes.slice(1);
     w.dropout = {
       kept: hidden.map((h) => backend.zeros(m, h)),
       masks: hidden.map((h) => new Float32Array(m * h)),
@@ -105,7 +102,7 @@ function stackWorkspace<T extends FloatArray>(
 }
 
 function workspaceList<T extends FloatArray>(w: StackWorkspace<T>): Matrix<T>[] {
-  return [...w.acts, ...w.deltas, w.P, ...(w.dropout?.kept ?? [])];
+  return [...w.acts, w.below, w.P, ...(w.dropout?.kept ?? [])];
 }
 
 /** out = A ⊙ mask, elementwise (out may be A). */
@@ -132,9 +129,8 @@ function stackBackprop<T extends FloatArray>(
 ): number {
   const L = w.acts.length;
   const m = X.rows;
-  /** acts[0] is X; deltas[0] is never written. */
+  /** acts[0] is X, never written. */
   const acts = [X, ...w.acts];
-  const deltas = [X, ...w.deltas];
   /** What each layer passes up: its activations, or with dropout their masked copy. */
   const outs = w.dropout ? [X, ...w.dropout.kept] : acts;
   const masks = w.dropout ? [new Float32Array(0), ...w.dropout.masks] : null;
@@ -157,33 +153,47 @@ function stackBackprop<T extends FloatArray>(
     softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>);
     return J;
   }
-  // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack.
-  const deltaTop = deltas[L] as Matrix<T>;
-  softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, deltaTop, deltaScale);
-  // With dropout, the delta of a layer's output is masked as its activations were, and f' is of
-  // the activations before the mask.
-  if (masks) multiplyMask(deltaTop, masks[L] as Float32Array, deltaTop);
-  backend.sigmoidGradMul(acts[L] as Matrix<T>, deltaTop, deltaTop);
+  // δ^L = (P − Y) θ ⊙ f'(z^L); then δ^l = (δ^{l+1} W) ⊙ f'(z^l) down the stack, each δ^l
+  // written over acts[l] once the products that read acts[l] are done.
+  const upper = w.below.view(0, m, theta.cols);
+  softmaxBackward(backend, top, theta, y, P, lambda, g.theta as Matrix<T>, upper, deltaScale);
+  toDelta(backend, upper, masks?.[L], acts[L] as Matrix<T>);
   for (let l = L; l >= 1; l--) {
-    const below = l > 1 ? (deltas[l - 1] as Matrix<T>) : undefined;
+    const W = p[`W${l}`] as Matrix<T>;
+    const delta = acts[l] as Matrix<T>;
+    const gW = g[`W${l}`] as Matrix<T>;
     encoderBackward(
       backend,
       outs[l - 1] as Matrix<T>,
-      deltas[l] as Matrix<T>,
-      p[`W${l}`] as Matrix<T>,
-      g[`W${l}`] as Matrix<T>,
+      delta,
+      W,
+      gW,
       g[`b${l}`] as Matrix<T>,
-      masks ? undefined : below,
+      undefined,
       l === 1 ? Xs : null,
       deltaScale,
     );
-    if (masks && below) {
-      backend.gemm(false, false, 1, deltas[l] as Matrix<T>, p[`W${l}`] as Matrix<T>, 0, below);
-      multiplyMask(below, masks[l - 1] as Float32Array, below);
-      backend.sigmoidGradMul(acts[l - 1] as Matrix<T>, below, below);
-    }
+    if (l === 1) break;
+    const product = w.below.view(0, m, W.cols);
+    backend.gemm(false, false, 1, delta, W, 0, product);
+    toDelta(backend, product, masks?.[l - 1], acts[l - 1] as Matrix<T>);
   }
   return J;
+}
+
+/**
+ * A layer's delta from the product D = δ_above·W that reaches its output: D ⊙ f'(z) written over
+ * its activations A (f'(z) = A ⊙ (1 − A)). With dropout, D is masked first, as the activations
+ * were on their way up, and f' is of the activations before the mask.
+ */
+function toDelta<T extends FloatArray>(
+  backend: Backend<T>,
+  D: Matrix<T>,
+  mask: Float32Array | undefined,
+  A: Matrix<T>,
+): void {
+  if (mask) multiplyMask(D, mask, D);
+  backend.sigmoidGradMul(A, D, A);
 }
 
 /** stackBackprop with DELTA_SCALE, and again unscaled where an encoder's gradient overflowed scaled. */

@@ -134,10 +134,11 @@ export function estimateMemory(
     // Features below layer 1 (the layer's input, and during their computation the next ones).
     const features = l === 1 ? 0 : rowsAe * (a + h) * e;
     const batch = s.optimizer === "lbfgs" ? rowsAe : Math.min(s.batchSize, rowsAe);
-    // A2 and Δ2 for every row; the decoder's reconstruction for a block of rows (tied: for all).
+    // A2 for every row; the decoder's reconstruction and Δ3·W2 for a block of rows, Δ2 then
+    // written over A2 (tied: both for every row).
     const decoded = s.tiedWeights ? batch : Math.min(batch, DECODER_ROWS);
     const acts =
-      (batch * 2 * h + decoded * a) * e * (s.optimizer === "lbfgs" ? 1 : 2) + (l === 1 ? sparse(batch, a) : 0);
+      (batch * h + decoded * (a + h)) * e * (s.optimizer === "lbfgs" ? 1 : 2) + (l === 1 ? sparse(batch, a) : 0);
     stages.push(
       stage(`autoencoder ${l}`, s.optimizer, s.iterations, P, e, {
         data: inputs + features + (s.optimizer === "lbfgs" ? 0 : batch * a * e),
@@ -174,9 +175,10 @@ export function estimateMemory(
   stages.push(
     stage("fine-tuning", ft.optimizer, ft.iterations, stackParams, e, {
       data: inputs + (ft.optimizer === "lbfgs" ? 0 : ftBatch * n * e) + dropped,
-      // Each layer's activations and deltas and the softmax's probabilities; the validation pass.
+      // Each layer's activations (its delta written over them), one layer's Δ·W before f', and
+      // the softmax's probabilities; the validation pass.
       activations:
-        ftBatch * (2 * hidden + 2 * k) * e * (ft.optimizer === "lbfgs" ? 1 : 2) +
+        ftBatch * (hidden + Math.max(0, ...sizes.slice(1)) + 2 * k) * e * (ft.optimizer === "lbfgs" ? 1 : 2) +
         sparse(ftBatch, n) +
         v * (Math.max(...sizes.slice(1)) * 2 + k) * e,
       stack: stackBytes,
