@@ -6,6 +6,7 @@ import {
   finalAccuracy,
   type MinibatchRun,
   ratio,
+  recipeProductFlops,
   runFigures,
   timeToAccuracy,
 } from "../../bench/minibatch-figures.ts";
@@ -80,5 +81,30 @@ describe("aheadOf", () => {
     const short = runFigures(run("peer", [{ epoch: 1, seconds: 7.9, accuracy: 0.97 }]));
     assert.equal(aheadOf(ours, long), true);
     assert.equal(aheadOf(ours, short), null);
+  });
+});
+
+describe("recipeProductFlops", () => {
+  it("counts each product of the recipe once, those with X over its non-zeros", () => {
+    // One example of 4 inputs, 2 of them non-zero; layers 2 and 3; 5 classes; one of everything.
+    const product = (rows: number, inner: number, outer: number) => 2 * rows * inner * outer;
+    const nz = 2;
+    const ae1 = product(1, nz, 2) + product(1, 2, 4) + product(4, 1, 2) + product(1, 4, 2) + product(2, 1, nz);
+    const ae2 = product(1, 2, 3) + product(1, 3, 2) + product(2, 1, 3) + product(1, 2, 3) + product(3, 1, 2);
+    const features = product(1, nz, 2) + product(1, 2, 3);
+    const softmax = features + product(1, 3, 5) + product(5, 1, 3);
+    const forward = product(1, nz, 2) + product(1, 2, 3) + product(1, 3, 5);
+    const backward = product(5, 1, 3) + product(1, 5, 3) + product(3, 1, 2) + product(1, 3, 2) + product(2, 1, nz);
+    const shape = {
+      m: 1,
+      n: 4,
+      hidden: [2, 3] as const,
+      classes: 5,
+      density: 0.5,
+      autoencoderEpochs: 1,
+      softmaxIterations: 1,
+    };
+    assert.equal(recipeProductFlops(shape, 1), ae1 + ae2 + softmax + forward + backward);
+    assert.equal(recipeProductFlops(shape, 3) - recipeProductFlops(shape, 1), 2 * (forward + backward));
   });
 });
