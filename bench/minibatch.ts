@@ -125,8 +125,9 @@ export async function minibatchRun({ root, quick, peerEpochs, log, rates }: Mini
     stackae: ours,
     peers,
     ratios,
+    // Not targets: each says whether the products alone leave room for its target.
     floors,
-    targets: [...targets(ours, peers), ...floors],
+    targets: targets(ours, peers),
   };
 }
 
