@@ -13,12 +13,14 @@
 // numbers), the index is the rank.
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
 // Features: bytes while every one is an integer 0…255 (pictures: a quarter of float32's memory, as
-// IDX gives them); the first other value widens them once into float32. Each is fround(Number(text)).
+// IDX gives them); the first other value widens them once into float32 (csv-rows.ts). Each is
+// fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
 import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
 import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
+import { CsvRows } from "./csv-rows.ts";
 import { CsvWasm } from "./csv-wasm.ts";
 import type { Examples } from "./examples.ts";
 
@@ -44,10 +46,9 @@ export class CsvParser {
   private readonly options: CsvOptions;
   /** The line number of the next record's first byte. */
   private line = 1;
-  /** Fields per record (0 until the first record), label column, features per example. */
+  /** Fields per record (0 until the first record), label column. */
   private n = 0;
   private label = -1;
-  private features = 0;
   private header: string[] | null = null;
   private started = false;
   private pending: Uint8Array = new Uint8Array(0);
@@ -57,13 +58,8 @@ export class CsvParser {
   private headerBytes = 0;
   /** A UTF-8 BOM's 3 bytes at the start, or 0. */
   private bom = 0;
-  /** m × features, grown as rows come (bytes until a value is not one); labels as provisional ids into `keys`, in order of first sight. */
-  private out: Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
-  /** The largest value plainCells may store (255 into bytes, 999 into float32); storeDecimal's value into bytes, to check. */
-  private top: number;
-  private readonly one = new Float32Array(1);
-  private ids = new Int32Array(0);
-  private m = 0;
+  /** The rows read, their labels as provisional ids into `keys`, in order of first sight; empty until the first record fixes the features. */
+  private rows: CsvRows;
   private readonly keys: string[] = [];
   private readonly keyIds = new Map<string, number>();
   /** The last scanned cell's text, and the newlines inside its quotes. */
@@ -77,8 +73,7 @@ export class CsvParser {
     this.file = options.file;
     this.delim = (options.delimiter ?? ",").charCodeAt(0);
     this.options = options;
-    this.out = options.float32 ? new Float32Array(0) : new Uint8Array(0);
-    this.top = options.float32 ? 999 : 255;
+    this.rows = new CsvRows(this.file, 0, options.float32 === true);
     this.fast = CsvWasm.create();
   }
 
@@ -122,9 +117,7 @@ export class CsvParser {
   drain(final: boolean): { values: Float32Array | Uint8Array; ids: Int32Array; count: number } {
     if (final && this.pending.length > 0) this.parse(this.pending, true);
     if (final) this.pending = new Uint8Array(0);
-    const count = this.m;
-    this.m = 0;
-    return { values: this.out.subarray(0, count * this.features), ids: this.ids.subarray(0, count), count };
+    return this.rows.take();
   }
 
   /** Hands the fast path's memory to the next parser (finish does so); drain no more after. */
@@ -161,17 +154,15 @@ export class CsvParser {
     const f = this.file;
     if (this.n === 0)
       throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
-    if (this.m === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
+    const rows = this.rows;
+    if (rows.m === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
     const { labels, classNames } = this.resolveLabels();
-    const size = this.m * this.features;
-    const out = this.out;
     return {
-      // A view when the spare room is small (the estimate from expectedBytes), else a copy, not to hold much unused memory.
-      inputs: out.length - size <= size / 16 ? out.subarray(0, size) : out.slice(0, size),
+      inputs: rows.values(),
       labels,
-      inputSize: this.features,
+      inputSize: rows.features,
       classNames,
-      ...(out instanceof Uint8Array ? { integerBytes: true as const } : {}),
+      ...(rows.out instanceof Uint8Array ? { integerBytes: true as const } : {}),
       header: this.header,
       labelColumn: this.label,
     };
@@ -295,7 +286,7 @@ export class CsvParser {
     this.header = isHeader ? cells : null;
     if (isHeader) this.headerBytes = this.bytesDone + p;
     this.label = chooseLabel(this.options.labelColumn, this.header, cells.length, f);
-    this.features = cells.length - 1;
+    this.rows = new CsvRows(f, cells.length - 1, this.options.float32 === true);
     if (!isHeader) this.commit(cells, this.line);
     this.line += lines + 1;
     return p;
@@ -304,15 +295,16 @@ export class CsvParser {
   /** Whole records of plain numbers from buf[p] on by the fast path; where it stopped (p: JS reads the next). */
   private fastRecords(buf: Uint8Array, p: number): number {
     const fast = this.fast;
-    const f = this.features;
+    const rows = this.rows;
+    const f = rows.features;
     if (fast === null) return p;
-    if (this.out.length < (this.m + 1) * f) this.grow();
-    const float = this.out instanceof Float32Array;
-    const room = Math.min(fast.rowsFor(f), this.out.length / f - this.m);
+    if (rows.out.length < (rows.m + 1) * f) this.grow();
+    const float = rows.out instanceof Float32Array;
+    const room = Math.min(fast.rowsFor(f), rows.out.length / f - rows.m);
     const r = fast.rows(buf, p, room, this.n, this.label, this.delim, float);
     if (r === 0) return p;
-    this.out.set(fast.values(r * f, float), this.m * f);
-    for (let i = 0; i < r; i++) this.ids[this.m++] = this.keyId(fast.label(buf, i), this.line++);
+    rows.out.set(fast.values(r * f, float), rows.m * f);
+    for (let i = 0; i < r; i++) rows.ids[rows.m++] = this.keyId(fast.label(buf, i), this.line++);
     return fast.stop;
   }
 
@@ -321,10 +313,11 @@ export class CsvParser {
     const n = this.n;
     const L = this.label;
     const d = this.delim;
-    const row = this.m;
-    if ((row + 1) * this.features > this.out.length) this.grow();
-    let out = this.out;
-    let o = row * this.features;
+    const rows = this.rows;
+    const row = rows.m;
+    if ((row + 1) * rows.features > rows.out.length) this.grow();
+    let out = rows.out;
+    let o = row * rows.features;
     let lines = 0;
     let key = "";
     for (let j = 0; j < n; j++) {
@@ -332,7 +325,7 @@ export class CsvParser {
       let q: number;
       if (j !== L && !last) {
         // The cells up to the label's or the last, while they are short integers (plainCells).
-        const o2 = plainCells(view, p, (L > j ? L : n - 1) - j, out, o, d, buf.length - 4, this.top);
+        const o2 = plainCells(view, p, (L > j ? L : n - 1) - j, out, o, d, buf.length - 4, rows.top);
         if (o2 > o) {
           j += o2 - o - 1;
           o = o2;
@@ -358,7 +351,7 @@ export class CsvParser {
               c = buf[++i];
             }
             if (c === d && i - p <= 15) {
-              if (v > 255 && out instanceof Uint8Array) out = this.widen(o);
+              if (v > 255 && out instanceof Uint8Array) out = rows.widen(o);
               out[o++] = v;
               p = i + 1;
               continue;
@@ -368,9 +361,9 @@ export class CsvParser {
         // The integer path stays written out above: as a call, even an inlined one, MNIST read ~10% slower.
         // Into bytes, the value goes through `one` and is checked first (a -1 would wrap to 255).
         const next =
-          out instanceof Float32Array ? storeDecimal(buf, p, d, last, out, o) : this.storeOne(buf, p, last, o);
+          out instanceof Float32Array ? storeDecimal(buf, p, d, last, out, o) : rows.storeOne(buf, p, d, last, o);
         if (next >= 0) {
-          out = this.out;
+          out = rows.out;
           o++;
           p = next;
           continue;
@@ -378,8 +371,8 @@ export class CsvParser {
         // Anything else: the cell's text, checked and converted as Number() does.
         q = this.scanCell(buf, p, final, this.line + lines, j);
         if (q < 0) return -1;
-        this.put(o++, this.feature(this.cell, this.line + lines, j));
-        out = this.out;
+        rows.put(o++, this.feature(this.cell, this.line + lines, j));
+        out = rows.out;
       } else {
         q = this.scanCell(buf, p, final, this.line + lines, j);
         if (q < 0) return -1;
@@ -390,8 +383,8 @@ export class CsvParser {
       if (last ? c === d : c !== d) this.wrongLength(buf, q, j, this.line + lines);
       p = q + 1;
     }
-    this.ids[row] = this.keyId(key, this.line);
-    this.m = row + 1;
+    rows.ids[row] = this.keyId(key, this.line);
+    rows.m = row + 1;
     this.line += lines + 1;
     return p;
   }
@@ -412,37 +405,16 @@ export class CsvParser {
     return v;
   }
 
-  /** storeDecimal while `out` holds bytes: the value, through `one`, kept by put. */
-  private storeOne(buf: Uint8Array, p: number, last: boolean, o: number): number {
-    const next = storeDecimal(buf, p, this.delim, last, this.one, 0);
-    if (next >= 0) this.put(o, this.one[0] as number);
-    return next;
-  }
-
-  /** Stores a float32 value at out[o], widening the bytes read so far first when it is not a byte (nor -0). */
-  private put(o: number, v: number): void {
-    if (this.out instanceof Uint8Array && !(v === (v & 255) && (v !== 0 || 1 / v > 0))) this.widen(o);
-    this.out[o] = v;
-  }
-
-  /** Turns the bytes read so far (the first `o` values) into float32, once; the rest is read as float32. */
-  private widen(o: number): Float32Array<ArrayBuffer> {
-    const wide = this.alloc(this.out.length / Math.max(1, this.features), Float32Array);
-    wide.set(this.out.subarray(0, o));
-    this.out = wide;
-    this.top = 999;
-    return wide;
-  }
-
   /** Stores a record given as cell texts (the first, when it is not a header). */
   private commit(cells: string[], line: number): void {
+    const rows = this.rows;
     this.grow();
-    let o = this.m * this.features;
+    let o = rows.m * rows.features;
     for (let j = 0; j < cells.length; j++) {
-      if (j !== this.label) this.put(o++, this.feature(cells[j] as string, line, j));
+      if (j !== this.label) rows.put(o++, this.feature(cells[j] as string, line, j));
     }
-    this.ids[this.m] = this.keyId(cells[this.label] as string, line);
-    this.m++;
+    rows.ids[rows.m] = this.keyId(cells[this.label] as string, line);
+    rows.m++;
   }
 
   private keyId(key: string, line: number): number {
@@ -459,33 +431,15 @@ export class CsvParser {
     return id;
   }
 
-  /** Room for more rows: to the expected total when the text's size is known, else twice as many. */
+  /** Room for more rows, to the total the text's size suggests when it is known. */
   private grow(): void {
-    const rows = this.out.length / Math.max(1, this.features);
-    let want = Math.max(64, rows * 2);
     const expected = this.options.expectedBytes;
+    const m = this.rows.m;
     // Rows to come from the bytes per row so far, the header left out (7 kB in Kaggle's MNIST, it
     // made the estimate 4% short, and the late second grow cost a 188 MB copy), and 4% to spare.
     const done = this.bytesDone + this.at - this.headerBytes;
-    if (expected !== undefined && this.m >= 64 && done > 0) {
-      want = Math.max(rows + 64, Math.ceil(((expected - this.headerBytes) / done) * this.m * 1.04) + 16);
-    }
-    const out = this.out instanceof Uint8Array ? this.alloc(want, Uint8Array) : this.alloc(want, Float32Array);
-    out.set(this.out);
-    this.out = out;
-    const ids = new Int32Array(want);
-    ids.set(this.ids);
-    this.ids = ids;
-  }
-
-  /** A new array of `rows` × features values, or an error saying it does not fit. */
-  private alloc<T>(rows: number, type: new (length: number) => T): T {
-    try {
-      return new type(rows * this.features);
-    } catch (cause) {
-      const what = `${this.file}: ${rows} rows × ${this.features} values do not fit in memory`;
-      throw new DataError(what, this.file, { cause });
-    }
+    const known = expected !== undefined && m >= 64 && done > 0;
+    this.rows.grow(known ? Math.ceil(((expected - this.headerBytes) / done) * m * 1.04) + 16 : undefined);
   }
 
   private wrongLength(buf: Uint8Array, q: number, j: number, line: number): never {
@@ -519,7 +473,7 @@ export class CsvParser {
   /** Final class indices and names from the labels' texts (see the module header). */
   private resolveLabels(): { labels: Int32Array; classNames: string[] } {
     const col = this.columnText(this.label);
-    return resolveLabels(this.keys, this.ids, this.m, this.options.classNames, this.file, col);
+    return resolveLabels(this.keys, this.rows.ids, this.rows.m, this.options.classNames, this.file, col);
   }
 }
 
