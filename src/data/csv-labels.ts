@@ -1,5 +1,6 @@
-// A CSV's label column and labels: which column, whether the first record is a header, and the
-// labels' texts → class indices and names (the rules are in csv.ts's header).
+// A CSV's label column and labels: which column, whether the first record is a header, the labels'
+// texts as the rows are read (LabelKeys), and those texts → class indices and names (the rules are
+// in csv.ts's header).
 import { DataError, describe } from "../errors.ts";
 import { classList } from "./class-list.ts";
 import { csvNumber } from "./csv-number.ts";
@@ -63,6 +64,43 @@ export function labelProblem(key: string, given: readonly string[] | undefined):
   if (given === undefined || given.includes(key) || (PLAIN_INDEX.test(key) && Number(key) < given.length)) return;
   const names = given.map((x) => describe(x)).join(", ");
   return `the label ${describe(key)} is none of the classes given (${names}) nor an index below ${given.length}`;
+}
+
+/**
+ * The label texts a CSV's rows hold, each given an id in order of first sight, so that a row keeps
+ * its label as an int until `resolve` ranks the texts into classes. A text is checked once, when
+ * first seen (labelProblem): `refuse` makes the error for its line.
+ */
+export class LabelKeys {
+  readonly keys: string[] = [];
+  private readonly ids = new Map<string, number>();
+  private readonly given: readonly string[] | undefined;
+  private readonly refuse: (line: number, problem: string) => Error;
+
+  constructor(given: readonly string[] | undefined, refuse: (line: number, problem: string) => Error) {
+    this.given = given;
+    this.refuse = refuse;
+  }
+
+  /** The id of the label text `key`, read at `line`. */
+  id(key: string, line: number): number {
+    return this.ids.get(key) ?? this.add(key, line);
+  }
+
+  /** The class index of each of the `m` rows labelled `ids`, and the classes' names (resolveLabels). */
+  resolve(ids: Int32Array, m: number, file: string, column: string): { labels: Int32Array; classNames: string[] } {
+    return resolveLabels(this.keys, ids, m, this.given, file, column);
+  }
+
+  /** A text not seen before: checked, and given the next id. */
+  private add(key: string, line: number): number {
+    const problem = labelProblem(key, this.given);
+    if (problem !== undefined) throw this.refuse(line, problem);
+    const id = this.keys.length;
+    this.keys.push(key);
+    this.ids.set(key, id);
+    return id;
+  }
 }
 
 /** Each distinct label text's class index, and the classes' names. */

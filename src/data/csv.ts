@@ -17,7 +17,7 @@
 // fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
 import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
-import { chooseLabel, detectHeader, labelProblem, resolveLabels } from "./csv-labels.ts";
+import { chooseLabel, detectHeader, LabelKeys } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
 import { CsvRows } from "./csv-rows.ts";
@@ -58,10 +58,9 @@ export class CsvParser {
   private headerBytes = 0;
   /** A UTF-8 BOM's 3 bytes at the start, or 0. */
   private bom = 0;
-  /** The rows read, their labels as provisional ids into `keys`, in order of first sight; empty until the first record fixes the features. */
+  /** The rows read, their labels as ids into `keys`' texts; empty until the first record fixes the features. */
   private rows: CsvRows;
-  private readonly keys: string[] = [];
-  private readonly keyIds = new Map<string, number>();
+  private readonly keys: LabelKeys;
   /** The last scanned cell's text, and the newlines inside its quotes. */
   private cell = "";
   private cellLines = 0;
@@ -74,6 +73,7 @@ export class CsvParser {
     this.delim = (options.delimiter ?? ",").charCodeAt(0);
     this.options = options;
     this.rows = new CsvRows(this.file, 0, options.float32 === true);
+    this.keys = new LabelKeys(options.classNames, (line, problem) => this.error(line, this.label, problem));
     this.fast = CsvWasm.create();
   }
 
@@ -142,21 +142,16 @@ export class CsvParser {
     if (this.n === 0)
       throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
     if (count === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
-    return resolveLabels(this.keys, ids, count, this.options.classNames, f, this.columnText(this.label));
+    return this.keys.resolve(ids, count, f, this.columnText(this.label));
   }
 
   /** The examples, once every chunk is pushed. */
   finish(): CsvExamples {
     if (this.pending.length > 0) this.parse(this.pending, true);
     this.pending = new Uint8Array(0);
-    this.fast?.release();
-    this.fast = null;
-    const f = this.file;
-    if (this.n === 0)
-      throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
+    this.release();
     const rows = this.rows;
-    if (rows.m === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
-    const { labels, classNames } = this.resolveLabels();
+    const { labels, classNames } = this.labelsOf(rows.ids, rows.m);
     return {
       inputs: rows.values(),
       labels,
@@ -304,7 +299,7 @@ export class CsvParser {
     const r = fast.rows(buf, p, room, this.n, this.label, this.delim, float);
     if (r === 0) return p;
     rows.out.set(fast.values(r * f, float), rows.m * f);
-    for (let i = 0; i < r; i++) rows.ids[rows.m++] = this.keyId(fast.label(buf, i), this.line++);
+    for (let i = 0; i < r; i++) rows.ids[rows.m++] = this.keys.id(fast.label(buf, i), this.line++);
     return fast.stop;
   }
 
@@ -383,7 +378,7 @@ export class CsvParser {
       if (last ? c === d : c !== d) this.wrongLength(buf, q, j, this.line + lines);
       p = q + 1;
     }
-    rows.ids[row] = this.keyId(key, this.line);
+    rows.ids[row] = this.keys.id(key, this.line);
     rows.m = row + 1;
     this.line += lines + 1;
     return p;
@@ -413,22 +408,8 @@ export class CsvParser {
     for (let j = 0; j < cells.length; j++) {
       if (j !== this.label) rows.put(o++, this.feature(cells[j] as string, line, j));
     }
-    rows.ids[rows.m] = this.keyId(cells[this.label] as string, line);
+    rows.ids[rows.m] = this.keys.id(cells[this.label] as string, line);
     rows.m++;
-  }
-
-  private keyId(key: string, line: number): number {
-    return this.keyIds.get(key) ?? this.newKey(key, line);
-  }
-
-  /** A label text not seen before: checked, and given the next id. */
-  private newKey(key: string, line: number): number {
-    const problem = labelProblem(key, this.options.classNames);
-    if (problem !== undefined) throw this.error(line, this.label, problem);
-    const id = this.keys.length;
-    this.keys.push(key);
-    this.keyIds.set(key, id);
-    return id;
   }
 
   /** Room for more rows, to the total the text's size suggests when it is known. */
@@ -468,12 +449,6 @@ export class CsvParser {
   private columnText(column: number): string {
     const name = this.header?.[column];
     return `column ${column}${name !== undefined ? ` (${describe(name)})` : ""}`;
-  }
-
-  /** Final class indices and names from the labels' texts (see the module header). */
-  private resolveLabels(): { labels: Int32Array; classNames: string[] } {
-    const col = this.columnText(this.label);
-    return resolveLabels(this.keys, this.rows.ids, this.rows.m, this.options.classNames, this.file, col);
   }
 }
 
