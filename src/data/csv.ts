@@ -10,13 +10,14 @@
 // class indices, as IDX labels are (MNIST's 0–9 stay 0–9, and a second file of the same data gets
 // the same indices); a class below the largest with no example is refused, as in IDX files, unless
 // `classNames` names them all. Any other labels are names: sorted (numerically when all are
-// numbers), the index is the rank.
+// numbers), the index is the rank (csv-labels.ts).
 // Fewer than two classes is an error, unless `classNames` is given (a test set may hold one).
 // Features: bytes while every one is an integer 0…255 (pictures: a quarter of float32's memory, as
 // IDX gives them); the first other value widens them once into float32 (csv-rows.ts). Each is
 // fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
 import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
+import { cellError, columnText, wrongLength } from "./csv-errors.ts";
 import { chooseLabel, detectHeader, LabelKeys } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
@@ -142,7 +143,7 @@ export class CsvParser {
     if (this.n === 0)
       throw new DataError(`${f}: is empty; a CSV has one example a row (a header row first is optional)`, f);
     if (count === 0) throw new DataError(`${f}: has a header but no rows of data after it`, f);
-    return this.keys.resolve(ids, count, f, this.columnText(this.label));
+    return this.keys.resolve(ids, count, f, columnText(this.header, this.label));
   }
 
   /** The examples, once every chunk is pushed. */
@@ -375,7 +376,8 @@ export class CsvParser {
       }
       if (buf[p] === QUOTE) lines += this.cellLines;
       const c = buf[q];
-      if (last ? c === d : c !== d) this.wrongLength(buf, q, j, this.line + lines);
+      if (last ? c === d : c !== d)
+        throw this.error(this.line + lines, j, wrongLength(buf, q, j, d, n, this.header !== null));
       p = q + 1;
     }
     rows.ids[row] = this.keys.id(key, this.line);
@@ -423,32 +425,8 @@ export class CsvParser {
     this.rows.grow(known ? Math.ceil(((expected - this.headerBytes) / done) * m * 1.04) + 16 : undefined);
   }
 
-  private wrongLength(buf: Uint8Array, q: number, j: number, line: number): never {
-    const h = this.header ? "the header" : "the first row";
-    if (buf[q] !== this.delim) {
-      throw this.error(
-        line,
-        j,
-        `the row ends after ${j + 1} fields, but ${h} has ${this.n}; every row needs the same number`,
-      );
-    }
-    let count = j + 2;
-    for (let i = q + 1; i < buf.length && buf[i] !== NL; i++) if (buf[i] === this.delim) count++;
-    throw this.error(
-      line,
-      j,
-      `the row has ${count} fields (roughly, counting delimiters), but ${h} has ${this.n}; every row needs the same number`,
-    );
-  }
-
   private error(line: number, column: number, what: string): DataError {
-    return new DataError(`${this.file}: line ${line}, ${this.columnText(column)}: ${what}`, this.file);
-  }
-
-  /** "column 3", and its header name when there is one. */
-  private columnText(column: number): string {
-    const name = this.header?.[column];
-    return `column ${column}${name !== undefined ? ` (${describe(name)})` : ""}`;
+    return cellError(this.file, this.header, line, column, what);
   }
 }
 
