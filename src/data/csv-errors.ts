@@ -24,7 +24,7 @@ export function cellError(
  * What is wrong with a record whose field j ended at buf[q] where it should not (the first record,
  * or the header when `header`, has `fields`): the row ended early, or it runs on past the last field.
  */
-export function wrongLength(
+export function wrongLengthText(
   buf: Uint8Array,
   q: number,
   j: number,

@@ -17,7 +17,7 @@
 // fround(Number(text)).
 import { DataError, describe } from "../errors.ts";
 import { CR, concat, decode, isBlank, NL, QUOTE } from "./csv-bytes.ts";
-import { cellError, columnText, wrongLength } from "./csv-errors.ts";
+import { cellError, columnText, wrongLengthText } from "./csv-errors.ts";
 import { chooseLabel, detectHeader, LabelKeys } from "./csv-labels.ts";
 import { csvNumber, plainCells, plainEnd, storeDecimal } from "./csv-number.ts";
 import { type CsvOptions, checkOptions } from "./csv-options.ts";
@@ -376,8 +376,7 @@ export class CsvParser {
       }
       if (buf[p] === QUOTE) lines += this.cellLines;
       const c = buf[q];
-      if (last ? c === d : c !== d)
-        throw this.error(this.line + lines, j, wrongLength(buf, q, j, d, n, this.header !== null));
+      if (last ? c === d : c !== d) this.wrongLength(buf, q, j, this.line + lines);
       p = q + 1;
     }
     rows.ids[row] = this.keys.id(key, this.line);
@@ -423,6 +422,11 @@ export class CsvParser {
     const done = this.bytesDone + this.at - this.headerBytes;
     const known = expected !== undefined && m >= 64 && done > 0;
     this.rows.grow(known ? Math.ceil(((expected - this.headerBytes) / done) * m * 1.04) + 16 : undefined);
+  }
+
+  /** Refuses the record whose field j ended at buf[q], the wrong place for its end. */
+  private wrongLength(buf: Uint8Array, q: number, j: number, line: number): never {
+    throw this.error(line, j, wrongLengthText(buf, q, j, this.delim, this.n, this.header !== null));
   }
 
   private error(line: number, column: number, what: string): DataError {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cellError, columnText, wrongLength } from "../../src/data/csv-errors.ts";
+import { cellError, columnText, wrongLengthText } from "../../src/data/csv-errors.ts";
 import { DataError } from "../../src/errors.ts";
 
 const enc = new TextEncoder();
@@ -23,14 +23,14 @@ describe("CSV error texts", () => {
   it("say a row ended early, or count its fields by the delimiters up to the newline", () => {
     const short = enc.encode("1,2\n3,4,5\n");
     assert.equal(
-      wrongLength(short, 3, 1, COMMA, 3, true),
+      wrongLengthText(short, 3, 1, COMMA, 3, true),
       "the row ends after 2 fields, but the header has 3; every row needs the same number",
     );
     const long = enc.encode("1,2,3,4\n5,6\n");
     assert.equal(
-      wrongLength(long, 3, 1, COMMA, 2, false),
+      wrongLengthText(long, 3, 1, COMMA, 2, false),
       "the row has 4 fields (roughly, counting delimiters), but the first row has 2; every row needs the same number",
     );
-    assert.match(wrongLength(enc.encode("1;2;3"), 1, 0, 59, 1, false), /the row has 3 fields/);
+    assert.match(wrongLengthText(enc.encode("1;2;3"), 1, 0, 59, 1, false), /the row has 3 fields/);
   });
 });
