@@ -65,6 +65,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseMulT", Napi::Function::New(env, SparseMulT));
   exports.Set("sparseTMul", Napi::Function::New(env, SparseTMul));
   exports.Set("columnBlocks", Napi::Function::New(env, ColumnBlocks));
+  exports.Set("nonZeros", Napi::Function::New(env, NonZeros));
+  exports.Set("fillCsr", Napi::Function::New(env, FillCsr));
   exports.Set("discard", Napi::Function::New(env, Discard));
   exports.Set("threads", Napi::Function::New(env, Threads));
   return exports;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -150,6 +151,22 @@ void Chunks(size_t h, Body body) {
   }
 }
 
+// The tiles of Transpose and of SparseTMul's sum: 16 × 16 floats, whose rows and columns both
+// stay in L1, where a plain loop strides through a whole matrix on one side.
+constexpr size_t kTile = 16;
+
+// out (cols × rows) = in (rows × cols)ᵀ, a tile at a time.
+void Transpose(const float* in, size_t rows, size_t cols, float* out) {
+  for (size_t i0 = 0; i0 < rows; i0 += kTile) {
+    const size_t i1 = std::min(rows, i0 + kTile);
+    for (size_t k0 = 0; k0 < cols; k0 += kTile) {
+      const size_t k1 = std::min(cols, k0 + kTile);
+      for (size_t k = k0; k < k1; k++)
+        for (size_t i = i0; i < i1; i++) out[k * rows + i] = in[i * cols + k];
+    }
+  }
+}
+
 // Row ranges of a CSR matrix with about equal non-zeros, in whole blocks of `block` rows: part
 // q is [cut[q], cut[q + 1]).
 std::vector<int> SplitRows(const int32_t* rowStart, int rows, int parts, int block = 1) {
@@ -178,16 +195,63 @@ Napi::Value SparseMulT(const Napi::CallbackInfo& info) {
   const size_t n = static_cast<size_t>(Int(info[6]));
   float* c = Data(info[7]);
   const float* bias = info[8].IsTypedArray() ? Data(info[8]) : nullptr;
-  std::vector<float> wt(n * h);
-  for (size_t j = 0; j < h; j++)
-    for (size_t k = 0; k < n; k++) wt[k * h + j] = w[j * n + k];
+  // Wᵀ, every element written before it is read: left uninitialised.
+  const std::unique_ptr<float[]> wt(new float[n * h]);
+  Transpose(w, h, n, wt.get());
   const int parts = Parts(static_cast<size_t>(rowStart[rows]) * h, kThreadedProduct);
   const std::vector<int> cut = SplitRows(rowStart, rows, parts);
   Parallel(parts, [&](int q) {
     Chunks(h, [&](size_t j, size_t width, size_t vectors, Lanes::Mask tail) {
-      kMulT[vectors - 1](cut[q], cut[q + 1], rowStart, colIndex, values, wt.data(), h, j, width, tail, bias, c);
+      kMulT[vectors - 1](cut[q], cut[q + 1], rowStart, colIndex, values, wt.get(), h, j, width, tail, bias, c);
     });
   });
+  return info.Env().Undefined();
+}
+
+// nonZeros(A) → the number of A's non-zero floats: what a sparse copy of A holds.
+Napi::Value NonZeros(const Napi::CallbackInfo& info) {
+  const float* a = Data(info[0]);
+  const size_t size = Length(info[0]);
+  size_t count = 0;
+  for (size_t i = 0; i < size; i++) count += a[i] != 0.0f;
+  return Napi::Number::New(info.Env(), static_cast<double>(count));
+}
+
+// fillCsr(A, rows, cols, rowStart, colIndex, values): A's non-zeros in compressed sparse rows,
+// into arrays of rows + 1 and nonZeros(A) elements, as sparse.ts's fillCsr writes them.
+Napi::Value FillCsr(const Napi::CallbackInfo& info) {
+  const float* a = Data(info[0]);
+  const int rows = Int(info[1]);
+  const size_t cols = static_cast<size_t>(Int(info[2]));
+  int32_t* rowStart = info[3].As<Napi::Int32Array>().Data();
+  int32_t* colIndex = info[4].As<Napi::Int32Array>().Data();
+  float* values = Data(info[5]);
+  int32_t p = 0;
+  for (int i = 0; i < rows; i++) {
+    rowStart[i] = p;
+    const float* ai = a + static_cast<size_t>(i) * cols;
+    size_t k = 0;
+#ifdef __AVX2__
+    // Eight at a time: a row of pixels is mostly runs of zeros, which a test of eight skips.
+    for (; k + 8 <= cols; k += 8) {
+      unsigned mask = static_cast<unsigned>(
+          _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(ai + k), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+      while (mask != 0) {
+        const int bit = __builtin_ctz(mask);
+        colIndex[p] = static_cast<int32_t>(k) + bit;
+        values[p++] = ai[k + bit];
+        mask &= mask - 1;
+      }
+    }
+#endif
+    for (; k < cols; k++) {
+      if (ai[k] != 0.0f) {
+        colIndex[p] = static_cast<int32_t>(k);
+        values[p++] = ai[k];
+      }
+    }
+  }
+  rowStart[rows] = p;
   return info.Env().Undefined();
 }
 
@@ -254,12 +318,20 @@ Napi::Value SparseTMul(const Napi::CallbackInfo& info) {
       });
     }
   });
-  for (size_t j = 0; j < h; j++)
-    for (size_t k = 0; k < static_cast<size_t>(n); k++) {
-      float s = 0;
-      for (int q = 0; q < parts; q++) s += sums[q][k * h + j];
-      c[j * n + k] = alpha * s;
+  // C = alpha · (Σ_q sums[q])ᵀ, the parts added in order, a tile at a time.
+  const size_t nn = static_cast<size_t>(n);
+  for (size_t j0 = 0; j0 < h; j0 += kTile) {
+    const size_t j1 = std::min(h, j0 + kTile);
+    for (size_t k0 = 0; k0 < nn; k0 += kTile) {
+      const size_t k1 = std::min(nn, k0 + kTile);
+      for (size_t j = j0; j < j1; j++)
+        for (size_t k = k0; k < k1; k++) {
+          float s = 0;
+          for (int q = 0; q < parts; q++) s += sums[q][k * h + j];
+          c[j * nn + k] = alpha * s;
+        }
     }
+  }
   return info.Env().Undefined();
 }
 

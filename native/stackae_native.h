@@ -81,6 +81,8 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info);
 Napi::Value SparseMulT(const Napi::CallbackInfo& info);
 Napi::Value SparseTMul(const Napi::CallbackInfo& info);
 Napi::Value ColumnBlocks(const Napi::CallbackInfo& info);
+Napi::Value NonZeros(const Napi::CallbackInfo& info);
+Napi::Value FillCsr(const Napi::CallbackInfo& info);
 // memory.cc
 Napi::Value Discard(const Napi::CallbackInfo& info);
 

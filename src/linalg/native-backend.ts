@@ -73,6 +73,17 @@ export interface NativeKernels {
     C: Float32Array,
     bias: Float32Array | null,
   ): void;
+  /** The number of non-zero elements of A. */
+  nonZeros(A: Float32Array): number;
+  /** A's non-zeros in CSR arrays sized by nonZeros (sparse.ts's fillCsr). */
+  fillCsr(
+    A: Float32Array,
+    rows: number,
+    cols: number,
+    rowStart: Int32Array,
+    colIndex: Int32Array,
+    values: Float32Array,
+  ): void;
   /** Fills a NativeCsr's column blocks from its CSR arrays. */
   columnBlocks(
     rowStart: Int32Array,
@@ -200,11 +211,19 @@ export class NativeBackend implements Backend<Float32Array> {
       return S;
     };
     this.sparse = {
-      fromDense: (A) =>
-        new NativeCsr(
-          CsrMatrix.fromDense(A, (n) => new Float32Array(n)),
-          kernels,
-        ),
+      nonZeros: (A) => kernels.nonZeros(A.data),
+      fromDense: (A) => {
+        const nnz = kernels.nonZeros(A.data);
+        const csr = new CsrMatrix(
+          A.rows,
+          A.cols,
+          new Int32Array(A.rows + 1),
+          new Int32Array(nnz),
+          new Float32Array(nnz),
+        );
+        if (A.size > 0) kernels.fillCsr(A.data, A.rows, A.cols, csr.rowStart, csr.colIndex, csr.values);
+        return new NativeCsr(csr, kernels);
+      },
       mulTransposed: (S, W, C, bias) => {
         const s = own(S);
         const [m, n, h] = mulTransposedDims(S, W, C, bias);

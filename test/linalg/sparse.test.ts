@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { ArgumentError, ShapeError } from "../../src/errors.ts";
 import { JsBackend } from "../../src/linalg/js-backend.ts";
 import { Rng } from "../../src/linalg/rng.ts";
-import { density, SPARSE_DENSITY_LIMIT, sparseCopy } from "../../src/linalg/sparse.ts";
+import { CsrMatrix, density, SPARSE_DENSITY_LIMIT, sparseCopy } from "../../src/linalg/sparse.ts";
 import { createSparseAutoencoderCost } from "../../src/nn/sparse-autoencoder.ts";
 import { createStackCost } from "../../src/nn/stack.ts";
 import { allBackends, referenceGemm, relativeMaxError } from "../helpers.ts";
@@ -58,6 +58,13 @@ for (const { label, backend } of await allBackends()) {
         if (sparse.nonZeros) assert.equal(sparse.nonZeros(A), count, `${rows} × ${cols}`);
         const S = sparse.fromDense(A);
         assert.equal(S.nnz, count, `${rows} × ${cols}`);
+        if (S instanceof CsrMatrix) {
+          // A backend's own CSR (native's is built in C++, eight values at a time) is the plain loop's.
+          const plain = CsrMatrix.fromDense(A, (n) => new Float64Array(n));
+          assert.deepEqual([...S.rowStart], [...plain.rowStart], `${rows} × ${cols}: row starts`);
+          assert.deepEqual([...S.colIndex], [...plain.colIndex], `${rows} × ${cols}: columns`);
+          assert.deepEqual([...S.values], [...plain.values], `${rows} × ${cols}: values`);
+        }
         sparse.free(S);
         backend.free(A);
       }
