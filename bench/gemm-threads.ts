@@ -3,7 +3,8 @@
 // process spent. With `-- --against DIR` (another checkout of stackae, built: say main's), the
 // same products of that checkout's kernels are timed too, sample by sample in turn with ours, so
 // that a machine whose load changes treats both alike; it prints each one's median and the ratio.
-// Flags: --rounds N (samples per shape, default 9), --threads T (default: one per core), --json.
+// Flags: --rounds N (samples per shape, default 9), --threads T (default: one per core), --json,
+// --minibatch (the three products of a 256-row batch only).
 // A benchmark, not a test: it asserts nothing.
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "9" },
     threads: { type: "string", default: String(cpus().length) },
     json: { type: "boolean", default: false },
+    minibatch: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -32,6 +34,8 @@ const SHAPES = [
   { M: 200, N: 784, K: 60000, transA: true, transB: false, what: "Δ2ᵀ·X (∇W1)" },
   { M: 60000, N: 784, K: 200, transA: false, transB: true, what: "A2·W2ᵀ (decode)" },
   { M: 256, N: 200, K: 784, transA: false, transB: true, what: "minibatch X·W1ᵀ" },
+  { M: 256, N: 784, K: 200, transA: false, transB: true, what: "minibatch A2·W2ᵀ" },
+  { M: 200, N: 784, K: 256, transA: true, transB: false, what: "minibatch Δ2ᵀ·X" },
 ];
 /** A sample lasts at least this long (the minibatch product takes under a millisecond). */
 const SAMPLE_MS = 20;
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { date: new Date().toISOString(), threads, loadBefore: load() };
   const ceilingBefore = await fmaPeak(threads);
   const rows = [];
-  for (const s of SHAPES) {
+  for (const s of values.minibatch ? SHAPES.filter((s) => s.what.startsWith("minibatch")) : SHAPES) {
     const runs = builds.map((b) => ({
       ...b,
       bench: prepare(b.backend, s),
