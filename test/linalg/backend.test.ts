@@ -87,6 +87,9 @@ for (const { label, backend, tolerance } of await allBackends()) {
         [3001, 203, 10],
         [10, 203, 3001],
         [1700, 16, 600],
+        [3001, 1, 203], // a thin dimension of every width native's loops are made for, 1 to 16
+        [2000, 7, 97],
+        [7, 97, 2000],
       ] as const) {
         for (const [ta, tb] of [
           [false, true],
