@@ -26,3 +26,4 @@ export { colSumsRange, squaredErrorDeltaRange, colSumsOut } from "./elementwise"
 export { sparseMulT, BLOCK_ROWS, countNonZeros, csrFill, columnBlocks, sparseTMulBlocks, transposeSum } from "./sparse";
 export { sgemmShared, GEMM_SYNC_BYTES } from "./gemm-shared";
 export { sparseMulTClaimed } from "./sparse";
+export { sgemmThinNT } from "./gemm-thin";

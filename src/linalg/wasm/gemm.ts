@@ -3,6 +3,10 @@
 import { gemmDims } from "../backend.ts";
 import type { Matrix } from "../matrix.ts";
 import type { WasmContext } from "./context.ts";
+import { split } from "./threads.ts";
+
+/** The most rows of B (transposed) that sgemmThinNT takes instead of the packed product. */
+const THIN = 16;
 
 /** Bytes of sgemmShared's sync block (GEMM_SYNC_BYTES in assembly/gemm-shared.ts). */
 const SYNC_BYTES = 64;
@@ -27,6 +31,23 @@ export function gemm(
   const [lda, ldb, ldc] = [A.cols, B.cols, C.cols];
   const ta = transA ? 1 : 0;
   const tb = transB ? 1 : 0;
+  if (!transA && transB && N <= THIN && M * N * K >= 1 << 16 && alpha !== 0 && bias === 0) {
+    // B of a few rows (the softmax layer's classes): rows of C by dot products, split by rows.
+    const parts = split(M, threads.ways(M * K, 1 << 18), 1).map(([r, n]) => [
+      a + r * lda * 4,
+      lda,
+      n,
+      K,
+      b,
+      N,
+      alpha,
+      beta,
+      c + r * ldc * 4,
+      ldc,
+    ]);
+    threads.run("sgemmThinNT", parts);
+    return;
+  }
   // Small products stay on the calling thread.
   const ways = threads.ways(M * N * K, 1 << 22);
   if (ways === 1) {

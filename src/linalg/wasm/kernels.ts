@@ -30,6 +30,19 @@ export interface KernelExports {
     tile: number,
     bias: number,
   ): void;
+  /** Rows of C = alpha · A · Bᵀ + beta · C with B (N × K) of a few rows: assembly/gemm-thin.ts. */
+  sgemmThinNT(
+    A: number,
+    lda: number,
+    rows: number,
+    K: number,
+    B: number,
+    N: number,
+    alpha: number,
+    beta: number,
+    C: number,
+    ldc: number,
+  ): void;
   /** Thread part's share of sgemm; parts (in packB's place) threads share sync, flags and the panels. */
   sgemmShared(
     sync: number,

@@ -21,6 +21,7 @@ export const POOL_FUNCTIONS = [
   "adamRange",
   "sgdRange",
   "copyRows",
+  "sgemmThinNT",
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 
