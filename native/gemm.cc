@@ -31,8 +31,8 @@ inline V8 Load8(const float* p) {
 
 // One row of C = A · Bᵀ with N (a template constant) columns: the N dot products over K at once,
 // each in its own vector of partial sums, so that they are N independent chains of fused
-// multiply-adds sharing each load of A's row (one dot product at a time is a single chain, bound by
-// the adds' latency: 60000 × 200 · 200 × 10 took 7.8–10 ms that way, twice the time to read A).
+// multiply-adds sharing each load of A's row; one dot product at a time is a single chain, bound
+// by the adds' latency (docs/kernels.md, "The thin products").
 template <int N>
 void ThinNRow(const float* ai, const float* b, size_t k, float alpha, float beta, float* ci) {
   V8 acc[N];
@@ -101,8 +101,7 @@ void ThinMRows(size_t r0, size_t r1, size_t n, const float* a, const float* b, d
       V8 acc[M];
       for (int i = 0; i < M; i++) acc[i] = V8{};
       for (size_t r = start; r < end; r++) {
-        // The rows are n floats apart, a stride the hardware's prefetchers do not follow here:
-        // each load waited on memory (77 % of the time) until it was asked for ahead.
+        // The rows are n floats apart, a stride the hardware's prefetchers did not follow: ask ahead.
         __builtin_prefetch(b + (r + 16) * n + j);
         const V8 br = Load8(b + r * n + j);
         for (int i = 0; i < M; i++) acc[i] += a[r * M + i] * br;
