@@ -26,6 +26,25 @@ export interface IdxStreamOptions {
 export const DEFAULT_SHUFFLE_BUFFER = 50_000;
 const DEFAULT_CHUNK_BYTES = 4 * 2 ** 20;
 
+/**
+ * The file's first bytes. Streaming reads at offsets, which a pipe (a FIFO, a shell's `<(…)`)
+ * cannot do: that is a DataError, so that the data is loaded in memory instead, read in order.
+ */
+function readHeaderBytes(path: string, fd: number, into: Uint8Array): number {
+  try {
+    return readSync(fd, into, 0, into.length, 0);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== "ESPIPE") throw cause;
+    throw new DataError(
+      `${path}: a pipe, not a file: it cannot be streamed (read at offsets); load it in memory`,
+      path,
+      {
+        cause,
+      },
+    );
+  }
+}
+
 /** The header of an IDX images file: its dimensions, and the bytes it takes. */
 export function readIdxImagesHeader(path: string): { count: number; rows: number; cols: number; gzip: boolean } {
   let fd: number;
@@ -36,7 +55,7 @@ export function readIdxImagesHeader(path: string): { count: number; rows: number
   }
   try {
     const start = new Uint8Array(65536);
-    const got = readSync(fd, start, 0, start.length, 0);
+    const got = readHeaderBytes(path, fd, start);
     const gzip = isGzip(start.subarray(0, got));
     let head = start.subarray(0, got);
     if (gzip) head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH });

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { readIdx } from "../../src/data/files.ts";
 import { encodeIdx } from "../../src/data/idx.ts";
-import { openIdxStream } from "../../src/data/idx-stream-file.ts";
+import { openIdxStream, readIdxImagesHeader } from "../../src/data/idx-stream-file.ts";
+import { DataError } from "../../src/errors.ts";
 import { scalePixels } from "../../src/linalg/inputs.ts";
 import { Rng } from "../../src/linalg/rng.ts";
 import { checksum } from "../../src/train/checkpoint.ts";
@@ -114,3 +116,25 @@ function labelsHash(a: Int32Array): number {
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
   return h;
 }
+
+test("a pipe's header is a DataError (streaming reads at offsets), so the CLI loads it in memory instead", {
+  skip: process.platform === "win32",
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "stackae-fifo-"));
+  try {
+    const fifo = join(dir, "train-images-idx3-ubyte");
+    execFileSync("mkfifo", [fifo]);
+    // Held open for reading and writing, the pipe has a writer: opening it to read does not block.
+    const writer = openSync(fifo, "r+");
+    try {
+      assert.throws(
+        () => readIdxImagesHeader(fifo),
+        (error: unknown) => error instanceof DataError && /a pipe, not a file/.test(error.message),
+      );
+    } finally {
+      closeSync(writer);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
