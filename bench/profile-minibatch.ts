@@ -8,12 +8,13 @@
 // out of the cost, the optimiser's own copy of x, the labels of the batch.
 import { parseArgs } from "node:util";
 import { adam, createBackend, Rng, readMnist, scalePixels } from "../src/index.ts";
-import type { FloatArray, Matrix } from "../src/linalg/matrix.ts";
+import type { FloatArray } from "../src/linalg/matrix.ts";
 import type { BatchObjective } from "../src/nn/objective.ts";
 import { createSparseAutoencoderBatchCost } from "../src/nn/sparse-autoencoder.ts";
 import { createStackBatchCost } from "../src/nn/stack.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 import { minibatchObjective } from "../src/train/minibatch-objective.ts";
+import { timing } from "./timing-proxy.ts";
 
 enableRelaxedSimd();
 const { values } = parseArgs({
@@ -31,29 +32,7 @@ const backend = await createBackend(values.backend as "wasm" | "native");
 type B = typeof backend;
 
 const times = new Map<string, number>();
-const label = (method: string, args: unknown[]) => {
-  if (method !== "gemm") return method;
-  const [ta, tb, , A, B] = args as [boolean, boolean, number, Matrix, Matrix];
-  return `gemm ${A.rows}×${A.cols}${ta ? "ᵀ" : ""} · ${B.rows}×${B.cols}${tb ? "ᵀ" : ""}`;
-};
-/** `object` with every method call timed under its label; `sparse`'s and `vectors`' too. */
-function timing<T extends object>(object: T, prefix = ""): T {
-  return new Proxy(object, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if ((key === "sparse" || key === "vectors") && value) return timing(value, `${key}.`);
-      if (typeof value !== "function" || typeof key !== "string") return value;
-      return (...args: unknown[]) => {
-        const start = performance.now();
-        const result = value.apply(target, args);
-        const k = prefix + label(key, args);
-        times.set(k, (times.get(k) ?? 0) + performance.now() - start);
-        return result;
-      };
-    },
-  });
-}
-const timed = timing(backend) as B;
+const timed = timing(backend, times) as B;
 
 const m = 60000;
 const { train } = readMnist();

@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
+import { timing } from "./timing-proxy.ts";
 
 enableRelaxedSimd();
 setFlagsFromString("--no-liftoff");
@@ -46,30 +47,7 @@ if (!["ae1", "ae2", "finetune"].includes(stage)) throw new Error(`--stage: ae1, 
 
 const backend = await createBackend(name);
 const times = new Map<string, number>();
-const label = (method: string, args: unknown[]) => {
-  if (method !== "gemm") return method;
-  type Shape = { rows: number; cols: number };
-  const [ta, tb, , A, B] = args as [boolean, boolean, number, Shape, Shape];
-  return `gemm ${A.rows}×${A.cols}${ta ? "ᵀ" : ""} · ${B.rows}×${B.cols}${tb ? "ᵀ" : ""}`;
-};
-/** `object` with every method call timed under its label (`prefix` + name); `sparse`'s too. */
-function timing<T extends object>(object: T, prefix = ""): T {
-  return new Proxy(object, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (key === "sparse" && value) return timing(value, "sparse.");
-      if (typeof value !== "function" || typeof key !== "string") return value;
-      return (...args: unknown[]) => {
-        const start = performance.now();
-        const result = value.apply(target, args);
-        const k = prefix + label(key, args);
-        times.set(k, (times.get(k) ?? 0) + performance.now() - start);
-        return result;
-      };
-    },
-  });
-}
-const timed = timing(backend) as Backend;
+const timed = timing(backend, times) as Backend;
 
 const m = 60000;
 const { train } = readMnist();
