@@ -1,4 +1,4 @@
-// The faster recipe (`stackae train --ae-optimizer adam --finetune-optimizer adam`) through the
+// The faster recipe (`stackae train --recipe fast`) through the
 // library, in a process of its own, with the test accuracy after every epoch of fine-tuning:
 //   node --import tsx bench/minibatch-stackae.ts --backend wasm|native [--threads 2] [--quick]
 // Prints one JSON object (see MinibatchRun in minibatch-figures.ts). The clock starts when
@@ -29,14 +29,10 @@ const threads = Number(values.threads);
 const backend: Backend =
   values.backend === "native" ? await createNativeBackend({ threads }) : await createWasmBackend({ threads });
 
-/** The recipe: adam for the autoencoders and fine-tuning at their default epochs, L-BFGS's softmax. */
+/** The recipe `fast` (src/train/recipes.ts), as `stackae train --recipe fast` runs it. */
 const settings: PartialSettings = values.quick
-  ? {
-      autoencoder: { optimizer: "adam", iterations: 1 },
-      softmax: { iterations: 10 },
-      fineTune: { optimizer: "adam", iterations: 1 },
-    }
-  : { autoencoder: { optimizer: "adam" }, fineTune: { optimizer: "adam" } };
+  ? { recipe: "fast", autoencoder: { iterations: 1 }, softmax: { iterations: 10 }, fineTune: { iterations: 1 } }
+  : { recipe: "fast" };
 
 const { train, test } = readMnist();
 const Xtest = inputsToMatrix(backend, test.count, test.size, test.pixels);

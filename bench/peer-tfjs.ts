@@ -1,8 +1,8 @@
 // stackae's TensorFlow.js peer for the faster recipe's network, written the way a tfjs user would:
 // a tf.sequential 784-200-200-10 (sigmoid, softmax output) compiled with adam (learning rate
-// 1e-3, the library's) and categorical cross-entropy, trained end to end by model.fit on
-// minibatches of 256 shuffled images, on tfjs's WebAssembly backend.
-//   node --import tsx bench/peer-tfjs.ts [--threads 2] [--epochs 10] [--stop-at 0.98]
+// 1e-3, the library's, unless --learning-rate) and categorical cross-entropy, trained end to end
+// by model.fit on minibatches of 256 shuffled images, on tfjs's WebAssembly backend.
+//   node --import tsx bench/peer-tfjs.ts [--threads 2] [--epochs 10] [--stop-at 0.98] [--learning-rate 0.001]
 // Prints one JSON object (MinibatchRun in minibatch-figures.ts). The test set is evaluated in
 // onEpochEnd, which model.fit awaits; that time is measured and left out of each epoch's seconds.
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "10" },
     // Stop after the first epoch at this test accuracy or more.
     "stop-at": { type: "string" },
+    "learning-rate": { type: "string", default: "0.001" },
   },
 });
 const threads = Number(values.threads);
@@ -49,7 +50,7 @@ const model = tf.sequential({
     tf.layers.dense({ units: 10, activation: "softmax" }),
   ],
 });
-model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+model.compile({ optimizer: tf.train.adam(Number(values["learning-rate"])), loss: "categoricalCrossentropy" });
 
 const epochs: EpochPoint[] = [];
 let evaluating = 0;

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """stackae's PyTorch peer for the faster recipe's network, written the way a PyTorch user would.
 
-The network of `stackae train --ae-optimizer adam --finetune-optimizer adam` (784-200-200-10,
+The network of `stackae train --recipe fast` (784-200-200-10,
 sigmoid hidden units, softmax output), trained end to end from PyTorch's default initialisation
 by Adam (learning rate 1e-3, PyTorch's default and the library's) on minibatches of 256 shuffled
 images, with the cross-entropy loss and no weight decay. The test set is evaluated after every
 epoch, outside the timed part: the seconds of each epoch are those of training alone.
 
 Usage:  python3 bench/peer_torch_mlp.py MNIST_DIR [--threads N] [--epochs N] [--seed N] [--stop-at A]
+        [--learning-rate R]
 Prints one JSON object: each epoch's cumulative training seconds and test accuracy, the total,
 torch's version, its BLAS and the threads it ran on.
 """
@@ -34,6 +35,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=10, help="epochs of training (default 10)")
     ap.add_argument("--seed", type=int, default=1, help="torch's seed (default 1)")
     ap.add_argument("--stop-at", type=float, help="stop after the first epoch at this test accuracy or more")
+    ap.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="Adam's rate (default 1e-3, PyTorch's)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
@@ -46,7 +48,7 @@ def main():
         torch.nn.Linear(200, 200), torch.nn.Sigmoid(),
         torch.nn.Linear(200, 10),
     )
-    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    opt = torch.optim.Adam(model.parameters(), lr=a.learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     epochs, trained = [], 0.0

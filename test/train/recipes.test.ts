@@ -16,16 +16,28 @@ describe("recipes", () => {
     );
   });
 
-  it("fast is today's minibatch recipe: adam autoencoders and fine-tuning, 10 epochs each, the softmax L-BFGS", () => {
+  it("fast: adam autoencoders, 5 epochs at 0.01; the softmax L-BFGS; adam fine-tuning, 10 epochs at 0.002", () => {
     const s = resolveSettings({ recipe: "fast" });
     assert.equal(s.recipe, "fast");
     assert.deepEqual(
-      [s.autoencoder.optimizer, s.autoencoder.iterations, s.softmax.optimizer, s.softmax.iterations],
-      ["adam", 10, "lbfgs", 100],
+      [s.autoencoder.optimizer, s.autoencoder.iterations, s.autoencoder.learningRate],
+      ["adam", 5, 0.01],
     );
-    assert.deepEqual([s.fineTune.optimizer, s.fineTune.iterations], ["adam", 10]);
-    const flags = resolveSettings({ autoencoder: { optimizer: "adam" }, fineTune: { optimizer: "adam" } });
-    assert.deepEqual({ ...s, recipe: undefined }, { ...flags, recipe: undefined }, "the same settings as its flags");
+    assert.deepEqual([s.softmax.optimizer, s.softmax.iterations], ["lbfgs", 100]);
+    assert.deepEqual([s.fineTune.optimizer, s.fineTune.iterations, s.fineTune.learningRate], ["adam", 10, 0.002]);
+    const given = resolveSettings({
+      autoencoder: { optimizer: "adam", iterations: 5, learningRate: 0.01 },
+      fineTune: { optimizer: "adam", iterations: 10, learningRate: 0.002 },
+    });
+    assert.deepEqual({ ...s, recipe: undefined }, { ...given, recipe: undefined }, "the same settings given by hand");
+  });
+
+  it("best keeps the pretraining it was measured with: 10 adam epochs at adam's usual rate", () => {
+    const s = resolveSettings({ recipe: "best" });
+    assert.deepEqual(
+      [s.autoencoder.optimizer, s.autoencoder.iterations, s.autoencoder.learningRate],
+      ["adam", 10, undefined],
+    );
   });
 
   it("best takes every value its table in RECIPES gives", () => {
