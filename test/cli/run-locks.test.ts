@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "stackae-locks-"));
 const node = ["--import", import.meta.resolve("tsx"), join(root, "src/cli/main.ts")];
-const RUN = ["--train-limit", "1000", "--layers", "32", "--ae-iters", "200", "--softmax-iters", "10"].concat([
+// 200 hidden units: about 11 s of training on one thread, so that the first run outlives the three
+// runs started after it (with 32 its 2 s ended before the last of them checked its lock, once in CI).
+const RUN = ["--train-limit", "1000", "--layers", "200", "--ae-iters", "200", "--softmax-iters", "10"].concat([
   "--finetune-iters",
   "10",
   "--threads",
