@@ -3,7 +3,8 @@
 
 The network of `stackae train --recipe fast` (784-200-200-10,
 sigmoid hidden units, softmax output), trained end to end from PyTorch's default initialisation
-by Adam (learning rate 1e-3, PyTorch's default and the library's) on minibatches of 256 shuffled
+by Adam (learning rate 1e-3, PyTorch's default, unless --learning-rate; `npm run bench` passes
+the recipe's fine-tuning rate) on minibatches of 256 shuffled
 images, with the cross-entropy loss and no weight decay. The test set is evaluated after every
 epoch, outside the timed part: the seconds of each epoch are those of training alone.
 

@@ -1,9 +1,9 @@
 // The search behind docs/recipes.md, cheaper than one `train` a variant: pretrains once (the
 // autoencoders and the softmax of `--recipe fast`, which every variant shares), keeps the
 // checkpoint taken as fine-tuning starts, and fine-tunes each variant from it, as a whole run of
-// those settings would (the checkpoint holds the generator's state). The test set is given as the
-// validation set so that each epoch's test accuracy is printed: for a constant learning rate, the
-// run of N epochs is the first N epochs of a longer one.
+// those settings would (the checkpoint holds the generator's state). The test set (or HOLDOUT's
+// images, below) is given as the validation set so that each epoch's accuracy is printed: for a
+// constant learning rate, the run of N epochs is the first N epochs of a longer one.
 //   [HOLDOUT=N] node --import tsx bench/recipe-search.ts [seed] ['{"layers":[400,400],"autoencoder":{"iterations":5}}'] < variants.jsonl
 // The second argument: settings over `--recipe fast`'s for the pretraining (default: none). Each
 // line of stdin: a JSON object of fine-tuning settings (resolveSettings' fineTune).
@@ -25,21 +25,19 @@ const scale = (p: Uint8Array) => Float32Array.from(p, (v) => v / 255);
 // HOLDOUT=N: train on the first 60,000 − N training images and print the accuracy on the last N
 // instead of the test set's, so that settings are chosen without looking at the test set.
 const holdout = Number(process.env.HOLDOUT ?? 0);
+if (!Number.isInteger(holdout) || holdout < 0 || holdout >= train.count) {
+  throw new Error(`HOLDOUT: an integer from 0 to ${train.count - 1}, not ${process.env.HOLDOUT}`);
+}
 const kept = train.count - holdout;
-const input =
-  holdout > 0
-    ? {
-        inputs: scale(train.pixels.subarray(0, kept * 784)),
-        labels: train.labels.subarray(0, kept),
-        inputSize: 784,
-        validation: { inputs: scale(train.pixels.subarray(kept * 784)), labels: train.labels.subarray(kept) },
-      }
-    : {
-        inputs: scale(train.pixels),
-        labels: train.labels,
-        inputSize: 784,
-        validation: { inputs: scale(test.pixels), labels: test.labels },
-      };
+const input = {
+  inputs: scale(train.pixels.subarray(0, kept * train.size)),
+  labels: train.labels.subarray(0, kept),
+  inputSize: train.size,
+  validation:
+    holdout > 0
+      ? { inputs: scale(train.pixels.subarray(kept * train.size)), labels: train.labels.subarray(kept) }
+      : { inputs: scale(test.pixels), labels: test.labels },
+};
 const backend = await createBackend("native", { threads: 2 });
 const cpu = () => {
   const u = process.cpuUsage();
