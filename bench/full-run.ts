@@ -5,7 +5,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
+import { readMnist } from "../src/data/files.ts";
 import { nativeAvailable } from "../src/linalg/native-backend.ts";
+import { productFlopsPerExample } from "./minibatch-figures.ts";
 import { atLeast, atMost, type Target } from "./targets.ts";
 
 /** The issue's bounds for the whole experiment on each backend (wall time ÷ PyTorch's, MiB). */
@@ -39,9 +41,14 @@ export interface FullRunOptions {
   /** 2,000 images and 20 iterations a stage instead of the whole experiment. */
   quick: boolean;
   log: (line: string) => void;
+  /**
+   * Rates no product beats, for the floors: numpy's best GFLOP/s on any shape it was timed on
+   * (native's), the 128-bit FMA ceiling (wasm's). Without them no floor is printed.
+   */
+  rates?: { numpy: number | null; ceiling: number };
 }
 
-interface RunStats {
+export interface RunStats {
   /** What ran: "stackae (--backend wasm)", "PyTorch 1.13.0 (openblas)". */
   label: string;
   wallSeconds: number;
@@ -144,7 +151,7 @@ function runPeer(root: string, experiment: string[], log: (line: string) => void
   return null;
 }
 
-export async function fullRun({ root, quick, log }: FullRunOptions) {
+export async function fullRun({ root, quick, log, rates }: FullRunOptions) {
   const experiment = quick ? QUICK : [];
   log(
     `\nthe whole SPEC §6 experiment${quick ? ", made small by --quick (2,000 images, 20 iterations a stage)" : ""} (this takes a while: ours on each backend, then the PyTorch peer)`,
@@ -207,7 +214,60 @@ export async function fullRun({ root, quick, log }: FullRunOptions) {
   const targets = Object.entries(ours).flatMap(([backend, r]) =>
     fullRunTargets(backend as "wasm" | "native", r, ratios[backend]?.wallTime ?? null),
   );
-  return { experiment, stackae: ours, torch, ratios, targets };
+  const floors = rates ? referenceFloors(ours, torch, rates, quick ? 2000 : undefined, log) : [];
+  return { experiment, stackae: ours, torch, ratios, targets, floors };
+}
+
+/**
+ * The floor under each backend's wall time: the products of the evaluations its run made, stage
+ * by stage, at a rate no product beats, ÷ PyTorch's wall time. Where the floor itself is over the
+ * bound, no kernel can make the wall-time target hold on this machine; below it, there is room.
+ */
+export function referenceFloors(
+  ours: Record<string, RunStats>,
+  torch: RunStats | null,
+  rates: { numpy: number | null; ceiling: number },
+  trainLimit: number | undefined,
+  log: (line: string) => void,
+): Target[] {
+  const train = readMnist().train;
+  const m = Math.min(trainLimit ?? train.count, train.count);
+  let nonZeros = 0;
+  for (const p of train.pixels.subarray(0, m * train.size)) if (p !== 0) nonZeros++;
+  const f = productFlopsPerExample({
+    m,
+    n: train.size,
+    hidden: [200, 200],
+    classes: 10,
+    density: nonZeros / (m * train.size),
+  });
+  const floors: Target[] = [];
+  for (const [backend, r] of Object.entries(ours)) {
+    const native = backend === "native";
+    const rate = native ? rates.numpy : rates.ceiling;
+    if (rate === null || !r.stages || !torch) continue;
+    const e = (stage: Stage) => r.stages?.[stage].evaluations ?? 0;
+    const flops =
+      m *
+      (e("autoencoder 1") * f.autoencoder1 +
+        e("autoencoder 2") * f.autoencoder2 +
+        f.features +
+        e("softmax") * f.softmax +
+        e("fine-tuning") * f.fineTune);
+    const seconds = flops / (rate * 1e9);
+    const bound = FULL_TARGETS[backend as "wasm" | "native"].wallTime;
+    floors.push(
+      atMost(
+        `reference experiment, ${backend}: floor, its products at ${native ? "numpy's best" : "the ceiling's"} rate ÷ PyTorch's wall time`,
+        seconds / torch.wallSeconds,
+        bound,
+      ),
+    );
+    log(
+      `${r.label}: the products of its ${STAGES.map(e).join(" + ")} evaluations count ${(flops / 1e12).toFixed(1)} TFLOP (those with X over its non-zeros); at ${rate.toFixed(1)} GFLOP/s (${native ? "numpy's best on any shape" : "the 128-bit FMA ceiling"}) they take ${seconds.toFixed(0)} s, ${(seconds / torch.wallSeconds).toFixed(2)} of PyTorch's wall time (bound ${bound}), before any element-wise pass or L-BFGS step`,
+    );
+  }
+  return floors;
 }
 
 function pct(x: number | null): string {

@@ -84,8 +84,8 @@ export function aheadOf(ours: RunFigures, peer: RunFigures): boolean | null {
   return peer.totalSeconds >= mine ? true : null;
 }
 
-/** The faster recipe's network and schedule, for counting its products' work. */
-export interface RecipeShape {
+/** The stack's network and data, for counting its products' work. */
+export interface NetworkShape {
   /** Training examples, inputs per example, hidden units of each layer, classes. */
   m: number;
   n: number;
@@ -93,28 +93,42 @@ export interface RecipeShape {
   classes: number;
   /** Fraction of the inputs that are non-zero (MNIST: 0.19): the products with X may skip the rest. */
   density: number;
+}
+
+/** The faster recipe's network and schedule. */
+export interface RecipeShape extends NetworkShape {
   /** Epochs of each autoencoder; L-BFGS iterations of the softmax (each at least one evaluation). */
   autoencoderEpochs: number;
   softmaxIterations: number;
 }
 
 /**
+ * Floating-point operations per training example of one evaluation of each stage's cost,
+ * counted as low as they can be: 2·rows·inner·outer a product, those with X over its non-zeros
+ * only. `features`: the softmax's inputs, once, through both encoders.
+ */
+export function productFlopsPerExample(s: NetworkShape) {
+  const [h1, h2] = s.hidden;
+  const x = s.n * s.density;
+  return {
+    // Encode and ∇W1 over X's non-zeros; decode, ∇W2 and Δ3·W2 dense.
+    autoencoder1: 2 * h1 * (2 * x + 3 * s.n),
+    autoencoder2: 2 * h2 * 5 * h1,
+    features: 2 * (x * h1 + h1 * h2),
+    softmax: 2 * 2 * h2 * s.classes,
+    // Forward and back through n-h1-h2-classes, the two products with X over its non-zeros.
+    fineTune: 2 * (2 * x * h1 + 3 * h1 * h2 + 3 * h2 * s.classes),
+  };
+}
+
+/**
  * Floating-point operations of the recipe's products up to the end of fine-tuning epoch
- * `fineTuneEpochs`, counted as low as they can be: 2·rows·inner·outer a product, those with X
- * over its non-zeros only, the softmax at one evaluation per iteration. Element-wise passes,
- * optimiser steps and gathers are left out: the products alone, at a rate no product beats, give
- * a floor under the recipe's time.
+ * `fineTuneEpochs` (productFlopsPerExample's count), the softmax at one evaluation per iteration.
+ * Element-wise passes, optimiser steps and gathers are left out: the products alone, at a rate
+ * no product beats, give a floor under the recipe's time.
  */
 export function recipeProductFlops(r: RecipeShape, fineTuneEpochs: number): number {
-  const [h1, h2] = r.hidden;
-  const x = r.n * r.density;
-  // Autoencoder 1: encode and ∇W1 over X's non-zeros; decode, ∇W2 and Δ3·W2 dense. Autoencoder 2: five dense.
-  const ae1 = 2 * h1 * (2 * x + 3 * r.n);
-  const ae2 = 2 * h2 * 5 * h1;
-  // The softmax: the features once (through both encoders), then two products an evaluation.
-  const features = 2 * (x * h1 + h1 * h2);
-  const softmax = features + r.softmaxIterations * 2 * 2 * h2 * r.classes;
-  // Fine-tuning: forward and back through 784-200-200-10, the two products with X over its non-zeros.
-  const fineTune = 2 * (2 * x * h1 + 3 * h1 * h2 + 3 * h2 * r.classes);
-  return r.m * (r.autoencoderEpochs * (ae1 + ae2) + softmax + fineTuneEpochs * fineTune);
+  const f = productFlopsPerExample(r);
+  const pretraining = r.autoencoderEpochs * (f.autoencoder1 + f.autoencoder2);
+  return r.m * (pretraining + f.features + r.softmaxIterations * f.softmax + fineTuneEpochs * f.fineTune);
 }

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type RunStats, referenceFloors } from "../../bench/full-run.ts";
+import { productFlopsPerExample } from "../../bench/minibatch-figures.ts";
+import { readMnist } from "../../src/data/files.ts";
+
+const run = (label: string, wallSeconds: number, evaluations: [number, number, number, number]): RunStats => {
+  const [a, b, c, d] = evaluations;
+  const stage = (n: number) => ({ seconds: 1, evaluations: n });
+  return {
+    label,
+    wallSeconds,
+    peakMemoryMiB: null,
+    accuracyBefore: null,
+    accuracyAfter: null,
+    stages: { "autoencoder 1": stage(a), "autoencoder 2": stage(b), softmax: stage(c), "fine-tuning": stage(d) },
+  };
+};
+
+describe("referenceFloors", () => {
+  it("counts the issue's 63.6 GFLOP for one evaluation of autoencoder 1 on MNIST", () => {
+    const train = readMnist().train;
+    let nonZeros = 0;
+    for (const p of train.pixels) if (p !== 0) nonZeros++;
+    const f = productFlopsPerExample({
+      m: train.count,
+      n: train.size,
+      hidden: [200, 200],
+      classes: 10,
+      density: nonZeros / train.pixels.length,
+    });
+    assert.ok(Math.abs((train.count * f.autoencoder1) / 1e9 - 63.6) < 0.1, String(train.count * f.autoencoder1));
+  });
+
+  it("is the products of each stage's evaluations at the given rate ÷ PyTorch's wall time", () => {
+    const lines: string[] = [];
+    const one = referenceFloors(
+      { native: run("native", 1, [1, 0, 0, 0]), wasm: run("wasm", 1, [1, 0, 0, 0]) },
+      run("torch", 100, [0, 0, 0, 0]),
+      { numpy: 100, ceiling: 50 },
+      undefined,
+      (l) => lines.push(l),
+    );
+    const two = referenceFloors(
+      { native: run("native", 1, [2, 1, 3, 4]) },
+      run("torch", 50, [0, 0, 0, 0]),
+      { numpy: 100, ceiling: 50 },
+      undefined,
+      () => {},
+    );
+    const [native, wasm] = one.map((t) => t.value as number);
+    // The ceiling at half numpy's rate: twice the seconds, the same work.
+    assert.ok(Math.abs((wasm as number) / (native as number) - 2) < 1e-12);
+    // One evaluation of autoencoder 1 (63.6 GFLOP) and the features once (X through both encoders:
+    // 3.6 GFLOP over X's non-zeros and 4.8 dense), at 100 GFLOP/s, ÷ 100 s.
+    assert.ok(Math.abs((native as number) - 0.0072) < 0.00002, String(native));
+    // More evaluations and half PyTorch's time: more than twice the first floor.
+    assert.ok((two[0]?.value as number) > 2 * (native as number));
+    assert.equal(one[0]?.holds, true);
+    assert.equal(lines.length, 2);
+  });
+
+  it("prints no floor without PyTorch's run or a rate", () => {
+    const ours = { native: run("native", 1, [1, 0, 0, 0]) };
+    assert.equal(referenceFloors(ours, null, { numpy: 100, ceiling: 50 }, undefined, () => {}).length, 0);
+    assert.equal(
+      referenceFloors(ours, run("t", 1, [0, 0, 0, 0]), { numpy: null, ceiling: 50 }, undefined, () => {}).length,
+      0,
+    );
+  });
+});
