@@ -16,20 +16,23 @@ describe("recipes", () => {
     );
   });
 
-  it("fast: adam autoencoders, 5 epochs at 0.01; the softmax L-BFGS; adam fine-tuning, 10 epochs at 0.002", () => {
+  it("fast: adam autoencoders, 3 epochs at 0.02; 50 L-BFGS iterations of the softmax; adam fine-tuning, 10 epochs at 0.003", () => {
     const s = resolveSettings({ recipe: "fast" });
     assert.equal(s.recipe, "fast");
     assert.deepEqual(
       [s.autoencoder.optimizer, s.autoencoder.iterations, s.autoencoder.learningRate],
-      ["adam", 5, 0.01],
+      ["adam", 3, 0.02],
     );
-    assert.deepEqual([s.softmax.optimizer, s.softmax.iterations], ["lbfgs", 100]);
-    assert.deepEqual([s.fineTune.optimizer, s.fineTune.iterations, s.fineTune.learningRate], ["adam", 10, 0.002]);
+    assert.deepEqual([s.softmax.optimizer, s.softmax.iterations], ["lbfgs", 50]);
+    assert.deepEqual([s.fineTune.optimizer, s.fineTune.iterations, s.fineTune.learningRate], ["adam", 10, 0.003]);
     const given = resolveSettings({
-      autoencoder: { optimizer: "adam", iterations: 5, learningRate: 0.01 },
-      fineTune: { optimizer: "adam", iterations: 10, learningRate: 0.002 },
+      autoencoder: { optimizer: "adam", iterations: 3, learningRate: 0.02 },
+      softmax: { iterations: 50 },
+      fineTune: { optimizer: "adam", iterations: 10, learningRate: 0.003 },
     });
     assert.deepEqual({ ...s, recipe: undefined }, { ...given, recipe: undefined }, "the same settings given by hand");
+    const adam = resolveSettings({ recipe: "fast", softmax: { optimizer: "adam" } });
+    assert.equal(adam.softmax.iterations, 100, "another softmax optimiser takes its own default epochs");
   });
 
   it("best keeps the pretraining it was measured with: 10 adam epochs at adam's usual rate", () => {
