@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { readMnist } from "../src/data/files.ts";
 import { nativeAvailable } from "../src/linalg/native-backend.ts";
-import { productFlopsPerExample } from "./minibatch-figures.ts";
+import { type NetworkShape, productFlopsPerExample } from "./minibatch-figures.ts";
 import { atLeast, atMost, type Target } from "./targets.ts";
 
 /** The issue's bounds for the whole experiment on each backend (wall time ÷ PyTorch's, MiB). */
@@ -76,7 +76,17 @@ interface TrainSummary {
  * The small experiment of --quick, in flags that the CLI and the peer share: its figures mean
  * nothing but that every row of the table is made.
  */
-const QUICK = ["--train-limit", "2000", "--ae-iters", "20", "--softmax-iters", "20", "--finetune-iters", "20"];
+const QUICK_IMAGES = 2000;
+const QUICK = [
+  "--train-limit",
+  String(QUICK_IMAGES),
+  "--ae-iters",
+  "20",
+  "--softmax-iters",
+  "20",
+  "--finetune-iters",
+  "20",
+];
 
 /** Runs a command under GNU time, returning its output, wall time, CPU seconds and peak resident memory. */
 export function timed(
@@ -214,8 +224,17 @@ export async function fullRun({ root, quick, log, rates }: FullRunOptions) {
   const targets = Object.entries(ours).flatMap(([backend, r]) =>
     fullRunTargets(backend as "wasm" | "native", r, ratios[backend]?.wallTime ?? null),
   );
-  const floors = rates ? referenceFloors(ours, torch, rates, quick ? 2000 : undefined, log) : [];
+  const floors = rates ? referenceFloors(ours, torch, rates, quick ? QUICK_IMAGES : undefined, log) : [];
   return { experiment, stackae: ours, torch, ratios, targets, floors };
+}
+
+/** The reference experiment's network on MNIST's first `limit` training images (all by default). */
+export function mnistNetwork(limit?: number): NetworkShape {
+  const train = readMnist().train;
+  const m = Math.min(limit ?? train.count, train.count);
+  let nonZeros = 0;
+  for (const p of train.pixels.subarray(0, m * train.size)) if (p !== 0) nonZeros++;
+  return { m, n: train.size, hidden: [200, 200], classes: 10, density: nonZeros / (m * train.size) };
 }
 
 /**
@@ -230,17 +249,9 @@ export function referenceFloors(
   trainLimit: number | undefined,
   log: (line: string) => void,
 ): Target[] {
-  const train = readMnist().train;
-  const m = Math.min(trainLimit ?? train.count, train.count);
-  let nonZeros = 0;
-  for (const p of train.pixels.subarray(0, m * train.size)) if (p !== 0) nonZeros++;
-  const f = productFlopsPerExample({
-    m,
-    n: train.size,
-    hidden: [200, 200],
-    classes: 10,
-    density: nonZeros / (m * train.size),
-  });
+  const shape = mnistNetwork(trainLimit);
+  const { m } = shape;
+  const f = productFlopsPerExample(shape);
   const floors: Target[] = [];
   for (const [backend, r] of Object.entries(ours)) {
     const native = backend === "native";

@@ -5,10 +5,9 @@
 // each: the training seconds to 97.5 % and 98 % test accuracy, the final accuracy, the total,
 // and stackae's times over each peer's. Threads: 2 for everyone (each run's `pinning` says how).
 
-import { readMnist } from "../src/data/files.ts";
 import { nativeAvailable } from "../src/linalg/native-backend.ts";
 import { RECIPES } from "../src/train/recipes.ts";
-import { timed } from "./full-run.ts";
+import { mnistNetwork, timed } from "./full-run.ts";
 import {
   aheadOf,
   type MinibatchRun,
@@ -144,9 +143,7 @@ const BOUND: Record<string, number> = { wasm: 15, native: 10 };
  * bound, no kernel can make the target hold for this recipe on this machine.
  */
 function recipeFloors(ours: Measured[], rates: { numpy: number | null; ceiling: number }, log: (line: string) => void) {
-  const train = readMnist().train;
-  let nonZeros = 0;
-  for (const p of train.pixels) if (p !== 0) nonZeros++;
+  const network = mnistNetwork();
   const floors: Target[] = [];
   for (const o of ours) {
     const native = o.run.label.includes("native");
@@ -155,15 +152,7 @@ function recipeFloors(ours: Measured[], rates: { numpy: number | null; ceiling: 
     if (rate === null || !stages) continue;
     const reached = o.run.epochs.find((e) => e.accuracy >= 0.98)?.epoch ?? o.run.epochs.length;
     const flops = recipeProductFlops(
-      {
-        m: train.count,
-        n: train.size,
-        hidden: [200, 200],
-        classes: 10,
-        density: nonZeros / train.pixels.length,
-        autoencoderEpochs: stages.autoencoder,
-        softmaxIterations: stages.softmaxLbfgsIterations,
-      },
+      { ...network, autoencoderEpochs: stages.autoencoder, softmaxIterations: stages.softmaxLbfgsIterations },
       reached,
     );
     const backend = native ? "native" : "wasm";
