@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mnistNetwork, type RunStats, referenceFloors } from "../../bench/full-run.ts";
+import { mnistNetwork, perEvaluationRatios, type RunStats, referenceFloors } from "../../bench/full-run.ts";
 import { productFlopsPerExample } from "../../bench/minibatch-figures.ts";
 
 const run = (label: string, wallSeconds: number, evaluations: [number, number, number, number]): RunStats => {
@@ -58,5 +58,64 @@ describe("referenceFloors", () => {
       referenceFloors(ours, run("t", 1, [0, 0, 0, 0]), { numpy: null, ceiling: 50 }, undefined, () => {}).length,
       0,
     );
+  });
+});
+
+describe("perEvaluationRatios", () => {
+  type Pair = [seconds: number, evaluations: number];
+  const timed = (label: string, stages: [Pair, Pair, Pair, Pair]): RunStats => {
+    const [a, b, c, d] = stages.map(([seconds, evaluations]) => ({ seconds, evaluations }));
+    const stage = (s: typeof a) => s ?? { seconds: 0, evaluations: 0 };
+    return {
+      ...run(label, 1, [0, 0, 0, 0]),
+      stages: { "autoencoder 1": stage(a), "autoencoder 2": stage(b), softmax: stage(c), "fine-tuning": stage(d) },
+    };
+  };
+
+  it("divides each stage's seconds per evaluation by PyTorch's, whatever the counts", () => {
+    // Fine-tuning: 162 s over 420 evaluations against 75 s over 124 (the run of 2026-12-07, 17:27).
+    const ours = timed("wasm", [
+      [100, 400],
+      [40, 400],
+      [1, 80],
+      [162, 420],
+    ]);
+    const torch = timed("torch", [
+      [150, 400],
+      [40, 200],
+      [2, 50],
+      [75, 124],
+    ]);
+    const r = perEvaluationRatios(ours, torch);
+    assert.ok(r);
+    assert.ok(Math.abs((r["autoencoder 1"] as number) - 100 / 150) < 1e-12);
+    assert.ok(Math.abs((r["autoencoder 2"] as number) - 0.5) < 1e-12);
+    assert.ok(Math.abs((r.softmax as number) - 1 / 80 / (2 / 50)) < 1e-12);
+    assert.ok(Math.abs((r["fine-tuning"] as number) - 162 / 420 / (75 / 124)) < 1e-12);
+    // Slower in wall time (162 against 75 s), faster per evaluation.
+    assert.ok((r["fine-tuning"] as number) < 1);
+  });
+
+  it("gives null where a side has no stages or a stage no evaluations", () => {
+    const ours = timed("wasm", [
+      [1, 1],
+      [1, 0],
+      [1, 1],
+      [1, 1],
+    ]);
+    assert.equal(perEvaluationRatios(ours, null), null);
+    assert.equal(perEvaluationRatios({ ...ours, stages: null }, ours), null);
+    const r = perEvaluationRatios(
+      ours,
+      timed("torch", [
+        [2, 1],
+        [1, 1],
+        [1, 0],
+        [1, 1],
+      ]),
+    );
+    assert.equal(r?.["autoencoder 2"], null);
+    assert.equal(r?.softmax, null);
+    assert.equal(r?.["autoencoder 1"], 0.5);
   });
 });
