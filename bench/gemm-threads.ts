@@ -4,7 +4,8 @@
 // same products of that checkout's kernels are timed too, sample by sample in turn with ours, so
 // that a machine whose load changes treats both alike; it prints each one's median and the ratio.
 // Flags: --rounds N (samples per shape, default 9), --threads T (default: one per core), --json,
-// --minibatch (the three products of a 256-row batch only).
+// --minibatch (the three products of a 256-row batch only), --decoder (the three products of one
+// of the decoder's 1,024-row blocks in an evaluation of autoencoder 1 only).
 // A benchmark, not a test: it asserts nothing.
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: String(cpus().length) },
     json: { type: "boolean", default: false },
     minibatch: { type: "boolean", default: false },
+    decoder: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -36,6 +38,12 @@ const SHAPES = [
   { M: 256, N: 200, K: 784, transA: false, transB: true, what: "minibatch X·W1ᵀ" },
   { M: 256, N: 784, K: 200, transA: false, transB: true, what: "minibatch A2·W2ᵀ" },
   { M: 200, N: 784, K: 256, transA: true, transB: false, what: "minibatch Δ2ᵀ·X" },
+];
+/** One block of the decoder (src/nn/sparse-autoencoder.ts, DECODER_ROWS): its reconstruction, ∇W2 and delta back. */
+const DECODER = [
+  { M: 1024, N: 784, K: 200, transA: false, transB: true, what: "decoder block A2·W2ᵀ" },
+  { M: 784, N: 200, K: 1024, transA: true, transB: false, what: "decoder block Δ3ᵀ·A2 (∇W2)" },
+  { M: 1024, N: 200, K: 784, transA: false, transB: false, what: "decoder block Δ3·W2" },
 ];
 /** A sample lasts at least this long (the minibatch product takes under a millisecond). */
 const SAMPLE_MS = 20;
@@ -80,7 +88,12 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { date: new Date().toISOString(), threads, loadBefore: load() };
   const ceilingBefore = await fmaPeak(threads);
   const rows = [];
-  for (const s of values.minibatch ? SHAPES.filter((s) => s.what.startsWith("minibatch")) : SHAPES) {
+  const shapes = values.decoder
+    ? DECODER
+    : values.minibatch
+      ? SHAPES.filter((s) => s.what.startsWith("minibatch"))
+      : SHAPES;
+  for (const s of shapes) {
     const runs = builds.map((b) => ({
       ...b,
       bench: prepare(b.backend, s),
