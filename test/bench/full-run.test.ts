@@ -3,9 +3,11 @@ import { describe, it } from "node:test";
 import { mnistNetwork, perEvaluationRatios, type RunStats, referenceFloors } from "../../bench/full-run.ts";
 import { productFlopsPerExample } from "../../bench/minibatch-figures.ts";
 
-const run = (label: string, wallSeconds: number, evaluations: [number, number, number, number]): RunStats => {
-  const [a, b, c, d] = evaluations;
-  const stage = (n: number) => ({ seconds: 1, evaluations: n });
+type Four = [number, number, number, number];
+/** A run whose stages made `evaluations` cost evaluations in `seconds` (1 s each by default). */
+const run = (label: string, wallSeconds: number, evaluations: Four, seconds: Four = [1, 1, 1, 1]): RunStats => {
+  const [a, b, c, d] = evaluations.map((n, i) => ({ seconds: seconds[i] ?? 1, evaluations: n }));
+  const stage = (s: typeof a) => s ?? { seconds: 1, evaluations: 0 };
   return {
     label,
     wallSeconds,
@@ -62,30 +64,10 @@ describe("referenceFloors", () => {
 });
 
 describe("perEvaluationRatios", () => {
-  type Pair = [seconds: number, evaluations: number];
-  const timed = (label: string, stages: [Pair, Pair, Pair, Pair]): RunStats => {
-    const [a, b, c, d] = stages.map(([seconds, evaluations]) => ({ seconds, evaluations }));
-    const stage = (s: typeof a) => s ?? { seconds: 0, evaluations: 0 };
-    return {
-      ...run(label, 1, [0, 0, 0, 0]),
-      stages: { "autoencoder 1": stage(a), "autoencoder 2": stage(b), softmax: stage(c), "fine-tuning": stage(d) },
-    };
-  };
-
   it("divides each stage's seconds per evaluation by PyTorch's, whatever the counts", () => {
     // Fine-tuning: 162 s over 420 evaluations against 75 s over 124 (the run of 2026-12-07, 17:27).
-    const ours = timed("wasm", [
-      [100, 400],
-      [40, 400],
-      [1, 80],
-      [162, 420],
-    ]);
-    const torch = timed("torch", [
-      [150, 400],
-      [40, 200],
-      [2, 50],
-      [75, 124],
-    ]);
+    const ours = run("wasm", 1, [400, 400, 80, 420], [100, 40, 1, 162]);
+    const torch = run("torch", 1, [400, 200, 50, 124], [150, 40, 2, 75]);
     const r = perEvaluationRatios(ours, torch);
     assert.ok(r);
     assert.ok(Math.abs((r["autoencoder 1"] as number) - 100 / 150) < 1e-12);
@@ -97,23 +79,10 @@ describe("perEvaluationRatios", () => {
   });
 
   it("gives null where a side has no stages or a stage no evaluations", () => {
-    const ours = timed("wasm", [
-      [1, 1],
-      [1, 0],
-      [1, 1],
-      [1, 1],
-    ]);
+    const ours = run("wasm", 1, [1, 0, 1, 1], [1, 1, 1, 1]);
     assert.equal(perEvaluationRatios(ours, null), null);
     assert.equal(perEvaluationRatios({ ...ours, stages: null }, ours), null);
-    const r = perEvaluationRatios(
-      ours,
-      timed("torch", [
-        [2, 1],
-        [1, 1],
-        [1, 0],
-        [1, 1],
-      ]),
-    );
+    const r = perEvaluationRatios(ours, run("torch", 1, [1, 1, 0, 1], [2, 1, 1, 1]));
     assert.equal(r?.["autoencoder 2"], null);
     assert.equal(r?.softmax, null);
     assert.equal(r?.["autoencoder 1"], 0.5);
