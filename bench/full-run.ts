@@ -240,8 +240,8 @@ export async function fullRun({ root, quick, log, rates }: FullRunOptions) {
 /**
  * Each stage's seconds per cost evaluation ÷ PyTorch's, or null where either side has no stage
  * figures or no evaluations. The wall-time ratio also counts how many evaluations each side made:
- * PyTorch's L-BFGS has ended fine-tuning after about 120 iterations in every run so far, where
- * ours runs SPEC §6's 400; this ratio compares the work of one evaluation alone.
+ * PyTorch's L-BFGS has ended fine-tuning after 119–132 cost evaluations in every run recorded
+ * (docs/benchmarks.md), where ours runs SPEC §6's 400 iterations; this ratio compares the work of one evaluation alone.
  */
 export function perEvaluationRatios(ours: RunStats, torch: RunStats | null): Record<Stage, number | null> | null {
   const a = ours.stages;
