@@ -5,17 +5,20 @@
 // that a machine whose load changes treats both alike; it prints each one's median and the ratio.
 // Flags: --rounds N (samples per shape, default 9), --threads T (default: one per core), --json,
 // --minibatch (the three products of a 256-row batch only), --decoder (the three products of one
-// of the decoder's 1,024-row blocks in an evaluation of autoencoder 1 only).
+// of the decoder's 1,024-row blocks in an evaluation of autoencoder 1 only), --unshared (each
+// product also run unshared, one whole copy per thread at once, sampled in turn with the others:
+// bench/unshared-gemm.ts; shared ÷ unshared is what the shared gemm loses to its sharing).
 // A benchmark, not a test: it asserts nothing.
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Backend } from "../src/linalg/backend.ts";
 import { Rng } from "../src/linalg/rng.ts";
 import { createWasmBackend } from "../src/linalg/wasm/index.ts";
 import { enableRelaxedSimd } from "../src/platform/relaxed-simd.ts";
 import { fmaPeak } from "./fma-peak.ts";
+import { startUnshared } from "./unshared-gemm.ts";
 
 enableRelaxedSimd();
 const { values } = parseArgs({
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     minibatch: { type: "boolean", default: false },
     decoder: { type: "boolean", default: false },
+    unshared: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -45,8 +49,11 @@ const DECODER = [
   { M: 784, N: 200, K: 1024, transA: true, transB: false, what: "decoder block Δ3ᵀ·A2 (∇W2)" },
   { M: 1024, N: 200, K: 784, transA: false, transB: false, what: "decoder block Δ3·W2" },
 ];
-/** A sample lasts at least this long (the minibatch product takes under a millisecond). */
-const SAMPLE_MS = 20;
+/** The checkout's root (with a trailing slash), whose built wasm/ the unshared products load. */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** A sample lasts at least this long: the minibatch product takes under a millisecond, and the
+ * unshared copies' first call after they wake must not weigh on the sample. */
+const SAMPLE_MS = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** One shape's operands on one backend, and a timed sample of its product (GFLOP/s, CPU ms). */
@@ -100,15 +107,22 @@ async function main(): Promise<void> {
       gflops: [] as number[],
       cpu: [] as number[],
     }));
+    const unshared = values.unshared ? await startUnshared(ROOT, threads, s, SAMPLE_MS) : null;
+    const unsharedRates: number[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const run of r % 2 ? [...runs].reverse() : runs) {
         const { gflops, cpuMsPerCall } = run.bench.sample();
         run.gflops.push(gflops);
         run.cpu.push(cpuMsPerCall);
       }
+      if (unshared) unsharedRates.push(await unshared.sample());
     }
+    await unshared?.close();
     for (const run of runs) run.bench.free();
     rows.push({
+      unshared: unshared
+        ? { gflops: median(unsharedRates), min: Math.min(...unsharedRates), max: Math.max(...unsharedRates) }
+        : null,
       shape: `${s.M}×${s.N}×${s.K}`,
       what: s.what,
       builds: runs.map((run) => ({
@@ -125,6 +139,7 @@ async function main(): Promise<void> {
   Object.assign(report, { ceilingBefore, ceilingAfter, loadAfter: load(), gemm: rows });
   for (const row of rows) {
     for (const b of row.builds) Object.assign(b, { ratioToCeiling: b.gflops / ceiling });
+    if (row.unshared) Object.assign(row.unshared, { ratioToCeiling: row.unshared.gflops / ceiling });
   }
   for (const b of builds) await (b.backend as { dispose?: () => Promise<void> }).dispose?.();
   if (values.json) {
@@ -147,6 +162,13 @@ async function main(): Promise<void> {
       row.builds.length > 1
         ? `  ours/other ${((row.builds[0]?.gflops ?? 0) / (row.builds[1]?.gflops ?? 1)).toFixed(2)}×`
         : "";
+    const u = row.unshared;
+    if (u) {
+      cells.push(
+        `unshared, a whole copy per thread: ${u.gflops.toFixed(1)} GFLOP/s (${u.min.toFixed(0)}–${u.max.toFixed(0)}), ` +
+          `${(u.gflops / ceiling).toFixed(2)}× ceiling; this checkout's shared ÷ unshared ${((row.builds[0]?.gflops ?? 0) / u.gflops).toFixed(2)}×`,
+      );
+    }
     console.log(`${row.shape} ${row.what}${ratio}\n  ${cells.join("\n  ")}`);
   }
 }
