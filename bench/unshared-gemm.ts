@@ -29,7 +29,7 @@ const packA = take(k.PACK_A_BYTES.value), packB = take(k.PACK_B_BYTES.value), ti
 memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
 const f = new Float32Array(memory.buffer);
 let s = seed;
-const next = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) - 0.5;
+const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) - 0.5;
 for (let i = 0; i < M * K; i++) f[A / 4 + i] = next();
 for (let i = 0; i < N * K; i++) f[B / 4 + i] = next();
 const lda = transA ? M : K, ldb = transB ? K : N;
