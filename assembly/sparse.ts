@@ -9,14 +9,6 @@ import { claim } from "./threads";
 import { sigmoid1, sigmoid4 } from "./math";
 
 /**
- * Columns of Z summed in registers per row in sparseMulT: five f32x4. With more, V8 hoists the
- * loads above the multiply-adds, runs out of registers and spills an accumulator to the stack
- * (seen in --print-wasm-code): S·Wᵀ with eight took about 1.6 times as long as with five (4, 5,
- * 6, 7, 8 and 10 compared on the first autoencoder's shapes, one thread).
- */
-const SB: i32 = 20;
-
-/**
  * sparseMulT over rows [0, rows) in chunks of `chunk` rows that the threads take in turn from the
  * i32 counter at `counter` (zero before the first starts): each row is computed alone, so which
  * thread takes it changes no bit, and a core slowed by other work takes fewer chunks.
@@ -34,60 +26,75 @@ export function sparseMulTClaimed(
 
 /**
  * Z rows [r0, r1) (each h wide) = S rows [r0, r1) · Wᵀ, with Wt = Wᵀ stored n × h; with a bias
- * row (h f32; 0 for none), σ(that + bias) as biasSigmoid computes it, applied in registers.
+ * row (h f32; 0 for none), σ(that + bias) as biasSigmoid computes it. Each row of Z is summed in
+ * place, four non-zeros a pass: per column, z ← x₃w₃ + (x₂w₂ + (x₁w₁ + (x₀w₀ + z))), the very
+ * multiply-adds in the very order of a sum kept in registers, so the bits are those of one. A pass
+ * reads four rows of Wᵀ front to back and the row of Z from L1; in registers, five columns at a
+ * time, every non-zero read a fifth of a row of Wᵀ from L2 at random, and the sum waited on the
+ * latency of its five chains.
  */
 export function sparseMulT(
   r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize, bias: usize,
 ): void {
   const rowBytes = <usize>h << 2;
+  const h4 = h & ~3;
   for (let i = r0; i < r1; i++) {
-    const p0 = load<i32>(rowStart + (<usize>i << 2));
     const p1 = load<i32>(rowStart + (<usize>(i + 1) << 2));
+    let p = load<i32>(rowStart + (<usize>i << 2));
     const z = Z + <usize>i * rowBytes;
-    let c = 0;
-    for (; c + SB <= h; c += SB) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
-      const wc = Wt + (<usize>c << 2);
-      for (let p = p0; p < p1; p++) {
-        const x = v128.load32_splat(values + (<usize>p << 2));
-        const w = wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes;
-        a0 = madd(x, v128.load(w), a0);
-        a1 = madd(x, v128.load(w, 16), a1);
-        a2 = madd(x, v128.load(w, 32), a2);
-        a3 = madd(x, v128.load(w, 48), a3);
-        a4 = madd(x, v128.load(w, 64), a4);
+    for (let c = 0; c < h4; c += 4) v128.store(z + (<usize>c << 2), f32x4.splat(0));
+    for (let c = h4; c < h; c++) store<f32>(z + (<usize>c << 2), 0);
+    for (; p + 4 <= p1; p += 4) {
+      const at = <usize>p << 2;
+      const x0 = v128.load32_splat(values + at);
+      const x1 = v128.load32_splat(values + at, 4);
+      const x2 = v128.load32_splat(values + at, 8);
+      const x3 = v128.load32_splat(values + at, 12);
+      const w0 = Wt + <usize>load<i32>(colIndex + at) * rowBytes;
+      const w1 = Wt + <usize>load<i32>(colIndex + at, 4) * rowBytes;
+      const w2 = Wt + <usize>load<i32>(colIndex + at, 8) * rowBytes;
+      const w3 = Wt + <usize>load<i32>(colIndex + at, 12) * rowBytes;
+      for (let c = 0; c < h4; c += 4) {
+        const o = <usize>c << 2;
+        let a = v128.load(z + o);
+        a = madd(x0, v128.load(w0 + o), a);
+        a = madd(x1, v128.load(w1 + o), a);
+        a = madd(x2, v128.load(w2 + o), a);
+        a = madd(x3, v128.load(w3 + o), a);
+        v128.store(z + o, a);
       }
-      const o = z + (<usize>c << 2);
-      if (bias != 0) {
-        const bc = bias + (<usize>c << 2);
-        a0 = sigmoid4(f32x4.add(a0, v128.load(bc)));
-        a1 = sigmoid4(f32x4.add(a1, v128.load(bc, 16)));
-        a2 = sigmoid4(f32x4.add(a2, v128.load(bc, 32)));
-        a3 = sigmoid4(f32x4.add(a3, v128.load(bc, 48)));
-        a4 = sigmoid4(f32x4.add(a4, v128.load(bc, 64)));
+      for (let c = h4; c < h; c++) {
+        const o = <usize>c << 2;
+        let s = load<f32>(z + o);
+        s += f32x4.extract_lane(x0, 0) * load<f32>(w0 + o);
+        s += f32x4.extract_lane(x1, 0) * load<f32>(w1 + o);
+        s += f32x4.extract_lane(x2, 0) * load<f32>(w2 + o);
+        s += f32x4.extract_lane(x3, 0) * load<f32>(w3 + o);
+        store<f32>(z + o, s);
       }
-      v128.store(o, a0);
-      v128.store(o, a1, 16);
-      v128.store(o, a2, 32);
-      v128.store(o, a3, 48);
-      v128.store(o, a4, 64);
     }
-    for (; c + 4 <= h; c += 4) {
-      let a0 = f32x4.splat(0);
-      const wc = Wt + (<usize>c << 2);
-      for (let p = p0; p < p1; p++) {
-        const x = v128.load32_splat(values + (<usize>p << 2));
-        a0 = madd(x, v128.load(wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes), a0);
+    for (; p < p1; p++) {
+      const at = <usize>p << 2;
+      const x = v128.load32_splat(values + at);
+      const w = Wt + <usize>load<i32>(colIndex + at) * rowBytes;
+      for (let c = 0; c < h4; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(z + o, madd(x, v128.load(w + o), v128.load(z + o)));
       }
-      v128.store(z + (<usize>c << 2), bias != 0 ? sigmoid4(f32x4.add(a0, v128.load(bias + (<usize>c << 2)))) : a0);
+      for (let c = h4; c < h; c++) {
+        const o = <usize>c << 2;
+        store<f32>(z + o, load<f32>(z + o) + f32x4.extract_lane(x, 0) * load<f32>(w + o));
+      }
     }
-    for (; c < h; c++) {
-      let s: f32 = 0;
-      const wc = Wt + (<usize>c << 2);
-      for (let p = p0; p < p1; p++) {
-        s += load<f32>(values + (<usize>p << 2)) * load<f32>(wc + <usize>load<i32>(colIndex + (<usize>p << 2)) * rowBytes);
+    if (bias != 0) {
+      for (let c = 0; c < h4; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(z + o, sigmoid4(f32x4.add(v128.load(z + o), v128.load(bias + o))));
       }
-      store<f32>(z + (<usize>c << 2), bias != 0 ? sigmoid1(s + load<f32>(bias + (<usize>c << 2))) : s);
+      for (let c = h4; c < h; c++) {
+        const o = <usize>c << 2;
+        store<f32>(z + o, sigmoid1(load<f32>(z + o) + load<f32>(bias + o)));
+      }
     }
   }
 }
@@ -215,9 +222,9 @@ export function columnBlocks(
 }
 
 /**
- * Columns of Gt summed in registers per column of a block: five f32x4, as in sparseMulT (SB).
- * At 256-row blocks Dᵀ·S took 68 ms with four, 53 with five, 57 with six; ten (at 32 rows)
- * 71 against 65 with five (same command as BLOCK_ROWS).
+ * Columns of Gt summed in registers per column of a block: five f32x4. At 256-row blocks Dᵀ·S
+ * took 68 ms with four, 53 with five, 57 with six; ten (at 32 rows) 71 against 65 with five (same
+ * command as BLOCK_ROWS).
  */
 const TB: i32 = 20;
 
