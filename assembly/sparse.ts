@@ -29,9 +29,9 @@ export function sparseMulTClaimed(
  * row (h f32; 0 for none), σ(that + bias) as biasSigmoid computes it. Each row of Z is summed in
  * place, four non-zeros a pass: per column, z ← x₃w₃ + (x₂w₂ + (x₁w₁ + (x₀w₀ + z))), the very
  * multiply-adds in the very order of a sum kept in registers, so the bits are those of one. A pass
- * reads four rows of Wᵀ front to back and the row of Z from L1; in registers, five columns at a
- * time, every non-zero read a fifth of a row of Wᵀ from L2 at random, and the sum waited on the
- * latency of its five chains.
+ * reads four rows of Wᵀ front to back and the row of Z from L1; summed in registers, 20 columns
+ * (five vectors) a pass, every non-zero read its row of Wᵀ from L2 in slices of 20 columns, one a
+ * pass, and each pass waited on the latency of five chains.
  */
 export function sparseMulT(
   r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize, bias: usize,

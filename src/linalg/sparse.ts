@@ -182,6 +182,10 @@ export function mulTransposedDims(S: SparseMatrix, W: Matrix, C: Matrix, bias?: 
   if (bias && bias.size !== W.rows) {
     throw new ShapeError(`sparse S·Wᵀ: the bias must have ${W.rows} elements, got ${bias.rows} × ${bias.cols}`);
   }
+  if (bias === C) {
+    // Every backend writes C before it has read all of the bias.
+    throw new ArgumentError("sparse S·Wᵀ: the bias must not be C itself; pass a copy of it");
+  }
   return [S.rows, S.cols, W.rows];
 }
 

@@ -114,6 +114,10 @@ for (const { label, backend } of await allBackends()) {
         () => sparse.mulTransposed(S, backend.zeros(2, 3), backend.zeros(4, 2), backend.zeros(1, 3)),
         /bias must have 2 elements/,
       );
+      const one = sparse.fromDense(backend.fromValues(1, 3, [0, 1, 0]));
+      const C = backend.zeros(1, 2);
+      assert.throws(() => sparse.mulTransposed(one, backend.zeros(2, 3), C, C), ArgumentError);
+      sparse.free(one);
       assert.throws(() => sparse.transposedMul(1, backend.zeros(5, 2), S, backend.zeros(2, 3)), /D must have 4 rows/);
       assert.throws(() => sparse.transposedMul(1, backend.zeros(4, 2), S, backend.zeros(3, 2)), /C must be 2 × 3/);
       sparse.free(S);
