@@ -83,6 +83,44 @@ function prepare(backend: Backend, s: (typeof SHAPES)[number]) {
   };
 }
 
+/**
+ * One shape's samples, each build's and (with --unshared) the unshared copies', in turn; the order
+ * reversed every other round, so that no one always runs after the same other.
+ */
+async function measure(s: (typeof SHAPES)[number], builds: { label: string; backend: Backend }[]) {
+  const runs = builds.map((b) => ({ ...b, bench: prepare(b.backend, s), gflops: [] as number[], cpu: [] as number[] }));
+  const unshared = values.unshared ? await startUnshared(ROOT, threads, s, SAMPLE_MS) : null;
+  const unsharedRates: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      if (unshared && r % 2) unsharedRates.push(await unshared.sample());
+      for (const run of r % 2 ? [...runs].reverse() : runs) {
+        const { gflops, cpuMsPerCall } = run.bench.sample();
+        run.gflops.push(gflops);
+        run.cpu.push(cpuMsPerCall);
+      }
+      if (unshared && r % 2 === 0) unsharedRates.push(await unshared.sample());
+    }
+  } finally {
+    await unshared?.close();
+    for (const run of runs) run.bench.free();
+  }
+  return {
+    unshared: unshared
+      ? { gflops: median(unsharedRates), min: Math.min(...unsharedRates), max: Math.max(...unsharedRates) }
+      : null,
+    shape: `${s.M}×${s.N}×${s.K}`,
+    what: s.what,
+    builds: runs.map((run) => ({
+      label: run.label,
+      gflops: median(run.gflops),
+      min: Math.min(...run.gflops),
+      max: Math.max(...run.gflops),
+      cpuMsPerCall: median(run.cpu),
+    })),
+  };
+}
+
 async function main(): Promise<void> {
   const ours = await createWasmBackend({ threads, relaxedSimd: true });
   const builds: { label: string; backend: Backend }[] = [{ label: "this checkout", backend: ours }];
@@ -100,40 +138,7 @@ async function main(): Promise<void> {
     : values.minibatch
       ? SHAPES.filter((s) => s.what.startsWith("minibatch"))
       : SHAPES;
-  for (const s of shapes) {
-    const runs = builds.map((b) => ({
-      ...b,
-      bench: prepare(b.backend, s),
-      gflops: [] as number[],
-      cpu: [] as number[],
-    }));
-    const unshared = values.unshared ? await startUnshared(ROOT, threads, s, SAMPLE_MS) : null;
-    const unsharedRates: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      for (const run of r % 2 ? [...runs].reverse() : runs) {
-        const { gflops, cpuMsPerCall } = run.bench.sample();
-        run.gflops.push(gflops);
-        run.cpu.push(cpuMsPerCall);
-      }
-      if (unshared) unsharedRates.push(await unshared.sample());
-    }
-    await unshared?.close();
-    for (const run of runs) run.bench.free();
-    rows.push({
-      unshared: unshared
-        ? { gflops: median(unsharedRates), min: Math.min(...unsharedRates), max: Math.max(...unsharedRates) }
-        : null,
-      shape: `${s.M}×${s.N}×${s.K}`,
-      what: s.what,
-      builds: runs.map((run) => ({
-        label: run.label,
-        gflops: median(run.gflops),
-        min: Math.min(...run.gflops),
-        max: Math.max(...run.gflops),
-        cpuMsPerCall: median(run.cpu),
-      })),
-    });
-  }
+  for (const s of shapes) rows.push(await measure(s, builds));
   const ceilingAfter = await fmaPeak(threads);
   const ceiling = (ceilingBefore + ceilingAfter) / 2;
   Object.assign(report, { ceilingBefore, ceilingAfter, loadAfter: load(), gemm: rows });
