@@ -6,7 +6,7 @@
 
 import { madd, storeTransposed } from "./lanes";
 import { claim } from "./threads";
-import { sigmoid1, sigmoid4 } from "./math";
+import { biasSigmoid } from "./elementwise";
 
 /**
  * sparseMulT over rows [0, rows) in chunks of `chunk` rows that the threads take in turn from the
@@ -26,12 +26,13 @@ export function sparseMulTClaimed(
 
 /**
  * Z rows [r0, r1) (each h wide) = S rows [r0, r1) · Wᵀ, with Wt = Wᵀ stored n × h; with a bias
- * row (h f32; 0 for none), σ(that + bias) as biasSigmoid computes it. Each row of Z is summed in
- * place, four non-zeros a pass: per column, z ← x₃w₃ + (x₂w₂ + (x₁w₁ + (x₀w₀ + z))), the very
- * multiply-adds in the very order of a sum kept in registers, so the bits are those of one. A pass
- * reads four rows of Wᵀ front to back and the row of Z from L1; summed in registers, 20 columns
- * (five vectors) a pass, every non-zero read its row of Wᵀ from L2 in slices of 20 columns, one a
- * pass, and each pass waited on the latency of five chains.
+ * row (h f32; 0 for none), σ(that + bias) by biasSigmoid, over the row while it is in L1. Each
+ * row of Z is summed in place, four non-zeros a pass: per column,
+ * z ← x₃w₃ + (x₂w₂ + (x₁w₁ + (x₀w₀ + z))), the very multiply-adds in the very order of a sum kept
+ * in registers, so the bits are those of one. A pass reads four rows of Wᵀ front to back and the
+ * row of Z from L1; summed in registers, 20 columns (five vectors) a pass, every non-zero read its
+ * row of Wᵀ from L2 in slices of 20 columns, one a pass, and each pass waited on the latency of
+ * five chains.
  */
 export function sparseMulT(
   r0: i32, r1: i32, rowStart: usize, colIndex: usize, values: usize, Wt: usize, h: i32, Z: usize, bias: usize,
@@ -86,16 +87,7 @@ export function sparseMulT(
         store<f32>(z + o, load<f32>(z + o) + f32x4.extract_lane(x, 0) * load<f32>(w + o));
       }
     }
-    if (bias != 0) {
-      for (let c = 0; c < h4; c += 4) {
-        const o = <usize>c << 2;
-        v128.store(z + o, sigmoid4(f32x4.add(v128.load(z + o), v128.load(bias + o))));
-      }
-      for (let c = h4; c < h; c++) {
-        const o = <usize>c << 2;
-        store<f32>(z + o, sigmoid1(load<f32>(z + o) + load<f32>(bias + o)));
-      }
-    }
+    if (bias != 0) biasSigmoid(z, bias, 1, h, z);
   }
 }
 
