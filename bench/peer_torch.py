@@ -174,6 +174,7 @@ OPT_TOL = 1e-5
 PROG_TOL = 1e-9
 MAX_EVALUATIONS = 1000
 
+
 def minimise(J, theta0, iterations, why=False):
     """L-BFGS from theta0 as src/optim/lbfgs.ts runs it, by torch.optim.LBFGS.
 
